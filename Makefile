@@ -1,0 +1,118 @@
+# smx - softmax theory-verification workbench.
+#   make            build libsmx, the programs and the tests
+#   make test       run every test (the command CI runs); SANITIZE=1 for ASan + UBSan
+#   make figures    every figure (quick profile; PROFILE=paper for the papers' sizes)
+#   make run-NAME / fig-NAME / bench / install PREFIX=... / clean
+# Missing Debian packages are installed with apt-get when run as root.
+
+PREFIX   ?= /usr/local
+PROFILE  ?= quick
+SANITIZE ?= 0
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+
+BUILD := build
+OBJ   := $(BUILD)/obj$(if $(filter 1,$(SANITIZE)),-san)
+BIN   := $(BUILD)/bin
+TBIN  := $(BUILD)/tests$(if $(filter 1,$(SANITIZE)),-san)
+DATA  := data/$(PROFILE)
+FIGS  := figures
+LIB   := $(OBJ)/libsmx.a
+EXPLIB:= $(OBJ)/libsmxexp.a
+
+DEB_PKGS := pkg-config libgsl-dev libmpfr-dev libgmp-dev libopenblas-dev libglpk-dev gnuplot-nox
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+SAN_ON := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS := $(if $(filter 1,$(SANITIZE)),$(SAN_ON))
+
+# recursive (=) so pkg-config runs after the dependency check has installed it
+SMX_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp $(SAN_FLAGS) \
+             $(shell pkg-config --cflags gsl mpfr 2>/dev/null) -Inumerics -Isolvers -Iexperiments
+SMX_LIBS   = $(shell pkg-config --libs-only-L gsl 2>/dev/null) -lgsl -lopenblas -lmpfr -lgmp -lm -fopenmp $(SAN_FLAGS)
+
+LIB_SRCS  := $(wildcard numerics/*.c solvers/*.c)
+LIB_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRCS))
+# experiments/NAME.c is a program's main; experiments/NAME_*.c are its modules
+EXP_MODS  := $(wildcard experiments/*_*.c)
+EXP_MAINS := $(filter-out $(EXP_MODS),$(wildcard experiments/*.c))
+PROG_NAMES:= $(patsubst experiments/%.c,%,$(EXP_MAINS))
+prog_bin   = $(BIN)/$(if $(filter smx,$(1)),smx,smx-$(1))
+PROGS     := $(foreach p,$(PROG_NAMES),$(call prog_bin,$(p)))
+TEST_SRCS := $(wildcard tests/t-*.c)
+TESTS     := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
+HEADERS   := $(wildcard numerics/*.h solvers/*.h)
+
+.PHONY: all test figures bench install clean deps progs
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: progs $(TESTS)
+progs: $(PROGS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@sh tests/deps.sh $(DEB_PKGS)
+	@mkdir -p $(BUILD) && touch $@
+
+$(OBJ)/%.o: %.c $(HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SMX_CFLAGS) -DSMX_GIT_COMMIT='"$(GIT_COMMIT)"' -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(EXPLIB): $(patsubst %.c,$(OBJ)/%.o,$(EXP_MODS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define PROG_RULE
+$(call prog_bin,$(1)): $(OBJ)/experiments/$(1).o $(patsubst %.c,$(OBJ)/%.o,$(filter experiments/$(1)_%.c,$(EXP_MODS))) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(SMX_LIBS)
+endef
+$(foreach p,$(PROG_NAMES),$(eval $(call PROG_RULE,$(p))))
+
+$(TBIN)/%: tests/%.c tests/tap.h $(LIB) $(EXPLIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SMX_CFLAGS) -Itests -o $@ $< $(EXPLIB) $(LIB) $(SMX_LIBS)
+
+# Programs are always built without sanitizers in build/bin; the shell tests use them.
+test: $(TESTS)
+	@$(MAKE) --no-print-directory SANITIZE=0 progs
+	@sh tests/run.sh $(TBIN) $(BIN)
+
+# ---- figures: each experiment adds FIGURES and data rules in experiments/NAME.mk ----
+FIGURES :=
+GNUPLOT := gnuplot
+# plots/NAME.gp draws figures/NAME.{png,pdf} from $(DATA); it loads plots/common.gp.
+$(FIGS)/%.png: plots/%.gp plots/common.gp
+	@mkdir -p $(FIGS)
+	$(GNUPLOT) -e "datadir='$(DATA)'; term='png'; out='$@'" $<
+$(FIGS)/%.pdf: plots/%.gp plots/common.gp
+	@mkdir -p $(FIGS)
+	$(GNUPLOT) -e "datadir='$(DATA)'; term='pdf'; out='$@'" $<
+fig-%: $(FIGS)/%.png $(FIGS)/%.pdf ;
+
+BENCHES :=
+include $(wildcard experiments/*.mk)
+
+figures: $(foreach f,$(FIGURES),$(FIGS)/$(f).png $(FIGS)/$(f).pdf)
+	@echo "figures: $(words $(FIGURES)) figures in $(FIGS)/ (profile $(PROFILE))"
+
+bench: $(BENCHES)
+
+install: progs $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/smx \
+	    $(DESTDIR)$(PREFIX)/share/smx/plots
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/smx
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/smx/plots
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)|' \
+	    numerics/smx.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/smx.pc
+
+clean:
+	rm -rf $(BUILD) data figures

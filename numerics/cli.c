@@ -1,0 +1,127 @@
+/* cli.c - option parsing helpers (see cli.h). */
+#include "cli.h"
+#include "smx.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void smx_cli_common_init(smx_cli_common_t *c)
+{
+    c->seed = 1;
+    c->out = NULL;
+    c->profile = SMX_PROFILE_QUICK;
+    c->threads = 0;
+}
+
+void smx_cli_fail(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(SMX_EXIT_USAGE);
+}
+
+int smx_cli_double(double *v, const char *s)
+{
+    if (!s || !*s || s[0] == ' ' || s[0] == '\t') return SMX_EDOM;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (*end != '\0' || end == s) return SMX_EDOM;
+    /* strtod sets ERANGE on overflow (returns +-HUGE_VAL) and on underflow; accept
+     * gradual underflow, reject overflow of a finite literal */
+    if (errno == ERANGE && isinf(x)) return SMX_EDOM;
+    *v = x;
+    return SMX_OK;
+}
+
+int smx_cli_long(long *v, const char *s, long lo, long hi)
+{
+    if (!s || !*s || s[0] == ' ' || s[0] == '\t') return SMX_EDOM;
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || x < lo || x > hi) return SMX_EDOM;
+    *v = x;
+    return SMX_OK;
+}
+
+double smx_cli_double_or_fail(const char *s, const char *prog, const char *opt)
+{
+    double v;
+    if (smx_cli_double(&v, s) != SMX_OK) smx_cli_fail(prog, "%s: '%s' is not a number", opt, s ? s : "");
+    return v;
+}
+
+long smx_cli_long_or_fail(const char *s, long lo, long hi, const char *prog, const char *opt)
+{
+    long v;
+    if (smx_cli_long(&v, s, lo, hi) != SMX_OK)
+        smx_cli_fail(prog, "%s: '%s' is not an integer in [%ld, %ld]", opt, s ? s : "", lo, hi);
+    return v;
+}
+
+int smx_cli_choice_or_fail(const char *s, const char *const *choices, const char *prog, const char *opt)
+{
+    for (int i = 0; choices[i]; i++)
+        if (s && !strcmp(s, choices[i])) return i;
+    char list[512] = "";
+    for (int i = 0; choices[i]; i++) {
+        if (i) strncat(list, "|", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    smx_cli_fail(prog, "%s: unknown value '%s' (allowed: %s)", opt, s ? s : "", list);
+}
+
+void smx_cli_format_or_fail(smx_format_t *f, const char *s, const char *prog, const char *opt)
+{
+    if (smx_format_get(f, s) == SMX_OK) return;
+    char list[256] = "";
+    for (int i = 0; smx_format_names[i]; i++) {
+        strncat(list, smx_format_names[i], sizeof list - strlen(list) - 1);
+        strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    smx_cli_fail(prog, "%s: unknown format '%s' (allowed: %spN with %d <= N <= %d)", opt, s ? s : "", list,
+                 SMX_FORMAT_PMIN, SMX_FORMAT_PMAX);
+}
+
+int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage)
+{
+    static const char *const profiles[] = {"quick", "paper", NULL};
+    switch (opt) {
+    case SMX_OPT_SEED: {
+        long v = smx_cli_long_or_fail(arg, 0, 4294967295L, prog, "--seed");
+        c->seed = (unsigned long)v;
+        return 1;
+    }
+    case SMX_OPT_OUT:
+        if (!arg || !*arg) smx_cli_fail(prog, "--out: empty path");
+        c->out = arg;
+        return 1;
+    case SMX_OPT_PROFILE:
+        c->profile = (smx_profile_t)smx_cli_choice_or_fail(arg, profiles, prog, "--profile");
+        return 1;
+    case SMX_OPT_THREADS:
+        c->threads = (int)smx_cli_long_or_fail(arg, 0, 1024, prog, "--threads");
+        return 1;
+    case SMX_OPT_HELP:
+        fputs(usage, stdout);
+        exit(0);
+    case SMX_OPT_VERSION:
+        printf("%s (smx) %s\n", prog, SMX_VERSION);
+        exit(0);
+    }
+    return 0;
+}
+
+void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog)
+{
+    if (optind_ < argc) smx_cli_fail(prog, "unexpected argument '%s' (see --help)", argv[optind_]);
+}

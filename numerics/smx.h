@@ -1,0 +1,22 @@
+/* smx.h - common definitions of libsmx: version and status codes.
+ *
+ * Library functions return an int status (SMX_OK on success) and never exit;
+ * programs turn statuses into one-line messages and exit codes. */
+#ifndef SMX_H
+#define SMX_H
+
+#define SMX_VERSION "0.1.0"
+
+enum {
+    SMX_OK = 0,     /* success */
+    SMX_EDOM = 1,   /* bad input: unknown name, empty vector, out-of-range parameter */
+    SMX_ENOMEM = 2, /* allocation failed */
+    SMX_EIO = 3,    /* file could not be written / read */
+    SMX_ERANGE = 4, /* result not representable (e.g. overflow where none is allowed) */
+    SMX_EUNSUP = 5  /* combination not supported (e.g. fast path for p > 53) */
+};
+
+/* Short English text for a status code (static string). */
+const char *smx_strerror(int status);
+
+#endif
