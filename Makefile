@@ -11,7 +11,7 @@ SANITIZE ?= 0
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 
-BUILD := build
+BUILD ?= build
 OBJ   := $(BUILD)/obj$(if $(filter 1,$(SANITIZE)),-san)
 BIN   := $(BUILD)/bin
 TBIN  := $(BUILD)/tests$(if $(filter 1,$(SANITIZE)),-san)
