@@ -1,0 +1,824 @@
+/* lse.c - log-sum-exp, softmax and log-softmax in any format (see lse.h).
+ *
+ * Every algorithm is written once, against a small register machine (ar_t) whose operations
+ * are rounded to the format either in double (fast path) or in MPFR (reference path); so the
+ * two paths execute the same sequence of rounded operations and can be compared bit for bit.
+ * The correctly rounded reference (ref_compute) is separate: MPFR with a Ziv loop. */
+#include "lse.h"
+#include "smx.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+const char *const smx_lse_algo_names[] = {"reference", "naive", "shifted", "log1p", "online", "two-pass", NULL};
+
+int smx_lse_algo_parse(smx_lse_algo_t *a, const char *name)
+{
+    if (!name) return SMX_EDOM;
+    for (int i = 0; smx_lse_algo_names[i]; i++)
+        if (!strcmp(name, smx_lse_algo_names[i])) { *a = (smx_lse_algo_t)i; return SMX_OK; }
+    if (!strcmp(name, "basic")) *a = SMX_LSE_NAIVE;
+    else if (!strcmp(name, "three-pass")) *a = SMX_LSE_SHIFTED;
+    else if (!strcmp(name, "twopass")) *a = SMX_LSE_TWOPASS;
+    else return SMX_EDOM;
+    return SMX_OK;
+}
+
+const char *smx_lse_algo_name(smx_lse_algo_t a)
+{
+    return (unsigned)a < SMX_LSE_NALGOS ? smx_lse_algo_names[a] : "?";
+}
+
+/* ---- register machine: each operation rounded to f, in double or in MPFR ---- */
+
+typedef struct {
+    const smx_format_t *f;
+    int mp;        /* 0: double + smx_format_round; 1: MPFR at precision p */
+    size_t nreg;
+    double *d;     /* fast registers */
+    mpfr_t *m;     /* MPFR registers (precision p) */
+    double *ex;    /* two-pass exponents, one per register */
+    smx_mpfr_range_t saved;
+} ar_t;
+
+/* fdlibm's split of ln 2: LN2_HI has 32 significant bits, so k * LN2_HI is exact for |k| < 2^21 */
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
+
+static int ar_alloc(ar_t *A, size_t nreg, int mp, const smx_format_t *f)
+{
+    memset(A, 0, sizeof *A);
+    A->f = f;
+    A->mp = mp;
+    A->nreg = nreg;
+    A->ex = calloc(nreg, sizeof *A->ex);
+    if (mp) {
+        A->m = malloc(nreg * sizeof *A->m);
+        if (A->m)
+            for (size_t i = 0; i < nreg; i++) mpfr_init2(A->m[i], f->p);
+    } else {
+        A->d = calloc(nreg, sizeof *A->d);
+    }
+    if (!A->ex || (mp ? !A->m : !A->d)) {
+        free(A->ex);
+        free(A->d);
+        free(A->m);
+        return SMX_ENOMEM;
+    }
+    return SMX_OK;
+}
+
+static void ar_free(ar_t *A)
+{
+    if (A->m)
+        for (size_t i = 0; i < A->nreg; i++) mpfr_clear(A->m[i]);
+    free(A->m);
+    free(A->d);
+    free(A->ex);
+}
+
+/* Enter / leave the format's exponent range (MPFR path). */
+static void ar_begin(ar_t *A) { if (A->mp) smx_format_mpfr_enter(&A->saved, A->f); }
+static void ar_end(ar_t *A) { if (A->mp) smx_format_mpfr_leave(&A->saved); }
+
+static void ar_fix(ar_t *A, size_t r, int t) { smx_format_mpfr_fix(A->m[r], t, MPFR_RNDN, A->f); }
+
+#define AR_BINOP(name, mfun, ffun)                                                  \
+    static void name(ar_t *A, size_t r, size_t a, size_t b)                         \
+    {                                                                               \
+        if (A->mp) ar_fix(A, r, mfun(A->m[r], A->m[a], A->m[b], MPFR_RNDN));       \
+        else A->d[r] = ffun(A->d[a], A->d[b], A->f);                                \
+    }
+AR_BINOP(ar_add, mpfr_add, smx_fadd)
+AR_BINOP(ar_sub, mpfr_sub, smx_fsub)
+AR_BINOP(ar_mul, mpfr_mul, smx_fmul)
+AR_BINOP(ar_div, mpfr_div, smx_fdiv)
+
+#define AR_UNOP(name, mfun, ffun)                                                   \
+    static void name(ar_t *A, size_t r, size_t a)                                   \
+    {                                                                               \
+        if (A->mp) ar_fix(A, r, mfun(A->m[r], A->m[a], MPFR_RNDN));                 \
+        else A->d[r] = ffun(A->d[a], A->f);                                         \
+    }
+AR_UNOP(ar_exp, mpfr_exp, smx_fexp)
+AR_UNOP(ar_log, mpfr_log, smx_flog)
+AR_UNOP(ar_log1p, mpfr_log1p, smx_flog1p)
+
+/* r <- a (exact: same format) */
+static void ar_copy(ar_t *A, size_t r, size_t a)
+{
+    if (A->mp) mpfr_set(A->m[r], A->m[a], MPFR_RNDN);
+    else A->d[r] = A->d[a];
+    A->ex[r] = A->ex[a];
+}
+
+/* r <- fl(v) */
+static void ar_set_d(ar_t *A, size_t r, double v)
+{
+    if (A->mp) ar_fix(A, r, mpfr_set_d(A->m[r], v, MPFR_RNDN));
+    else A->d[r] = smx_format_round(v, A->f);
+}
+
+static double ar_get_d(const ar_t *A, size_t a) { return A->mp ? mpfr_get_d(A->m[a], MPFR_RNDN) : A->d[a]; }
+
+/* sign of a - b (neither NaN) */
+static int ar_cmp(const ar_t *A, size_t a, size_t b)
+{
+    if (A->mp) return mpfr_cmp(A->m[a], A->m[b]);
+    return (A->d[a] > A->d[b]) - (A->d[a] < A->d[b]);
+}
+
+static int ar_isnan(const ar_t *A, size_t a) { return A->mp ? mpfr_nan_p(A->m[a]) != 0 : isnan(A->d[a]); }
+/* +1 for +Inf, -1 for -Inf, 0 otherwise */
+static int ar_inf(const ar_t *A, size_t a)
+{
+    if (A->mp) return mpfr_inf_p(A->m[a]) ? mpfr_sgn(A->m[a]) : 0;
+    return isinf(A->d[a]) ? (A->d[a] > 0 ? 1 : -1) : 0;
+}
+
+/* r <- fl(a 2^k), k an integer-valued double (exact unless it underflows / overflows) */
+static void ar_scale(ar_t *A, size_t r, size_t a, double k)
+{
+    if (k < -1e6) k = -1e6; /* beyond this every format's result is 0 (or Inf) anyway */
+    if (k > 1e6) k = 1e6;
+    if (A->mp) {
+        ar_fix(A, r, mpfr_mul_2si(A->m[r], A->m[a], (long)k, MPFR_RNDN));
+    } else {
+        if (k < -3000) k = -3000;
+        if (k > 3000) k = 3000;
+        A->d[r] = smx_format_round(ldexp(A->d[a], (int)k), A->f);
+    }
+}
+
+/* r <- fl(e^{x_a} 2^{-k}), the two-pass mantissa (one rounding; |x_a| < 2^52). Fast path:
+ * ldexp(exp(x), -k) (exact scaling) while e^x is a normal double, else Cody-Waite reduction
+ * r = x - k ln2 with fdlibm's split (fma) and exp(r). MPFR: the reduction and exp at p + 80
+ * bits, then rounded once (the 2^-(p+70) error makes a double rounding practically impossible). */
+static void ar_exp2split(ar_t *A, size_t r, size_t a, double k)
+{
+    if (A->mp) {
+        mpfr_prec_t w = A->f->p + 80;
+        mpfr_t l, t;
+        mpfr_inits2(w, l, t, (mpfr_ptr)0);
+        mpfr_const_log2(l, MPFR_RNDN);
+        mpfr_mul_d(l, l, k, MPFR_RNDN);
+        mpfr_sub(t, A->m[a], l, MPFR_RNDN);
+        mpfr_exp(t, t, MPFR_RNDN);
+        ar_fix(A, r, mpfr_set(A->m[r], t, MPFR_RNDN));
+        mpfr_clears(l, t, (mpfr_ptr)0);
+    } else {
+        double x = A->d[a], v;
+        if (fabs(x) < 700) v = ldexp(exp(x), (int)-k);
+        else v = exp(fma(-k, LN2_HI, x) - k * LN2_LO);
+        A->d[r] = smx_format_round(v, A->f);
+    }
+}
+
+/* r <- fl(N ln 2) */
+static void ar_set_nln2(ar_t *A, size_t r, double N)
+{
+    if (A->mp) {
+        mpfr_t l;
+        mpfr_init2(l, A->f->p + 80);
+        mpfr_const_log2(l, MPFR_RNDN);
+        mpfr_mul_d(l, l, N, MPFR_RNDN);
+        ar_fix(A, r, mpfr_set(A->m[r], l, MPFR_RNDN));
+        mpfr_clear(l);
+    } else {
+        A->d[r] = smx_format_round(N * LN2_HI + N * LN2_LO, A->f);
+    }
+}
+
+/* r <- sum of registers [lo, lo + len) in the order of sum.h */
+static void ar_sum(ar_t *A, size_t r, size_t lo, size_t len, smx_sum_algo_t sum)
+{
+    if (A->mp) smx_sum_mpfr(A->m[r], A->m + lo, len, sum, A->f);
+    else A->d[r] = smx_sum(A->d + lo, len, sum, A->f);
+}
+
+/* ---- the algorithms on the register machine ----
+ * Layout for n inputs: X = [0, n) inputs (rounded), T = [n, 2n) shifted arguments / running
+ * maxima, E = [2n, 3n) exponentials / mantissas, O = [3n, 4n) outputs and reduction slots,
+ * then scalars. */
+enum { WANT_LSE = 1, WANT_SM = 2, WANT_LSM = 4 };
+enum { S_LSE, S_S, S_L, S_A, S_B, S_ONE, S_DEN, S_M, S_NSCALARS };
+
+typedef struct {
+    ar_t *A;
+    size_t n, X, T, E, O, S;
+    smx_lse_algo_t algo;
+} job_t;
+
+static size_t argmax(const job_t *J)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < J->n; i++)
+        if (ar_cmp(J->A, J->X + i, J->X + k) > 0) k = i;
+    return k;
+}
+
+/* NaN / Inf rules of lse.h. Returns 1 if the outputs are set. */
+static int specials(job_t *J, int want)
+{
+    ar_t *A = J->A;
+    size_t n = J->n, npinf = 0, nminf = 0;
+    int nan = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ar_isnan(A, J->X + i)) nan = 1;
+        else if (ar_inf(A, J->X + i) > 0) npinf++;
+        else if (ar_inf(A, J->X + i) < 0) nminf++;
+    }
+    if (!nan && !npinf && nminf < n) return 0;
+    double lse = nan ? NAN : npinf ? INFINITY : -INFINITY;
+    ar_set_d(A, J->S + S_LSE, lse);
+    for (size_t i = 0; i < n; i++) {
+        double v = NAN;
+        if (!nan && npinf) {
+            int top = ar_inf(A, J->X + i) > 0;
+            if (want & WANT_SM) v = top ? 1.0 / (double)npinf : 0.0;
+            else v = top ? -log((double)npinf) : -INFINITY;
+        }
+        ar_set_d(A, J->O + i, v);
+    }
+    return 1;
+}
+
+/* shifted (three-pass) and log1p (BHH) */
+static void run_shifted(job_t *J, smx_sum_algo_t sum, int want, int use_log1p)
+{
+    ar_t *A = J->A;
+    size_t n = J->n, S = J->S, k = argmax(J), j = 0;
+    for (size_t i = 0; i < n; i++) {
+        ar_sub(A, J->T + i, J->X + i, J->X + k);           /* t_i = fl(x_i - a), t_k = 0 */
+        if (use_log1p && i == k) continue;
+        ar_exp(A, J->E + j++, J->T + i);                   /* e_i = fl(exp t_i) */
+    }
+    if (j > 0) ar_sum(A, S + S_S, J->E, j, sum);           /* s */
+    else ar_set_d(A, S + S_S, 0.0);
+    if (use_log1p) ar_log1p(A, S + S_L, S + S_S);          /* l = fl(log1p s) */
+    else ar_log(A, S + S_L, S + S_S);                      /* l = fl(log s) */
+    ar_add(A, S + S_LSE, J->X + k, S + S_L);               /* lse = fl(a + l) */
+    if (want & WANT_SM) {
+        size_t den = S + S_S;
+        if (use_log1p) {
+            ar_set_d(A, S + S_ONE, 1.0);
+            ar_add(A, S + S_DEN, S + S_ONE, S + S_S);      /* fl(1 + s) */
+            den = S + S_DEN;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t e = !use_log1p ? J->E + i : i == k ? S + S_ONE : J->E + (i < k ? i : i - 1);
+            ar_div(A, J->O + i, e, den);
+        }
+    }
+    if (want & WANT_LSM)
+        for (size_t i = 0; i < n; i++) ar_sub(A, J->O + i, J->T + i, S + S_L);
+}
+
+/* key of reduction slot i: the running max (online, register T+i) or the exponent N
+ * (two-pass, ex[O+i]); value: d or M in register O+i. Returns sign(key_i - key_j); -Inf
+ * keys mark empty slots. */
+static int slot_cmp(const job_t *J, size_t i, size_t j)
+{
+    if (J->algo == SMX_LSE_ONLINE) return ar_cmp(J->A, J->T + i, J->T + j);
+    double a = J->A->ex[J->O + i], b = J->A->ex[J->O + j];
+    return (a > b) - (a < b);
+}
+
+static int slot_empty(const job_t *J, size_t i)
+{
+    if (J->algo == SMX_LSE_ONLINE) return ar_inf(J->A, J->T + i) < 0;
+    return isinf(J->A->ex[J->O + i]);
+}
+
+/* value of slot `from` rescaled to the key of slot `to` into scalar S_A:
+ * online fl(d fl(e^{fl(m_from - m_to)})), two-pass fl(M 2^{N_from - N_to}) */
+static void slot_rescale(job_t *J, size_t from, size_t to)
+{
+    ar_t *A = J->A;
+    size_t t = J->S + S_A;
+    if (J->algo == SMX_LSE_ONLINE) {
+        ar_sub(A, t, J->T + from, J->T + to);
+        ar_exp(A, t, t);
+        ar_mul(A, t, J->O + from, t);
+    } else {
+        ar_scale(A, t, J->O + from, A->ex[J->O + from] - A->ex[J->O + to]);
+    }
+}
+
+/* slot i <- slot i + slot j: (m, d) or (N, M) pairs, Milakov-Gimelshein / Dukhan-Ablavatski */
+static void slot_combine(job_t *J, size_t i, size_t j)
+{
+    ar_t *A = J->A;
+    if (slot_empty(J, j)) return;
+    if (slot_empty(J, i)) {
+        ar_copy(A, J->T + i, J->T + j);
+        ar_copy(A, J->O + i, J->O + j);
+        return;
+    }
+    int c = slot_cmp(J, j, i);
+    if (c > 0) {
+        slot_rescale(J, i, j);
+        ar_add(A, J->O + i, J->S + S_A, J->O + j);
+        ar_copy(A, J->T + i, J->T + j); /* copies ex[] too */
+        A->ex[J->O + i] = A->ex[J->O + j];
+    } else if (c == 0) {
+        ar_add(A, J->O + i, J->O + i, J->O + j);
+    } else {
+        slot_rescale(J, j, i);
+        ar_add(A, J->O + i, J->O + i, J->S + S_A);
+    }
+}
+
+static void reduce_tree(job_t *J, size_t lo, size_t len)
+{
+    if (len < 2) return;
+    size_t h = len / 2;
+    reduce_tree(J, lo, h);
+    reduce_tree(J, lo + h, len - h);
+    slot_combine(J, lo, lo + h);
+}
+
+/* online (Milakov & Gimelshein) and two-pass (Dukhan & Ablavatski) */
+static void run_pairs(job_t *J, smx_sum_algo_t sum, int want)
+{
+    ar_t *A = J->A;
+    size_t n = J->n, S = J->S;
+    int online = J->algo == SMX_LSE_ONLINE;
+    for (size_t i = 0; i < n; i++) {                       /* leaves */
+        int minf = ar_inf(A, J->X + i) < 0;
+        if (online) {
+            ar_copy(A, J->T + i, J->X + i);                /* (x_i, 1) */
+            ar_set_d(A, J->O + i, minf ? 0.0 : 1.0);
+        } else {
+            double k = minf ? -INFINITY : nearbyint(ar_get_d(A, J->X + i) / M_LN2);
+            if (minf) ar_set_d(A, J->E + i, 0.0);
+            else ar_exp2split(A, J->E + i, J->X + i, k); /* (m_i, n_i) */
+            A->ex[J->E + i] = k;
+            ar_copy(A, J->O + i, J->E + i);
+        }
+    }
+    if (sum == SMX_SUM_PAIRWISE) reduce_tree(J, 0, n);
+    else
+        for (size_t j = 1; j < n; j++) slot_combine(J, 0, j);
+    ar_copy(A, S + S_M, J->T);                              /* m (online) */
+    ar_copy(A, S + S_S, J->O);                              /* d or M */
+    double N = A->ex[J->O];
+    ar_log(A, S + S_L, S + S_S);                            /* l = fl(log d) */
+    if (online) ar_add(A, S + S_LSE, S + S_M, S + S_L);     /* lse = fl(m + l) */
+    else {
+        ar_set_nln2(A, S + S_B, N);
+        ar_add(A, S + S_LSE, S + S_L, S + S_B);             /* lse = fl(l + fl(N ln2)) */
+    }
+    for (size_t i = 0; i < n && (want & (WANT_SM | WANT_LSM)); i++) {
+        size_t o = J->O + i;
+        if (online) {
+            ar_sub(A, J->T + i, J->X + i, S + S_M);         /* fl(x_i - m) */
+            if (want & WANT_SM) {
+                ar_exp(A, J->E + i, J->T + i);
+                ar_div(A, o, J->E + i, S + S_S);
+            } else {
+                ar_sub(A, o, J->T + i, S + S_L);
+            }
+        } else if (want & WANT_SM) {
+            if (isinf(A->ex[J->E + i])) { ar_set_d(A, o, 0.0); continue; }
+            ar_div(A, S + S_A, J->E + i, S + S_S);         /* fl(m_i / M) */
+            ar_scale(A, o, S + S_A, A->ex[J->E + i] - N);  /* times 2^{n_i - N} */
+        } else {
+            ar_sub(A, o, J->X + i, S + S_LSE);
+        }
+    }
+}
+
+static void run_naive_full(job_t *J, smx_sum_algo_t sum, int want)
+{
+    ar_t *A = J->A;
+    size_t n = J->n, S = J->S;
+    for (size_t i = 0; i < n; i++) ar_exp(A, J->E + i, J->X + i);  /* e_i = fl(exp x_i) */
+    ar_sum(A, S + S_S, J->E, n, sum);                              /* s */
+    ar_log(A, S + S_LSE, S + S_S);                                 /* lse = fl(log s) */
+    for (size_t i = 0; i < n; i++) {
+        if (want & WANT_SM) ar_div(A, J->O + i, J->E + i, S + S_S);
+        else if (want & WANT_LSM) ar_sub(A, J->O + i, J->X + i, S + S_LSE);
+    }
+}
+
+/* Runs algo on the loaded inputs X; lse in S + S_LSE, softmax or logsoftmax in O. */
+static int job_run(job_t *J, smx_sum_algo_t sum, int want)
+{
+    ar_t *A = J->A;
+    if ((J->algo == SMX_LSE_ONLINE || J->algo == SMX_LSE_TWOPASS) && sum == SMX_SUM_COMPENSATED)
+        return SMX_EUNSUP;
+    ar_begin(A);
+    int st = SMX_OK;
+    if (!specials(J, want)) {
+        switch (J->algo) {
+        case SMX_LSE_NAIVE: run_naive_full(J, sum, want); break;
+        case SMX_LSE_SHIFTED: run_shifted(J, sum, want, 0); break;
+        case SMX_LSE_LOG1P: run_shifted(J, sum, want, 1); break;
+        case SMX_LSE_ONLINE: run_pairs(J, sum, want); break;
+        case SMX_LSE_TWOPASS:
+            for (size_t i = 0; i < J->n; i++)
+                if (!ar_inf(A, J->X + i) && fabs(ar_get_d(A, J->X + i)) >= 0x1p52) st = SMX_ERANGE;
+            if (st == SMX_OK) run_pairs(J, sum, want);
+            break;
+        default: st = SMX_EDOM;
+        }
+    }
+    ar_end(A);
+    return st;
+}
+
+static void job_init(job_t *J, ar_t *A, size_t n, smx_lse_algo_t algo)
+{
+    J->A = A;
+    J->n = n;
+    J->X = 0;
+    J->T = n;
+    J->E = 2 * n;
+    J->O = 3 * n;
+    J->S = 4 * n;
+    J->algo = algo;
+}
+
+/* ---- correctly rounded reference (MPFR, Ziv) ---- */
+
+/* Outputs (any may be NULL) set to precision p and correctly rounded into f. Inputs exact. */
+static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, size_t n, const smx_format_t *f)
+{
+    int p = f->p;
+    size_t npinf = 0, nminf = 0, k = 0, neq = 0;
+    int nan = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (mpfr_nan_p(x[i])) nan = 1;
+        else if (mpfr_inf_p(x[i])) { if (mpfr_sgn(x[i]) > 0) npinf++; else nminf++; }
+        if (!mpfr_nan_p(x[i]) && mpfr_cmp(x[i], x[k]) > 0) k = i;
+        if (mpfr_nan_p(x[k])) k = i;
+    }
+    if (nan || npinf || nminf == n) {
+        /* same rules as specials(): evaluated in double, then rounded */
+        double l = nan ? NAN : npinf ? INFINITY : -INFINITY;
+        if (lse) { mpfr_set_prec(lse, p); mpfr_set_d(lse, l, MPFR_RNDN); }
+        for (size_t i = 0; i < n; i++) {
+            int top = !nan && npinf && mpfr_inf_p(x[i]) && mpfr_sgn(x[i]) > 0;
+            double vs = nan || !npinf ? NAN : top ? 1.0 / (double)npinf : 0.0;
+            double vl = nan || !npinf ? NAN : top ? -log((double)npinf) : -INFINITY;
+            mpfr_t t;
+            mpfr_init2(t, 64);
+            if (sm) { mpfr_set_d(t, vs, MPFR_RNDN); smx_format_round_mpfr(sm[i], t, f); }
+            if (lsm) { mpfr_set_d(t, vl, MPFR_RNDN); smx_format_round_mpfr(lsm[i], t, f); }
+            mpfr_clear(t);
+        }
+        return SMX_OK;
+    }
+    for (size_t i = 0; i < n; i++) if (mpfr_equal_p(x[i], x[k])) neq++;
+    size_t nfin = n - nminf;
+
+    mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax();
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
+    mpfr_prec_t w = p + 64;
+    for (size_t m = n; m > 1; m >>= 1) w++;
+    mpfr_t y, s, t, L, B, *z = malloc(n * sizeof *z);
+    if (!z) { mpfr_set_emin(emin); mpfr_set_emax(emax); return SMX_ENOMEM; }
+    mpfr_inits2(w, y, s, t, L, (mpfr_ptr)0);
+    mpfr_init2(B, 32);
+    for (size_t i = 0; i < n; i++) mpfr_init2(z[i], w);
+    int done = 0;
+    for (int iter = 0; iter < 12 && !done; iter++, w += w / 2) {
+        mpfr_set_prec(y, w); mpfr_set_prec(s, w); mpfr_set_prec(t, w); mpfr_set_prec(L, w);
+        for (size_t i = 0; i < n; i++) mpfr_set_prec(z[i], w);
+        /* s = sum e^{x_i - a} (sequential, RNDN at w), L = log s, y = a + L.
+         * |error(y)| <= 2^{1-w} (|y| + L + 2n + 2): per operation relative error 2^-w;
+         * subtraction errors weighted by e^{t_i} sum to <= 2^-w sum |t_i| e^{t_i} <= 2^-w n/e,
+         * exps 2^-w s, additions (n-1) 2^-w s, so rel.err(s) <= 2^-w (2n + 1) (s >= 1);
+         * log adds 2^-w L, the final addition 2^-w |y|; factor 2 covers second order. */
+        mpfr_set_ui(s, 0, MPFR_RNDN);
+        for (size_t i = 0; i < n; i++) {
+            mpfr_sub(t, x[i], x[k], MPFR_RNDN);
+            mpfr_exp(t, t, MPFR_RNDN);
+            mpfr_add(s, s, t, MPFR_RNDN);
+        }
+        mpfr_log(L, s, MPFR_RNDN);
+        mpfr_add(y, x[k], L, MPFR_RNDN);
+        mpfr_abs(B, y, MPFR_RNDU);
+        mpfr_add(B, B, L, MPFR_RNDU);
+        mpfr_add_ui(B, B, 2 * (unsigned long)n + 2, MPFR_RNDU);
+        mpfr_exp_t eb = mpfr_get_exp(B) + 1 - w; /* |error(y)| <= 2^eb */
+        done = 1;
+        if (nfin == 1) { mpfr_set(y, x[k], MPFR_RNDN); eb = mpfr_get_emin_min(); } /* exact */
+        if (lse) {
+            if (nfin > 1 && (mpfr_zero_p(y) || !mpfr_can_round(y, mpfr_get_exp(y) - eb, MPFR_RNDN, MPFR_RNDZ, p + 1)))
+                done = 0;
+            else smx_format_round_mpfr(lse, y, f);
+        }
+        for (size_t i = 0; i < n && done && (sm || lsm); i++) {
+            if (mpfr_inf_p(x[i])) { /* -Inf entry */
+                mpfr_set_inf(t, -1);
+                if (lsm) smx_format_round_mpfr(lsm[i], t, f);
+                if (sm) { mpfr_set_zero(t, 1); smx_format_round_mpfr(sm[i], t, f); }
+                continue;
+            }
+            mpfr_sub(z[i], x[i], y, MPFR_RNDN); /* |error| <= 2^eb + 2^-w |z_i| */
+            mpfr_abs(B, z[i], MPFR_RNDU);
+            mpfr_mul_2si(B, B, -w, MPFR_RNDU);
+            mpfr_set_ui_2exp(L, 1, eb, MPFR_RNDU); /* L reused as scratch */
+            mpfr_add(B, B, L, MPFR_RNDU);          /* B >= |error(z_i)| */
+            if (lsm) {
+                if (nfin == 1) mpfr_set_zero(z[i], 1);
+                if (nfin > 1 && (mpfr_zero_p(z[i]) || !mpfr_can_round(z[i], mpfr_get_exp(z[i]) - mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)))
+                    done = 0;
+                else smx_format_round_mpfr(lsm[i], z[i], f);
+            }
+            if (sm && done) {
+                if (neq == nfin) { /* all finite entries equal: softmax = 1/neq exactly */
+                    smx_mpfr_range_t sv;
+                    mpfr_set_prec(sm[i], p);
+                    smx_format_mpfr_enter(&sv, f);
+                    smx_format_mpfr_fix(sm[i], mpfr_ui_div(sm[i], 1, (mpfr_set_ui(t, neq, MPFR_RNDN), t), MPFR_RNDN), MPFR_RNDN, f);
+                    smx_format_mpfr_leave(&sv);
+                    continue;
+                }
+                /* e^{z_i}: relative error <= 2 (|error(z_i)| + 2^-w) */
+                mpfr_exp(t, z[i], MPFR_RNDN);
+                mpfr_set_ui_2exp(L, 1, -w, MPFR_RNDU);
+                mpfr_add(B, B, L, MPFR_RNDU);
+                mpfr_mul_2si(B, B, 1, MPFR_RNDU);
+                if (mpfr_zero_p(t)) { smx_format_round_mpfr(sm[i], t, f); continue; } /* below 2^-2^62 */
+                if (!mpfr_can_round(t, -mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)) done = 0;
+                else smx_format_round_mpfr(sm[i], t, f);
+            }
+        }
+    }
+    /* after 12 rounds (w ~ 130 (p + 64)) the last approximation's rounding is kept */
+    if (!done) {
+        if (lse) smx_format_round_mpfr(lse, y, f);
+        for (size_t i = 0; i < n; i++) {
+            if (mpfr_inf_p(x[i])) continue;
+            mpfr_sub(z[i], x[i], y, MPFR_RNDN);
+            if (lsm) smx_format_round_mpfr(lsm[i], z[i], f);
+            if (sm) { mpfr_exp(t, z[i], MPFR_RNDN); smx_format_round_mpfr(sm[i], t, f); }
+        }
+    }
+    for (size_t i = 0; i < n; i++) mpfr_clear(z[i]);
+    free(z);
+    mpfr_clears(y, s, t, L, B, (mpfr_ptr)0);
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    return SMX_OK;
+}
+
+/* ---- public API ---- */
+
+static int check_args(size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    if (n == 0 || (unsigned)algo >= SMX_LSE_NALGOS || (unsigned)sum > SMX_SUM_COMPENSATED) return SMX_EDOM;
+    return SMX_OK;
+}
+
+/* Reference from double inputs: rounded to f, then ref_compute; outputs to double. */
+static int ref_from_d(double *lse, double *y, int want, const double *x, size_t n, const smx_format_t *f)
+{
+    mpfr_t *xm = malloc(n * sizeof *xm), *ym = malloc(n * sizeof *ym), l, t;
+    if (!xm || !ym) { free(xm); free(ym); return SMX_ENOMEM; }
+    mpfr_init2(t, 53);
+    mpfr_init2(l, f->p);
+    for (size_t i = 0; i < n; i++) {
+        mpfr_inits2(f->p, xm[i], ym[i], (mpfr_ptr)0);
+        mpfr_set_d(t, x[i], MPFR_RNDN);
+        smx_format_round_mpfr(xm[i], t, f);
+    }
+    int st = ref_compute(want & WANT_LSE ? l : NULL, want & WANT_SM ? ym : NULL, want & WANT_LSM ? ym : NULL, xm, n, f);
+    if (want & WANT_LSE) *lse = mpfr_get_d(l, MPFR_RNDN);
+    if (want & (WANT_SM | WANT_LSM))
+        for (size_t i = 0; i < n; i++) y[i] = mpfr_get_d(ym[i], MPFR_RNDN);
+    for (size_t i = 0; i < n; i++) mpfr_clears(xm[i], ym[i], (mpfr_ptr)0);
+    mpfr_clears(t, l, (mpfr_ptr)0);
+    free(xm);
+    free(ym);
+    return st;
+}
+
+static int run_d(double *lse, double *y, int want, const double *x, size_t n, smx_lse_algo_t algo,
+                 smx_sum_algo_t sum, const smx_format_t *f)
+{
+    int st = check_args(n, algo, sum);
+    if (st) return st;
+    if (algo == SMX_LSE_REFERENCE) return ref_from_d(lse, y, want, x, n, f);
+    ar_t A;
+    job_t J;
+    int mp = !smx_format_has_fast(f);
+    if ((st = ar_alloc(&A, 4 * n + S_NSCALARS, mp, f))) return st;
+    job_init(&J, &A, n, algo);
+    for (size_t i = 0; i < n; i++) {
+        if (mp) {
+            mpfr_t t;
+            mpfr_init2(t, 53);
+            mpfr_set_d(t, x[i], MPFR_RNDN);
+            smx_format_round_mpfr(A.m[i], t, f);
+            mpfr_clear(t);
+        } else {
+            A.d[i] = smx_format_round(x[i], f);
+        }
+    }
+    st = job_run(&J, sum, want);
+    if (st == SMX_OK) {
+        if (want & WANT_LSE) *lse = ar_get_d(&A, J.S + S_LSE);
+        if (want & (WANT_SM | WANT_LSM))
+            for (size_t i = 0; i < n; i++) y[i] = ar_get_d(&A, J.O + i);
+    }
+    ar_free(&A);
+    return st;
+}
+
+int smx_lse(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum, const smx_format_t *f)
+{
+    return run_d(y, NULL, WANT_LSE, x, n, algo, sum, f);
+}
+
+int smx_softmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum, const smx_format_t *f)
+{
+    return run_d(NULL, y, WANT_SM, x, n, algo, sum, f);
+}
+
+int smx_logsoftmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum,
+                   const smx_format_t *f)
+{
+    return run_d(NULL, y, WANT_LSM, x, n, algo, sum, f);
+}
+
+static int run_mpfr(mpfr_ptr lse, mpfr_t *y, int want, mpfr_t *const x, size_t n, smx_lse_algo_t algo,
+                    smx_sum_algo_t sum, const smx_format_t *f)
+{
+    int st = check_args(n, algo, sum);
+    if (st) return st;
+    if (algo == SMX_LSE_REFERENCE) {
+        mpfr_t *yy = want & (WANT_SM | WANT_LSM) ? y : NULL;
+        if (lse) {
+            mpfr_t l;
+            mpfr_init2(l, f->p);
+            st = ref_compute(l, NULL, NULL, x, n, f);
+            mpfr_set_prec(lse, f->p);
+            mpfr_set(lse, l, MPFR_RNDN);
+            mpfr_clear(l);
+            return st;
+        }
+        return ref_compute(NULL, want & WANT_SM ? yy : NULL, want & WANT_LSM ? yy : NULL, x, n, f);
+    }
+    ar_t A;
+    job_t J;
+    if ((st = ar_alloc(&A, 4 * n + S_NSCALARS, 1, f))) return st;
+    job_init(&J, &A, n, algo);
+    for (size_t i = 0; i < n; i++) smx_format_round_mpfr(A.m[i], x[i], f);
+    st = job_run(&J, sum, want);
+    if (st == SMX_OK) {
+        if (want & WANT_LSE) { mpfr_set_prec(lse, f->p); mpfr_set(lse, A.m[J.S + S_LSE], MPFR_RNDN); }
+        if (want & (WANT_SM | WANT_LSM))
+            for (size_t i = 0; i < n; i++) { mpfr_set_prec(y[i], f->p); mpfr_set(y[i], A.m[J.O + i], MPFR_RNDN); }
+    }
+    ar_free(&A);
+    return st;
+}
+
+int smx_lse_mpfr(mpfr_t y, mpfr_t *const x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum, const smx_format_t *f)
+{
+    return run_mpfr(y, NULL, WANT_LSE, x, n, algo, sum, f);
+}
+
+int smx_softmax_mpfr(mpfr_t *y, mpfr_t *const x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum,
+                     const smx_format_t *f)
+{
+    return run_mpfr(NULL, y, WANT_SM, x, n, algo, sum, f);
+}
+
+int smx_logsoftmax_mpfr(mpfr_t *y, mpfr_t *const x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum,
+                        const smx_format_t *f)
+{
+    return run_mpfr(NULL, y, WANT_LSM, x, n, algo, sum, f);
+}
+
+/* ---- native kernels: shifted three-pass ---- */
+
+#define NATIVE_MAX(T, x, n)                                                         \
+    T a = x[0];                                                                     \
+    for (size_t i = 1; i < n; i++) a = x[i] > a ? x[i] : a;
+
+double smx_lse_f64(const double *x, size_t n)
+{
+    if (n == 0) return -INFINITY;
+    NATIVE_MAX(double, x, n)
+    if (a == -INFINITY) return a;
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += exp(x[i] - a);
+    return a + log(s);
+}
+
+float smx_lse_f32(const float *x, size_t n)
+{
+    if (n == 0) return -INFINITY;
+    NATIVE_MAX(float, x, n)
+    if (a == -INFINITY) return a;
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++) s += expf(x[i] - a);
+    return a + logf(s);
+}
+
+void smx_softmax_f64(double *y, const double *x, size_t n)
+{
+    if (n == 0) return;
+    NATIVE_MAX(double, x, n)
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (y[i] = exp(x[i] - a));
+    for (size_t i = 0; i < n; i++) y[i] /= s;
+}
+
+void smx_softmax_f32(float *y, const float *x, size_t n)
+{
+    if (n == 0) return;
+    NATIVE_MAX(float, x, n)
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++) s += (y[i] = expf(x[i] - a));
+    for (size_t i = 0; i < n; i++) y[i] /= s;
+}
+
+/* ---- leading-order error bounds (lse.h) ---- */
+
+static double ceil_log2(size_t m)
+{
+    double h = 0;
+    for (size_t q = 1; q < m; q <<= 1) h++;
+    return h;
+}
+
+/* first-order constant of summing m positive terms */
+static double sigma(size_t m, smx_sum_algo_t sum)
+{
+    if (m < 2) return 0;
+    switch (sum) {
+    case SMX_SUM_PAIRWISE: return ceil_log2(m);
+    case SMX_SUM_COMPENSATED: return 1;
+    default: return (double)(m - 1);
+    }
+}
+
+typedef struct { double a, b, D, L, ay, cm; } shape_t;
+
+static shape_t shape(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
+{
+    shape_t s = {x[0], x[0], 0, 0, fabs(lse), 0};
+    double K = 0, run = x[0];
+    for (size_t i = 1; i < n; i++) {
+        if (x[i] > s.a) s.a = x[i];
+        if (x[i] < s.b) s.b = x[i];
+        if (x[i] > run) { run = x[i]; K++; }
+    }
+    s.D = s.a - s.b;
+    s.L = lse - s.a;
+    if (algo == SMX_LSE_ONLINE) s.cm = sum == SMX_SUM_PAIRWISE ? 3 * ceil_log2(n) : (double)n + 2 * K;
+    return s;
+}
+
+double smx_lse_error_bound(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
+{
+    shape_t s = shape(algo, sum, x, n, lse);
+    switch (algo) {
+    case SMX_LSE_NAIVE: return 1 + (sigma(n, sum) + 1) / s.ay;
+    case SMX_LSE_SHIFTED: return (s.ay + s.L + s.D + sigma(n, sum) + 1) / s.ay;
+    case SMX_LSE_LOG1P: return (s.ay + s.L + s.D + sigma(n - 1, sum) + 1) / s.ay;
+    case SMX_LSE_ONLINE: return (s.ay + s.L + s.D + s.cm) / s.ay;
+    case SMX_LSE_TWOPASS: {
+        double nl = nearbyint(s.a / M_LN2) * M_LN2;
+        return (s.ay + fabs(lse - nl) + fabs(nl) + sigma(n, sum) + 1) / s.ay;
+    }
+    default: return 0.5;
+    }
+}
+
+double smx_softmax_error_bound(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
+{
+    shape_t s = shape(algo, sum, x, n, lse);
+    switch (algo) {
+    case SMX_LSE_NAIVE: return sigma(n, sum) + 3;
+    case SMX_LSE_SHIFTED: return 2 * s.D + sigma(n, sum) + 3;
+    case SMX_LSE_LOG1P: return 2 * s.D + sigma(n - 1, sum) + 4;
+    case SMX_LSE_ONLINE: return 2 * s.D + s.cm + 2;
+    case SMX_LSE_TWOPASS: return sigma(n, sum) + 3;
+    default: return 0.5;
+    }
+}
+
+double smx_lse_error_bound_bhh(smx_lse_algo_t algo, const double *x, size_t n, double lse)
+{
+    shape_t s = shape(algo, SMX_SUM_NAIVE, x, n, lse);
+    if (algo == SMX_LSE_NAIVE) return 1 + ((double)n + 1) / s.ay;
+    return fabs(lse + (double)n - s.b) / s.ay;
+}
+
+double smx_softmax_error_bound_bhh(smx_lse_algo_t algo, const double *x, size_t n, double lse)
+{
+    shape_t s = shape(algo, SMX_SUM_NAIVE, x, n, lse);
+    if (algo == SMX_LSE_NAIVE) return (double)n + 3;
+    return (double)n + 2 + 2 * s.D;
+}
