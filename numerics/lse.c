@@ -481,10 +481,10 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
     mpfr_set_emax(mpfr_get_emax_max());
     mpfr_prec_t w = p + 64;
     for (size_t m = n; m > 1; m >>= 1) w++;
-    mpfr_t y, s, t, L, B, *z = malloc(n * sizeof *z);
+    mpfr_t y, s, t, L, B, E, *z = malloc(n * sizeof *z);
     if (!z) { mpfr_set_emin(emin); mpfr_set_emax(emax); return SMX_ENOMEM; }
     mpfr_inits2(w, y, s, t, L, (mpfr_ptr)0);
-    mpfr_init2(B, 32);
+    mpfr_inits2(32, B, E, (mpfr_ptr)0);
     for (size_t i = 0; i < n; i++) mpfr_init2(z[i], w);
     int done = 0;
     for (int iter = 0; iter < 12 && !done; iter++, w += w / 2) {
@@ -507,8 +507,16 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
         mpfr_add(B, B, L, MPFR_RNDU);
         mpfr_add_ui(B, B, 2 * (unsigned long)n + 2, MPFR_RNDU);
         mpfr_exp_t eb = mpfr_get_exp(B) + 1 - w; /* |error(y)| <= 2^eb */
+        /* |error(L)| <= 2^ebl: the same analysis without the final addition's 2^-w |y| */
+        mpfr_set(B, L, MPFR_RNDU);
+        mpfr_add_ui(B, B, 2 * (unsigned long)n + 2, MPFR_RNDU);
+        mpfr_exp_t ebl = mpfr_get_exp(B) + 1 - w;
         done = 1;
-        if (nfin == 1) { mpfr_set(y, x[k], MPFR_RNDN); eb = mpfr_get_emin_min(); } /* exact */
+        if (nfin == 1) { /* exact */
+            mpfr_set(y, x[k], MPFR_RNDN);
+            mpfr_set_zero(L, 1);
+            eb = ebl = mpfr_get_emin_min();
+        }
         if (lse) {
             if (nfin > 1 && (mpfr_zero_p(y) || !mpfr_can_round(y, mpfr_get_exp(y) - eb, MPFR_RNDN, MPFR_RNDZ, p + 1)))
                 done = 0;
@@ -521,11 +529,17 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
                 if (sm) { mpfr_set_zero(t, 1); smx_format_round_mpfr(sm[i], t, f); }
                 continue;
             }
-            mpfr_sub(z[i], x[i], y, MPFR_RNDN); /* |error| <= 2^eb + 2^-w |z_i| */
+            /* z_i = (x_i - x_k) - L, not x_i - y: y = x_k + L may have lost L to rounding
+             * when |x_k| is huge, and x_i - x_k keeps the gap. |error(z_i)| <=
+             * 2^-w |x_i - x_k| + 2^-w |z_i| + 2^ebl */
+            mpfr_sub(z[i], x[i], x[k], MPFR_RNDN);
             mpfr_abs(B, z[i], MPFR_RNDU);
+            mpfr_sub(z[i], z[i], L, MPFR_RNDN);
+            mpfr_abs(E, z[i], MPFR_RNDU);
+            mpfr_add(B, B, E, MPFR_RNDU);
             mpfr_mul_2si(B, B, -w, MPFR_RNDU);
-            mpfr_set_ui_2exp(L, 1, eb, MPFR_RNDU); /* L reused as scratch */
-            mpfr_add(B, B, L, MPFR_RNDU);          /* B >= |error(z_i)| */
+            mpfr_set_ui_2exp(E, 1, ebl, MPFR_RNDU);
+            mpfr_add(B, B, E, MPFR_RNDU);          /* B >= |error(z_i)| */
             if (lsm) {
                 if (nfin == 1) mpfr_set_zero(z[i], 1);
                 if (nfin > 1 && (mpfr_zero_p(z[i]) || !mpfr_can_round(z[i], mpfr_get_exp(z[i]) - mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)))
@@ -543,8 +557,8 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
                 }
                 /* e^{z_i}: relative error <= 2 (|error(z_i)| + 2^-w) */
                 mpfr_exp(t, z[i], MPFR_RNDN);
-                mpfr_set_ui_2exp(L, 1, -w, MPFR_RNDU);
-                mpfr_add(B, B, L, MPFR_RNDU);
+                mpfr_set_ui_2exp(E, 1, -w, MPFR_RNDU);
+                mpfr_add(B, B, E, MPFR_RNDU);
                 mpfr_mul_2si(B, B, 1, MPFR_RNDU);
                 if (mpfr_zero_p(t)) { smx_format_round_mpfr(sm[i], t, f); continue; } /* below 2^-2^62 */
                 if (!mpfr_can_round(t, -mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)) done = 0;
@@ -557,14 +571,15 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
         if (lse) smx_format_round_mpfr(lse, y, f);
         for (size_t i = 0; i < n; i++) {
             if (mpfr_inf_p(x[i])) continue;
-            mpfr_sub(z[i], x[i], y, MPFR_RNDN);
+            mpfr_sub(z[i], x[i], x[k], MPFR_RNDN);
+            mpfr_sub(z[i], z[i], L, MPFR_RNDN);
             if (lsm) smx_format_round_mpfr(lsm[i], z[i], f);
             if (sm) { mpfr_exp(t, z[i], MPFR_RNDN); smx_format_round_mpfr(sm[i], t, f); }
         }
     }
     for (size_t i = 0; i < n; i++) mpfr_clear(z[i]);
     free(z);
-    mpfr_clears(y, s, t, L, B, (mpfr_ptr)0);
+    mpfr_clears(y, s, t, L, B, E, (mpfr_ptr)0);
     mpfr_set_emin(emin);
     mpfr_set_emax(emax);
     return SMX_OK;

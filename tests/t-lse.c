@@ -645,6 +645,32 @@ static void check_cmd(void)
     rmdir(dir);
 }
 
+/* Regression: inputs with more bits than the reference's working precision and huge
+ * magnitude (x_k = 1e306): y = x_k + L loses L at the working precision, so the outputs
+ * must be formed from x_i - x_k, not x_i - y. Exact answer: softmax (1, 0, 0). */
+static void check_reference_huge_inputs(void)
+{
+    smx_format_t f;
+    smx_format_get(&f, "fp64");
+    mpfr_t x[3], y[3];
+    double v[3] = {1e300, -1e300, 3.5};
+    for (int i = 0; i < 3; i++) {
+        mpfr_init2(x[i], 1209);
+        mpfr_set_d(x[i], v[i], MPFR_RNDN);
+        mpfr_div_d(x[i], x[i], 1e-3, MPFR_RNDN);
+        mpfr_init2(y[i], 53);
+    }
+    smx_softmax_mpfr(y, x, 3, SMX_LSE_REFERENCE, SMX_SUM_NAIVE, &f);
+    ok(mpfr_cmp_ui(y[0], 1) == 0 && mpfr_zero_p(y[1]) && mpfr_zero_p(y[2]),
+       "reference softmax of (1e303, -1e303, 3500) at 1209-bit inputs is (1, 0, 0)");
+    smx_logsoftmax_mpfr(y, x, 3, SMX_LSE_REFERENCE, SMX_SUM_NAIVE, &f);
+    ok(mpfr_zero_p(y[0]) && mpfr_cmp_d(y[2], -1e303) == 0, "reference logsoftmax of the same: (0, -2e303, -1e303)");
+    for (int i = 0; i < 3; i++) {
+        mpfr_clear(x[i]);
+        mpfr_clear(y[i]);
+    }
+}
+
 int main(void)
 {
     check_cmd();
@@ -654,6 +680,7 @@ int main(void)
     check_bhh_shifted_gap();
     check_overflow();
     check_reference(r);
+    check_reference_huge_inputs();
     check_fast_vs_mpfr(r);
     check_pairs(r);
     check_native(r);
