@@ -1,0 +1,45 @@
+/* dispersion.c - smx-dispersion: softmax must disperse at scale; adaptive temperature and
+ * Scalable-Softmax (issue 3, science/dispersion.md). Subcommands in dispersion_*.c. */
+#include "dispersion_cmds.h"
+#include "smx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: smx-dispersion COMMAND [OPTIONS]   (smx-dispersion COMMAND --help for its options)\n"
+    "Softmax dispersion at scale (Velickovic et al. 2024), adaptive temperature and SSMax (Nakanishi 2025).\n"
+    "Commands:\n"
+    "  curves     p_max(n), entropy H(n), Lemma 2.1 bound, beta*(n), adaptive beta(H): closed forms in MPFR\n"
+    "             and materialised vectors in fp16/bf16/fp32/fp64 with naive/pairwise/compensated sums\n"
+    "  ssmax      Scalable-Softmax Fig 1 and Fig 3 replicas, p_max heat map over s*Delta x n\n"
+    "  precision  leakage 1-p and the normaliser vs n in fp16, bf16, fp32, fp64 and MPFR\n"
+    "  retrieval  max-retrieval model (one attention head between two MLPs): accuracy and attention\n"
+    "             for softmax, adaptive temperature (inference only) and SSMax (trained)\n"
+    "Options: --help, --version\n";
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } cmds[] = {{"curves", dispersion_cmd_curves},
+                {"ssmax", dispersion_cmd_ssmax},
+                {"precision", dispersion_cmd_precision},
+                {"retrieval", dispersion_cmd_retrieval}};
+    if (argc < 2) {
+        fputs(usage, stderr);
+        smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval)");
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("smx-dispersion (smx) %s\n", SMX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+    smx_cli_fail("smx-dispersion", "unknown command '%s' (allowed: curves|ssmax|precision|retrieval)", argv[1]);
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# t-dispersion.sh - smx-dispersion: bad options exit 2 with a message naming the option, --help / --version,
+# tiny runs of every subcommand, and the same bytes whatever --threads (retrieval).
+B=${SMX_BIN:-build/bin}/smx-dispersion
+T=${TMPDIR:-/tmp}/t-dispersion.$$
+mkdir -p "$T"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+# expect exit status 2 and a stderr line containing $2
+bad() {
+  exp=$1; shift
+  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; cat "$T/err"; fi
+  ok $r "exit 2 naming '$exp': $*"
+}
+bad "missing COMMAND"
+bad "unknown command" frobnicate
+bad "\-\-s" curves --s -1
+bad "\-\-s" ssmax --s abc
+bad "\-\-deltas" curves --deltas 1,x
+bad "\-\-deltas" curves --deltas ""
+bad "\-\-eps" curves --eps 0.7
+bad "\-\-formats" curves --formats fp16,fp99
+bad "\-\-formats" precision --formats fp128
+bad "\-\-nmax-log2" precision --nmax-log2 99
+bad "\-\-profile" curves --profile huge
+bad "\-\-fig3-n" ssmax --fig3-n 10.5
+bad "\-\-d" retrieval --d 0
+bad "\-\-lr" retrieval --lr -1
+bad "\-\-test-log2" retrieval --test-log2 3
+bad "\-\-seed" retrieval --seed -4
+bad "unexpected argument" precision extra
+bad "bad option" retrieval --no-such-option
+"$B" --help | grep -q retrieval; ok $? "--help lists the commands"
+"$B" retrieval --help | grep -q "test-sets"; ok $? "retrieval --help lists its options"
+"$B" --version | grep -q "smx-dispersion (smx)"; ok $? "--version"
+"$B" curves --nmax-log2 8 --random-log2 6 --materialise-log2 6 --out "$T/c.tsv" 2>/dev/null; ok $? "curves runs"
+for s in materialised beta-star adaptive-beta; do test -s "$T/c-$s.tsv"; ok $? "curves writes c-$s.tsv"; done
+grep -q "^# paper_delta_gemma2b" "$T/c.tsv"; ok $? "curves metadata has the paper's spreads"
+"$B" ssmax --fig1-nmax 50 --fig3-n 10,100 --out "$T/s.tsv" 2>/dev/null; ok $? "ssmax runs"
+grep -q "SSMax p_max at n = 2	0.816	0.8161" "$T/s.tsv"; ok $? "ssmax summary: 0.816 at n = 2 beside the paper"
+"$B" precision --nmax-log2 12 --gaps 0,5 --out "$T/p.tsv" 2>/dev/null; ok $? "precision runs"
+awk -F'\t' '!/^#/ && $1 == 0 && $2 == "bf16" && $3 == "naive" && $4 == 4096 { print $5 }' "$T/p.tsv" | grep -qx 256
+ok $? "precision: bf16 naive sum of 4096 ones is 256"
+R="retrieval --d 8 --steps 30 --batch 4 --test-log2 6 --test-sets 6"
+"$B" $R --threads 1 --out "$T/r1.tsv" 2>/dev/null; ok $? "retrieval runs (--threads 1)"
+"$B" $R --threads 2 --out "$T/r2.tsv" 2>/dev/null; ok $? "retrieval runs (--threads 2)"
+cmp -s "$T/r1.tsv" "$T/r2.tsv" && cmp -s "$T/r1-attention.tsv" "$T/r2-attention.tsv" && cmp -s "$T/r1-train.tsv" "$T/r2-train.tsv"
+ok $? "retrieval: same bytes with 1 and 2 threads"
+"$B" $R --seed 7 --out "$T/r3.tsv" 2>/dev/null; ! cmp -s "$T/r1.tsv" "$T/r3.tsv"; ok $? "retrieval: another seed, other data"
+test "$(grep -vc '^#' "$T/r1.tsv")" -eq 10; ok $? "retrieval: header + 3 methods x 3 sizes"
+rm -rf "$T"
+echo "1..$n"
