@@ -2,7 +2,8 @@
  * 2024 ("softmax is not enough", Sec. 2-4): one attention head between two MLPs, trained on sets
  * of <= 16 items, tested on up to 2^14; softmax vs adaptive temperature (inference only) vs
  * SSMax (Nakanishi 2025, s trained). Dense layers: solvers/nn.h (BLAS); AdamW: solvers/optim.h;
- * attention forward / backward written out below (dispersion_attn_*).
+ * attention forward / backward written out below (dispersion_attn_*). Long runs checkpoint the
+ * whole training state (numerics/ckpt.h) and --resume from it with the same bytes of output.
  *
  * Model (choices where the paper is silent, stated in --help and the metadata):
  *   item x_i = [priority ~ U(0,1), one-hot class of 10]                        (11)
@@ -12,6 +13,7 @@
  *   o = sum_i alpha_i v_i; logits = Wp2 relu(Wp1 o + bp1) + bp2 (10); target = class of the
  *   max-priority item; mean cross-entropy; AdamW. */
 #include "dispersion_cmds.h"
+#include "ckpt.h"
 #include "lse.h"
 #include "nn.h"
 #include "optim.h"
@@ -20,6 +22,7 @@
 #include "tsv.h"
 #include "util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -310,16 +313,30 @@ static const char usage[] =
     "  --test-sets N     test sets per n (quick 200, paper 1000)\n"
     "  --s-init X        SSMax initial s (default 0.5)\n"
     "  --seed N --out FILE (default data/quick/dispersion-retrieval.tsv) --profile quick|paper --threads N\n"
+    "Checkpoints (parameters, AdamW moments, RNG state, training log, and every option above but --out and\n"
+    "--threads; a resumed run writes the same bytes as an uninterrupted one):\n"
+    "  --checkpoint FILE        where to write it (default OUT.ckpt), atomically\n"
+    "  --checkpoint-every SEC   during training every SEC seconds (default 60; 0: only after training)\n"
+    "  --resume                 continue from the checkpoint if there is one (none: start afresh); one\n"
+    "                           written with other options or unreadable: exit 2 naming the problem\n"
+    "  --stop-after N           (testing) checkpoint after N training steps in all (softmax model's steps,\n"
+    "                           then SSMax's) and exit with status 3\n"
     "  --help --version\n";
 
-enum { O_D = SMX_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT };
+enum { O_D = SMX_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,
+       O_CKPT_EVERY, O_RESUME, O_STOP_AFTER };
+#define RET_EXIT_STOPPED 3 /* --stop-after: checkpoint written, run not finished */
 
 typedef struct {
     long d, steps, batch, train_nmax, test_log2, test_sets;
     double lr, wd, s_init;
     smx_cli_common_t c;
     int argc;
-    char **argv;
+    char **argv;       /* without the checkpoint options (the data do not depend on them) */
+    const char *ckpt;  /* checkpoint file */
+    double ckpt_every; /* seconds between checkpoints during training (0: none) */
+    long stop_after;   /* testing: stop after this many steps in all (0: never) */
+    int resume;
 } ret_opts_t;
 
 #define RET_TOPK 32
@@ -355,59 +372,267 @@ static void meta(smx_tsv_t *t, const ret_opts_t *o)
                              "64 94.3/94.5, 256 81.3/82.1, 1024 53.8/57.7, 4096 22.6/24.9, 16384 12.4/14.0");
 }
 
-/* Train one model (softmax or SSMax attention); loss every 50 steps into tr. */
-static int ret_train(ret_model_t *m, const ret_opts_t *o, ret_method_t meth, smx_tsv_t *tr)
+/* ---------------- training state and checkpoints ---------------- */
+
+/* Everything the training loop carries from step to step: a checkpoint holds all of it plus the
+ * options that change results (ret_opt_values), so a resumed run writes the same bytes. */
+#define RET_LOG_EVERY 50
+#define RET_LOGW 5 /* log row: model, step, mean loss, train accuracy, s */
+typedef struct {
+    ret_model_t m[2];         /* [0] softmax attention, [1] SSMax; the same initial weights */
+    int phase;                /* model in training: 0, 1; 2 = both trained */
+    long step;                /* steps done by the model in training */
+    smx_optim_t *opt;         /* its AdamW (moments, step count) */
+    gsl_rng *r;               /* its sampler (set sizes, items) */
+    double acc_loss, acc_hit; /* sums since the last log row */
+    double *log;              /* rows of RET_LOGW */
+    size_t nlog, logcap;
+} ret_state_t;
+
+static const ret_method_t ret_phase_meth[2] = {RET_SOFTMAX, RET_SSMAX};
+enum { RET_STOPPED = 100, RET_BADCKPT = 101 }; /* ret_run statuses besides SMX_* */
+
+static int ret_state_alloc(ret_state_t *S, const ret_opts_t *o)
 {
-    ret_ws_t w;
-    smx_optim_t *opt = NULL;
+    memset(S, 0, sizeof *S);
+    int st = SMX_OK;
+    for (int i = 0; i < 2 && !st; i++) {
+        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 999); /* the same initial weights */
+        st = ret_model_alloc(&S->m[i], (size_t)o->d, o->s_init, r);
+        gsl_rng_free(r);
+    }
+    S->logcap = 2 * (size_t)(o->steps / RET_LOG_EVERY);
+    S->log = malloc((S->logcap + 1) * RET_LOGW * sizeof *S->log);
+    return st ? st : S->log ? SMX_OK : SMX_ENOMEM;
+}
+
+/* Optimiser and sampler of the model S->phase, fresh. */
+static int ret_phase_begin(ret_state_t *S, const ret_opts_t *o)
+{
     smx_optim_cfg_t cfg;
     smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
     cfg.lr = o->lr;
     cfg.weight_decay = o->wd;
     size_t len[RET_NT];
-    for (int i = 0; i < RET_NT; i++) len[i] = m->t[i].n;
-    int st = ret_ws_alloc(&w, (size_t)(o->batch * o->train_nmax), (size_t)o->batch, m->d, 1);
-    if (!st) st = smx_optim_alloc(&opt, &cfg, SMX_DTYPE_F64, len, RET_NT);
-    gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 1000 + meth);
+    for (int i = 0; i < RET_NT; i++) len[i] = S->m[S->phase].t[i].n;
+    S->r = smx_rng_alloc_stream(o->c.seed, 1000 + ret_phase_meth[S->phase]);
+    return smx_optim_alloc(&S->opt, &cfg, SMX_DTYPE_F64, len, RET_NT);
+}
+
+static void ret_phase_end(ret_state_t *S)
+{
+    smx_optim_free(S->opt);
+    gsl_rng_free(S->r);
+    S->opt = NULL, S->r = NULL;
+    S->step = 0, S->acc_loss = S->acc_hit = 0;
+    S->phase++;
+}
+
+static void ret_state_free(ret_state_t *S)
+{
+    smx_optim_free(S->opt);
+    if (S->r) gsl_rng_free(S->r);
+    ret_model_free(&S->m[0]);
+    ret_model_free(&S->m[1]);
+    free(S->log);
+}
+
+/* Options that change results, as strings: stored in checkpoints and compared on --resume. */
+#define RET_NOPT 10
+static const char *const ret_opt_keys[RET_NOPT] = {"seed", "d", "steps", "batch", "lr", "wd",
+                                                   "train-nmax", "test-log2", "test-sets", "s-init"};
+static void ret_opt_values(char v[RET_NOPT][32], const ret_opts_t *o)
+{
+    snprintf(v[0], 32, "%lu", o->c.seed);
+    snprintf(v[1], 32, "%ld", o->d);
+    snprintf(v[2], 32, "%ld", o->steps);
+    snprintf(v[3], 32, "%ld", o->batch);
+    snprintf(v[4], 32, "%.17g", o->lr);
+    snprintf(v[5], 32, "%.17g", o->wd);
+    snprintf(v[6], 32, "%ld", o->train_nmax);
+    snprintf(v[7], 32, "%ld", o->test_log2);
+    snprintf(v[8], 32, "%ld", o->test_sets);
+    snprintf(v[9], 32, "%.17g", o->s_init);
+}
+
+/* Write the checkpoint o->ckpt: options, phase, step, both models, the log, and for a model in
+ * training its AdamW moments and step, its sampler's raw MT19937 state and the log sums. */
+static int ret_ckpt_save(const ret_state_t *S, const ret_opts_t *o)
+{
+    smx_ckpt_t *c = smx_ckpt_new();
+    if (!c) return SMX_ENOMEM;
+    char v[RET_NOPT][32], key[48];
+    ret_opt_values(v, o);
+    int st = SMX_OK;
+    for (int i = 0; i < RET_NOPT; i++) {
+        snprintf(key, sizeof key, "opt.%s", ret_opt_keys[i]);
+        st |= smx_ckpt_put_str(c, key, v[i]);
+    }
+    st |= smx_ckpt_put_long(c, "phase", S->phase);
+    st |= smx_ckpt_put_long(c, "step", S->step);
+    st |= smx_ckpt_put_f64(c, "w.softmax", S->m[0].w, S->m[0].np);
+    st |= smx_ckpt_put_f64(c, "w.ssmax", S->m[1].w, S->m[1].np);
+    st |= smx_ckpt_put_f64(c, "log", S->log, S->nlog * RET_LOGW);
+    if (S->phase < 2) {
+        double acc[2] = {S->acc_loss, S->acc_hit};
+        st |= smx_ckpt_put_f64(c, "acc", acc, 2);
+        st |= smx_ckpt_put_f64(c, "adamw.m", S->opt->m, S->opt->total);
+        st |= smx_ckpt_put_f64(c, "adamw.v", S->opt->v, S->opt->total);
+        st |= smx_ckpt_put_long(c, "adamw.step", S->opt->step);
+        st |= smx_ckpt_put_str(c, "rng.name", gsl_rng_name(S->r));
+        st |= smx_ckpt_put(c, "rng.state", gsl_rng_state(S->r), gsl_rng_size(S->r));
+    }
+    st = st ? SMX_ENOMEM : smx_ckpt_write(c, o->ckpt);
+    smx_ckpt_free(c);
+    return st;
+}
+
+/* Restore S (freshly allocated) from the checkpoint c; a static reason on failure. */
+static const char *ret_ckpt_restore(ret_state_t *S, const smx_ckpt_t *c, const ret_opts_t *o)
+{
+    long phase, step, ostep;
+    size_t size;
+    if (smx_ckpt_get_long(&phase, c, "phase") || phase < 0 || phase > 2 || smx_ckpt_get_long(&step, c, "step") ||
+        step < 0 || step > o->steps)
+        return "bad phase or step";
+    if (smx_ckpt_get_f64(S->m[0].w, c, "w.softmax", S->m[0].np) ||
+        smx_ckpt_get_f64(S->m[1].w, c, "w.ssmax", S->m[1].np))
+        return "bad parameters";
+    if (!smx_ckpt_get(c, "log", &size) || size % (RET_LOGW * sizeof(double)) ||
+        size / (RET_LOGW * sizeof(double)) > S->logcap)
+        return "bad training log";
+    S->nlog = size / (RET_LOGW * sizeof(double));
+    smx_ckpt_get_f64(S->log, c, "log", S->nlog * RET_LOGW);
+    for (size_t i = 0; i < S->nlog; i++)
+        if (S->log[i * RET_LOGW] != RET_SOFTMAX && S->log[i * RET_LOGW] != RET_SSMAX) return "bad training log";
+    S->phase = (int)phase, S->step = step;
+    if (phase == 2) return NULL;
+    double acc[2];
+    if (smx_ckpt_get_f64(acc, c, "acc", 2)) return "bad log sums";
+    S->acc_loss = acc[0], S->acc_hit = acc[1];
+    if (ret_phase_begin(S, o)) return "out of memory";
+    if (smx_ckpt_get_f64(S->opt->m, c, "adamw.m", S->opt->total) ||
+        smx_ckpt_get_f64(S->opt->v, c, "adamw.v", S->opt->total) || smx_ckpt_get_long(&ostep, c, "adamw.step") ||
+        ostep < 0)
+        return "bad AdamW state";
+    S->opt->step = ostep;
+    const char *name = smx_ckpt_get_str(c, "rng.name");
+    const void *rs = smx_ckpt_get(c, "rng.state", &size);
+    if (!name || strcmp(name, gsl_rng_name(S->r)) || !rs || size != gsl_rng_size(S->r)) return "bad RNG state";
+    memcpy(gsl_rng_state(S->r), rs, size);
+    return NULL;
+}
+
+/* --resume: load o->ckpt into S. SMX_OK; SMX_EIO with errno ENOENT if there is none;
+ * RET_BADCKPT with a one-line message in msg if it is unreadable, corrupted or was written
+ * with other options. */
+static int ret_ckpt_load(ret_state_t *S, const ret_opts_t *o, char *msg, size_t msglen)
+{
+    smx_ckpt_t *c;
+    const char *why;
+    int st = smx_ckpt_read(&c, &why, o->ckpt);
+    if (st == SMX_EIO && errno == ENOENT) return st;
+    if (st) {
+        snprintf(msg, msglen, "--resume: %s: %s", o->ckpt, st == SMX_EDOM ? why : strerror(errno));
+        return RET_BADCKPT;
+    }
+    char v[RET_NOPT][32], key[48];
+    ret_opt_values(v, o);
+    for (int i = 0; i < RET_NOPT && !st; i++) {
+        snprintf(key, sizeof key, "opt.%s", ret_opt_keys[i]);
+        const char *s = smx_ckpt_get_str(c, key);
+        if (!s || strcmp(s, v[i])) {
+            snprintf(msg, msglen, "--resume: %s was written with --%s %s, this run has --%s %s", o->ckpt,
+                     ret_opt_keys[i], s ? s : "(missing)", ret_opt_keys[i], v[i]);
+            st = RET_BADCKPT;
+        }
+    }
+    why = st ? NULL : ret_ckpt_restore(S, c, o);
+    if (why) {
+        snprintf(msg, msglen, "--resume: %s: %s", o->ckpt, why);
+        st = RET_BADCKPT;
+    }
+    smx_ckpt_free(c);
+    return st;
+}
+
+/* One AdamW step of the model in training; a log row every RET_LOG_EVERY steps. */
+static int ret_train_step(ret_state_t *S, ret_ws_t *w, const ret_opts_t *o)
+{
+    ret_model_t *m = &S->m[S->phase];
+    ret_method_t meth = ret_phase_meth[S->phase];
+    size_t B = (size_t)o->batch, n = 2 + gsl_rng_uniform_int(S->r, (unsigned long)o->train_nmax - 1);
+    ret_sample(w, B, n, S->r);
+    ret_encode(w, m, B * n);
+    S->acc_loss += ret_head(w, m, B, n, meth) / (double)B;
+    for (size_t b = 0; b < B; b++) {
+        int am = 0;
+        for (int k = 1; k < RET_NC; k++)
+            if (w->L[b * RET_NC + k] > w->L[b * RET_NC + am]) am = k;
+        S->acc_hit += (am == w->y[b]) / (double)B;
+    }
+    ret_backward(w, m, B, n, meth);
+    int st = smx_optim_step(S->opt, m->t, RET_NT);
+    if (++S->step % RET_LOG_EVERY == 0) {
+        double *row = S->log + S->nlog++ * RET_LOGW;
+        row[0] = meth, row[1] = (double)S->step, row[2] = S->acc_loss / RET_LOG_EVERY;
+        row[3] = S->acc_hit / RET_LOG_EVERY, row[4] = *m->s;
+        S->acc_loss = S->acc_hit = 0;
+    }
+    return st;
+}
+
+/* Train the softmax model, then the SSMax model, from wherever S stands. Checkpoints every
+ * o->ckpt_every seconds (0: never) and after training; with o->stop_after, a checkpoint after
+ * that many steps in all and RET_STOPPED. */
+static int ret_train(ret_state_t *S, const ret_opts_t *o)
+{
+    ret_ws_t w;
+    int st = ret_ws_alloc(&w, (size_t)(o->batch * o->train_nmax), (size_t)o->batch, (size_t)o->d, 1);
     /* the training GEMMs are small (64 x 16 rows): threads cost more than they give, so train on
      * one thread (results do not depend on it: nn.h's fixed tiles) */
     int threads = omp_get_max_threads();
     omp_set_num_threads(1);
-    smx_progress_t pr;
-    smx_progress_start(&pr, meth == RET_SSMAX ? "train ssmax" : "train softmax", (double)o->steps, 0);
-    double acc_loss = 0, acc_hit = 0;
-    for (long step = 0; !st && step < o->steps; step++) {
-        size_t B = (size_t)o->batch, n = 2 + gsl_rng_uniform_int(r, (unsigned long)o->train_nmax - 1);
-        ret_sample(&w, B, n, r);
-        ret_encode(&w, m, B * n);
-        acc_loss += ret_head(&w, m, B, n, meth) / (double)B;
-        for (size_t b = 0; b < B; b++) {
-            int am = 0;
-            for (int k = 1; k < RET_NC; k++)
-                if (w.L[b * RET_NC + k] > w.L[b * RET_NC + am]) am = k;
-            acc_hit += (am == w.y[b]) / (double)B;
+    double last = smx_time_now();
+    while (!st && S->phase < 2) {
+        if (!S->opt) st = ret_phase_begin(S, o);
+        smx_progress_t pr;
+        smx_progress_start(&pr, S->phase ? "train ssmax" : "train softmax", (double)o->steps, 0);
+        while (!st && S->step < o->steps) {
+            st = ret_train_step(S, &w, o);
+            smx_progress_update(&pr, (double)S->step);
+            if (!st && S->phase * o->steps + S->step == o->stop_after) {
+                st = ret_ckpt_save(S, o);
+                if (!st) st = RET_STOPPED;
+            } else if (!st && o->ckpt_every > 0 && smx_time_now() - last >= o->ckpt_every) {
+                st = ret_ckpt_save(S, o);
+                last = smx_time_now();
+            }
         }
-        ret_backward(&w, m, B, n, meth);
-        st = smx_optim_step(opt, m->t, RET_NT);
-        if ((step + 1) % 50 == 0) {
-            smx_tsv_str(tr, ret_method_names[meth]);
-            smx_tsv_int(tr, step + 1);
-            smx_tsv_num(tr, acc_loss / 50);
-            smx_tsv_num(tr, acc_hit / 50);
-            smx_tsv_num(tr, *m->s);
-            smx_tsv_endrow(tr);
-            acc_loss = acc_hit = 0;
-        }
-        smx_progress_update(&pr, (double)(step + 1));
+        smx_progress_finish(&pr);
+        if (!st) ret_phase_end(S);
     }
-    smx_progress_finish(&pr);
+    if (!st) st = ret_ckpt_save(S, o);
     omp_set_num_threads(threads);
-    gsl_rng_free(r);
-    smx_optim_free(opt);
     ret_ws_free(&w);
     return st;
 }
 
+static int ret_write_train(const ret_state_t *S, const ret_opts_t *o, const char *path)
+{
+    smx_tsv_t *t = smx_tsv_open(path);
+    if (!t) return SMX_EIO;
+    meta(t, o);
+    smx_tsv_header(t, "model\tstep\tloss\ttrain_acc\ts");
+    for (size_t i = 0; i < S->nlog; i++) {
+        const double *row = S->log + i * RET_LOGW;
+        smx_tsv_str(t, ret_method_names[(int)row[0]]);
+        smx_tsv_int(t, (long long)row[1]);
+        for (int k = 2; k < RET_LOGW; k++) smx_tsv_num(t, row[k]);
+        smx_tsv_endrow(t);
+    }
+    return smx_tsv_close(t);
+}
 typedef struct { /* per test set and method */
     unsigned char correct;
     double H, alpha_top, beta;
@@ -520,40 +745,37 @@ static void ret_write_attn(smx_tsv_t *t, const ret_opts_t *o, const ret_method_t
         }
 }
 
-static int ret_run(const ret_opts_t *o, const char *out)
+/* Train (or resume), test, write OUT, OUT-attention.tsv, OUT-train.tsv. A status: SMX_*,
+ * RET_STOPPED (--stop-after) or RET_BADCKPT (message in msg). */
+static int ret_run(const ret_opts_t *o, const char *out, char *msg, size_t msglen)
 {
     char *pa = dispersion_sibling(out, "attention"), *pt = dispersion_sibling(out, "train");
     size_t nn = (size_t)o->test_log2 - 3, S = (size_t)o->test_sets;
     ret_res_t *res = calloc(3 * nn * S, sizeof *res);
     double *attn = calloc(3 * nn * RET_TOPK * 2, sizeof *attn);
-    ret_model_t ms = {0}, mss = {0};
-    smx_tsv_t *tr = pt ? smx_tsv_open(pt) : NULL;
-    int st = (!pa || !pt || !res || !attn || !tr) ? SMX_ENOMEM : SMX_OK;
-    if (!st) {
-        meta(tr, o);
-        smx_tsv_header(tr, "model\tstep\tloss\ttrain_acc\ts");
-        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 999);
-        st = ret_model_alloc(&ms, (size_t)o->d, o->s_init, r);
-        gsl_rng_free(r);
-        r = smx_rng_alloc_stream(o->c.seed, 999); /* the same initial weights for both models */
-        if (!st) st = ret_model_alloc(&mss, (size_t)o->d, o->s_init, r);
-        gsl_rng_free(r);
+    ret_state_t state;
+    int st = ret_state_alloc(&state, o);
+    if (!st && (!pa || !pt || !res || !attn)) st = SMX_ENOMEM;
+    if (!st && o->resume) {
+        st = ret_ckpt_load(&state, o, msg, msglen);
+        if (st == SMX_EIO) { /* ENOENT */
+            fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", prog, o->ckpt);
+            st = SMX_OK;
+        } else if (!st)
+            fprintf(stderr, "%s: resuming from %s (model %d, step %ld)\n", prog, o->ckpt, state.phase, state.step);
     }
-    if (!st) st = ret_train(&ms, o, RET_SOFTMAX, tr);
-    if (!st) st = ret_train(&mss, o, RET_SSMAX, tr);
-    if (tr) {
-        if (st) smx_tsv_abort(tr);
-        else st = smx_tsv_close(tr);
-    }
+    if (!st) st = ret_train(&state, o);
+    if (!st) st = ret_write_train(&state, o, pt);
+    const ret_model_t *ms = &state.m[0], *mss = &state.m[1];
     static const ret_method_t m1[] = {RET_SOFTMAX, RET_ADAPTIVE}, m2[] = {RET_SSMAX};
-    if (!st) st = ret_eval(&ms, o, m1, 2, res, attn);
-    if (!st) st = ret_eval(&mss, o, m2, 1, res + 2 * nn * S, attn + 2 * nn * RET_TOPK * 2);
+    if (!st) st = ret_eval(ms, o, m1, 2, res, attn);
+    if (!st) st = ret_eval(mss, o, m2, 1, res + 2 * nn * S, attn + 2 * nn * RET_TOPK * 2);
     if (!st) {
         smx_tsv_t *t = smx_tsv_open(out);
         if (!t) st = SMX_EIO;
         else {
             meta(t, o);
-            smx_tsv_meta(t, "ssmax_s_learned", "%.6f", *mss.s);
+            smx_tsv_meta(t, "ssmax_s_learned", "%.6f", *mss->s);
             smx_tsv_meta(t, "columns", "accuracy %% (+- binomial stderr), attention entropy H (nats, "
                                        "-sum a ln(a + 1e-9)) vs ln n, mean attention on the top item, mean scale c");
             smx_tsv_header(t, "method\tn\taccuracy\tstderr\tpaper_accuracy\tentropy\tln_n\talpha_top\tscale\tsets");
@@ -572,8 +794,7 @@ static int ret_run(const ret_opts_t *o, const char *out)
             st = smx_tsv_close(t);
         }
     }
-    ret_model_free(&ms);
-    ret_model_free(&mss);
+    ret_state_free(&state);
     free(res), free(attn), free(pa), free(pt);
     return st;
 }
@@ -585,13 +806,20 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
         {"wd", required_argument, 0, O_WD}, {"train-nmax", required_argument, 0, O_TRAIN},
         {"test-log2", required_argument, 0, O_TEST}, {"test-sets", required_argument, 0, O_SETS},
-        {"s-init", required_argument, 0, O_SINIT}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"s-init", required_argument, 0, O_SINIT}, {"checkpoint", required_argument, 0, O_CKPT},
+        {"checkpoint-every", required_argument, 0, O_CKPT_EVERY}, {"resume", no_argument, 0, O_RESUME},
+        {"stop-after", required_argument, 0, O_STOP_AFTER}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     ret_opts_t o = {.d = 128, .steps = -1, .batch = 64, .train_nmax = 16, .test_log2 = 14, .test_sets = -1,
-                    .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .argc = argc, .argv = argv};
+                    .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .ckpt_every = 60};
     smx_cli_common_init(&o.c);
-    int opt;
+    /* the command line for the metadata, without the checkpoint options (argv[0] kept) */
+    char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
+    if (!kept) smx_cli_fail(prog, "out of memory");
+    kept[0] = argv[0];
+    o.argc = 1, o.argv = kept;
+    int opt, prev;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+    while ((prev = optind, opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_D: o.d = smx_cli_long_or_fail(optarg, 1, 4096, prog, "--d"); break;
         case O_STEPS: o.steps = smx_cli_long_or_fail(optarg, 0, 100000000, prog, "--steps"); break;
@@ -608,10 +836,23 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         case O_SINIT: o.s_init = smx_cli_double_or_fail(optarg, prog, "--s-init");
             if (!(o.s_init > 0 && o.s_init < 100)) smx_cli_fail(prog, "--s-init: must be in (0, 100)");
             break;
+        case O_CKPT:
+            if (!*optarg) smx_cli_fail(prog, "--checkpoint: empty file name");
+            o.ckpt = optarg;
+            break;
+        case O_CKPT_EVERY: o.ckpt_every = smx_cli_double_or_fail(optarg, prog, "--checkpoint-every");
+            if (!(o.ckpt_every >= 0 && o.ckpt_every <= 1e9))
+                smx_cli_fail(prog, "--checkpoint-every: must be seconds in [0, 1e9]");
+            break;
+        case O_RESUME: o.resume = 1; break;
+        case O_STOP_AFTER: o.stop_after = smx_cli_long_or_fail(optarg, 1, 200000000, prog, "--stop-after"); break;
         default:
             if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
         }
+        if (opt < O_CKPT || opt > O_STOP_AFTER)
+            for (int i = prev; i < optind; i++) kept[o.argc++] = argv[i];
     }
+    kept[o.argc] = NULL;
     smx_cli_no_positional(argc, argv, optind, prog);
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.steps < 0) o.steps = paper ? 20000 : 5000;
@@ -619,7 +860,21 @@ int dispersion_cmd_retrieval(int argc, char **argv)
     smx_nn_init_threads(o.c.threads);
     omp_set_max_active_levels(1); /* our loop over test sets is the parallel level */
     const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-retrieval.tsv" : "data/quick/dispersion-retrieval.tsv");
-    int st = ret_run(&o, out);
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    char *ckpt = NULL;
+    if (!o.ckpt) {
+        ckpt = malloc(strlen(out) + 6);
+        if (!ckpt) smx_cli_fail(prog, "out of memory");
+        o.ckpt = strcat(strcpy(ckpt, out), ".ckpt");
+    }
+    char msg[512] = "";
+    int st = ret_run(&o, out, msg, sizeof msg);
+    if (st == RET_STOPPED)
+        fprintf(stderr, "%s: --stop-after %ld: checkpoint written to %s\n", prog, o.stop_after, o.ckpt);
+    else if (st == RET_BADCKPT) {
+        free(kept), free(ckpt);
+        smx_cli_fail(prog, "%s", msg);
+    } else if (st)
+        fprintf(stderr, "%s: writing %s or %s: %s\n", prog, out, o.ckpt, smx_strerror(st));
+    free(kept), free(ckpt);
+    return st == RET_STOPPED ? RET_EXIT_STOPPED : st ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t-dispersion.sh - smx-dispersion: bad options exit 2 with a message naming the option, --help / --version,
-# tiny runs of every subcommand, and the same bytes whatever --threads (retrieval).
+# tiny runs of every subcommand, and the same bytes whatever --threads (retrieval), and after a checkpoint and
+# --resume; mismatching options and truncated / corrupted checkpoints exit 2.
 B=${SMX_BIN:-build/bin}/smx-dispersion
 T=${TMPDIR:-/tmp}/t-dispersion.$$
 mkdir -p "$T"
@@ -49,5 +50,39 @@ cmp -s "$T/r1.tsv" "$T/r2.tsv" && cmp -s "$T/r1-attention.tsv" "$T/r2-attention.
 ok $? "retrieval: same bytes with 1 and 2 threads"
 "$B" $R --seed 7 --out "$T/r3.tsv" 2>/dev/null; ! cmp -s "$T/r1.tsv" "$T/r3.tsv"; ok $? "retrieval: another seed, other data"
 test "$(grep -vc '^#' "$T/r1.tsv")" -eq 10; ok $? "retrieval: header + 3 methods x 3 sizes"
+# checkpoint / resume: a run stopped in the softmax model's training, resumed, stopped in the SSMax
+# model's, resumed to the end writes the same bytes as an uninterrupted run (log rows every 50 steps)
+R="retrieval --d 8 --steps 120 --batch 4 --test-log2 5 --test-sets 4 --threads 1 --seed 23"
+same() { cmp -s "$T/u.tsv" "$T/$1.tsv" && cmp -s "$T/u-train.tsv" "$T/$1-train.tsv" && cmp -s "$T/u-attention.tsv" "$T/$1-attention.tsv"; }
+"$B" $R --out "$T/u.tsv" 2>/dev/null; ok $? "retrieval uninterrupted"
+test -s "$T/u.tsv.ckpt"; ok $? "retrieval writes the checkpoint OUT.ckpt after training"
+"$B" $R --out "$T/k.tsv" --stop-after 77 2>"$T/err"; rc=$?
+test $rc -eq 3 && test -s "$T/k.tsv.ckpt" && ! test -e "$T/k.tsv" && grep -q "stop-after 77" "$T/err"
+ok $? "--stop-after 77: checkpoint written, exit 3, no data"
+"$B" $R --out "$T/k.tsv" --resume --stop-after 170 2>"$T/err"; rc=$?
+test $rc -eq 3 && grep -q "resuming from .*step 77" "$T/err"; ok $? "--resume, --stop-after 170 (in the SSMax model): exit 3"
+"$B" $R --out "$T/k.tsv" --resume 2>"$T/err"; ok $? "--resume to the end"
+same k; ok $? "resumed run: same bytes as the uninterrupted one (3 files)"
+"$B" $R --out "$T/g.tsv" --resume --checkpoint "$T/u.tsv.ckpt" 2>"$T/err"
+grep -q "resuming from .*model 2" "$T/err" && same g; ok $? "--resume from a run's final checkpoint: no training, same bytes"
+"$B" $R --out "$T/e.tsv" --checkpoint-every 1e-9 --checkpoint "$T/sub/e.ckpt" 2>/dev/null
+same e && test -s "$T/sub/e.ckpt"; ok $? "--checkpoint-every 1e-9 --checkpoint FILE: a checkpoint every step, same bytes"
+"$B" $R --out "$T/f.tsv" --resume 2>"$T/err"; rc=$?
+test $rc -eq 0 && grep -q "no checkpoint.*afresh" "$T/err" && same f; ok $? "--resume without a checkpoint starts afresh, same bytes"
+"$B" $R --out "$T/k.tsv" --stop-after 60 2>/dev/null
+cp "$T/k.tsv.ckpt" "$T/keep.ckpt"
+bad "written with --lr 0.001, this run has --lr 0.002" $R --out "$T/k.tsv" --resume --lr 0.002
+bad "written with --seed 23, this run has --seed 24" $R --seed 24 --out "$T/k.tsv" --resume
+bad "written with --test-sets 4" $R --test-sets 5 --out "$T/k.tsv" --resume
+head -c 3000 "$T/keep.ckpt" >"$T/t.ckpt"
+bad "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/t.ckpt"
+cp "$T/keep.ckpt" "$T/c.ckpt"; printf 'X' | dd of="$T/c.ckpt" bs=1 seek=2385 conv=notrunc 2>/dev/null
+bad "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/c.ckpt"
+: >"$T/z.ckpt"
+bad "bad magic" $R --out "$T/k.tsv" --resume --checkpoint "$T/z.ckpt"
+bad "\-\-checkpoint-every" retrieval --checkpoint-every -1
+bad "\-\-stop-after" retrieval --stop-after 0
+"$B" $R --out "$T/k.tsv" --resume --checkpoint "$T/keep.ckpt" 2>/dev/null && same k; ok $? "the good checkpoint still resumes to the same bytes"
+"$B" retrieval --help | grep -q -- "--resume"; ok $? "retrieval --help documents --resume"
 rm -rf "$T"
 echo "1..$n"
