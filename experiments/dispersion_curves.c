@@ -48,8 +48,7 @@ typedef struct {
 static void meta(smx_tsv_t *t, const opts_t *o)
 {
     smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_tsv_meta(t, "seed", "%lu", o->c.seed);
-    smx_tsv_meta(t, "profile", "%s", o->c.profile == SMX_PROFILE_PAPER ? "paper" : "quick");
+    smx_cli_meta(t, &o->c);
     smx_tsv_meta(t, "s", "%g", o->s);
     smx_tsv_meta(t, "nmax_log2", "%d", o->nmax_log2);
     smx_tsv_meta(t, "per_octave", "%d", o->per);

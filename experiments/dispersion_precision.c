@@ -94,8 +94,7 @@ static int run(const opts_t *o, const char *path, int argc, char **argv)
         return SMX_EIO;
     }
     smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_tsv_meta(ts, "seed", "%lu", o->c.seed);
-    smx_tsv_meta(ts, "profile", "%s", o->c.profile == SMX_PROFILE_PAPER ? "paper" : "quick");
+    smx_cli_meta(ts, &o->c);
     smx_tsv_meta(ts, "nmax_log2", "%d", o->nmax_log2);
     smx_tsv_meta(ts, "per_octave", "%d", o->per);
     dispersion_meta_list(ts, "gaps", o->gaps, o->ngaps);

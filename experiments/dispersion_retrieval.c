@@ -355,8 +355,7 @@ static double paper_acc(double n, ret_method_t m)
 static void meta(smx_tsv_t *t, const ret_opts_t *o)
 {
     smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_tsv_meta(t, "seed", "%lu", o->c.seed);
-    smx_tsv_meta(t, "profile", "%s", o->c.profile == SMX_PROFILE_PAPER ? "paper" : "quick");
+    smx_cli_meta(t, &o->c);
     smx_tsv_meta(t, "d", "%ld", o->d);
     smx_tsv_meta(t, "steps", "%ld", o->steps);
     smx_tsv_meta(t, "batch", "%ld", o->batch);

@@ -187,8 +187,7 @@ int smx_cmd_lse_error(int argc, char **argv)
         return 1;
     }
     smx_tsv_meta_std(t, LSE_PROG, argc, argv);
-    smx_tsv_meta(t, "seed", "%lu", c.seed);
-    smx_tsv_meta(t, "profile", "%s", c.profile == SMX_PROFILE_PAPER ? "paper" : "quick");
+    smx_cli_meta(t, &c);
     smx_tsv_meta(t, "vectors", "%ld", nvec);
     smx_tsv_meta(t, "n", "%ld", n);
     smx_tsv_meta(t, "sum", "%s (online / two-pass: %s)", smx_sum_algo_name(sum),

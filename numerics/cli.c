@@ -17,6 +17,14 @@ void smx_cli_common_init(smx_cli_common_t *c)
     c->threads = 0;
 }
 
+const char *smx_cli_profile_name(smx_profile_t p) { return p == SMX_PROFILE_PAPER ? "paper" : "quick"; }
+
+void smx_cli_meta(smx_tsv_t *t, const smx_cli_common_t *c)
+{
+    smx_tsv_meta(t, "seed", "%lu", c->seed);
+    smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(c->profile));
+}
+
 void smx_cli_fail(const char *prog, const char *fmt, ...)
 {
     va_list ap;

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include "format.h"
+#include "tsv.h"
 
 /* Exit status of every smx program for bad options or bad input. */
 #define SMX_EXIT_USAGE 2
@@ -40,6 +41,12 @@ void smx_cli_common_init(smx_cli_common_t *c);
  * --help prints usage (the given text) to stdout and exits 0; --version prints
  * "PROG (smx) VERSION" and exits 0; bad values call smx_cli_fail. */
 int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage);
+
+/* "quick" or "paper". */
+const char *smx_cli_profile_name(smx_profile_t p);
+
+/* "# seed: S" and "# profile: P" metadata lines for a data file. */
+void smx_cli_meta(smx_tsv_t *t, const smx_cli_common_t *c);
 
 /* "prog: message" on stderr, then exit(2). */
 void smx_cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
