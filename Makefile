@@ -43,6 +43,7 @@ PROGS     := $(foreach p,$(PROG_NAMES),$(call prog_bin,$(p)))
 TEST_SRCS := $(wildcard tests/t-*.c)
 TESTS     := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
 HEADERS   := $(wildcard numerics/*.h solvers/*.h)
+EXP_HEADERS := $(wildcard experiments/*.h)
 
 .PHONY: all test figures bench install clean deps progs
 .DELETE_ON_ERROR:
@@ -56,7 +57,7 @@ $(DEPS_STAMP):
 	@sh tests/deps.sh $(DEB_PKGS)
 	@mkdir -p $(BUILD) && touch $@
 
-$(OBJ)/%.o: %.c $(HEADERS) | $(DEPS_STAMP)
+$(OBJ)/%.o: %.c $(HEADERS) $(EXP_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SMX_CFLAGS) -DSMX_GIT_COMMIT='"$(GIT_COMMIT)"' -c -o $@ $<
 
@@ -75,7 +76,7 @@ $(call prog_bin,$(1)): $(OBJ)/experiments/$(1).o $(patsubst %.c,$(OBJ)/%.o,$(fil
 endef
 $(foreach p,$(PROG_NAMES),$(eval $(call PROG_RULE,$(p))))
 
-$(TBIN)/%: tests/%.c tests/tap.h $(LIB) $(EXPLIB) $(HEADERS)
+$(TBIN)/%: tests/%.c tests/tap.h $(LIB) $(EXPLIB) $(HEADERS) $(EXP_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SMX_CFLAGS) -Itests -o $@ $< $(EXPLIB) $(LIB) $(SMX_LIBS)
 

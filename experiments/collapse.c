@@ -1,0 +1,409 @@
+/* smx-collapse - Softmax Collapse, StableMax and perpGrad (Prieto et al., "Grokking at the
+ * Edge of Numerical Stability", ICLR 2025; science/collapse.md). See usage below. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "collapse_model.h"
+#include "collapse_run.h"
+#include "nn.h"
+#include "smx.h"
+#include "tsv.h"
+#include "util.h"
+
+static const char *PROG = "smx-collapse";
+
+static const char *USAGE =
+    "Usage: smx-collapse [train|onset|bench] [options]\n"
+    "Train a bias-free ReLU MLP (2V -> W -> ... -> V, first layer a gather of two embedding rows)\n"
+    "full batch (one step per epoch, mean loss) on a op b mod V, with the loss in an emulated\n"
+    "format, and log Softmax Collapse (Prieto et al. 2025).\n"
+    "  train   (default) log every --log-every epochs: epoch train_loss train_acc test_acc\n"
+    "          sc_fraction zero_loss_fraction sc_gap_min nonsc_gap_max w_norm_l.. w_norm_total\n"
+    "          cos_nlm_l.. (cos(W_l, -grad_l)); wall time goes to OUT.timing.tsv\n"
+    "  onset   for each --formats entry, train until sc_fraction > 0.5 at a logged epoch (or\n"
+    "          --epochs) and write one row: format p onset_epoch p_ln2 sc_gap_min nonsc_gap_max ...\n"
+    "          (same model, seed and options for every format; onset runs are not checkpointed)\n"
+    "  bench   epochs/s of the paper MLP (V 113, W 200, 40%) in fp32 and fp64 beside the time of\n"
+    "          the epoch's six GEMMs alone (stdout; --epochs epochs each)\n"
+    "Options:\n"
+    "  --modulus V         modulus (quick 97, paper 113)\n"
+    "  --op add|mul|sub    a+b, a*b, a-b mod V (add)\n"
+    "  --train-frac F      fraction of the V^2 pairs used for training, 0<F<1 (0.4)\n"
+    "  --width W           hidden width (quick 128, paper 200)\n"
+    "  --depth D           hidden layers, 1..8 (2)\n"
+    "  --epochs N          optimizer steps (quick 3000, paper 20000)\n"
+    "  --optimizer O       sgd|adamw|perp-sgd|perp-adamw (adamw)\n"
+    "  --lr X              learning rate (5e-4)\n"
+    "  --beta1 X --beta2 X AdamW betas (0.9, 0.99)\n"
+    "  --eps X             AdamW eps (1e-25, as the reference code)\n"
+    "  --weight-decay X    AdamW decoupled / SGD L2 (0)\n"
+    "  --momentum X        SGD momentum (0.2)\n"
+    "  --loss L            softmax|stablemax (StableMax CE on raw logits) (softmax)\n"
+    "  --softmax-format F  format of the loss: fp16 bf16 fp32 fp64 pN ... (every op rounded;\n"
+    "                      MPFR for p > 53) (fp32)\n"
+    "  --model-format F    fp32|fp64 model arithmetic (BLAS sgemm/dgemm) (fp32)\n"
+    "  --sum S             order of the softmax denominator: sequential = the max term's 1 first,\n"
+    "                      then the others in index order (PyTorch's vectorised sum differs: this\n"
+    "                      matches the reference code only approximately); pairwise = balanced tree\n"
+    "                      over index order (sum.h) (sequential)\n"
+    "  --formats LIST      onset: comma-separated formats (p8,p11,p16,p24,p32,p40,p53,p64)\n"
+    "  --log-every N       log every N epochs (quick 20, paper 50)\n"
+    "  --checkpoint PATH   checkpoint file (OUT.ckpt); written atomically every --checkpoint-every\n"
+    "                      seconds (180) and at the end\n"
+    "  --resume            continue from the checkpoint (same options), bit for bit\n"
+    "  --stop-at N         stop at epoch N after writing the checkpoint (no TSV; for tests)\n"
+    "  --seed N            data split (stream 0) and init (stream 1) (1)\n"
+    "  --out PATH          output TSV (data/quick/collapse.tsv)\n"
+    "  --threads N         OpenMP threads (BLAS single-threaded on fixed tiles: same bytes for any N)\n"
+    "  --profile P         quick (default; V 97, W 128, 3000 epochs) | paper (V 113, W 200, 20000)\n"
+    "  --quiet             no progress on stderr\n"
+    "  --help, --version\n";
+
+enum { O_MOD = SMX_OPT_FIRST_PRIVATE, O_OP, O_FRAC, O_WIDTH, O_DEPTH, O_EPOCHS, O_OPTIM, O_LR, O_B1, O_B2,
+       O_EPS, O_WD, O_MOM, O_LOSS, O_SFMT, O_MFMT, O_SUM, O_FORMATS, O_LOGEVERY, O_CKPT, O_CKEVERY,
+       O_RESUME, O_STOPAT, O_QUIET };
+
+static const struct option LONGOPTS[] = {
+    {"modulus", required_argument, 0, O_MOD}, {"op", required_argument, 0, O_OP},
+    {"train-frac", required_argument, 0, O_FRAC}, {"width", required_argument, 0, O_WIDTH},
+    {"depth", required_argument, 0, O_DEPTH}, {"epochs", required_argument, 0, O_EPOCHS},
+    {"optimizer", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
+    {"beta1", required_argument, 0, O_B1}, {"beta2", required_argument, 0, O_B2},
+    {"eps", required_argument, 0, O_EPS}, {"weight-decay", required_argument, 0, O_WD},
+    {"momentum", required_argument, 0, O_MOM}, {"loss", required_argument, 0, O_LOSS},
+    {"softmax-format", required_argument, 0, O_SFMT}, {"model-format", required_argument, 0, O_MFMT},
+    {"sum", required_argument, 0, O_SUM}, {"formats", required_argument, 0, O_FORMATS},
+    {"log-every", required_argument, 0, O_LOGEVERY}, {"checkpoint", required_argument, 0, O_CKPT},
+    {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"resume", no_argument, 0, O_RESUME},
+    {"stop-at", required_argument, 0, O_STOPAT}, {"quiet", no_argument, 0, O_QUIET},
+    SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+
+static const char *const OPS[] = {"add", "mul", "sub", NULL};
+static const char *const OPTIMS[] = {"sgd", "adamw", "perp-sgd", "perp-adamw", NULL};
+static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
+static const char *const MFMTS[] = {"fp32", "fp64", NULL};
+static const char *const SUMS[] = {"sequential", "pairwise", NULL};
+static const char *const MODES[] = {"train", "onset", "bench", NULL};
+
+typedef struct {
+    int mode;
+    collapse_cfg_t cfg;
+    int optim;
+    long epochs, log_every, stop_at;
+    double ckpt_every;
+    int resume, quiet;
+    const char *formats, *ckpt, *sfmt_name;
+    smx_cli_common_t com;
+} opts_t;
+
+/* Canonical text of every option that changes the data (checked on --resume). */
+static void cfg_string(char *buf, size_t n, const opts_t *o)
+{
+    const collapse_cfg_t *c = &o->cfg;
+    snprintf(buf, n,
+             "modulus=%d op=%s train_frac=%.17g width=%d depth=%d epochs=%ld optimizer=%s lr=%.17g "
+             "beta1=%.17g beta2=%.17g eps=%.17g weight_decay=%.17g momentum=%.17g loss=%s softmax_format=%s "
+             "model_format=%s sum=%s log_every=%ld seed=%lu",
+             c->modulus, OPS[c->op], c->train_frac, c->width, c->depth, o->epochs, OPTIMS[o->optim],
+             c->opt.lr, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.weight_decay, c->opt.momentum,
+             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum], o->log_every, c->seed);
+}
+
+static void parse(opts_t *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    smx_cli_common_init(&o->com);
+    collapse_cfg_t *c = &o->cfg;
+    int argi = 1;
+    if (argc > 1 && argv[1][0] != '-') { o->mode = smx_cli_choice_or_fail(argv[1], MODES, PROG, "command"); argi = 2; }
+    /* first pass: the profile (its defaults are overridden by explicit options) */
+    for (int i = argi; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--profile") && i + 1 < argc) v = argv[i + 1];
+        else if (!strncmp(argv[i], "--profile=", 10)) v = argv[i] + 10;
+        if (v) smx_cli_common(&o->com, SMX_OPT_PROFILE, v, PROG, USAGE);
+    }
+    int paper = o->com.profile == SMX_PROFILE_PAPER;
+    c->modulus = paper ? 113 : 97;
+    c->width = paper ? 200 : 128;
+    o->epochs = paper ? 20000 : 3000;
+    o->log_every = paper ? 50 : 20;
+    c->op = COLLAPSE_OP_ADD;
+    c->train_frac = 0.4;
+    c->depth = 2;
+    c->dtype = SMX_DTYPE_F32;
+    c->loss = COLLAPSE_LOSS_SOFTMAX;
+    c->sum = COLLAPSE_SUM_SEQ;
+    o->optim = 1;
+    smx_optim_cfg_default(&c->opt, SMX_OPTIM_ADAMW);
+    c->opt.lr = 5e-4; c->opt.beta1 = 0.9; c->opt.beta2 = 0.99; c->opt.eps = 1e-25;
+    c->opt.weight_decay = 0; c->opt.momentum = 0.2;
+    o->sfmt_name = "fp32";
+    o->formats = "p8,p11,p16,p24,p32,p40,p53,p64";
+    o->ckpt_every = 180;
+    optind = argi;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", LONGOPTS, NULL)) != -1) {
+        const char *a = optarg;
+        if (smx_cli_common(&o->com, opt, a, PROG, USAGE)) continue;
+        switch (opt) {
+        case O_MOD: c->modulus = (int)smx_cli_long_or_fail(a, 2, 4096, PROG, "--modulus"); break;
+        case O_OP: c->op = smx_cli_choice_or_fail(a, OPS, PROG, "--op"); break;
+        case O_FRAC:
+            c->train_frac = smx_cli_double_or_fail(a, PROG, "--train-frac");
+            if (!(c->train_frac > 0 && c->train_frac < 1)) smx_cli_fail(PROG, "--train-frac: '%s' is not in (0, 1)", a);
+            break;
+        case O_WIDTH: c->width = (int)smx_cli_long_or_fail(a, 1, 65536, PROG, "--width"); break;
+        case O_DEPTH: c->depth = (int)smx_cli_long_or_fail(a, 1, COLLAPSE_MAX_DEPTH, PROG, "--depth"); break;
+        case O_EPOCHS: o->epochs = smx_cli_long_or_fail(a, 0, 100000000, PROG, "--epochs"); break;
+        case O_OPTIM: o->optim = smx_cli_choice_or_fail(a, OPTIMS, PROG, "--optimizer"); break;
+        case O_LR: c->opt.lr = smx_cli_double_or_fail(a, PROG, "--lr"); break;
+        case O_B1: c->opt.beta1 = smx_cli_double_or_fail(a, PROG, "--beta1"); break;
+        case O_B2: c->opt.beta2 = smx_cli_double_or_fail(a, PROG, "--beta2"); break;
+        case O_EPS: c->opt.eps = smx_cli_double_or_fail(a, PROG, "--eps"); break;
+        case O_WD: c->opt.weight_decay = smx_cli_double_or_fail(a, PROG, "--weight-decay"); break;
+        case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); break;
+        case O_LOSS: c->loss = smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
+        case O_SFMT: o->sfmt_name = a; break;
+        case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
+        case O_SUM: c->sum = smx_cli_choice_or_fail(a, SUMS, PROG, "--sum"); break;
+        case O_FORMATS: o->formats = a; break;
+        case O_LOGEVERY: o->log_every = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--log-every"); break;
+        case O_CKPT: o->ckpt = a; break;
+        case O_CKEVERY: o->ckpt_every = smx_cli_double_or_fail(a, PROG, "--checkpoint-every"); break;
+        case O_RESUME: o->resume = 1; break;
+        case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
+        case O_QUIET: o->quiet = 1; break;
+        default: smx_cli_fail(PROG, "unknown option (try --help)");
+        }
+    }
+    /* the command may also follow options (getopt moves it to the end) */
+    if (argi == 1 && optind < argc) { o->mode = smx_cli_choice_or_fail(argv[optind], MODES, PROG, "command"); optind++; }
+    smx_cli_no_positional(argc, argv, optind, PROG);
+    smx_cli_format_or_fail(&c->fmt, o->sfmt_name, PROG, "--softmax-format");
+    c->opt.kind = (o->optim == 0 || o->optim == 2) ? SMX_OPTIM_SGD : SMX_OPTIM_ADAMW;
+    c->opt.perp = o->optim >= 2;
+    if (!(c->opt.lr >= 0)) smx_cli_fail(PROG, "--lr: must be >= 0");
+    if (!(c->opt.beta1 >= 0 && c->opt.beta1 < 1)) smx_cli_fail(PROG, "--beta1: must be in [0, 1)");
+    if (!(c->opt.beta2 >= 0 && c->opt.beta2 < 1)) smx_cli_fail(PROG, "--beta2: must be in [0, 1)");
+    if (!(c->opt.eps >= 0)) smx_cli_fail(PROG, "--eps: must be >= 0");
+    if (!(c->opt.weight_decay >= 0)) smx_cli_fail(PROG, "--weight-decay: must be >= 0");
+    if (!(c->opt.momentum >= 0)) smx_cli_fail(PROG, "--momentum: must be >= 0");
+    if (!(o->ckpt_every > 0)) smx_cli_fail(PROG, "--checkpoint-every: must be > 0");
+    size_t P = (size_t)c->modulus * (size_t)c->modulus, nt = (size_t)floor(c->train_frac * (double)P);
+    if (nt < 1 || nt >= P) smx_cli_fail(PROG, "--train-frac: %g of %zu pairs leaves an empty set", c->train_frac, P);
+    c->seed = o->com.seed;
+    if (!o->com.out) o->com.out = o->com.profile == SMX_PROFILE_PAPER ? "data/paper/collapse.tsv" : "data/quick/collapse.tsv";
+}
+
+/* argv without --resume / --stop-at / --checkpoint(-every) / --quiet: they do not change the data. */
+static int filtered_argv(char **out, int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--resume") || !strcmp(a, "--quiet") || !strncmp(a, "--stop-at=", 10) ||
+            !strncmp(a, "--checkpoint=", 13) || !strncmp(a, "--checkpoint-every=", 19))
+            continue;
+        if (!strcmp(a, "--stop-at") || !strcmp(a, "--checkpoint") || !strcmp(a, "--checkpoint-every")) { i++; continue; }
+        out[n++] = argv[i];
+    }
+    out[n] = NULL;
+    return n;
+}
+
+static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
+{
+    char **fa = malloc(((size_t)argc + 1) * sizeof *fa);
+    int fn = fa ? filtered_argv(fa, argc, argv) : argc;
+    smx_tsv_meta_std(t, PROG, fn, fa ? fa : argv);
+    free(fa);
+    const collapse_cfg_t *c = &o->cfg;
+    char cs[1024];
+    cfg_string(cs, sizeof cs, o);
+    smx_tsv_meta(t, "options", "%s", cs);
+    smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(o->com.profile));
+    smx_tsv_meta(t, "softmax_p", "%d", c->fmt.p);
+    smx_tsv_meta(t, "p_ln2", "%.17g", c->fmt.p * log(2.0));
+    smx_tsv_meta(t, "train_pairs", "%zu", (size_t)floor(c->train_frac * (double)c->modulus * c->modulus));
+    smx_tsv_meta(t, "paper_setup", "V 113, MLP 226-200-200-113 no bias, AdamW lr 5e-4 betas (0.9,0.99) eps 1e-25, full batch");
+    /* Prieto et al. 2025, numbers read off the authors' plots (science/collapse.md) */
+    smx_tsv_meta(t, "paper_fig2_sc_onset_epoch", "fp16 ~2000, fp32 ~3000, fp64 ~7000 (70%% train)");
+    smx_tsv_meta(t, "paper_fig2_test_acc", "70%%: fp16 ~48%%, fp32 ~66%%, fp64 peak ~93%% at ~6.5k; 60%%: ~15/29/52%%; 40%%: ~0");
+    smx_tsv_meta(t, "paper_stablemax_test_acc", "40%%, no weight decay: ~5%% at 20k, ~73%% at 40k, ~94%% at 50k, 98-99%% by 60k epochs");
+    smx_tsv_meta(t, "paper_perpgrad", "perpAdamW test ~97-100%% by ~110-150 epochs; perpSGD ~100%% within ~400; AdamW ~0");
+}
+
+static void fail_status(int st, const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", PROG, what, smx_strerror(st));
+    exit(st == SMX_EDOM ? SMX_EXIT_USAGE : 1);
+}
+
+static void write_rows(smx_tsv_t *t, const collapse_log_t *log)
+{
+    for (size_t r = 0; r < log->nrows; r++) {
+        for (size_t c = 0; c < log->ncols; c++) {
+            if (c == COLLAPSE_COL_EPOCH) smx_tsv_int(t, (long long)log->v[r * log->ncols]);
+            else smx_tsv_num(t, log->v[r * log->ncols + c]);
+        }
+        smx_tsv_endrow(t);
+    }
+}
+
+static int cmd_train(opts_t *o, int argc, char **argv)
+{
+    char cs[1024], ck[4096];
+    cfg_string(cs, sizeof cs, o);
+    if (!o->ckpt) { snprintf(ck, sizeof ck, "%s.ckpt", o->com.out); o->ckpt = ck; }
+    collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every,
+                              .ckpt_path = o->ckpt, .ckpt_every = o->ckpt_every, .stop_at = o->stop_at,
+                              .resume = o->resume, .quiet = o->quiet, .cfgstr = cs};
+    collapse_log_t log;
+    int fin, st = collapse_run(&log, NULL, &fin, &ro);
+    if (st == SMX_EDOM && o->resume) smx_cli_fail(PROG, "--resume: checkpoint %s was written with other options", o->ckpt);
+    if (st == SMX_EIO && o->resume) smx_cli_fail(PROG, "--resume: cannot read checkpoint %s", o->ckpt);
+    if (st != SMX_OK) fail_status(st, "training");
+    if (!fin) { collapse_log_free(&log); return 0; }
+    smx_tsv_t *t = smx_tsv_open(o->com.out);
+    if (!t) { perror(o->com.out); exit(1); }
+    meta_options(t, o, argc, argv);
+    size_t row;
+    long onset = collapse_log_onset(&log, &row);
+    smx_tsv_meta(t, "sc_onset_epoch", "%ld", onset);
+    if (onset >= 0) {
+        smx_tsv_meta(t, "sc_onset_gap_min", "%.17g", log.v[row * log.ncols + COLLAPSE_COL_GAPMIN]);
+        smx_tsv_meta(t, "sc_onset_nonsc_gap_max", "%.17g", log.v[row * log.ncols + COLLAPSE_COL_GAPMAX]);
+    }
+    const double *last = log.v + (log.nrows - 1) * log.ncols;
+    smx_tsv_meta(t, "final_train_acc", "%.17g", last[COLLAPSE_COL_TRAIN_ACC]);
+    smx_tsv_meta(t, "final_test_acc", "%.17g", last[COLLAPSE_COL_TEST_ACC]);
+    double best = 0; long first95 = -1;
+    for (size_t r = 0; r < log.nrows; r++) {
+        double a = log.v[r * log.ncols + COLLAPSE_COL_TEST_ACC];
+        if (a > best) best = a;
+        if (first95 < 0 && a >= 0.95) first95 = (long)log.v[r * log.ncols];
+    }
+    smx_tsv_meta(t, "max_test_acc", "%.17g", best);
+    smx_tsv_meta(t, "first_epoch_test_acc_95", "%ld", first95);
+    char hdr[1024];
+    collapse_log_columns(hdr, sizeof hdr, o->cfg.depth);
+    smx_tsv_header(t, hdr);
+    write_rows(t, &log);
+    if (smx_tsv_close(t) != SMX_OK) { perror(o->com.out); exit(1); }
+    /* wall-clock times apart from the data */
+    char tp[4096];
+    snprintf(tp, sizeof tp, "%s.timing.tsv", o->com.out);
+    smx_tsv_t *tt = smx_tsv_open(tp);
+    if (tt) {
+        smx_tsv_header(tt, "epoch\twall_seconds");
+        for (size_t r = 0; r < log.nrows; r++) { smx_tsv_int(tt, (long long)log.v[r * log.ncols]); smx_tsv_num(tt, log.wall[r]); smx_tsv_endrow(tt); }
+        smx_tsv_close(tt);
+    }
+    collapse_log_free(&log);
+    return 0;
+}
+
+static int cmd_onset(opts_t *o, int argc, char **argv)
+{
+    /* parse the list first: every name must be a format */
+    char *list = strdup(o->formats), *save = NULL;
+    smx_format_t fmts[64];
+    int nf = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (nf == 64) smx_cli_fail(PROG, "--formats: at most 64 formats");
+        smx_cli_format_or_fail(&fmts[nf++], tok, PROG, "--formats");
+    }
+    free(list);
+    if (nf == 0) smx_cli_fail(PROG, "--formats: empty list");
+    smx_tsv_t *t = smx_tsv_open(o->com.out);
+    if (!t) { perror(o->com.out); exit(1); }
+    meta_options(t, o, argc, argv);
+    smx_tsv_meta(t, "formats", "%s", o->formats);
+    smx_tsv_meta(t, "note", "the run stops at the first logged epoch with sc_fraction > 0.5; onset_epoch -1: none within --epochs");
+    smx_tsv_header(t, "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc");
+    for (int i = 0; i < nf; i++) {
+        char cs[1024];
+        opts_t oi = *o;
+        oi.cfg.fmt = fmts[i];
+        cfg_string(cs, sizeof cs, &oi);
+        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every,
+                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs};
+        collapse_log_t log;
+        int fin, st = collapse_run(&log, NULL, &fin, &ro);
+        if (st != SMX_OK) { smx_tsv_abort(t); fail_status(st, "training"); }
+        size_t row = log.nrows - 1;
+        long on = collapse_log_onset(&log, &row);
+        const double *v = log.v + row * log.ncols;
+        smx_tsv_str(t, fmts[i].name);
+        smx_tsv_int(t, fmts[i].p);
+        smx_tsv_int(t, on);
+        smx_tsv_num(t, fmts[i].p * M_LN2);
+        smx_tsv_num(t, v[COLLAPSE_COL_GAPMIN]);
+        smx_tsv_num(t, v[COLLAPSE_COL_GAPMAX]);
+        smx_tsv_num(t, v[COLLAPSE_COL_SC]);
+        smx_tsv_num(t, v[COLLAPSE_COL_TRAIN_ACC]);
+        smx_tsv_num(t, v[COLLAPSE_COL_TEST_ACC]);
+        smx_tsv_endrow(t);
+        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
+        collapse_log_free(&log);
+    }
+    if (smx_tsv_close(t) != SMX_OK) { perror(o->com.out); exit(1); }
+    return 0;
+}
+
+/* Epochs/s of the paper MLP beside the six GEMMs of an epoch alone, same buffers. */
+static int cmd_bench(opts_t *o)
+{
+    long K = o->epochs > 0 && o->epochs < 1000 ? o->epochs : 20;
+    printf("# smx-collapse bench: paper MLP V 113, W 200, depth 2, train 40%% (5107 rows), %ld epochs each,"
+           " threads %d (machine shared: timings indicative)\n", K, o->com.threads);
+    printf("model\tsoftmax\tepochs_per_s\tms_per_epoch\tgemm6_ms\tratio\n");
+    for (int d = 0; d < 2; d++) {
+        collapse_cfg_t c = o->cfg;
+        c.modulus = 113; c.width = 200; c.depth = 2; c.train_frac = 0.4;
+        c.dtype = d ? SMX_DTYPE_F64 : SMX_DTYPE_F32;
+        smx_format_get(&c.fmt, d ? "fp64" : "fp32");
+        collapse_model_t *m;
+        int st = collapse_model_alloc(&m, &c);
+        if (st != SMX_OK) fail_status(st, "bench");
+        collapse_metrics_t mt;
+        collapse_model_eval(m, &mt, 0, 1);
+        collapse_model_step(m);
+        double t0 = smx_time_now();
+        for (long k = 0; k < K; k++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
+        double te = (smx_time_now() - t0) / (double)K;
+        size_t n = m->ntrain, W = m->W, V = m->V;
+        t0 = smx_time_now();
+        for (long k = 0; k < K; k++) {
+            if (d == 0) {
+                smx_nn_dense_fwd_f32(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
+                smx_nn_dense_fwd_f32(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
+                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
+                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+            } else {
+                smx_nn_dense_fwd_f64(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
+                smx_nn_dense_fwd_f64(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
+                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
+                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+            }
+        }
+        double tg = (smx_time_now() - t0) / (double)K;
+        printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3, te / tg);
+        collapse_model_free(m);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts_t o;
+    parse(&o, argc, argv);
+    smx_nn_init_threads(o.com.threads);
+    if (o.mode == 1) return cmd_onset(&o, argc, argv);
+    if (o.mode == 2) return cmd_bench(&o);
+    return cmd_train(&o, argc, argv);
+}

@@ -1,0 +1,74 @@
+# collapse.mk - smx-collapse (issue 4): Softmax Collapse, StableMax, perpGrad.
+# Quick profile (default): smx-collapse's quick model (modulus 59, width 128) and shorter runs;
+# PROFILE=paper: modulus 113, width 200 and the paper's epochs. Runs are independent make
+# targets: use make -j2. Each run is single-threaded (COLLAPSE_THREADS) and the same bytes
+# for any thread count.
+FIGURES += collapse-fig2 collapse-stablemax collapse-perpgrad collapse-nlm \
+           collapse-onset-vs-precision collapse-threshold-check
+BENCHES += bench-collapse
+
+COLLAPSE_THREADS ?= 1
+COLLAPSE = $(BIN)/smx-collapse --profile $(PROFILE) --threads $(COLLAPSE_THREADS) --quiet
+
+ifeq ($(PROFILE),paper)
+CF2_OPTS := --epochs 20000 --log-every 50
+CSM_OPTS := --epochs 80000 --log-every 200 --train-frac 0.4
+CPG_OPTS := --epochs 500 --log-every 5
+CON_OPTS := --epochs 20000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.999
+CON_FORMATS := p6,p8,p11,p16,p20,p24,p28,p32,p40,p48,p53,p56,p64
+CON_PW_FORMATS := bf16,fp16,fp32,fp64
+else
+CF2_OPTS := --epochs 3000 --log-every 20 --lr 1e-3
+CSM_OPTS := --epochs 2000 --log-every 20 --train-frac 0.7
+CPG_OPTS := --epochs 300 --log-every 5 --modulus 113 --width 200
+CON_OPTS := --epochs 3000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.999
+CON_FORMATS := p6,p8,p10,p11,p12,p14,p16,p20,p24
+CON_PW_FORMATS := p6,bf16,p10,fp16
+endif
+
+# Fig 2: softmax in fp16 / fp32 / fp64 x train fraction 40 / 60 / 70 % (AdamW, no weight decay)
+CF2_DATA := $(foreach f,fp16 fp32 fp64,$(foreach t,40 60 70,$(DATA)/collapse-fig2-$(f)-$(t).tsv))
+$(DATA)/collapse-fig2-%.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) $(CF2_OPTS) --softmax-format $(word 1,$(subst -, ,$*)) --train-frac 0.$(word 2,$(subst -, ,$*)) --out $@
+
+# StableMax (fp32 model) vs float64 softmax (fp64 model), AdamW lr 1e-2, beta2 0.999, no weight
+# decay; 40 % train in the paper profile, 70 % in the quick one (the small model groks StableMax
+# within 2000 epochs only with more data)
+CSM_COMMON := --lr 1e-2 --beta2 0.999 $(CSM_OPTS)
+$(DATA)/collapse-stablemax-sm.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) $(CSM_COMMON) --loss stablemax --softmax-format fp32 --out $@
+$(DATA)/collapse-stablemax-fp64.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) $(CSM_COMMON) --loss softmax --softmax-format fp64 --model-format fp64 --out $@
+CSM_DATA := $(DATA)/collapse-stablemax-sm.tsv $(DATA)/collapse-stablemax-fp64.tsv
+
+# perpGrad: perpAdamW / AdamW lr 5e-3 betas (0.9, 0.999) eps 1e-8; perpSGD lr 10 fp64 + StableMax,
+# momentum 0.9 (with the setup's 0.2, or 0, perpSGD stalls near 5 % test accuracy in 500 epochs).
+# Short runs: the paper's model (V 113, W 200) in both profiles (quick: 300 epochs).
+CPG_ADAM := --train-frac 0.4 --lr 5e-3 --beta2 0.999 --eps 1e-8 $(CPG_OPTS)
+$(DATA)/collapse-perpgrad-perp-adamw.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) $(CPG_ADAM) --optimizer perp-adamw --out $@
+$(DATA)/collapse-perpgrad-adamw.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) $(CPG_ADAM) --optimizer adamw --out $@
+$(DATA)/collapse-perpgrad-perp-sgd.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) --train-frac 0.4 --optimizer perp-sgd --lr 10 --momentum 0.9 --loss stablemax --model-format fp64 --softmax-format fp64 $(CPG_OPTS) --out $@
+CPG_DATA := $(foreach o,perp-adamw adamw perp-sgd,$(DATA)/collapse-perpgrad-$(o).tsv)
+
+# SC onset vs significand bits (sequential sum) and with the pairwise sum; AdamW lr 1e-2 so that
+# the logits grow fast; quick: p <= 24 within 3000 epochs (onset grows faster than linearly in p)
+$(DATA)/collapse-onset.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) onset $(CON_OPTS) --formats $(CON_FORMATS) --sum sequential --out $@
+$(DATA)/collapse-onset-pairwise.tsv: $(BIN)/smx-collapse
+	$(COLLAPSE) onset $(CON_OPTS) --formats $(CON_PW_FORMATS) --sum pairwise --out $@
+
+$(FIGS)/collapse-fig2.png $(FIGS)/collapse-fig2.pdf: $(CF2_DATA)
+$(FIGS)/collapse-stablemax.png $(FIGS)/collapse-stablemax.pdf: $(CSM_DATA)
+$(FIGS)/collapse-perpgrad.png $(FIGS)/collapse-perpgrad.pdf: $(CPG_DATA)
+$(FIGS)/collapse-nlm.png $(FIGS)/collapse-nlm.pdf: $(DATA)/collapse-fig2-fp64-40.tsv $(DATA)/collapse-fig2-fp32-70.tsv
+$(FIGS)/collapse-onset-vs-precision.png $(FIGS)/collapse-onset-vs-precision.pdf: $(DATA)/collapse-onset.tsv
+$(FIGS)/collapse-threshold-check.png $(FIGS)/collapse-threshold-check.pdf: $(DATA)/collapse-onset.tsv $(DATA)/collapse-onset-pairwise.tsv
+
+.PHONY: run-collapse bench-collapse
+run-collapse: $(CF2_DATA) $(CSM_DATA) $(CPG_DATA) $(DATA)/collapse-onset.tsv $(DATA)/collapse-onset-pairwise.tsv
+
+bench-collapse: $(BIN)/smx-collapse
+	$(BIN)/smx-collapse bench --epochs 20 --threads 2

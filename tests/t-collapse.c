@@ -1,0 +1,241 @@
+/* t-collapse.c - smx-collapse model: gradients vs central finite differences (softmax and
+ * StableMax CE, every layer, double); SC detection of a hand-built logit row at the format
+ * neighbours of the collapse threshold (numerics/threshold.h) for fp16, bf16, fp32, fp64, p64
+ * (sequential and pairwise); loss values vs numerics/stablemax.h references; a tiny run
+ * (modulus 7) whose loss decreases; same gradients with 1 and 2 threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "collapse_model.h"
+#include "collapse_run.h"
+#include "nn.h"
+#include "smx.h"
+#include "stablemax.h"
+#include "tap.h"
+#include "threshold.h"
+
+static collapse_cfg_t base_cfg(int V, int W, int loss)
+{
+    collapse_cfg_t c;
+    memset(&c, 0, sizeof c);
+    c.modulus = V; c.width = W; c.depth = 2; c.train_frac = 0.55; c.op = COLLAPSE_OP_ADD;
+    c.dtype = SMX_DTYPE_F64; c.loss = loss; c.sum = COLLAPSE_SUM_SEQ; c.seed = 11;
+    smx_format_get(&c.fmt, "fp64");
+    smx_optim_cfg_default(&c.opt, SMX_OPTIM_ADAMW);
+    c.opt.lr = 1e-2; c.opt.beta2 = 0.99; c.opt.eps = 1e-25; c.opt.weight_decay = 0;
+    return c;
+}
+
+static double loss_at(collapse_model_t *m)
+{
+    collapse_metrics_t mt;
+    collapse_model_eval(m, &mt, 0, 0);
+    return mt.loss;
+}
+
+static void test_fd(int loss)
+{
+    const char *name = loss == COLLAPSE_LOSS_SOFTMAX ? "softmax" : "stablemax";
+    collapse_cfg_t c = base_cfg(7, 9, loss);
+    collapse_model_t *m;
+    ok(collapse_model_alloc(&m, &c) == SMX_OK, "%s: model alloc", name);
+    /* a few steps so that the logits are away from the initial symmetric state */
+    collapse_metrics_t mt;
+    for (int s = 0; s < 5; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
+    collapse_model_eval(m, &mt, 0, 1);
+    double *g = malloc(m->nparam * sizeof *g);
+    for (size_t i = 0; i < m->nparam; i++) g[i] = collapse_grad_get(m, i);
+    for (size_t l = 0; l <= m->D; l++) {
+        double worst = 0, gmax = 0;
+        size_t len = m->off[l + 1] - m->off[l], stride = len / 23 + 1;
+        for (size_t i = m->off[l]; i < m->off[l + 1]; i += stride) {
+            const double h = 1e-6, w0 = collapse_param_get(m, i);
+            collapse_param_set(m, i, w0 + h);
+            double lp = loss_at(m);
+            collapse_param_set(m, i, w0 - h);
+            double lm = loss_at(m);
+            collapse_param_set(m, i, w0);
+            double fd = (lp - lm) / (2 * h);
+            worst = fmax(worst, fabs(fd - g[i]));
+            gmax = fmax(gmax, fabs(g[i]));
+        }
+        ok(worst <= 1e-7 * fmax(gmax, 1e-3) + 1e-10, "%s: layer %zu gradient vs central differences (err %.2g, max |g| %.2g)",
+           name, l + 1, worst, gmax);
+    }
+    free(g);
+    collapse_model_free(m);
+}
+
+/* the largest value of the format below x and the smallest at or above (x > 0, p <= 53) */
+static void neighbours(double *lo, double *hi, double x, const smx_format_t *f)
+{
+    int p = f->p > 53 ? 53 : f->p;
+    double ulp = ldexp(1.0, ilogb(x) - p + 1);
+    double r = floor(x / ulp) * ulp;
+    *lo = r < x ? r : r - ulp;
+    *hi = r < x ? r + ulp : r;
+}
+
+static void test_sc(void)
+{
+    enum { V = 113 };
+    const char *fmts[] = {"fp16", "bf16", "fp32", "fp64", "p64"};
+    collapse_rowws_t ws;
+    double z[V], gr[V];
+    for (int fi = 0; fi < 5; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        collapse_rowws_alloc(&ws, V, &f);
+        for (int order = 0; order < 2; order++) {
+            smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE;
+            double D;
+            smx_threshold_collapse(&D, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f);
+            double theory = f.p * M_LN2 + (order ? log(V - 1.0) : 0);
+            double lo, hi;
+            neighbours(&lo, &hi, D, &f);
+            /* D is the double nearest to the real threshold: step up if it lies below */
+            if (!smx_threshold_is_sc(hi, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f)) neighbours(&lo, &hi, nextafter(hi, INFINITY), &f);
+            collapse_row_t rl, rh;
+            const size_t y = 37;
+            for (int k = 0; k < V; k++) z[k] = -lo;
+            z[y] = 0;
+            collapse_row_loss(&rl, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
+            for (int k = 0; k < V; k++) z[k] = -hi;
+            z[y] = 0;
+            collapse_row_loss(&rh, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
+            ok(!rl.sc && rh.sc && rl.gap == lo && rh.gap == hi,
+               "%s %s: no SC at gap %.9g, SC at gap %.9g (threshold %.9g; p ln 2%s = %.6g)", fmts[fi],
+               order ? "pairwise" : "sequential", lo, hi, D, order ? " + ln(V-1)" : "", theory);
+            ok(rh.zero && rh.loss == 0 && gr[y] == 0 && gr[0] > 0 && !rl.zero && rl.loss > 0,
+               "%s %s: in SC loss and correct-class gradient are exactly 0, others not", fmts[fi],
+               order ? "pairwise" : "sequential");
+            ok(fabs(D - theory) < (order ? 0.1 : 1e-3 + ldexp(1.0, 1 - f.p)), "%s %s: threshold %.6g near %.6g", fmts[fi],
+               order ? "pairwise" : "sequential", D, theory);
+        }
+        collapse_rowws_free(&ws);
+    }
+}
+
+/* loss and gradient of one row against numerics/stablemax.h (softmax_ce, stablemax_ce) */
+static void test_row_ref(void)
+{
+    enum { V = 13 };
+    double z[V], g[V], gref[V], lref;
+    for (int k = 0; k < V; k++) z[k] = 3.1 * sin(2.385 * k) - 0.4 * k;
+    smx_format_t f64, p80;
+    smx_format_get(&f64, "fp64");
+    smx_format_get(&p80, "p80");
+    collapse_rowws_t ws, wm;
+    collapse_rowws_alloc(&ws, V, &f64);
+    collapse_rowws_alloc(&wm, V, &p80);
+    collapse_row_t r;
+    for (int loss = 0; loss < 2; loss++) {
+        const char *nm = loss ? "stablemax" : "softmax";
+        if (loss) smx_stablemax_ce(&lref, gref, z, V, 5);
+        else smx_softmax_ce(&lref, gref, z, V, 5, &f64);
+        collapse_row_loss(&r, g, z, V, 5, loss, &f64, COLLAPSE_SUM_SEQ, &ws);
+        double e = 0;
+        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
+        ok_rel(r.loss, lref, 1e-14, "%s CE fp64 row loss vs stablemax.h reference", nm);
+        ok(e < 1e-15, "%s CE fp64 row gradient vs reference (err %.2g)", nm, e);
+        collapse_row_loss(&r, g, z, V, 5, loss, &p80, COLLAPSE_SUM_PAIRWISE, &wm);
+        e = 0;
+        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
+        ok_rel(r.loss, lref, 1e-14, "%s CE p80 (MPFR path) row loss vs reference", nm);
+        ok(e < 1e-15, "%s CE p80 row gradient vs reference (err %.2g)", nm, e);
+    }
+    ok(collapse_row_loss(&r, g, z, V, V, 0, &f64, 0, &ws) == SMX_EDOM, "label >= n -> SMX_EDOM");
+    collapse_rowws_free(&ws);
+    collapse_rowws_free(&wm);
+}
+
+/* the loss kernel's inline rounding equals smx_format_round, bit for bit */
+static void test_round(void)
+{
+    const char *fmts[] = {"fp16", "bf16", "p8", "p11", "p20", "tf32", "fp8-e5m2", "fp8-e4m3", "fp32", "fp64", "p40"};
+    for (int fi = 0; fi < 11; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        long bad = 0, n = 0;
+        unsigned long long s = 88172645463325252ull;
+        for (int i = 0; i < 200000; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            /* magnitudes 2^-60 .. 2^20 (subnormals, ties, overflow of the small formats) */
+            double m = 1.0 + (double)(s >> 12) / 4503599627370496.0;
+            double x = ldexp(m, (int)(s % 81) - 60) * ((s >> 7) & 1 ? -1 : 1);
+            if (i % 5 == 0) x = ldexp(1.0 + ldexp(1.0, -f.p), (int)(s % 81) - 60); /* exact ties */
+            double a = collapse_round(x, &f), b = smx_format_round(x, &f);
+            n++;
+            if (!(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)))) bad++;
+        }
+        double sp[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 4.9e-324, -1e-310, 1e300};
+        for (int i = 0; i < 8; i++) {
+            double a = collapse_round(sp[i], &f), b = smx_format_round(sp[i], &f);
+            n++;
+            if (!(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)))) bad++;
+        }
+        ok(bad == 0, "%s: inline rounding == smx_format_round on %ld values (%ld differ)", fmts[fi], n, bad);
+    }
+}
+
+static void test_tiny_run(void)
+{
+    collapse_cfg_t c = base_cfg(7, 24, COLLAPSE_LOSS_SOFTMAX);
+    c.dtype = SMX_DTYPE_F32;
+    smx_format_get(&c.fmt, "fp16");
+    c.train_frac = 0.6;
+    collapse_run_opts_t o = {.cfg = c, .epochs = 150, .log_every = 50, .quiet = 1, .cfgstr = "t"};
+    collapse_log_t log;
+    int fin;
+    ok(collapse_run(&log, NULL, &fin, &o) == SMX_OK && fin && log.nrows == 4, "tiny run (modulus 7, fp16 loss): 4 rows");
+    double l0 = log.v[COLLAPSE_COL_LOSS], l1 = log.v[3 * log.ncols + COLLAPSE_COL_LOSS];
+    ok(l1 < 0.1 * l0, "tiny run: loss decreases %.4g -> %.4g", l0, l1);
+    ok(log.v[3 * log.ncols + COLLAPSE_COL_TRAIN_ACC] == 1, "tiny run: train accuracy 1");
+    collapse_log_free(&log);
+}
+
+static void test_threads(void)
+{
+#ifdef _OPENMP
+    collapse_cfg_t c = base_cfg(31, 64, COLLAPSE_LOSS_SOFTMAX);
+    c.dtype = SMX_DTYPE_F32;
+    smx_format_get(&c.fmt, "bf16");
+    c.train_frac = 0.7; /* 672 rows: two row tiles */
+    smx_nn_init_threads(0);
+    size_t n = 0;
+    void *g[2] = {NULL, NULL};
+    for (int t = 1; t <= 2; t++) {
+        omp_set_num_threads(t);
+        collapse_model_t *m;
+        collapse_model_alloc(&m, &c);
+        collapse_metrics_t mt;
+        for (int s = 0; s < 3; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
+        collapse_model_eval(m, &mt, 0, 1);
+        n = m->nparam * sizeof(float);
+        g[t - 1] = malloc(n);
+        memcpy(g[t - 1], m->grad, n);
+        collapse_model_free(m);
+    }
+    ok(memcmp(g[0], g[1], n) == 0, "gradients after 3 steps: same bytes with 1 and 2 threads");
+    free(g[0]);
+    free(g[1]);
+#else
+    ok(1, "# SKIP no OpenMP");
+#endif
+}
+
+int main(void)
+{
+    test_fd(COLLAPSE_LOSS_SOFTMAX);
+    test_fd(COLLAPSE_LOSS_STABLEMAX);
+    test_sc();
+    test_row_ref();
+    test_round();
+    test_tiny_run();
+    test_threads();
+    return tap_done();
+}
