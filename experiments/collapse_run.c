@@ -1,5 +1,6 @@
 /* collapse_run.c - training loop, log rows, atomic checkpoints and bit-for-bit resume. */
 #include "collapse_run.h"
+#include "ckpt.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -55,83 +56,70 @@ long collapse_log_onset(const collapse_log_t *log, size_t *row)
     return -1;
 }
 
-/* ---- checkpoint: "SMXCKPT1", cfgstr, epoch, params, optimizer state + step, log rows, wall ---- */
-typedef struct { char *p; size_t n, cap; int err; } buf_t;
-
-static void put(buf_t *b, const void *x, size_t n)
-{
-    if (b->err) return;
-    if (b->n + n > b->cap) {
-        size_t cap = (b->n + n) * 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->err = 1; return; }
-        b->p = p; b->cap = cap;
-    }
-    memcpy(b->p + b->n, x, n);
-    b->n += n;
-}
-static void put_u64(buf_t *b, uint64_t v) { put(b, &v, sizeof v); }
-
+/* ---- checkpoint (numerics/ckpt.h): options text, epoch, parameters, optimizer state + step,
+ * log rows and their wall times ---- */
 static size_t dsz(const collapse_model_t *m) { return m->cfg.dtype == SMX_DTYPE_F32 ? 4 : 8; }
 
 static int ckpt_save(const char *path, const collapse_run_opts_t *o, const collapse_model_t *m,
                      const collapse_log_t *log)
 {
-    buf_t b = {0};
+    smx_ckpt_t *c = smx_ckpt_new();
+    if (!c) return SMX_ENOMEM;
     const smx_optim_t *op = m->opt;
-    put(&b, "SMXCKPT1", 8);
-    put_u64(&b, strlen(o->cfgstr));
-    put(&b, o->cfgstr, strlen(o->cfgstr));
-    put_u64(&b, (uint64_t)m->epoch);
-    put(&b, m->param, m->nparam * dsz(m));
-    put_u64(&b, (uint64_t)op->step);
-    if (op->m) put(&b, op->m, op->total * dsz(m));
-    if (op->v) put(&b, op->v, op->total * dsz(m));
-    put_u64(&b, log->nrows);
-    put(&b, log->v, log->nrows * log->ncols * sizeof(double));
-    put(&b, log->wall, log->nrows * sizeof(double));
-    int st = b.err ? SMX_ENOMEM : smx_file_write_atomic(path, b.p, b.n);
-    free(b.p);
+    size_t w = dsz(m);
+    int st = smx_ckpt_put_str(c, "options", o->cfgstr);
+    if (!st) st = smx_ckpt_put_long(c, "epoch", m->epoch);
+    if (!st) st = smx_ckpt_put(c, "params", m->param, m->nparam * w);
+    if (!st) st = smx_ckpt_put_long(c, "optim_step", op->step);
+    if (!st && op->m) st = smx_ckpt_put(c, "optim_m", op->m, op->total * w);
+    if (!st && op->v) st = smx_ckpt_put(c, "optim_v", op->v, op->total * w);
+    if (!st) st = smx_ckpt_put_f64(c, "log", log->v, log->nrows * log->ncols);
+    if (!st) st = smx_ckpt_put_f64(c, "wall", log->wall, log->nrows);
+    if (!st) st = smx_ckpt_write(c, path);
+    smx_ckpt_free(c);
     return st;
 }
 
-static int get(FILE *fp, void *x, size_t n) { return fread(x, 1, n, fp) == n ? SMX_OK : SMX_EIO; }
+/* Copy entry name (exactly size bytes) into dst. */
+static int ckpt_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t size)
+{
+    size_t n;
+    const void *p = smx_ckpt_get(c, name, &n);
+    if (!p || n != size) return SMX_EIO;
+    if (size) memcpy(dst, p, size);
+    return SMX_OK;
+}
 
+/* SMX_EDOM if the checkpoint was written with other options, SMX_EIO if unreadable or invalid. */
 static int ckpt_load(const char *path, const collapse_run_opts_t *o, collapse_model_t *m, collapse_log_t *log)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return SMX_EIO;
-    int st = SMX_EIO;
-    char magic[8];
-    uint64_t len, epoch, step, nrows;
-    char *cs = NULL;
-    if (get(fp, magic, 8) || memcmp(magic, "SMXCKPT1", 8) || get(fp, &len, 8) || len > 1 << 20) goto out;
-    if (!(cs = malloc(len + 1))) { st = SMX_ENOMEM; goto out; }
-    if (get(fp, cs, len)) goto out;
-    cs[len] = 0;
-    if (strcmp(cs, o->cfgstr)) { st = SMX_EDOM; goto out; }
-    if (get(fp, &epoch, 8) || get(fp, m->param, m->nparam * dsz(m)) || get(fp, &step, 8)) goto out;
-    m->epoch = (long)epoch;
-    m->opt->step = (long)step;
-    if (m->opt->m && get(fp, m->opt->m, m->opt->total * dsz(m))) goto out;
-    if (m->opt->v && get(fp, m->opt->v, m->opt->total * dsz(m))) goto out;
-    if (get(fp, &nrows, 8) || nrows > (1u << 30)) goto out;
+    smx_ckpt_t *c;
+    int st = smx_ckpt_read(&c, NULL, path);
+    if (st != SMX_OK) return st == SMX_ENOMEM ? st : SMX_EIO;
+    size_t w = dsz(m), nlog;
+    long epoch, step;
+    const char *cs = smx_ckpt_get_str(c, "options");
+    const void *rows = smx_ckpt_get(c, "log", &nlog);
+    size_t rowb = log->ncols * sizeof(double);
+    if (!cs || strcmp(cs, o->cfgstr)) { st = SMX_EDOM; goto out; }
+    st = SMX_EIO;
+    if (smx_ckpt_get_long(&epoch, c, "epoch") || smx_ckpt_get_long(&step, c, "optim_step") ||
+        ckpt_blob(m->param, c, "params", m->nparam * w) ||
+        (m->opt->m && ckpt_blob(m->opt->m, c, "optim_m", m->opt->total * w)) ||
+        (m->opt->v && ckpt_blob(m->opt->v, c, "optim_v", m->opt->total * w)) || !rows || log->ncols > 64 ||
+        nlog % rowb)
+        goto out;
+    m->epoch = epoch;
+    m->opt->step = step;
     log->nrows = 0;
-    for (uint64_t r = 0; r < nrows; r++) {
+    for (size_t r = 0; r < nlog / rowb; r++) {
         double row[64];
-        if (log->ncols > 64 || get(fp, row, log->ncols * sizeof(double))) goto out;
+        memcpy(row, (const char *)rows + r * rowb, rowb);
         if ((st = log_push(log, row, 0)) != SMX_OK) goto out;
-        st = SMX_EIO;
     }
-    for (uint64_t r = 0; r < nrows; r++) {
-        double wall;
-        if (get(fp, &wall, sizeof wall)) goto out;
-        log->wall[r] = wall;
-    }
-    st = SMX_OK;
+    st = smx_ckpt_get_f64(log->wall, c, "wall", log->nrows) ? SMX_EIO : SMX_OK;
 out:
-    free(cs);
-    fclose(fp);
+    smx_ckpt_free(c);
     return st;
 }
 

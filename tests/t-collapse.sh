@@ -50,6 +50,14 @@ SMALL="--modulus 11 --width 24 --epochs 60 --log-every 10 --softmax-format bf16 
 cmp -s "$T/full.tsv" "$T/res.tsv"; check $? "resumed TSV equals the uninterrupted one (bytes)"
 "$B" $SMALL --lr 1e-3 --out "$T/res.tsv" --resume 2>"$T/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--resume" "$T/err"; check $? "resume with other options rejected (exit $rc)"
+# a truncated or corrupted checkpoint is refused with exit 2, never a crash
+"$B" $SMALL --out "$T/cor.tsv" --stop-at 25 >/dev/null 2>&1
+head -c 1000 "$T/cor.tsv.ckpt" > "$T/trunc.ckpt"
+"$B" $SMALL --out "$T/cor.tsv" --resume --checkpoint "$T/trunc.ckpt" 2>/dev/null; rc=$?
+[ $rc = 2 ]; check $? "truncated checkpoint rejected (exit $rc)"
+printf '\377' | dd of="$T/cor.tsv.ckpt" bs=1 seek=200 conv=notrunc 2>/dev/null
+"$B" $SMALL --out "$T/cor.tsv" --resume 2>/dev/null; rc=$?
+[ $rc = 2 ]; check $? "corrupted checkpoint rejected by its checksum (exit $rc)"
 # stablemax + perp-adamw + fp64 model, resumed
 SM="--modulus 7 --width 16 --epochs 30 --log-every 5 --loss stablemax --optimizer perp-adamw --model-format fp64 --softmax-format p60 --quiet"
 "$B" $SM --out "$T/sm1.tsv" && "$B" $SM --out "$T/sm2.tsv" --stop-at 12 && "$B" $SM --out "$T/sm2.tsv" --resume
