@@ -69,76 +69,34 @@ static size_t row_argmax(double *gap, const double *z, size_t n)
     return k;
 }
 
-/* Rounding to the format, specialised: kind 0 = fp64 (identity on finite values), 1 = fp32
- * (the hardware conversion double -> float, RNE with fp32's range and subnormals), 2 = any other
- * format with p < 53: inline RNE on the bit pattern for values normal in the format (as
- * smx_format_round does), subnormals of the format by adding and subtracting c = 2^(emin-p+1+52)
- * (the sum's ulp is the subnormal quantum, so the addition rounds to it, RNE), everything else
- * (zero, overflow, Inf, NaN, double subnormals) by smx_format_round. All equal smx_format_round
- * (checked in tests/t-collapse.c). */
-static int round_kind(const smx_format_t *f)
-{
-    if (f->p == 53 && f->emin == -1022 && f->emax == 1023 && f->subnormals && f->has_inf) return 0;
-    if (f->p == 24 && f->emin == -126 && f->emax == 127 && f->subnormals && f->has_inf) return 1;
-    return 2;
-}
-
-static inline double round_generic(double x, const smx_format_t *f)
-{
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    const long e = (long)((b >> 52) & 0x7ff) - 1023;
-    if (e > -1023 && e < 1024 && f->p < 53) {
-        if (e >= f->emin && e <= f->emax) {
-            const int shift = 53 - f->p;
-            b += ((uint64_t)1 << (shift - 1)) - 1 + ((b >> shift) & 1);
-            b &= ~(((uint64_t)1 << shift) - 1);
-            double r;
-            memcpy(&r, &b, sizeof r);
-            if (fabs(r) <= f->max) return r;
-        } else if (e < f->emin && f->subnormals && f->emin - f->p + 1 + 52 > -1022) {
-            const double c = ldexp(1.0, (int)(f->emin - f->p + 1 + 52));
-            return copysign((fabs(x) + c) - c, x);
-        }
-    }
-    return smx_format_round(x, f);
-}
-
-static inline double rnd(double x, int kind, const smx_format_t *f)
-{
-    return kind == 0 ? x : kind == 1 ? (double)(float)x : round_generic(x, f);
-}
-
-double collapse_round(double x, const smx_format_t *f) { return rnd(x, round_kind(f), f); }
 
 /* Sum of e[0..n) in the format: SEQ = e[k] first then the others in index order;
  * PAIRWISE = e[k] + pairwise sum of the others (o: workspace of n - 1). */
-static double row_sum_fast(const double *e, size_t n, size_t k, int sum, int kind, const smx_format_t *f,
+static double row_sum_fast(const double *e, size_t n, size_t k, int sum, const smx_format_t *f,
                            double *o)
 {
     if (sum == COLLAPSE_SUM_PAIRWISE) {
         memcpy(o, e, k * sizeof *o);
         memcpy(o + k, e + k + 1, (n - k - 1) * sizeof *o);
-        return rnd(e[k] + smx_sum(o, n - 1, SMX_SUM_PAIRWISE, f), kind, f);
+        return smx_format_round(e[k] + smx_sum(o, n - 1, SMX_SUM_PAIRWISE, f), f);
     }
     double s = e[k];
     for (size_t i = 0; i < n; i++)
-        if (i != k) s = rnd(s + e[i], kind, f);
+        if (i != k) s = smx_format_round(s + e[i], f);
     return s;
 }
 
 static int row_loss_fast(collapse_row_t *r, double *grad, const double *z, size_t n, size_t y, int loss,
                          const smx_format_t *f, int sum, collapse_rowws_t *w)
 {
-    const int kd = round_kind(f);
-#define R(x) rnd((x), kd, f)
+#define R(x) smx_format_round((x), f)
     double *e = w->e, *zr = w->zr;
     for (size_t i = 0; i < n; i++) zr[i] = R(z[i]);
     size_t k = row_argmax(&r->gap, zr, n);
     const double m = zr[k];
     /* softmax denominator and SC (both losses) */
     for (size_t i = 0; i < n; i++) e[i] = R(exp(R(zr[i] - m)));
-    double S = row_sum_fast(e, n, k, sum, kd, f, w->o);
+    double S = row_sum_fast(e, n, k, sum, f, w->o);
     r->sc = S == 1.0;
     if (loss == COLLAPSE_LOSS_SOFTMAX) {
         r->loss = R(R(log(S)) - R(zr[y] - m));
@@ -147,7 +105,7 @@ static int row_loss_fast(collapse_row_t *r, double *grad, const double *z, size_
     } else {
         /* StableMax on the rounded raw logits (no shift) */
         for (size_t i = 0; i < n; i++) e[i] = R(smx_stablemax_s(zr[i]));
-        const double Ss = row_sum_fast(e, n, k, sum, kd, f, w->o), sy = e[y];
+        const double Ss = row_sum_fast(e, n, k, sum, f, w->o), sy = e[y];
         r->loss = R(R(log(Ss)) - R(log(sy)));
         if (grad) {
             const double gy = R(R(smx_stablemax_ds(zr[y])) / sy);

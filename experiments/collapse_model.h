@@ -55,9 +55,6 @@ typedef struct {
     int mpfr_p;
 } collapse_rowws_t;
 
-/* x rounded to f (p <= 53) by the specialised fast rounding of the loss kernel; equals
- * smx_format_round(x, f). */
-double collapse_round(double x, const smx_format_t *f);
 
 int collapse_rowws_alloc(collapse_rowws_t *w, size_t n, const smx_format_t *f);
 void collapse_rowws_free(collapse_rowws_t *w);

@@ -122,28 +122,12 @@ static double round_by_scaling(double x, const smx_format_t *f)
     return ldexp(nearbyint(ldexp(x, (int)-qe)), (int)qe);
 }
 
-double smx_format_round(double x, const smx_format_t *f)
+double smx_format_round_slow(double x, const smx_format_t *f)
 {
     if (isnan(x)) return x;
     if (isinf(x)) return f->has_inf ? x : NAN;
-    if (x == 0.0 || f->p >= 53) {
-        if (f->p >= 53 && fabs(x) > f->max) return f->has_inf ? copysign(HUGE_VAL, x) : NAN;
-        return x;
-    }
-    double r;
-    if (ilogb(x) >= f->emin) {
-        /* normal in the format: round the 52-bit fraction to p-1 bits on the bit pattern;
-         * a carry out of the fraction correctly bumps the exponent (to Inf past DBL_MAX). */
-        uint64_t b;
-        memcpy(&b, &x, sizeof b);
-        int shift = 53 - f->p;
-        uint64_t half = (uint64_t)1 << (shift - 1);
-        b += half - 1 + ((b >> shift) & 1);
-        b &= ~(((uint64_t)1 << shift) - 1);
-        memcpy(&r, &b, sizeof r);
-    } else {
-        r = round_by_scaling(x, f);
-    }
+    if (x == 0.0 || f->p >= 53) return x;
+    double r = round_by_scaling(x, f);
     if (fabs(r) > f->max) return f->has_inf ? copysign(HUGE_VAL, x) : NAN;
     return r;
 }

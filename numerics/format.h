@@ -19,7 +19,10 @@
 #ifndef SMX_FORMAT_H
 #define SMX_FORMAT_H
 
+#include <math.h>
 #include <mpfr.h>
+#include <stdint.h>
+#include <string.h>
 
 #define SMX_FORMAT_PMAX 4096
 #define SMX_FORMAT_PMIN 2
@@ -56,8 +59,37 @@ double smx_format_min_subnormal(const smx_format_t *f);
  * double's (or pN with p <= 53, which then inherits double's range). */
 int smx_format_has_fast(const smx_format_t *f);
 
-/* Fast path: round a double to the format, round-to-nearest-even (requires p <= 53). */
-double smx_format_round(double x, const smx_format_t *f);
+/* Fast path: round a double to the format, round-to-nearest-even (requires p <= 53).
+ * Inline for the hot loops: fp64 is the identity; fp32 is the hardware conversion; a value
+ * normal in a format with p < 53 is rounded on its bit pattern (add half an ulp minus one
+ * plus the lowest kept bit, clear the dropped bits: a carry bumps the exponent); a value in
+ * the format's subnormal range by (|x| + c) - c with c = 2^(emin - p + 53), whose ulp is the
+ * subnormal quantum; everything else (zero, overflow, Inf, NaN, double subnormals) by
+ * smx_format_round_slow. All paths equal the MPFR reference (tests/t-format.c). */
+double smx_format_round_slow(double x, const smx_format_t *f);
+static inline double smx_format_round(double x, const smx_format_t *f)
+{
+    if (f->p >= 53 && f->emax >= 1023) return x; /* fp64 (and p53): identity */
+    if (f->p == 24 && f->emin == -126 && f->emax == 127 && f->subnormals && f->has_inf)
+        return (double)(float)x; /* fp32: hardware RNE, range and subnormals */
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const long e = (long)((b >> 52) & 0x7ff) - 1023; /* 1024: Inf/NaN; -1023: 0/subnormal */
+    if (f->p < 53 && e > -1023 && e < 1024) {
+        if (e >= f->emin && e <= f->emax) {
+            const int shift = 53 - f->p;
+            b += ((uint64_t)1 << (shift - 1)) - 1 + ((b >> shift) & 1);
+            b &= ~(((uint64_t)1 << shift) - 1);
+            double r;
+            memcpy(&r, &b, sizeof r);
+            if (fabs(r) <= f->max) return r;
+        } else if (e < f->emin && f->subnormals && f->emin - f->p + 53 > -1022) {
+            const double c = ldexp(1.0, (int)(f->emin - f->p + 53));
+            return copysign((fabs(x) + c) - c, x);
+        }
+    }
+    return smx_format_round_slow(x, f);
+}
 
 /* Fast-path arithmetic: the exact double result rounded once to the format. */
 static inline double smx_fadd(double a, double b, const smx_format_t *f) { return smx_format_round(a + b, f); }

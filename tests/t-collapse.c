@@ -168,17 +168,17 @@ static void test_round(void)
             double m = 1.0 + (double)(s >> 12) / 4503599627370496.0;
             double x = ldexp(m, (int)(s % 81) - 60) * ((s >> 7) & 1 ? -1 : 1);
             if (i % 5 == 0) x = ldexp(1.0 + ldexp(1.0, -f.p), (int)(s % 81) - 60); /* exact ties */
-            double a = collapse_round(x, &f), b = smx_format_round(x, &f);
+            double a = smx_format_round_ref(x, &f), b = smx_format_round(x, &f);
             n++;
             if (!(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)))) bad++;
         }
         double sp[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 4.9e-324, -1e-310, 1e300};
         for (int i = 0; i < 8; i++) {
-            double a = collapse_round(sp[i], &f), b = smx_format_round(sp[i], &f);
+            double a = smx_format_round_ref(sp[i], &f), b = smx_format_round(sp[i], &f);
             n++;
             if (!(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)))) bad++;
         }
-        ok(bad == 0, "%s: inline rounding == smx_format_round on %ld values (%ld differ)", fmts[fi], n, bad);
+        ok(bad == 0, "%s: inline smx_format_round == MPFR reference on %ld values (%ld differ)", fmts[fi], n, bad);
     }
 }
 
