@@ -13,7 +13,7 @@ CFLAGS   ?= -O2 -g
 
 BUILD ?= build
 OBJ   := $(BUILD)/obj$(if $(filter 1,$(SANITIZE)),-san)
-BIN   := $(BUILD)/bin
+BIN   := $(BUILD)/bin$(if $(filter 1,$(SANITIZE)),-san)
 TBIN  := $(BUILD)/tests$(if $(filter 1,$(SANITIZE)),-san)
 DATA  := data/$(PROFILE)
 FIGS  := figures
@@ -80,9 +80,9 @@ $(TBIN)/%: tests/%.c tests/tap.h $(LIB) $(EXPLIB) $(HEADERS) $(EXP_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SMX_CFLAGS) -Itests -o $@ $< $(EXPLIB) $(LIB) $(SMX_LIBS)
 
-# Programs are always built without sanitizers in build/bin; the shell tests use them.
+# With SANITIZE=1 the programs the shell tests run are sanitized too (build/bin-san).
 test: $(TESTS)
-	@$(MAKE) --no-print-directory SANITIZE=0 progs
+	@$(MAKE) --no-print-directory progs
 	@sh tests/run.sh $(TBIN) $(BIN)
 
 # ---- figures: each experiment adds FIGURES and data rules in experiments/NAME.mk ----
