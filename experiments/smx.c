@@ -104,8 +104,9 @@ static const char EVAL_USAGE[] =
     "--algo A     reference: the exact function of the given inputs, correctly rounded to F once;\n"
     "             softmax family: naive (no shift), shifted (three-pass, default), log1p (BHH shifted\n"
     "             with log1p), online (Milakov-Gimelshein), two-pass (Dukhan-Ablavatski), every\n"
-    "             operation rounded to F. Other FUNCs: reference, or direct (default: the defining\n"
-    "             formula, every operation rounded to F; needs p <= 53).\n"
+    "             operation rounded to F. Other FUNCs: reference, or direct (the defining\n"
+    "             formula, every operation rounded to F; needs p <= 53); default direct when\n"
+    "             p <= 53, reference otherwise (their results print as doubles).\n"
     "--sum        summation order of the normaliser (default naive = left to right).\n"
     "--temperature T  softmax family: evaluate on x/T (T > 0, default 1).\n"
     "NaN in x gives NaN results; +Inf / -Inf follow the documented limits of each function (lse.h).\n"
@@ -312,8 +313,9 @@ static int cmd_eval(int argc, char **argv)
             free(y);
         }
     } else {
-        int ref = 0;
+        int ref = !smx_format_has_fast(&f); /* default: direct where it exists, else reference */
         if (algo_name) {
+            ref = 0;
             if (!strcmp(algo_name, "reference")) ref = 1;
             else if (strcmp(algo_name, "direct"))
                 smx_cli_fail(PROG, "--algo: '%s' does not apply to %s (allowed: reference|direct)", algo_name,

@@ -41,6 +41,8 @@ y=$("$SMX" eval stablemax 2.385 -1.5 | head -1); w=$(awk 'BEGIN { a = 3.385; b =
 y=$("$SMX" eval sparsemax 2.385 0.5 -1 | tr '\n' ' '); [ "$y" = "1 0 0 " ]; ok $? "sparsemax of a dominant entry is one-hot ($y)"
 y=$("$SMX" eval ssmax --s 0.43 3 -2 | head -1); close "$y" 0.816 0.0005; ok $? "ssmax Nakanishi Fig 1 n=2: 0.816 ($y)"
 
+y=$("$SMX" eval stablemax --format fp128 2.385 -1.5 | head -1); w=$("$SMX" eval stablemax --algo reference 2.385 -1.5 | head -1); [ "$y" = "$w" ]; ok $? "p > 53 normalisers default to the reference ($y)"
+
 # error paths
 fails "$SMX"; ok $? "no command -> exit 2"
 fails "$SMX" frobnicate; ok $? "unknown command -> exit 2"
@@ -54,6 +56,7 @@ fails "$SMX" eval softermax 1; ok $? "unknown FUNC -> exit 2"
 fails "$SMX" eval softmax --algo fastest 1 2; ok $? "unknown algo -> exit 2"
 fails "$SMX" eval stablemax --algo online 1 2; ok $? "algo that does not apply -> exit 2"
 fails "$SMX" eval softmax --sum random 1 2; ok $? "unknown sum -> exit 2"
+fails "$SMX" eval stablemax --format fp128 --algo direct 1 2; ok $? "direct in a format with p > 53 -> exit 2"
 fails "$SMX" eval softmax --temperature 0 1 2; ok $? "temperature 0 -> exit 2"
 fails "$SMX" eval softmax --temperature; ok $? "missing option value -> exit 2"
 fails "$SMX" eval softmax --bogus 1; ok $? "unknown option -> exit 2"
