@@ -1,5 +1,5 @@
 # collapse.mk - smx-collapse (issue 4): Softmax Collapse, StableMax, perpGrad.
-# Quick profile (default): smx-collapse's quick model (modulus 59, width 128) and shorter runs;
+# Quick profile (default): smx-collapse's quick model (modulus 97, width 128) and shorter runs;
 # PROFILE=paper: modulus 113, width 200 and the paper's epochs. Runs are independent make
 # targets: use make -j2. Each run is single-threaded (COLLAPSE_THREADS) and the same bytes
 # for any thread count.
