@@ -96,7 +96,7 @@ int smx_logsoftmax_mpfr(mpfr_t *y, mpfr_t *const x, size_t n, smx_lse_algo_t alg
 
 /* Native kernels: shifted three-pass in the machine's own arithmetic (no emulation, no
  * allocation; y may alias x; the max and division loops vectorise, exp / expf stay libm calls
- * without -ffast-math). n == 0: lse = -Inf, nothing written. NaN/Inf as above
+ * without fast-math compiler options). n == 0: lse = -Inf, nothing written. NaN/Inf as above
  * only where the plain formulas give it (NaN in -> NaN out; +Inf gives NaN). */
 double smx_lse_f64(const double *x, size_t n);
 float smx_lse_f32(const float *x, size_t n);
