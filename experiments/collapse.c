@@ -310,15 +310,8 @@ static int cmd_train(opts_t *o, int argc, char **argv)
 static int cmd_onset(opts_t *o, int argc, char **argv)
 {
     /* parse the list first: every name must be a format */
-    char *list = strdup(o->formats), *save = NULL;
     smx_format_t fmts[64];
-    int nf = 0;
-    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (nf == 64) smx_cli_fail(PROG, "--formats: at most 64 formats");
-        smx_cli_format_or_fail(&fmts[nf++], tok, PROG, "--formats");
-    }
-    free(list);
-    if (nf == 0) smx_cli_fail(PROG, "--formats: empty list");
+    int nf = (int)smx_cli_formats_or_fail(fmts, 64, o->formats, 0, PROG, "--formats");
     smx_tsv_t *t = smx_tsv_open(o->com.out);
     if (!t) { perror(o->com.out); exit(1); }
     meta_options(t, o, argc, argv);

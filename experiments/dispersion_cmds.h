@@ -64,14 +64,6 @@ size_t dispersion_grid(double **grid, int lo, int hi, int per);
 struct smx_tsv;
 void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n);
 
-/* Comma-separated list of doubles (at most max) in [lo, hi], or fail naming the option. */
-size_t dispersion_parse_list(double *v, size_t max, const char *s, double lo, double hi, const char *prog,
-                             const char *opt);
-/* Comma-separated list of format names (at most max), or fail naming the option; fast_only: only
- * formats with the fast path (p <= 53). */
-size_t dispersion_parse_formats(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
-                                const char *opt);
-
 /* ---- attention head (dispersion_retrieval.c) ----
  * One query q (d) over n keys K (n x d, row-major) and values V (n x d):
  *   e_i = q . k_i / sqrt(d), z = c e (c = 1 softmax, beta for temperature, s ln n SSMax),

@@ -244,23 +244,23 @@ int dispersion_cmd_curves(int argc, char **argv)
         SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .nmax_log2 = 30, .per = -1, .rand_log2 = -1, .mat_log2 = -1, .argc = argc, .argv = argv};
     smx_cli_common_init(&o.c);
-    o.ndeltas = dispersion_parse_list(o.deltas, 8, "2.28,5.69,14.78", 0, 700, prog, "--deltas");
-    o.neps = dispersion_parse_list(o.eps, 8, "0.1,0.01,0.001", 0, 1, prog, "--eps");
-    o.nformats = dispersion_parse_formats(o.formats, 8, "fp16,bf16,fp32,fp64,fp128", 0, prog, "--formats");
+    o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, "2.28,5.69,14.78", 0, 700, prog, "--deltas");
+    o.neps = smx_cli_doubles_or_fail(o.eps, 8, "0.1,0.01,0.001", 0, 1, prog, "--eps");
+    o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64,fp128", 0, prog, "--formats");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
-        case O_DELTAS: o.ndeltas = dispersion_parse_list(o.deltas, 8, optarg, 1e-3, 700, prog, "--deltas"); break;
+        case O_DELTAS: o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, optarg, 1e-3, 700, prog, "--deltas"); break;
         case O_S: o.s = smx_cli_double_or_fail(optarg, prog, "--s");
             if (!(o.s > 0 && o.s < 100)) smx_cli_fail(prog, "--s: must be in (0, 100)");
             break;
-        case O_EPS: o.neps = dispersion_parse_list(o.eps, 8, optarg, 1e-300, 0.5, prog, "--eps"); break;
+        case O_EPS: o.neps = smx_cli_doubles_or_fail(o.eps, 8, optarg, 1e-300, 0.5, prog, "--eps"); break;
         case O_NMAX: o.nmax_log2 = (int)smx_cli_long_or_fail(optarg, 2, 50, prog, "--nmax-log2"); break;
         case O_PER: o.per = (int)smx_cli_long_or_fail(optarg, 1, 64, prog, "--per-octave"); break;
         case O_RAND: o.rand_log2 = (int)smx_cli_long_or_fail(optarg, 1, 28, prog, "--random-log2"); break;
         case O_MAT: o.mat_log2 = (int)smx_cli_long_or_fail(optarg, 1, 26, prog, "--materialise-log2"); break;
-        case O_FORMATS: o.nformats = dispersion_parse_formats(o.formats, 8, optarg, 0, prog, "--formats"); break;
+        case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 0, prog, "--formats"); break;
         default:
             if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
         }

@@ -153,14 +153,14 @@ int dispersion_cmd_precision(int argc, char **argv)
                                           {0, 0, 0, 0}};
     opts_t o = {.nmax_log2 = -1, .per = -1};
     smx_cli_common_init(&o.c);
-    o.ngaps = dispersion_parse_list(o.gaps, 8, "0,14.78,40", 0, 700, prog, "--gaps");
-    o.nformats = dispersion_parse_formats(o.formats, 8, "fp16,bf16,fp32,fp64", 1, prog, "--formats");
+    o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, "0,14.78,40", 0, 700, prog, "--gaps");
+    o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64", 1, prog, "--formats");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
-        case O_GAPS: o.ngaps = dispersion_parse_list(o.gaps, 8, optarg, 0, 700, prog, "--gaps"); break;
-        case O_FORMATS: o.nformats = dispersion_parse_formats(o.formats, 8, optarg, 1, prog, "--formats"); break;
+        case O_GAPS: o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, optarg, 0, 700, prog, "--gaps"); break;
+        case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 1, prog, "--formats"); break;
         case O_NMAX: o.nmax_log2 = (int)smx_cli_long_or_fail(optarg, 2, 30, prog, "--nmax-log2"); break;
         case O_PER: o.per = (int)smx_cli_long_or_fail(optarg, 1, 16, prog, "--per-octave"); break;
         default:

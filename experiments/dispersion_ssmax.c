@@ -180,7 +180,7 @@ int dispersion_cmd_ssmax(int argc, char **argv)
                                           {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .fig1_nmax = 10000, .argc = argc, .argv = argv};
     smx_cli_common_init(&o.c);
-    o.nf3 = dispersion_parse_list(o.fig3_n, 8, "10,100,1000,10000,100000", 3, 1e7, prog, "--fig3-n");
+    o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, "10,100,1000,10000,100000", 3, 1e7, prog, "--fig3-n");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -189,7 +189,7 @@ int dispersion_cmd_ssmax(int argc, char **argv)
             if (!(o.s > 0 && o.s < 100)) smx_cli_fail(prog, "--s: must be in (0, 100)");
             break;
         case O_F1N: o.fig1_nmax = smx_cli_long_or_fail(optarg, 2, 100000000, prog, "--fig1-nmax"); break;
-        case O_F3N: o.nf3 = dispersion_parse_list(o.fig3_n, 8, optarg, 3, 1e7, prog, "--fig3-n"); break;
+        case O_F3N: o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, optarg, 3, 1e7, prog, "--fig3-n"); break;
         default:
             if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
         }

@@ -199,40 +199,6 @@ size_t dispersion_grid(double **grid, int lo, int hi, int per)
     return k;
 }
 
-size_t dispersion_parse_list(double *v, size_t max, const char *s, double lo, double hi, const char *prog,
-                             const char *opt)
-{
-    char buf[1024];
-    size_t k = 0;
-    if (!s || strlen(s) >= sizeof buf) smx_cli_fail(prog, "%s: empty or too long list", opt);
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        double x = smx_cli_double_or_fail(tok, prog, opt);
-        if (k == max) smx_cli_fail(prog, "%s: at most %zu values", opt, max);
-        if (!(x >= lo && x <= hi)) smx_cli_fail(prog, "%s: %s is outside [%g, %g]", opt, tok, lo, hi);
-        v[k++] = x;
-    }
-    if (k == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return k;
-}
-
-size_t dispersion_parse_formats(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
-                                const char *opt)
-{
-    char buf[512];
-    size_t k = 0;
-    if (!s || strlen(s) >= sizeof buf) smx_cli_fail(prog, "%s: empty or too long list", opt);
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (k == max) smx_cli_fail(prog, "%s: at most %zu formats", opt, max);
-        smx_cli_format_or_fail(&f[k], tok, prog, opt);
-        if (fast_only && !smx_format_has_fast(&f[k])) smx_cli_fail(prog, "%s: format '%s' needs p <= 53 and double's range", opt, tok);
-        k++;
-    }
-    if (k == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return k;
-}
-
 void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n)
 {
     char buf[512] = "";

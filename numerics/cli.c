@@ -133,3 +133,37 @@ void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char
 {
     if (optind_ < argc) smx_cli_fail(prog, "unexpected argument '%s' (see --help)", argv[optind_]);
 }
+
+size_t smx_cli_doubles_or_fail(double *v, size_t max, const char *s, double lo, double hi, const char *prog,
+                             const char *opt)
+{
+    char buf[1024];
+    size_t k = 0;
+    if (!s || strlen(s) >= sizeof buf) smx_cli_fail(prog, "%s: empty or too long list", opt);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        double x = smx_cli_double_or_fail(tok, prog, opt);
+        if (k == max) smx_cli_fail(prog, "%s: at most %zu values", opt, max);
+        if (!(x >= lo && x <= hi)) smx_cli_fail(prog, "%s: %s is outside [%g, %g]", opt, tok, lo, hi);
+        v[k++] = x;
+    }
+    if (k == 0) smx_cli_fail(prog, "%s: empty list", opt);
+    return k;
+}
+
+size_t smx_cli_formats_or_fail(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
+                                const char *opt)
+{
+    char buf[512];
+    size_t k = 0;
+    if (!s || strlen(s) >= sizeof buf) smx_cli_fail(prog, "%s: empty or too long list", opt);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (k == max) smx_cli_fail(prog, "%s: at most %zu formats", opt, max);
+        smx_cli_format_or_fail(&f[k], tok, prog, opt);
+        if (fast_only && !smx_format_has_fast(&f[k])) smx_cli_fail(prog, "%s: format '%s' needs p <= 53 and double's range", opt, tok);
+        k++;
+    }
+    if (k == 0) smx_cli_fail(prog, "%s: empty list", opt);
+    return k;
+}

@@ -64,6 +64,14 @@ int smx_cli_choice_or_fail(const char *s, const char *const *choices, const char
 /* A format name (see smx_format_get), or fail listing the named formats and pN. */
 void smx_cli_format_or_fail(smx_format_t *f, const char *s, const char *prog, const char *opt);
 
+/* Comma-separated list of doubles (at most max) in [lo, hi], or fail naming the option. */
+size_t smx_cli_doubles_or_fail(double *v, size_t max, const char *s, double lo, double hi, const char *prog,
+                               const char *opt);
+/* Comma-separated list of format names (at most max), or fail naming the option; fast_only: only
+ * formats with the fast path (p <= 53). */
+size_t smx_cli_formats_or_fail(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
+                               const char *opt);
+
 /* Reject unparsed positional arguments (optind < argc) with a message. */
 void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog);
 

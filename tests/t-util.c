@@ -101,6 +101,14 @@ static void check_cli(void)
         good &= smx_format_get(&f, aliases[i][0]) == SMX_OK && !strcmp(f.name, aliases[i][1]);
     }
     ok(good, "every format alias resolves to its canonical name");
+    double v[4];
+    smx_format_t fl[4];
+    ok(smx_cli_doubles_or_fail(v, 4, "2.385,-1.5,1e-3", -10, 10, "t", "--x") == 3 && v[0] == 2.385 && v[1] == -1.5 &&
+           v[2] == 1e-3,
+       "comma-separated doubles parsed");
+    ok(smx_cli_formats_or_fail(fl, 4, "bf16,p37,binary64", 1, "t", "--f") == 3 && fl[0].p == 8 && fl[1].p == 37 &&
+           fl[2].p == 53,
+       "comma-separated formats parsed (the failing cases exit 2: tests/t-dispersion.sh, t-collapse.sh)");
     ok(!strcmp(smx_strerror(SMX_EDOM), "invalid argument") && !strcmp(smx_strerror(99), "unknown error"), "status texts");
 }
 
