@@ -56,56 +56,101 @@ void collapse_rowws_free(collapse_rowws_t *w)
     memset(w, 0, sizeof *w);
 }
 
-/* Index of the first maximum and the gap to the second largest value. */
+/* Index of the first maximum and the gap to the second largest value (max over i != k), in
+ * one pass: a new maximum demotes the old one to second; NaN never compares greater. */
 static size_t row_argmax(double *gap, const double *z, size_t n)
 {
     size_t k = 0;
-    for (size_t i = 1; i < n; i++)
-        if (z[i] > z[k]) k = i;
-    double second = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (i != k && z[i] > second) second = z[i];
-    *gap = z[k] - second;
+    double best = z[0], second = -INFINITY;
+    for (size_t i = 1; i < n; i++) {
+        if (z[i] > best) { second = best; best = z[i]; k = i; }
+        else if (z[i] > second) second = z[i];
+    }
+    *gap = best - second;
     return k;
 }
 
+/* The rounding of the fast path, specialised by format class so that the per-element format
+ * tests of smx_format_round fold away: FK_F64 identity (fp64), FK_F32 (double)(float)x
+ * (binary32, smx_format_is_binary32), FK_ANY smx_format_round. Same values in every class. */
+enum { FK_F64 = 0, FK_F32, FK_ANY };
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+ALWAYS_INLINE double fk_round(double x, const smx_format_t *f, int fk)
+{
+    return fk == FK_F64 ? x : fk == FK_F32 ? (double)(float)x : smx_format_round(x, f);
+}
 
-/* Sum of e[0..n) in the format: SEQ = e[k] first then the others in index order;
+/* Sum of e[0..n) in the format: SEQ = e[k] first then the others in index order (for fp32 a
+ * chain of float additions, equal to fl(s + e_i) as 53 >= 2*24 + 2);
  * PAIRWISE = e[k] + pairwise sum of the others (o: workspace of n - 1). */
-static double row_sum_fast(const double *e, size_t n, size_t k, int sum, const smx_format_t *f,
-                           double *o)
+ALWAYS_INLINE double row_sum_fast(const double *e, size_t n, size_t k, int sum, const smx_format_t *f,
+                                  double *o, int fk)
 {
     if (sum == COLLAPSE_SUM_PAIRWISE) {
         memcpy(o, e, k * sizeof *o);
         memcpy(o + k, e + k + 1, (n - k - 1) * sizeof *o);
-        return smx_format_round(e[k] + smx_sum(o, n - 1, SMX_SUM_PAIRWISE, f), f);
+        return fk_round(e[k] + smx_sum(o, n - 1, SMX_SUM_PAIRWISE, f), f, fk);
+    }
+    if (fk == FK_F32) {
+        float s = (float)e[k];
+        for (size_t i = 0; i < n; i++)
+            if (i != k) s += (float)e[i];
+        return s;
     }
     double s = e[k];
     for (size_t i = 0; i < n; i++)
-        if (i != k) s = smx_format_round(s + e[i], f);
+        if (i != k) s = fk_round(s + e[i], f, fk);
     return s;
 }
 
-static int row_loss_fast(collapse_row_t *r, double *grad, const double *z, size_t n, size_t y, int loss,
-                         const smx_format_t *f, int sum, collapse_rowws_t *w)
+/* e_i = fl(exp(fl(zr_i - m))) for all i and, for SEQ, their sum (e_k first) in the same loop:
+ * the exps are independent and overlap the sum's dependency chain. */
+ALWAYS_INLINE double row_exp_sum(double *e, const double *zr, size_t n, size_t k, int sum,
+                                 const smx_format_t *f, double *o, int fk)
 {
-#define R(x) smx_format_round((x), f)
+#define R(x) fk_round((x), f, fk)
+    const double m = zr[k];
+    e[k] = R(exp(R(zr[k] - m)));
+    if (sum == COLLAPSE_SUM_PAIRWISE) {
+        for (size_t i = 0; i < n; i++)
+            if (i != k) e[i] = R(exp(R(zr[i] - m)));
+        return row_sum_fast(e, n, k, sum, f, o, fk);
+    }
+    if (fk == FK_F32) {
+        float s = (float)e[k];
+        for (size_t i = 0; i < n; i++)
+            if (i != k) { e[i] = R(exp(R(zr[i] - m))); s += (float)e[i]; }
+        return s;
+    }
+    double s = e[k];
+    for (size_t i = 0; i < n; i++)
+        if (i != k) { e[i] = R(exp(R(zr[i] - m))); s = R(s + e[i]); }
+    return s;
+#undef R
+}
+
+ALWAYS_INLINE void row_loss_fast(collapse_row_t *r, double *grad, const double *z, size_t n, size_t y,
+                                 int loss, const smx_format_t *f, int sum, collapse_rowws_t *w, int fk)
+{
+#define R(x) fk_round((x), f, fk)
     double *e = w->e, *zr = w->zr;
     for (size_t i = 0; i < n; i++) zr[i] = R(z[i]);
     size_t k = row_argmax(&r->gap, zr, n);
     const double m = zr[k];
     /* softmax denominator and SC (both losses) */
-    for (size_t i = 0; i < n; i++) e[i] = R(exp(R(zr[i] - m)));
-    double S = row_sum_fast(e, n, k, sum, f, w->o);
+    double S = row_exp_sum(e, zr, n, k, sum, f, w->o, fk);
     r->sc = S == 1.0;
     if (loss == COLLAPSE_LOSS_SOFTMAX) {
         r->loss = R(R(log(S)) - R(zr[y] - m));
-        if (grad)
-            for (size_t i = 0; i < n; i++) grad[i] = R(R(e[i] / S) - (i == y ? 1.0 : 0.0));
+        if (grad) {
+            /* grad_i = fl(fl(e_i / S) - [i == y]); for i != y fl(q - 0) = q */
+            for (size_t i = 0; i < n; i++) grad[i] = R(e[i] / S);
+            grad[y] = R(grad[y] - 1.0);
+        }
     } else {
         /* StableMax on the rounded raw logits (no shift) */
         for (size_t i = 0; i < n; i++) e[i] = R(smx_stablemax_s(zr[i]));
-        const double Ss = row_sum_fast(e, n, k, sum, f, w->o), sy = e[y];
+        const double Ss = row_sum_fast(e, n, k, sum, f, w->o, fk), sy = e[y];
         r->loss = R(R(log(Ss)) - R(log(sy)));
         if (grad) {
             const double gy = R(R(smx_stablemax_ds(zr[y])) / sy);
@@ -117,7 +162,6 @@ static int row_loss_fast(collapse_row_t *r, double *grad, const double *z, size_
     }
 #undef R
     r->zero = r->loss == 0.0;
-    return SMX_OK;
 }
 
 /* MPFR path (p > 53): the same operations at precision p in the format's range. */
@@ -208,7 +252,10 @@ int collapse_row_loss(collapse_row_t *r, double *grad, const double *z, size_t n
         if (w->mpfr_p != f->p) return SMX_EDOM;
         return row_loss_mpfr(r, grad, z, n, y, loss, f, sum, w);
     }
-    return row_loss_fast(r, grad, z, n, y, loss, f, sum, w);
+    if (f->p >= 53 && f->emax >= 1023) row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_F64);
+    else if (smx_format_is_binary32(f)) row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_F32);
+    else row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_ANY);
+    return SMX_OK;
 }
 
 /* ---------------- model ---------------- */
@@ -352,15 +399,30 @@ fail:
             for (size_t j = 0; j < W; j++) { T s = ea[j] + eb[j]; hi[j] = s < 0 ? 0 : s; }       \
         }                                                                                        \
     }                                                                                            \
-    /* dE[a_i] += dh1[i], dE[V + b_i] += dh1[i], rows in order (columns split among threads) */  \
+    /* dE[a_i] += dh1[i], dE[V + b_i] += dh1[i], samples in order. Each thread owns a fixed block \
+     * of the 2V rows of dE, so every row gets the same additions in the same order whatever   \
+     * --threads is (and threads share no row) */                                              \
     static void scatter_##SFX(T *dE, const T *dh, const size_t *idx, size_t n, size_t V, size_t W) \
     {                                                                                            \
-        memset(dE, 0, 2 * V * W * sizeof(T));                                                    \
-        for (size_t i = 0; i < n; i++) {                                                         \
-            T *da = dE + (idx[i] / V) * W, *db = dE + (V + idx[i] % V) * W;                      \
-            const T *d = dh + i * W;                                                             \
-            _Pragma("omp simd")                                                                  \
-            for (size_t j = 0; j < W; j++) { da[j] += d[j]; db[j] += d[j]; }                     \
+        _Pragma("omp parallel")                                                                  \
+        {                                                                                        \
+            const size_t nt = (size_t)collapse_num_threads(), t = (size_t)collapse_thread_num(); \
+            const size_t r0 = 2 * V * t / nt, r1 = 2 * V * (t + 1) / nt;                         \
+            memset(dE + r0 * W, 0, (r1 - r0) * W * sizeof(T));                                  \
+            for (size_t i = 0; i < n; i++) {                                                     \
+                const size_t ra = idx[i] / V, rb = V + idx[i] % V;                               \
+                const T *d = dh + i * W;                                                         \
+                if (ra >= r0 && ra < r1) {                                                       \
+                    T *da = dE + ra * W;                                                         \
+                    _Pragma("omp simd")                                                          \
+                    for (size_t j = 0; j < W; j++) da[j] += d[j];                                \
+                }                                                                                \
+                if (rb >= r0 && rb < r1) {                                                       \
+                    T *db = dE + rb * W;                                                         \
+                    _Pragma("omp simd")                                                          \
+                    for (size_t j = 0; j < W; j++) db[j] += d[j];                                \
+                }                                                                                \
+            }                                                                                    \
         }                                                                                        \
     }                                                                                            \
     static void eval_##SFX(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)  \
@@ -374,8 +436,7 @@ fail:
         for (size_t l = 0; l <= D; l++) { Wt[l] = m->tens[l].w; G[l] = m->tens[l].g; }           \
         gather_##SFX(h[0], Wt[0], idx, n, V, W);                                                 \
         for (size_t l = 1; l < D; l++) {                                                         \
-            smx_nn_dense_fwd_##SFX(h[l], h[l - 1], Wt[l], NULL, n, W, W);                        \
-            smx_nn_relu_fwd_##SFX(h[l], h[l], n * W);                                            \
+            smx_nn_dense_relu_fwd_##SFX(h[l], h[l - 1], Wt[l], NULL, n, W, W);                   \
         }                                                                                        \
         smx_nn_dense_fwd_##SFX(z, h[D - 1], Wt[D], NULL, n, W, V);                               \
         /* loss rows in the format; dz = grad / n */                                             \
@@ -384,26 +445,25 @@ fail:
         for (size_t i = 0; i < n; i++) {                                                         \
             int t = collapse_thread_num();                                                       \
             double *zd = m->zrow_d + (size_t)t * V, *gd = m->grow_d + (size_t)t * V;             \
-            for (size_t k = 0; k < V; k++) zd[k] = z[i * V + k];                                 \
+            size_t am = 0; /* argmax of the model's logits (accuracy) */                         \
+            zd[0] = z[i * V];                                                                    \
+            for (size_t k = 1; k < V; k++) { zd[k] = z[i * V + k]; if (zd[k] > zd[am]) am = k; } \
             size_t y = collapse_label(m, idx[i]);                                                \
             collapse_row_loss(&m->rows[i], backward ? gd : NULL, zd, V, y, m->cfg.loss,          \
                               &m->cfg.fmt, m->cfg.sum, &m->ws[t]);                               \
-            size_t am = 0;                                                                       \
-            for (size_t k = 1; k < V; k++) if (zd[k] > zd[am]) am = k;                           \
             m->rows[i].zero |= (am == y) << 1; /* bit 1: correct */                              \
             if (backward)                                                                        \
                 for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)(gd[k] * invn);                \
         }                                                                                        \
         if (!backward) return;                                                                   \
         /* backward: output layer, hidden layers, gather */                                      \
+    /* every h[l] is a ReLU output: the fused backward returns dL/d(pre-activation) */        \
         T *dcur = m->dh[0], *dnext = m->dh[1];                                                   \
-        smx_nn_dense_bwd_##SFX(dcur, G[D], NULL, dz, h[D - 1], Wt[D], n, W, V, 0);               \
+        smx_nn_dense_bwd_relu_##SFX(dcur, G[D], NULL, dz, h[D - 1], Wt[D], n, W, V, 0);          \
         for (size_t l = D - 1; l >= 1; l--) {                                                    \
-            smx_nn_relu_bwd_##SFX(dcur, dcur, h[l], n * W);                                      \
-            smx_nn_dense_bwd_##SFX(dnext, G[l], NULL, dcur, h[l - 1], Wt[l], n, W, W, 0);        \
+            smx_nn_dense_bwd_relu_##SFX(dnext, G[l], NULL, dcur, h[l - 1], Wt[l], n, W, W, 0);   \
             T *tmp = dcur; dcur = dnext; dnext = tmp;                                            \
         }                                                                                        \
-        smx_nn_relu_bwd_##SFX(dcur, dcur, h[0], n * W);                                          \
         scatter_##SFX(G[0], dcur, idx, n, V, W);                                                 \
         (void)mt;                                                                                \
     }
@@ -414,6 +474,14 @@ static inline int collapse_thread_num(void)
     return omp_get_thread_num();
 #else
     return 0;
+#endif
+}
+static inline int collapse_num_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
 #endif
 }
 

@@ -67,11 +67,17 @@ int smx_format_has_fast(const smx_format_t *f);
  * subnormal quantum; everything else (zero, overflow, Inf, NaN, double subnormals) by
  * smx_format_round_slow. All paths equal the MPFR reference (tests/t-format.c). */
 double smx_format_round_slow(double x, const smx_format_t *f);
+/* 1 if f is IEEE binary32 (fp32): then smx_format_round(x) == (double)(float)x and a binary32
+ * + - * / of two fp32 values equals the double operation rounded once (53 >= 2*24 + 2). */
+static inline int smx_format_is_binary32(const smx_format_t *f)
+{
+    return f->p == 24 && f->emin == -126 && f->emax == 127 && f->subnormals && f->has_inf;
+}
+
 static inline double smx_format_round(double x, const smx_format_t *f)
 {
     if (f->p >= 53 && f->emax >= 1023) return x; /* fp64 (and p53): identity */
-    if (f->p == 24 && f->emin == -126 && f->emax == 127 && f->subnormals && f->has_inf)
-        return (double)(float)x; /* fp32: hardware RNE, range and subnormals */
+    if (smx_format_is_binary32(f)) return (double)(float)x; /* fp32: hardware RNE, range and subnormals */
     uint64_t b;
     memcpy(&b, &x, sizeof b);
     const long e = (long)((b >> 52) & 0x7ff) - 1023; /* 1024: Inf/NaN; -1023: 0/subnormal */

@@ -25,8 +25,20 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
 
 /* Everything below is written once for T in {float, double}: GEMM is cblas_sgemm / cblas_dgemm. */
 #define SMX_NN_KERNELS(T, SFX, GEMM)                                                            \
-    void smx_nn_dense_fwd_##SFX(T *y, const T *x, const T *W, const T *b, size_t B, size_t in, \
-                                size_t out)                                                    \
+    /* serial ReLU kernels for use inside a tile */                                            \
+    static void relu_fwd_##SFX(T *y, const T *x, size_t n)                                     \
+    {                                                                                          \
+        _Pragma("omp simd")                                                                    \
+        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                             \
+    }                                                                                          \
+    static void relu_bwd_##SFX(T *dx, const T *dy, const T *y, size_t n)                       \
+    {                                                                                          \
+        _Pragma("omp simd")                                                                    \
+        for (size_t i = 0; i < n; i++) { T d = dy[i], v = y[i]; dx[i] = v > 0 ? d : 0; }      \
+    }                                                                                          \
+    /* y = x W^T [+ b], then y = max(y, 0) if relu, tile by tile */                           \
+    static void dense_fwd_##SFX(T *y, const T *x, const T *W, const T *b, size_t B, size_t in, \
+                                size_t out, int relu)                                          \
     {                                                                                          \
         const size_t nt = ntiles(B, SMX_NN_TILE_ROWS);                                         \
         _Pragma("omp parallel for schedule(dynamic, 1)")                                       \
@@ -38,11 +50,23 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
             if (b)                                                                             \
                 for (size_t i = r0; i < r0 + m; i++)                                           \
                     for (size_t o = 0; o < out; o++) y[i * out + o] += b[o];                   \
+            if (relu) relu_fwd_##SFX(y + r0 * out, y + r0 * out, m * out);                     \
         }                                                                                      \
     }                                                                                          \
+    void smx_nn_dense_fwd_##SFX(T *y, const T *x, const T *W, const T *b, size_t B, size_t in, \
+                                size_t out)                                                    \
+    {                                                                                          \
+        dense_fwd_##SFX(y, x, W, b, B, in, out, 0);                                            \
+    }                                                                                          \
+    void smx_nn_dense_relu_fwd_##SFX(T *y, const T *x, const T *W, const T *b, size_t B,       \
+                                     size_t in, size_t out)                                    \
+    {                                                                                          \
+        dense_fwd_##SFX(y, x, W, b, B, in, out, 1);                                            \
+    }                                                                                          \
                                                                                                \
-    void smx_nn_dense_bwd_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,      \
-                                size_t B, size_t in, size_t out, int accumulate)               \
+    /* dW = dy^T x, db = sum dy, dx = dy W, then dx = dx [x > 0] if relu, tile by tile */     \
+    static void dense_bwd_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,      \
+                                size_t B, size_t in, size_t out, int accumulate, int relu)     \
     {                                                                                          \
         const size_t nw = ntiles(out, SMX_NN_TILE_OUT);                                        \
         const size_t nx = dx ? ntiles(B, SMX_NN_TILE_ROWS) : 0;                                \
@@ -65,19 +89,30 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
                 /* dx[r0:r0+m] (m, in) = dy[r0:r0+m] (m, out) W (out, in) */                   \
                 GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)in, (int)out, 1,  \
                      dy + r0 * out, (int)out, W, (int)in, 0, dx + r0 * in, (int)in);           \
+                if (relu) relu_bwd_##SFX(dx + r0 * in, dx + r0 * in, x + r0 * in, m * in);    \
             }                                                                                  \
         }                                                                                      \
+    }                                                                                          \
+    void smx_nn_dense_bwd_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,      \
+                                size_t B, size_t in, size_t out, int accumulate)               \
+    {                                                                                          \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, accumulate, 0);                      \
+    }                                                                                          \
+    void smx_nn_dense_bwd_relu_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W, \
+                                     size_t B, size_t in, size_t out, int accumulate)          \
+    {                                                                                          \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, accumulate, 1);                      \
     }                                                                                          \
                                                                                                \
     void smx_nn_relu_fwd_##SFX(T *y, const T *x, size_t n)                                     \
     {                                                                                          \
-        _Pragma("omp simd")                                                                    \
+        _Pragma("omp parallel for simd schedule(static)")                                      \
         for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                             \
     }                                                                                          \
                                                                                                \
     void smx_nn_relu_bwd_##SFX(T *dx, const T *dy, const T *y, size_t n)                       \
     {                                                                                          \
-        _Pragma("omp simd")                                                                    \
+        _Pragma("omp parallel for simd schedule(static)")                                      \
         for (size_t i = 0; i < n; i++) { T d = dy[i], v = y[i]; dx[i] = v > 0 ? d : 0; }      \
     }                                                                                          \
                                                                                                \

@@ -23,6 +23,11 @@ void smx_nn_init_threads(int threads);
 /* Forward: y (B, out) = x (B, in) W^T (W: (out, in)) [+ b (out)]. */
 void smx_nn_dense_fwd_f32(float *y, const float *x, const float *W, const float *b, size_t B, size_t in, size_t out);
 void smx_nn_dense_fwd_f64(double *y, const double *x, const double *W, const double *b, size_t B, size_t in, size_t out);
+/* Forward with the ReLU fused: y = max(x W^T [+ b], 0), applied per tile while it is in cache. */
+void smx_nn_dense_relu_fwd_f32(float *y, const float *x, const float *W, const float *b, size_t B, size_t in,
+                               size_t out);
+void smx_nn_dense_relu_fwd_f64(double *y, const double *x, const double *W, const double *b, size_t B, size_t in,
+                               size_t out);
 
 /* Backward, given dy (B, out) = dL/dy:
  *   dW (out, in) = dy^T x          (overwritten unless accumulate)
@@ -33,8 +38,14 @@ void smx_nn_dense_bwd_f32(float *dx, float *dW, float *db, const float *dy, cons
                           size_t B, size_t in, size_t out, int accumulate);
 void smx_nn_dense_bwd_f64(double *dx, double *dW, double *db, const double *dy, const double *x, const double *W,
                           size_t B, size_t in, size_t out, int accumulate);
+/* Backward through the ReLU that produced x (x = max(u, 0)): as above, then dx = dx [x > 0],
+ * i.e. dx = dL/du, applied per tile. */
+void smx_nn_dense_bwd_relu_f32(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W,
+                               size_t B, size_t in, size_t out, int accumulate);
+void smx_nn_dense_bwd_relu_f64(double *dx, double *dW, double *db, const double *dy, const double *x,
+                               const double *W, size_t B, size_t in, size_t out, int accumulate);
 
-/* ReLU: y = max(x, 0) (in place allowed; NaN propagates); backward dx = dy [x > 0]
+/* ReLU (OpenMP over elements): y = max(x, 0) (in place allowed; NaN propagates); backward dx = dy [x > 0]
  * where x is the ReLU output (or input: same sign test), in place allowed (dx == dy). */
 void smx_nn_relu_fwd_f32(float *y, const float *x, size_t n);
 void smx_nn_relu_fwd_f64(double *y, const double *x, size_t n);

@@ -207,8 +207,8 @@ static void test_threads(void)
     c.train_frac = 0.7; /* 672 rows: two row tiles */
     smx_nn_init_threads(0);
     size_t n = 0;
-    void *g[2] = {NULL, NULL};
-    for (int t = 1; t <= 2; t++) {
+    void *g[3] = {NULL, NULL, NULL};
+    for (int t = 1; t <= 3; t++) { /* 3: uneven blocks of rows / columns */
         omp_set_num_threads(t);
         collapse_model_t *m;
         collapse_model_alloc(&m, &c);
@@ -220,9 +220,11 @@ static void test_threads(void)
         memcpy(g[t - 1], m->grad, n);
         collapse_model_free(m);
     }
-    ok(memcmp(g[0], g[1], n) == 0, "gradients after 3 steps: same bytes with 1 and 2 threads");
+    ok(memcmp(g[0], g[1], n) == 0 && memcmp(g[0], g[2], n) == 0,
+       "gradients after 3 steps: same bytes with 1, 2 and 3 threads");
     free(g[0]);
     free(g[1]);
+    free(g[2]);
 #else
     ok(1, "# SKIP no OpenMP");
 #endif

@@ -188,6 +188,34 @@ static void test_dense(void)
     smx_nn_relu_fwd_f64(ra, a, 4);
     smx_nn_relu_bwd_f64(g4, g4, ra, 4);
     ok(ra[0] == 0 && ra[2] == 2.385 && g4[0] == 0 && g4[1] == 0 && g4[2] == 3 && g4[3] == 0, "relu fwd/bwd");
+    /* fused ReLU variants == the unfused composition, bit for bit, over several tiles */
+    double *y2 = malloc(B * OUT * sizeof *y2), *dx2 = malloc(B * IN * sizeof *dx2);
+    double *dW2 = malloc(OUT * IN * sizeof *dW2), *db2 = malloc(OUT * sizeof *db2);
+    smx_nn_relu_fwd_f64(y, y, B * OUT);
+    smx_nn_dense_relu_fwd_f64(y2, x, W, bias, B, IN, OUT);
+    int same = !memcmp(y, y2, B * OUT * sizeof *y), nz = 0;
+    for (int i = 0; i < B * OUT; i++) nz += y[i] == 0;
+    ok(same && nz > B * OUT / 10 && nz < B * OUT, "dense_relu_fwd == relu(dense_fwd) bitwise (%d zeros)", nz);
+    smx_nn_relu_bwd_f64(dx, dx, x, B * IN);
+    smx_nn_dense_bwd_relu_f64(dx2, dW2, db2, dy, x, W, B, IN, OUT, 0);
+    ok(!memcmp(dx, dx2, B * IN * sizeof *dx) && !memcmp(dW, dW2, OUT * IN * sizeof *dW) &&
+           !memcmp(db, db2, OUT * sizeof *db), "dense_bwd_relu == dense_bwd then dx [x > 0], bitwise");
+    float *xf = malloc(B * IN * sizeof *xf), *Wf = malloc(OUT * IN * sizeof *Wf), *dyf = malloc(B * OUT * sizeof *dyf);
+    float *yf = malloc(B * OUT * sizeof *yf), *yf2 = malloc(B * OUT * sizeof *yf2);
+    float *dxf = malloc(B * IN * sizeof *dxf), *dxf2 = malloc(B * IN * sizeof *dxf2), *dWf = malloc(OUT * IN * sizeof *dWf);
+    for (int i = 0; i < B * IN; i++) xf[i] = (float)x[i];
+    for (int i = 0; i < OUT * IN; i++) Wf[i] = (float)W[i];
+    for (int i = 0; i < B * OUT; i++) dyf[i] = (float)dy[i];
+    smx_nn_dense_fwd_f32(yf, xf, Wf, NULL, B, IN, OUT);
+    smx_nn_relu_fwd_f32(yf, yf, B * OUT);
+    smx_nn_dense_relu_fwd_f32(yf2, xf, Wf, NULL, B, IN, OUT);
+    smx_nn_dense_bwd_f32(dxf, dWf, NULL, dyf, xf, Wf, B, IN, OUT, 0);
+    smx_nn_relu_bwd_f32(dxf, dxf, xf, B * IN);
+    smx_nn_dense_bwd_relu_f32(dxf2, dWf, NULL, dyf, xf, Wf, B, IN, OUT, 0);
+    ok(!memcmp(yf, yf2, B * OUT * sizeof *yf) && !memcmp(dxf, dxf2, B * IN * sizeof *dxf),
+       "float: fused ReLU forward/backward == unfused, bitwise");
+    free(y2); free(dx2); free(dW2); free(db2);
+    free(xf); free(Wf); free(dyf); free(yf); free(yf2); free(dxf); free(dxf2); free(dWf);
     gsl_rng_free(r);
     free(x); free(W); free(bias); free(y); free(dy); free(dx); free(dW); free(db);
 }
