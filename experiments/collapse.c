@@ -37,10 +37,14 @@ static const char *USAGE =
     "  --epochs N          optimizer steps (quick 3000, paper 20000)\n"
     "  --optimizer O       sgd|adamw|perp-sgd|perp-adamw (adamw)\n"
     "  --lr X              learning rate (5e-4)\n"
-    "  --beta1 X --beta2 X AdamW betas (0.9, 0.99)\n"
-    "  --eps X             AdamW eps (1e-25, as the reference code)\n"
+    "  --beta1 X --beta2 X AdamW betas (adamw 0.9, 0.99; perp-adamw 0.9, 0.999)\n"
+    "  --eps X             AdamW eps (adamw 1e-25; perp-adamw 1e-8)\n"
     "  --weight-decay X    AdamW decoupled / SGD L2 (0)\n"
-    "  --momentum X        SGD momentum (0.2)\n"
+    "  --momentum X        SGD momentum (sgd 0.2; perp-sgd 0.8)\n"
+    "                      The perp-* defaults are what the reference code's runs used: its OrthoGrad\n"
+    "                      wrapper builds the base optimizer with SGD momentum 0.8 / PyTorch's AdamW\n"
+    "                      defaults, and the optimizer state it loads afterwards (momentum 0.2, betas\n"
+    "                      (0.9, beta2), eps 1e-25) never reaches that base optimizer (upstream issue #11)\n"
     "  --loss L            softmax|stablemax (StableMax CE on raw logits) (softmax)\n"
     "  --softmax-format F  format of the loss: fp16 bf16 fp32 fp64 pN ... (every op rounded;\n"
     "                      MPFR for p > 53) (fp32)\n"
@@ -95,6 +99,7 @@ typedef struct {
     long epochs, log_every, stop_at;
     double ckpt_every;
     int resume, quiet;
+    int set_beta2, set_eps, set_momentum; /* given on the command line (else per-optimizer defaults) */
     const char *formats, *ckpt, *sfmt_name;
     smx_cli_common_t com;
 } opts_t;
@@ -162,10 +167,10 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_OPTIM: o->optim = smx_cli_choice_or_fail(a, OPTIMS, PROG, "--optimizer"); break;
         case O_LR: c->opt.lr = smx_cli_double_or_fail(a, PROG, "--lr"); break;
         case O_B1: c->opt.beta1 = smx_cli_double_or_fail(a, PROG, "--beta1"); break;
-        case O_B2: c->opt.beta2 = smx_cli_double_or_fail(a, PROG, "--beta2"); break;
-        case O_EPS: c->opt.eps = smx_cli_double_or_fail(a, PROG, "--eps"); break;
+        case O_B2: c->opt.beta2 = smx_cli_double_or_fail(a, PROG, "--beta2"); o->set_beta2 = 1; break;
+        case O_EPS: c->opt.eps = smx_cli_double_or_fail(a, PROG, "--eps"); o->set_eps = 1; break;
         case O_WD: c->opt.weight_decay = smx_cli_double_or_fail(a, PROG, "--weight-decay"); break;
-        case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); break;
+        case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); o->set_momentum = 1; break;
         case O_LOSS: c->loss = smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
         case O_SFMT: o->sfmt_name = a; break;
         case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
@@ -186,6 +191,10 @@ static void parse(opts_t *o, int argc, char **argv)
     smx_cli_format_or_fail(&c->fmt, o->sfmt_name, PROG, "--softmax-format");
     c->opt.kind = (o->optim == 0 || o->optim == 2) ? SMX_OPTIM_SGD : SMX_OPTIM_ADAMW;
     c->opt.perp = o->optim >= 2;
+    /* the reference code's effective perp-* hyperparameters (see --help) */
+    if (c->opt.perp && !o->set_momentum) c->opt.momentum = 0.8;
+    if (c->opt.perp && !o->set_beta2) c->opt.beta2 = 0.999;
+    if (c->opt.perp && !o->set_eps) c->opt.eps = 1e-8;
     if (!(c->opt.lr >= 0)) smx_cli_fail(PROG, "--lr: must be >= 0");
     if (!(c->opt.beta1 >= 0 && c->opt.beta1 < 1)) smx_cli_fail(PROG, "--beta1: must be in [0, 1)");
     if (!(c->opt.beta2 >= 0 && c->opt.beta2 < 1)) smx_cli_fail(PROG, "--beta2: must be in [0, 1)");
@@ -235,6 +244,8 @@ static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
     smx_tsv_meta(t, "paper_fig2_test_acc", "70%%: fp16 ~48%%, fp32 ~66%%, fp64 peak ~93%% at ~6.5k; 60%%: ~15/29/52%%; 40%%: ~0");
     smx_tsv_meta(t, "paper_stablemax_test_acc", "40%%, no weight decay: ~5%% at 20k, ~73%% at 40k, ~94%% at 50k, 98-99%% by 60k epochs");
     smx_tsv_meta(t, "paper_perpgrad", "perpAdamW test ~97-100%% by ~110-150 epochs; perpSGD ~100%% within ~400; AdamW ~0");
+    smx_tsv_meta(t, "reference_perp_hyperparameters", "perp-sgd momentum 0.8, perp-adamw betas (0.9,0.999) eps 1e-8: "
+                 "what the reference OrthoGrad's base optimizer ran with (upstream issue #11)");
 }
 
 static void fail_status(int st, const char *what)

@@ -10,7 +10,7 @@ set ylabel 'accuracy'
 set yrange [0:1.02]
 plot f('perp-adamw') using 'epoch':'test_acc' with lines ls 1 title 'perpAdamW lr 5e-3', \
      f('perp-adamw') using 'epoch':'train_acc' with lines ls 1 dt 2 lw 1 notitle, \
-     f('perp-sgd') using 'epoch':'test_acc' with lines ls 3 title 'perpSGD lr 10, momentum 0.9 (fp64, StableMax)', \
+     f('perp-sgd') using 'epoch':'test_acc' with lines ls 3 title 'perpSGD lr 10, momentum 0.8 (fp64, StableMax)', \
      f('perp-sgd') using 'epoch':'train_acc' with lines ls 3 dt 2 lw 1 notitle, \
      f('adamw') using 'epoch':'test_acc' with lines ls 2 title 'AdamW lr 5e-3', \
      f('adamw') using 'epoch':'train_acc' with lines ls 2 dt 2 lw 1 notitle

@@ -70,6 +70,16 @@ cmp -s "$T/t1.tsv" "$T/t2.tsv"; check $? "--threads 1 and --threads 2 give the s
 grep -q "^# sc_onset_epoch:" "$T/t1.tsv"; check $? "metadata has sc_onset_epoch"
 [ "$(grep -v '^#' "$T/t1.tsv" | head -1 | tr '\t' '\n' | wc -l)" -eq 15 ]; check $? "15 columns for depth 2"
 
+# per-optimizer defaults (the reference's effective perp-* hyperparameters), recorded in the metadata
+opts() { "$B" --modulus 5 --width 4 --epochs 1 --quiet --out "$T/o.tsv" "$@" && grep '^# options:' "$T/o.tsv"; }
+opts --optimizer perp-sgd | grep -Eq ' momentum=0\.8[0-9]* '; check $? "perp-sgd: default momentum 0.8"
+opts --optimizer sgd | grep -Eq ' momentum=0\.2[0-9]* '; check $? "sgd: default momentum 0.2"
+opts --optimizer perp-sgd --momentum 0.35 | grep -Eq ' momentum=0\.3[45][0-9]* '; check $? "perp-sgd: --momentum 0.35 kept"
+opts --optimizer perp-adamw | grep -Eq ' beta2=0\.999[0-9]* eps=1e-08 '; check $? "perp-adamw: default beta2 0.999, eps 1e-8"
+opts --optimizer adamw | grep -Eq ' beta2=0\.9[89][0-9]* eps=1e-25 '; check $? "adamw: default beta2 0.99, eps 1e-25"
+opts --optimizer perp-adamw --beta2 0.95 --eps 2.385e-9 | grep -Eq ' beta2=0\.9[45][0-9]* eps=2\.38[0-9]*e-09 '
+check $? "perp-adamw: --beta2 / --eps kept"
+
 # onset mode
 "$B" onset --formats p8,bf16 --modulus 7 --width 16 --epochs 40 --log-every 5 --lr 1e-2 --quiet --out "$T/on.tsv"
 [ "$(grep -vc '^#' "$T/on.tsv")" -eq 3 ]; check $? "onset: header + one row per format"
