@@ -27,7 +27,8 @@ static const char *USAGE =
     "          --epochs) and write one row: format p onset_epoch p_ln2 sc_gap_min nonsc_gap_max ...\n"
     "          (same model, seed and options for every format; onset runs are not checkpointed)\n"
     "  bench   epochs/s of the paper MLP (V 113, W 200, 40%) in fp32 and fp64 beside the time of\n"
-    "          the epoch's six GEMMs alone (stdout; --epochs epochs each)\n"
+    "          the epoch's six GEMMs alone and of its loss-in-format pass alone (loss_ms: libm exp\n"
+    "          and a rounding per element, in double) (stdout; --epochs epochs each)\n"
     "Options:\n"
     "  --modulus V         modulus (quick 97, paper 113)\n"
     "  --op add|mul|sub    a+b, a*b, a-b mod V (add)\n"
@@ -365,7 +366,7 @@ static int cmd_bench(opts_t *o)
     long K = o->epochs > 0 && o->epochs < 1000 ? o->epochs : 20;
     printf("# smx-collapse bench: paper MLP V 113, W 200, depth 2, train 40%% (5107 rows), %ld epochs each,"
            " threads %d (machine shared: timings indicative)\n", K, o->com.threads);
-    printf("model\tsoftmax\tepochs_per_s\tms_per_epoch\tgemm6_ms\tratio\n");
+    printf("model\tsoftmax\tepochs_per_s\tms_per_epoch\tgemm6_ms\tratio\tloss_ms\n");
     for (int d = 0; d < 2; d++) {
         collapse_cfg_t c = o->cfg;
         c.modulus = 113; c.width = 200; c.depth = 2; c.train_frac = 0.4;
@@ -396,7 +397,11 @@ static int cmd_bench(opts_t *o)
             }
         }
         double tg = (smx_time_now() - t0) / (double)K;
-        printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3, te / tg);
+        t0 = smx_time_now();
+        for (long k = 0; k < K; k++) collapse_model_loss_rows(m, 0, 1);
+        double tl = (smx_time_now() - t0) / (double)K;
+        printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3,
+               te / tg, tl * 1e3);
         collapse_model_free(m);
     }
     return 0;

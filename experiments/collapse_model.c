@@ -425,21 +425,13 @@ fail:
             }                                                                                    \
         }                                                                                        \
     }                                                                                            \
-    static void eval_##SFX(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)  \
+    /* loss rows in the format (m->rows); if backward, dz = grad / n */                          \
+    static void loss_rows_##SFX(collapse_model_t *m, int test, int backward)                     \
     {                                                                                            \
-        const size_t V = m->V, W = m->W, D = m->D;                                               \
-        const size_t n = test ? m->ntest : m->ntrain;                                            \
+        const size_t V = m->V, n = test ? m->ntest : m->ntrain;                                  \
         const size_t *idx = test ? m->test : m->train;                                           \
-        T *h[COLLAPSE_MAX_DEPTH], *z = m->z, *dz = m->dz;                                        \
-        for (size_t l = 0; l < D; l++) h[l] = m->h[l];                                           \
-        T *Wt[COLLAPSE_MAX_DEPTH + 1], *G[COLLAPSE_MAX_DEPTH + 1];                               \
-        for (size_t l = 0; l <= D; l++) { Wt[l] = m->tens[l].w; G[l] = m->tens[l].g; }           \
-        gather_##SFX(h[0], Wt[0], idx, n, V, W);                                                 \
-        for (size_t l = 1; l < D; l++) {                                                         \
-            smx_nn_dense_relu_fwd_##SFX(h[l], h[l - 1], Wt[l], NULL, n, W, W);                   \
-        }                                                                                        \
-        smx_nn_dense_fwd_##SFX(z, h[D - 1], Wt[D], NULL, n, W, V);                               \
-        /* loss rows in the format; dz = grad / n */                                             \
+        const T *z = m->z;                                                                       \
+        T *dz = m->dz;                                                                           \
         const double invn = 1.0 / (double)n;                                                     \
         _Pragma("omp parallel for schedule(static)")                                             \
         for (size_t i = 0; i < n; i++) {                                                         \
@@ -455,9 +447,25 @@ fail:
             if (backward)                                                                        \
                 for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)(gd[k] * invn);                \
         }                                                                                        \
+    }                                                                                            \
+    static void eval_##SFX(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)  \
+    {                                                                                            \
+        const size_t V = m->V, W = m->W, D = m->D;                                               \
+        const size_t n = test ? m->ntest : m->ntrain;                                            \
+        const size_t *idx = test ? m->test : m->train;                                           \
+        T *h[COLLAPSE_MAX_DEPTH], *z = m->z, *dz = m->dz;                                        \
+        for (size_t l = 0; l < D; l++) h[l] = m->h[l];                                           \
+        T *Wt[COLLAPSE_MAX_DEPTH + 1], *G[COLLAPSE_MAX_DEPTH + 1];                               \
+        for (size_t l = 0; l <= D; l++) { Wt[l] = m->tens[l].w; G[l] = m->tens[l].g; }           \
+        gather_##SFX(h[0], Wt[0], idx, n, V, W);                                                 \
+        for (size_t l = 1; l < D; l++) {                                                         \
+            smx_nn_dense_relu_fwd_##SFX(h[l], h[l - 1], Wt[l], NULL, n, W, W);                   \
+        }                                                                                        \
+        smx_nn_dense_fwd_##SFX(z, h[D - 1], Wt[D], NULL, n, W, V);                               \
+        loss_rows_##SFX(m, test, backward);                                                      \
         if (!backward) return;                                                                   \
         /* backward: output layer, hidden layers, gather */                                      \
-    /* every h[l] is a ReLU output: the fused backward returns dL/d(pre-activation) */        \
+        /* every h[l] is a ReLU output: the fused backward returns dL/d(pre-activation) */    \
         T *dcur = m->dh[0], *dnext = m->dh[1];                                                   \
         smx_nn_dense_bwd_relu_##SFX(dcur, G[D], NULL, dz, h[D - 1], Wt[D], n, W, V, 0);          \
         for (size_t l = D - 1; l >= 1; l--) {                                                    \
@@ -510,6 +518,12 @@ void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, 
     mt->zero_frac = (double)zero / (double)n;
     mt->sc_gap_min = sc ? gmin : NAN;
     mt->nonsc_gap_max = nsc ? gmax : NAN;
+}
+
+void collapse_model_loss_rows(collapse_model_t *m, int test, int backward)
+{
+    if (m->cfg.dtype == SMX_DTYPE_F32) loss_rows_f32(m, test, backward);
+    else loss_rows_f64(m, test, backward);
 }
 
 void collapse_model_norms(collapse_model_t *m, collapse_metrics_t *mt)

@@ -107,6 +107,9 @@ size_t collapse_label(const collapse_model_t *m, size_t i);
 /* Forward (and, if backward, gradient of the mean loss into m->grad) on the training set
  * (test = 0) or the test set (test = 1); fills loss, acc, sc_frac, zero_frac, gaps. */
 void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward);
+/* The loss-in-format pass of collapse_model_eval alone, on the logits in m->z (for timing):
+ * per-row loss, SC, gap and correctness into m->rows; dz = grad / n if backward. */
+void collapse_model_loss_rows(collapse_model_t *m, int test, int backward);
 /* Weight norms and cos(W, -grad) per tensor (uses m->grad: call after a backward). */
 void collapse_model_norms(collapse_model_t *m, collapse_metrics_t *mt);
 /* One optimizer step with m->grad. */
