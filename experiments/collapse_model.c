@@ -425,7 +425,7 @@ fail:
             }                                                                                    \
         }                                                                                        \
     }                                                                                            \
-    /* loss rows in the format (m->rows); if backward, dz = grad / n */                          \
+    /* loss rows in the format (m->rows); if backward, dz = fl(grad (1/n)) */                    \
     static void loss_rows_##SFX(collapse_model_t *m, int test, int backward)                     \
     {                                                                                            \
         const size_t V = m->V, n = test ? m->ntest : m->ntrain;                                  \
@@ -433,6 +433,7 @@ fail:
         const T *z = m->z;                                                                       \
         T *dz = m->dz;                                                                           \
         const double invn = 1.0 / (double)n;                                                     \
+        const smx_format_t *f = &m->cfg.fmt;                                                    \
         _Pragma("omp parallel for schedule(static)")                                             \
         for (size_t i = 0; i < n; i++) {                                                         \
             int t = collapse_thread_num();                                                       \
@@ -445,7 +446,7 @@ fail:
                               &m->cfg.fmt, m->cfg.sum, &m->ws[t]);                               \
             m->rows[i].zero |= (am == y) << 1; /* bit 1: correct */                              \
             if (backward)                                                                        \
-                for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)(gd[k] * invn);                \
+                for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)smx_format_round(gd[k] * invn, f); \
         }                                                                                        \
     }                                                                                            \
     static void eval_##SFX(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)  \

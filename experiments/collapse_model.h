@@ -105,7 +105,11 @@ void collapse_model_free(collapse_model_t *m);
 size_t collapse_label(const collapse_model_t *m, size_t i);
 
 /* Forward (and, if backward, gradient of the mean loss into m->grad) on the training set
- * (test = 0) or the test set (test = 1); fills loss, acc, sc_frac, zero_frac, gaps. */
+ * (test = 0) or the test set (test = 1). The gradient of the mean loss w.r.t. the logits is a
+ * tensor in the loss format, dz_k = fl(g_k (1/n)) with g the row gradient of collapse_row_loss,
+ * then converted to the model type: as in the reference, where the cross-entropy of float16
+ * logits has a float16 gradient (values below fp16's subnormals flush to zero).
+ * Fills loss, acc, sc_frac, zero_frac, gaps. */
 void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward);
 /* The loss-in-format pass of collapse_model_eval alone, on the logits in m->z (for timing):
  * per-row loss, SC, gap and correctness into m->rows; dz = grad / n if backward. */

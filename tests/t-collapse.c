@@ -198,6 +198,45 @@ static void test_tiny_run(void)
     collapse_log_free(&log);
 }
 
+/* The gradient of the mean loss w.r.t. the logits is rounded to the loss format:
+ * dz_k = fl(g_k (1/n)), so in fp16 gradients below half the smallest subnormal (2^-25) flush to
+ * zero, as the reference's float16 gradient tensor does. */
+static void test_dz_in_format(void)
+{
+    enum { V = 31 };
+    collapse_cfg_t c = base_cfg(V, 64, COLLAPSE_LOSS_SOFTMAX);
+    c.dtype = SMX_DTYPE_F32;
+    smx_format_get(&c.fmt, "fp16");
+    collapse_model_t *m;
+    collapse_model_alloc(&m, &c);
+    /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
+    for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
+    collapse_metrics_t mt;
+    collapse_model_eval(m, &mt, 0, 1);
+    collapse_rowws_t w;
+    collapse_rowws_alloc(&w, V, &c.fmt);
+    const float *z = m->z, *dz = m->dz;
+    const double invn = 1.0 / (double)m->ntrain;
+    size_t bad = 0, flushed = 0, nonzero = 0;
+    for (size_t i = 0; i < m->ntrain; i++) {
+        double zr[V], g[V];
+        collapse_row_t r;
+        for (size_t k = 0; k < V; k++) zr[k] = z[i * V + k];
+        collapse_row_loss(&r, g, zr, V, collapse_label(m, m->train[i]), c.loss, &c.fmt, c.sum, &w);
+        for (size_t k = 0; k < V; k++) {
+            double want = smx_format_round(g[k] * invn, &c.fmt), got = dz[i * V + k];
+            bad += got != want;
+            flushed += g[k] != 0 && got == 0;
+            nonzero += got != 0;
+        }
+    }
+    ok(bad == 0 && flushed > 0 && nonzero > 0,
+       "fp16 loss: dz = fl16(g / n) for every logit (%zu mismatches; %zu nonzero gradients flushed, %zu kept)",
+       bad, flushed, nonzero);
+    collapse_rowws_free(&w);
+    collapse_model_free(m);
+}
+
 static void test_threads(void)
 {
 #ifdef _OPENMP
@@ -239,5 +278,6 @@ int main(void)
     test_round();
     test_tiny_run();
     test_threads();
+    test_dz_in_format();
     return tap_done();
 }
