@@ -20,6 +20,8 @@ void smx_nn_init_threads(int threads)
 #endif
 }
 
+#define SMX_NN_RELU_CHUNK 4096 /* elements per ReLU chunk */
+
 static size_t ntiles(size_t n, size_t tile) { return (n + tile - 1) / tile; }
 static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * tile; return r < tile ? r : tile; }
 
@@ -104,16 +106,21 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
         dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, accumulate, 1);                      \
     }                                                                                          \
                                                                                                \
+    /* public ReLU: the serial kernels over fixed chunks, chunks shared among threads */         \
     void smx_nn_relu_fwd_##SFX(T *y, const T *x, size_t n)                                     \
     {                                                                                          \
-        _Pragma("omp parallel for simd schedule(static)")                                      \
-        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];                             \
+        _Pragma("omp parallel for schedule(static)")                                           \
+        for (size_t c = 0; c < ntiles(n, SMX_NN_RELU_CHUNK); c++)                              \
+            relu_fwd_##SFX(y + c * SMX_NN_RELU_CHUNK, x + c * SMX_NN_RELU_CHUNK,               \
+                           tile_len(n, SMX_NN_RELU_CHUNK, c));                                 \
     }                                                                                          \
                                                                                                \
     void smx_nn_relu_bwd_##SFX(T *dx, const T *dy, const T *y, size_t n)                       \
     {                                                                                          \
-        _Pragma("omp parallel for simd schedule(static)")                                      \
-        for (size_t i = 0; i < n; i++) { T d = dy[i], v = y[i]; dx[i] = v > 0 ? d : 0; }      \
+        _Pragma("omp parallel for schedule(static)")                                           \
+        for (size_t c = 0; c < ntiles(n, SMX_NN_RELU_CHUNK); c++)                              \
+            relu_bwd_##SFX(dx + c * SMX_NN_RELU_CHUNK, dy + c * SMX_NN_RELU_CHUNK,             \
+                           y + c * SMX_NN_RELU_CHUNK, tile_len(n, SMX_NN_RELU_CHUNK, c));      \
     }                                                                                          \
                                                                                                \
     void smx_nn_init_uniform_##SFX(T *w, size_t n, size_t fan_in, gsl_rng *r)                  \
