@@ -71,8 +71,8 @@ static size_t row_argmax(double *gap, const double *z, size_t n)
 }
 
 /* The rounding of the fast path, specialised by format class so that the per-element format
- * tests of smx_format_round fold away: FK_F64 identity (fp64), FK_F32 (double)(float)x
- * (binary32, smx_format_is_binary32), FK_ANY smx_format_round. Same values in every class. */
+ * tests of smx_format_round fold away: FK_F64 identity (smx_format_round_is_identity),
+ * FK_F32 (double)(float)x (smx_format_is_binary32), FK_ANY smx_format_round. Same values in every class. */
 enum { FK_F64 = 0, FK_F32, FK_ANY };
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 ALWAYS_INLINE double fk_round(double x, const smx_format_t *f, int fk)
@@ -252,7 +252,7 @@ int collapse_row_loss(collapse_row_t *r, double *grad, const double *z, size_t n
         if (w->mpfr_p != f->p) return SMX_EDOM;
         return row_loss_mpfr(r, grad, z, n, y, loss, f, sum, w);
     }
-    if (f->p >= 53 && f->emax >= 1023) row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_F64);
+    if (smx_format_round_is_identity(f)) row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_F64);
     else if (smx_format_is_binary32(f)) row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_F32);
     else row_loss_fast(r, grad, z, n, y, loss, f, sum, w, FK_ANY);
     return SMX_OK;

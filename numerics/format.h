@@ -74,9 +74,15 @@ static inline int smx_format_is_binary32(const smx_format_t *f)
     return f->p == 24 && f->emin == -126 && f->emax == 127 && f->subnormals && f->has_inf;
 }
 
+/* 1 if rounding a double to f changes nothing (fp64, p53, and wider formats' fast path). */
+static inline int smx_format_round_is_identity(const smx_format_t *f)
+{
+    return f->p >= 53 && f->emax >= 1023;
+}
+
 static inline double smx_format_round(double x, const smx_format_t *f)
 {
-    if (f->p >= 53 && f->emax >= 1023) return x; /* fp64 (and p53): identity */
+    if (smx_format_round_is_identity(f)) return x; /* fp64 (and p53) */
     if (smx_format_is_binary32(f)) return (double)(float)x; /* fp32: hardware RNE, range and subnormals */
     uint64_t b;
     memcpy(&b, &x, sizeof b);
