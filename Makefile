@@ -20,7 +20,8 @@ FIGS  := figures
 LIB   := $(OBJ)/libsmx.a
 EXPLIB:= $(OBJ)/libsmxexp.a
 
-DEB_PKGS := pkg-config libgsl-dev libmpfr-dev libgmp-dev libopenblas-dev libglpk-dev gnuplot-nox
+DEB_PKGS := pkg-config libgsl-dev libmpfr-dev libgmp-dev libopenblas-dev liblapacke-dev libglpk-dev gnuplot-nox \
+            parallel
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -30,12 +31,16 @@ SAN_FLAGS := $(if $(filter 1,$(SANITIZE)),$(SAN_ON))
 # recursive (=) so pkg-config runs after the dependency check has installed it
 SMX_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp $(SAN_FLAGS) \
              $(shell pkg-config --cflags gsl mpfr 2>/dev/null) -Inumerics -Isolvers -Iexperiments
-SMX_LIBS   = $(shell pkg-config --libs-only-L gsl 2>/dev/null) -lgsl -lopenblas -lmpfr -lgmp -lm -fopenmp $(SAN_FLAGS)
+# One CBLAS (OpenBLAS, also behind LAPACKE); GLPK has no .pc file on Debian.
+SMX_LIBS   = $(shell pkg-config --libs-only-L gsl 2>/dev/null) -lgsl -llapacke -lopenblas -lglpk -lmpfr -lgmp -lm \
+             -fopenmp $(SAN_FLAGS)
 
 LIB_SRCS  := $(wildcard numerics/*.c solvers/*.c)
 LIB_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRCS))
-# experiments/NAME.c is a program's main; experiments/NAME_*.c are its modules
-EXP_MODS  := $(wildcard experiments/*_*.c)
+# experiments/NAME.c is a program's main; experiments/NAME_*.c are its modules;
+# experiments/common/*.c is experiment code shared by several programs (linked into every program).
+EXP_COMMON:= $(wildcard experiments/common/*.c)
+EXP_MODS  := $(wildcard experiments/*_*.c) $(EXP_COMMON)
 EXP_MAINS := $(filter-out $(EXP_MODS),$(wildcard experiments/*.c))
 PROG_NAMES:= $(patsubst experiments/%.c,%,$(EXP_MAINS))
 prog_bin   = $(BIN)/$(if $(filter smx,$(1)),smx,smx-$(1))
@@ -43,9 +48,9 @@ PROGS     := $(foreach p,$(PROG_NAMES),$(call prog_bin,$(p)))
 TEST_SRCS := $(wildcard tests/t-*.c)
 TESTS     := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
 HEADERS   := $(wildcard numerics/*.h solvers/*.h)
-EXP_HEADERS := $(wildcard experiments/*.h)
+EXP_HEADERS := $(wildcard experiments/*.h experiments/common/*.h)
 
-.PHONY: all test figures bench install clean deps progs
+.PHONY: all test figures bench install clean deps progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -59,7 +64,18 @@ $(DEPS_STAMP):
 
 $(OBJ)/%.o: %.c $(HEADERS) $(EXP_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SMX_CFLAGS) -c -o $@ $<
+
+# The commit in the data's metadata: only tsv.o embeds it, rebuilt whenever HEAD changes
+# (the stamp is rewritten only when its content differs, so an unchanged HEAD rebuilds nothing).
+COMMIT_STAMP := $(BUILD)/.git-commit
+$(COMMIT_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
+$(OBJ)/numerics/tsv.o: numerics/tsv.c $(HEADERS) $(COMMIT_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SMX_CFLAGS) -DSMX_GIT_COMMIT='"$(GIT_COMMIT)"' -c -o $@ $<
+FORCE:
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -70,7 +86,8 @@ $(EXPLIB): $(patsubst %.c,$(OBJ)/%.o,$(EXP_MODS))
 	rm -f $@ && ar rcs $@ $^
 
 define PROG_RULE
-$(call prog_bin,$(1)): $(OBJ)/experiments/$(1).o $(patsubst %.c,$(OBJ)/%.o,$(filter experiments/$(1)_%.c,$(EXP_MODS))) $(LIB)
+$(call prog_bin,$(1)): $(OBJ)/experiments/$(1).o $(patsubst %.c,$(OBJ)/%.o,$(filter experiments/$(1)_%.c,$(EXP_MODS)) \
+    $(EXP_COMMON)) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(SMX_LIBS)
 endef
@@ -96,6 +113,8 @@ $(FIGS)/%.pdf: plots/%.gp plots/common.gp
 	@mkdir -p $(FIGS)
 	$(GNUPLOT) -e "datadir='$(DATA)'; term='pdf'; out='$@'" $<
 fig-%: $(FIGS)/%.png $(FIGS)/%.pdf ;
+# $(call fig_pair,NAME): the two files of figure NAME, for a .mk file's dependency lines.
+fig_pair = $(foreach f,$(1),$(FIGS)/$(f).png $(FIGS)/$(f).pdf)
 
 BENCHES :=
 include $(wildcard experiments/*.mk)
