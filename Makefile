@@ -50,7 +50,7 @@ TESTS     := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
 HEADERS   := $(wildcard numerics/*.h solvers/*.h)
 EXP_HEADERS := $(wildcard experiments/*.h experiments/common/*.h)
 
-.PHONY: all test figures bench install clean deps progs FORCE
+.PHONY: all test figures figures-all bench install clean deps progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -119,7 +119,14 @@ fig_pair = $(foreach f,$(1),$(FIGS)/$(f).png $(FIGS)/$(f).pdf)
 BENCHES :=
 include $(wildcard experiments/*.mk)
 
-figures: $(foreach f,$(FIGURES),$(FIGS)/$(f).png $(FIGS)/$(f).pdf)
+# `make figures` fills the machine by itself: unless the user gave -j, it re-runs make with one job per core,
+# and every run single-threaded (OMP / OpenBLAS threads 1; the data are the same bytes for any thread count),
+# so the independent runs share the cores without oversubscription. `make -jN figures` keeps the user's N.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+figures: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC)) \
+	    OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} figures-all
+figures-all: $(call fig_pair,$(FIGURES))
 	@echo "figures: $(words $(FIGURES)) figures in $(FIGS)/ (profile $(PROFILE))"
 
 bench: $(BENCHES)
