@@ -21,7 +21,7 @@ LIB   := $(OBJ)/libsmx.a
 EXPLIB:= $(OBJ)/libsmxexp.a
 
 DEB_PKGS := pkg-config libgsl-dev libmpfr-dev libgmp-dev libopenblas-dev liblapacke-dev libglpk-dev gnuplot-nox \
-            parallel
+            libsleef-dev parallel
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -32,7 +32,7 @@ SAN_FLAGS := $(if $(filter 1,$(SANITIZE)),$(SAN_ON))
 SMX_CFLAGS = -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp $(SAN_FLAGS) \
              $(shell pkg-config --cflags gsl mpfr 2>/dev/null) -Inumerics -Isolvers -Iexperiments
 # One CBLAS (OpenBLAS, also behind LAPACKE); GLPK has no .pc file on Debian.
-SMX_LIBS   = $(shell pkg-config --libs-only-L gsl 2>/dev/null) -lgsl -llapacke -lopenblas -lglpk -lmpfr -lgmp -lm \
+SMX_LIBS   = $(shell pkg-config --libs-only-L gsl 2>/dev/null) -lgsl -llapacke -lopenblas -lglpk -lsleef -lmpfr -lgmp -lm \
              -fopenmp $(SAN_FLAGS)
 
 LIB_SRCS  := $(wildcard numerics/*.c solvers/*.c)
