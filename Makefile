@@ -50,7 +50,7 @@ TESTS     := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
 HEADERS   := $(wildcard numerics/*.h solvers/*.h)
 EXP_HEADERS := $(wildcard experiments/*.h experiments/common/*.h)
 
-.PHONY: all test figures figures-all bench install clean deps progs FORCE
+.PHONY: all test figures figures-all bench install uninstall clean deps progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -100,7 +100,7 @@ $(TBIN)/%: tests/%.c tests/tap.h $(LIB) $(EXPLIB) $(HEADERS) $(EXP_HEADERS)
 # With SANITIZE=1 the programs the shell tests run are sanitized too (build/bin-san).
 test: $(TESTS)
 	@$(MAKE) --no-print-directory progs
-	@sh tests/run.sh $(TBIN) $(BIN)
+	@SMX_SANITIZE=$(SANITIZE) SMX_BUILD=$(BUILD) sh tests/run.sh $(TBIN) $(BIN)
 
 # ---- figures: each experiment adds FIGURES and data rules in experiments/NAME.mk ----
 FIGURES :=
@@ -131,15 +131,32 @@ figures-all: $(call fig_pair,$(FIGURES))
 
 bench: $(BENCHES)
 
+# GNU conventions: PREFIX (alias prefix), DESTDIR staged installs. Headers go to INCLUDEDIR/smx and are
+# included as <smx/NAME.h> (Cflags -I INCLUDEDIR); the umbrella is <smx/smx.h>. cli.h (the programs'
+# option helpers, which exit) is not part of the library's interface and is not installed.
+prefix     ?= $(PREFIX)
+bindir     ?= $(prefix)/bin
+libdir     ?= $(prefix)/lib
+includedir ?= $(prefix)/include
+datadir    ?= $(prefix)/share
+INTERNAL_HEADERS := numerics/cli.h
+PUBLIC_HEADERS   := $(filter-out $(INTERNAL_HEADERS),$(HEADERS))
+SMX_VERSION_STR   = $(shell sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)
+
 install: progs $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/smx \
-	    $(DESTDIR)$(PREFIX)/share/smx/plots
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib
-	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/smx
-	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/smx/plots
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)|' \
-	    numerics/smx.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/smx.pc
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir)/smx \
+	    $(DESTDIR)$(datadir)/smx/plots
+	install -m 755 $(PROGS) $(DESTDIR)$(bindir)
+	install -m 644 $(LIB) $(DESTDIR)$(libdir)
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(includedir)/smx
+	install -m 644 plots/*.gp $(DESTDIR)$(datadir)/smx/plots
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+	    -e 's|@VERSION@|$(SMX_VERSION_STR)|' numerics/smx.pc.in > $(DESTDIR)$(libdir)/pkgconfig/smx.pc
+
+uninstall:
+	rm -f $(foreach p,$(notdir $(PROGS)),$(DESTDIR)$(bindir)/$(p)) $(DESTDIR)$(libdir)/libsmx.a \
+	    $(DESTDIR)$(libdir)/pkgconfig/smx.pc
+	rm -rf $(DESTDIR)$(includedir)/smx $(DESTDIR)$(datadir)/smx
 
 clean:
 	rm -rf $(BUILD) data figures

@@ -19,4 +19,21 @@ enum {
 /* Short English text for a status code (static string). */
 const char *smx_strerror(int status);
 
+/* The umbrella: #include <smx/smx.h> gives the whole library interface (tests/t-install.sh checks
+ * that every installed header is listed here). No header includes smx.h, so there is no cycle. */
+#include "attnnorm.h"
+#include "ckpt.h"
+#include "format.h"
+#include "lse.h"
+#include "softpick.h"
+#include "sparsemax.h"
+#include "stablemax.h"
+#include "sum.h"
+#include "temperature.h"
+#include "threshold.h"
+#include "tsv.h"
+#include "util.h"
+#include "nn.h"
+#include "optim.h"
+
 #endif
