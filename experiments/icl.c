@@ -18,6 +18,8 @@ static const char usage[] =
     "  gd          GD and Newton on L: loss, gradient norm, Hessian eigenvalue range along the path\n"
     "  estimators  test MSE vs prompt length of the closed-form predictors of He et al. (two-head TF,\n"
     "              single head, GD, debiased GD, ridge)\n"
+    "  multihead   H-head softmax attention trained on in-context linear regression (He et al.): omega, mu,\n"
+    "              KQ / OV patterns, test MSE vs prompt length\n"
     "Options: --help, --version\n";
 
 int main(int argc, char **argv)
@@ -26,8 +28,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } cmds[] = {{"check", icl_cmd_check}, {"lipschitz", icl_cmd_lipschitz}, {"shift", icl_cmd_shift},
-                {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}};
-    static const char allowed[] = "check|lipschitz|shift|gd|estimators";
+                {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}, {"multihead", icl_cmd_multihead}};
+    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead";
     if (argc < 2) {
         fputs(usage, stderr);
         smx_cli_fail("smx-icl", "missing COMMAND (allowed: %s)", allowed);

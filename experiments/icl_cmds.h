@@ -2,7 +2,8 @@
  * Science: science/icl_softmax_regression.md; papers (a) Li et al. arXiv 2304.13276 (softmax regression,
  * closeness of ICL and weight shifting), (b) He et al. ICML 2025 (multi-head softmax attention for in-context
  * linear regression), (c) von Oswald et al. ICML 2023 (comparison metrics).
- * Subcommands: icl_theory.c (check, lipschitz, shift, gd), icl_estimators.c (estimators). */
+ * Subcommands: icl_theory.c (check, lipschitz, shift, gd), icl_estimators.c (estimators),
+ * icl_multihead.c (multihead). */
 #ifndef ICL_CMDS_H
 #define ICL_CMDS_H
 
@@ -16,6 +17,10 @@ int icl_cmd_lipschitz(int argc, char **argv);
 int icl_cmd_shift(int argc, char **argv);
 int icl_cmd_gd(int argc, char **argv);
 int icl_cmd_estimators(int argc, char **argv);
+int icl_cmd_multihead(int argc, char **argv);
+
+/* Multi-head model's whole gradient vs central differences (tiny model; icl_multihead.c). */
+int icl_multihead_gradcheck(double *max_err, size_t H, unsigned long seed);
 
 /* Random softmax-regression document (a): rows of A (n x d) ~ N(0, I/d). */
 void icl_random_A(double *A, size_t n, size_t d, gsl_rng *r);

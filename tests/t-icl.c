@@ -136,6 +136,12 @@ int main(void)
         ok(e <= 1e-14 * m, "one GD step from 0 = (eta/n) A^T (b - 1/n) (rel %.3g)", e / m);
         icl_softreg_ws_free(&w3);
     }
+    /* the multi-head model's whole gradient (solvers/attn + nn + the output map) vs central differences */
+    for (size_t H = 1; H <= 3; H += 2) {
+        double err;
+        int st = icl_multihead_gradcheck(&err, H, 2385 + H);
+        ok(st == SMX_OK && err < 1e-6, "multihead model gradient, H = %zu = finite differences (rel %.3g)", H, err);
+    }
     gsl_rng_free(r);
     return tap_done();
 }

@@ -91,5 +91,19 @@ bad "\-\-L" estimators --L 0
 bad "\-\-sigma2" estimators --sigma2 0
 bad "\-\-tasks" estimators --tasks 1
 bad "\-\-omega" estimators --omega abc
+M="multihead --H 1,2 --steps 40 --batch 16 --log-every 20 --eval-L 10,40 --eval-tasks 64"
+"$B" $M --threads 1 --out "$T/m1.tsv" 2>/dev/null; ok $? "multihead runs"
+"$B" $M --threads 2 --out "$T/m2.tsv" 2>/dev/null
+same=0; for f in "" -heads -patterns -length; do cmp -s "$T/m1$f.tsv" "$T/m2$f.tsv" || same=1; done
+ok $same "multihead: same bytes (4 files) with 1 and 2 threads"
+tsv "$T/m1-heads.tsv" 'm++; r = $c["omega_raw"]; if (!($c["omega_fwd"] == r / sqrt(6) || ($c["omega_fwd"] - r / sqrt(6)) ^ 2 < 1e-30) || ($c["omega_authors"] - r / sqrt(7)) ^ 2 > 1e-30) bad++' 'exit !(m == 6 && !bad)'
+ok $? "multihead: heads log, 2 log points x (1 + 2) heads, omega in both units"
+tsv "$T/m1-patterns.tsv" 'if ($c["matrix"] == "KQ") k++; else o++' 'exit !(k == 3 * 36 && o == 3 * 6)'
+ok $? "multihead: patterns: a 6 x 6 KQ and a 6-vector OV per head"
+tsv "$T/m1-length.tsv" 'm++; if (!($c["mse"] > 0.1 && $c["mse_se"] > 0)) bad++' 'exit !(m == 4 && !bad)'
+ok $? "multihead: test MSE per (H, L), above the noise floor 0.1"
+bad "\-\-H" multihead --H 0
+bad "\-\-lr" multihead --lr 0
+bad "\-\-eval-L" multihead --eval-L 5,x
 rm -rf "$T"
 echo "1..$n"
