@@ -20,6 +20,8 @@ static const char usage[] =
     "              single head, GD, debiased GD, ridge)\n"
     "  multihead   H-head softmax attention trained on in-context linear regression (He et al.): omega, mu,\n"
     "              KQ / OV patterns, test MSE vs prompt length\n"
+    "  linear-gd   linear self-attention trained on in-context regression vs one GD step (von Oswald et al.):\n"
+    "              Preds Diff, Model Diff, Model Cos vs training step\n"
     "Options: --help, --version\n";
 
 int main(int argc, char **argv)
@@ -28,8 +30,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } cmds[] = {{"check", icl_cmd_check}, {"lipschitz", icl_cmd_lipschitz}, {"shift", icl_cmd_shift},
-                {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}, {"multihead", icl_cmd_multihead}};
-    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead";
+                {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}, {"multihead", icl_cmd_multihead},
+                {"linear-gd", icl_cmd_linear_gd}};
+    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead|linear-gd";
     if (argc < 2) {
         fputs(usage, stderr);
         smx_cli_fail("smx-icl", "missing COMMAND (allowed: %s)", allowed);

@@ -1,5 +1,5 @@
 # icl.mk - smx-icl (issue 14): in-context learning, softmax regression, multi-head softmax attention.
-ICL_FIGS := icl-derivatives icl-lipschitz icl-shift icl-gd icl-length icl-multihead-patterns
+ICL_FIGS := icl-derivatives icl-lipschitz icl-shift icl-gd icl-length icl-multihead-patterns icl-linear-gd
 FIGURES += $(ICL_FIGS)
 
 $(DATA)/icl-check.tsv: $(BIN)/smx-icl
@@ -12,6 +12,8 @@ $(DATA)/icl-gd.tsv: $(BIN)/smx-icl
 	$(BIN)/smx-icl gd --profile $(PROFILE) --out $@
 $(DATA)/icl-estimators.tsv: $(BIN)/smx-icl
 	$(BIN)/smx-icl estimators --profile $(PROFILE) --out $@
+$(DATA)/icl-linear-gd.tsv: $(BIN)/smx-icl
+	$(BIN)/smx-icl linear-gd --profile $(PROFILE) --out $@
 # multihead writes OUT, OUT-heads, OUT-patterns, OUT-length (grouped target: one run)
 ICL_MH := $(foreach s,heads patterns length,$(DATA)/icl-multihead-$(s).tsv)
 $(DATA)/icl-multihead.tsv $(ICL_MH) &: $(BIN)/smx-icl
@@ -23,10 +25,11 @@ $(call fig_pair,icl-shift): $(DATA)/icl-shift.tsv
 $(call fig_pair,icl-gd): $(DATA)/icl-gd.tsv
 $(call fig_pair,icl-length): $(DATA)/icl-estimators.tsv $(DATA)/icl-multihead-length.tsv
 $(call fig_pair,icl-multihead-patterns): $(DATA)/icl-multihead-patterns.tsv
+$(call fig_pair,icl-linear-gd): $(DATA)/icl-linear-gd.tsv
 
 .PHONY: run-icl figures-icl
 run-icl: $(DATA)/icl-check.tsv $(DATA)/icl-lipschitz.tsv $(DATA)/icl-shift.tsv $(DATA)/icl-gd.tsv \
-         $(DATA)/icl-estimators.tsv $(DATA)/icl-multihead.tsv
+         $(DATA)/icl-estimators.tsv $(DATA)/icl-multihead.tsv $(DATA)/icl-linear-gd.tsv
 figures-icl: $(call fig_pair,$(ICL_FIGS))
 
 # steps/s of the multihead model (batch 256, L = 40, H = 2; one model per thread, so --threads 2 trains two

@@ -18,6 +18,14 @@ int icl_cmd_shift(int argc, char **argv);
 int icl_cmd_gd(int argc, char **argv);
 int icl_cmd_estimators(int argc, char **argv);
 int icl_cmd_multihead(int argc, char **argv);
+int icl_cmd_linear_gd(int argc, char **argv);
+
+/* Linear self-attention prediction of von Oswald et al. (icl_lineargd.c): W_K, W_Q, W_V, P (D x D, D = d + 1),
+ * context X (N, d), y (N), query x_q (d) with initial y-entry y0; grad_xq (d) = d yhat / d x_q if not NULL. */
+double icl_lsa_predict(double *grad_xq, const double *WK, const double *WQ, const double *WV, const double *P,
+                       const double *X, const double *y, const double *xq, double y0, size_t N, size_t d);
+/* LSA training gradient vs central differences (tiny model). */
+int icl_lsa_gradcheck(double *max_err, unsigned long seed);
 
 /* Multi-head model's whole gradient vs central differences (tiny model; icl_multihead.c). */
 int icl_multihead_gradcheck(double *max_err, size_t H, unsigned long seed);

@@ -142,6 +142,47 @@ int main(void)
         int st = icl_multihead_gradcheck(&err, H, 2385 + H);
         ok(st == SMX_OK && err < 1e-6, "multihead model gradient, H = %zu = finite differences (rel %.3g)", H, err);
     }
+    /* von Oswald et al.'s construction: one LSA layer = one GD step from W0 on (1/2N) sum ||W x_j - y_j||^2 */
+    {
+        enum { d = 4, N = 7, Dd = d + 1 };
+        double WK[Dd * Dd] = {0}, WQ[Dd * Dd] = {0}, WV[Dd * Dd] = {0}, P[Dd * Dd] = {0}, X[N * d], y[N], xq[d], W0[d];
+        double eta = 2.385, gt[d];
+        for (int i = 0; i < d; i++) WK[i * Dd + i] = WQ[i * Dd + i] = 1;
+        for (int i = 0; i < Dd; i++) P[i * Dd + i] = eta / N;
+        for (int i = 0; i < N * d; i++) X[i] = gsl_rng_uniform(r) - 0.5;
+        for (int i = 0; i < d; i++) xq[i] = gsl_rng_uniform(r) - 0.5;
+        for (int j = 0; j < N; j++) y[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        for (int w0 = 0; w0 < 2; w0++) {
+            for (int i = 0; i < d; i++) W0[i] = w0 ? gsl_ran_gaussian_ziggurat(r, 1.0) : 0;
+            for (int i = 0; i < d; i++) WV[d * Dd + i] = W0[i];
+            WV[d * Dd + d] = -1;
+            double W1[d], y0 = 0, want = 0;
+            for (int i = 0; i < d; i++) { /* W1 = W0 - (eta/N) sum_j (W0 x_j - y_j) x_j */
+                W1[i] = W0[i];
+                y0 -= W0[i] * xq[i];
+            }
+            for (int j = 0; j < N; j++) {
+                double res = -y[j];
+                for (int i = 0; i < d; i++) res += W0[i] * X[j * d + i];
+                for (int i = 0; i < d; i++) W1[i] -= eta / N * res * X[j * d + i];
+            }
+            for (int i = 0; i < d; i++) want += W1[i] * xq[i];
+            double got = icl_lsa_predict(gt, WK, WQ, WV, P, X, y, xq, y0, N, d);
+            ok_rel(got, want, 1e-14, "constructed LSA layer = one GD step from W0 %s (prediction)", w0 ? "!= 0" : "= 0");
+            if (!w0) { /* gradient w.r.t. x_q: (eta/N) sum_j y_j x_j */
+                double e = 0;
+                for (int i = 0; i < d; i++) {
+                    double g = 0;
+                    for (int j = 0; j < N; j++) g += eta / N * y[j] * X[j * d + i];
+                    e = fmax(e, fabs(gt[i] - g));
+                }
+                ok(e < 1e-14, "constructed LSA layer: d yhat / d x_q = GD's (err %.3g)", e);
+            }
+        }
+        double err = NAN;
+        int st = icl_lsa_gradcheck(&err, 2385);
+        ok(st == SMX_OK && err < 1e-6, "LSA training gradient = finite differences (rel %.3g)", err);
+    }
     gsl_rng_free(r);
     return tap_done();
 }

@@ -105,5 +105,14 @@ ok $? "multihead: test MSE per (H, L), above the noise floor 0.1"
 bad "\-\-H" multihead --H 0
 bad "\-\-lr" multihead --lr 0
 bad "\-\-eval-L" multihead --eval-L 5,x
+G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
+"$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
+"$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null
+cmp -s "$T/lg1.tsv" "$T/lg2.tsv"; ok $? "linear-gd: same bytes with 1 and 2 threads"
+tsv "$T/lg1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["preds_diff"] >= 0 && $c["test_loss_gd"] > 0)) bad++' 'exit !(m == 3 && !bad)'
+ok $? "linear-gd: 3 metric rows (steps 0, 30, 60), cosines in [-1, 1]"
+grep -q "^# eta_gd: " "$T/lg1.tsv"; ok $? "linear-gd: GD's eta in the metadata"
+bad "\-\-clip" linear-gd --clip 0
+bad "\-\-N" linear-gd --N 0
 rm -rf "$T"
 echo "1..$n"
