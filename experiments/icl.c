@@ -22,6 +22,7 @@ static const char usage[] =
     "              KQ / OV patterns, test MSE vs prompt length\n"
     "  linear-gd   linear self-attention trained on in-context regression vs one GD step (von Oswald et al.):\n"
     "              Preds Diff, Model Diff, Model Cos vs training step\n"
+    "  closeness   a softmax self-attention layer vs softmax regression with one GD step (Li et al. Fig 1-2)\n"
     "Options: --help, --version\n";
 
 int main(int argc, char **argv)
@@ -31,8 +32,8 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"check", icl_cmd_check}, {"lipschitz", icl_cmd_lipschitz}, {"shift", icl_cmd_shift},
                 {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}, {"multihead", icl_cmd_multihead},
-                {"linear-gd", icl_cmd_linear_gd}};
-    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead|linear-gd";
+                {"linear-gd", icl_cmd_linear_gd}, {"closeness", icl_cmd_closeness}};
+    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead|linear-gd|closeness";
     if (argc < 2) {
         fputs(usage, stderr);
         smx_cli_fail("smx-icl", "missing COMMAND (allowed: %s)", allowed);

@@ -183,6 +183,11 @@ int main(void)
         int st = icl_lsa_gradcheck(&err, 2385);
         ok(st == SMX_OK && err < 1e-6, "LSA training gradient = finite differences (rel %.3g)", err);
     }
+    {
+        double err = NAN;
+        int st = icl_closeness_gradcheck(&err, 2385);
+        ok(st == SMX_OK && err < 1e-6, "closeness self-attention layer gradient = finite differences (rel %.3g)", err);
+    }
     gsl_rng_free(r);
     return tap_done();
 }

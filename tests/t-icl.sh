@@ -114,5 +114,14 @@ ok $? "linear-gd: 3 metric rows (steps 0, 30, 60), cosines in [-1, 1]"
 grep -q "^# eta_gd: " "$T/lg1.tsv"; ok $? "linear-gd: GD's eta in the metadata"
 bad "\-\-clip" linear-gd --clip 0
 bad "\-\-N" linear-gd --N 0
+C="closeness --n 12,6 --d 4 --reps 2 --steps 20 --batch 4 --log-every 10 --eval-tasks 8 --scan-tasks 8 --vs-d 3,6 --vs-d-n 6"
+"$B" $C --threads 1 --out "$T/cl1.tsv" 2>/dev/null; ok $? "closeness runs"
+"$B" $C --threads 2 --out "$T/cl2.tsv" 2>/dev/null
+cmp -s "$T/cl1.tsv" "$T/cl2.tsv" && cmp -s "$T/cl1-vs-d.tsv" "$T/cl2-vs-d.tsv"; ok $? "closeness: same bytes (2 files) with 1 and 2 threads"
+tsv "$T/cl1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["test_loss_gd"] > 0 && $c["test_loss_tf"] > 0 && $c["test_loss_tf_std"] >= 0)) bad++' 'exit !(m == 6 && !bad)'
+ok $? "closeness: 2 n x 3 log points, losses > 0, cosines in [-1, 1]"
+tsv "$T/cl1-vs-d.tsv" 'm++' 'exit !(m == 2)'; ok $? "closeness: vs-d file, one row per d"
+bad "\-\-vs-d" closeness --vs-d 0
+bad "\-\-R" closeness --R 0
 rm -rf "$T"
 echo "1..$n"
