@@ -64,19 +64,6 @@ size_t dispersion_grid(double **grid, int lo, int hi, int per);
 struct smx_tsv;
 void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n);
 
-/* ---- attention head (dispersion_retrieval.c) ----
- * One query q (d) over n keys K (n x d, row-major) and values V (n x d):
- *   e_i = q . k_i / sqrt(d), z = c e (c = 1 softmax, beta for temperature, s ln n SSMax),
- *   alpha = softmax(z), o = V^T alpha.  Forward writes e, alpha (n) and o (d); work: n doubles. */
-void dispersion_attn_forward(double *o, double *alpha, double *e, const double *q, const double *K,
-                             const double *V, size_t n, size_t d, double c, double *work);
-/* Backward from dL/do: accumulates (+=) dq (d), writes dK, dV (n x d); returns
- * dL/dc = sum_i dz_i e_i (for SSMax, dL/ds = ln(n) * that). work: n doubles. */
-double dispersion_attn_backward(double *dq, double *dK, double *dV, const double *dout,
-                                const double *alpha, const double *e, const double *q,
-                                const double *K, const double *V, size_t n, size_t d, double c,
-                                double *work);
-
 /* Whole retrieval model's gradient vs central differences (tiny model); see dispersion_retrieval.c. */
 int dispersion_retrieval_gradcheck(double *max_err, int ssmax, unsigned long seed);
 

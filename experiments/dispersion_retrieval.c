@@ -2,7 +2,7 @@
  * 2024 ("softmax is not enough", Sec. 2-4): one attention head between two MLPs, trained on sets
  * of <= 16 items, tested on up to 2^14; softmax vs adaptive temperature (inference only) vs
  * SSMax (Nakanishi 2025, s trained). Dense layers: solvers/nn.h (BLAS); AdamW: solvers/optim.h;
- * attention forward / backward written out below (dispersion_attn_*). Long runs checkpoint the
+ * attention forward / backward: solvers/attn.h (one head, no exclusion). Long runs checkpoint the
  * whole training state (numerics/ckpt.h) and --resume from it with the same bytes of output.
  *
  * Model (choices where the paper is silent, stated in --help and the metadata):
@@ -13,6 +13,7 @@
  *   o = sum_i alpha_i v_i; logits = Wp2 relu(Wp1 o + bp1) + bp2 (10); target = class of the
  *   max-priority item; mean cross-entropy; AdamW. */
 #include "dispersion_cmds.h"
+#include "attn.h"
 #include "ckpt.h"
 #include "lse.h"
 #include "nn.h"
@@ -29,53 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
-
-/* ---------------- attention head ---------------- */
-
-/* e_i = q.k_i/sqrt(d) (n); alpha = softmax(c e) (n); o = V^T alpha (d). */
-void dispersion_attn_forward(double *o, double *alpha, double *e, const double *q, const double *K,
-                             const double *V, size_t n, size_t d, double c, double *work)
-{
-    double r = 1.0 / sqrt((double)d);
-    for (size_t i = 0; i < n; i++) {
-        double a = 0;
-        for (size_t j = 0; j < d; j++) a += q[j] * K[i * d + j];
-        e[i] = a * r;
-        work[i] = c * e[i];
-    }
-    smx_softmax_f64(alpha, work, n);
-    memset(o, 0, d * sizeof *o);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) o[j] += alpha[i] * V[i * d + j];
-}
-
-/* dalpha_i = dout.v_i, dV_i = alpha_i dout, dz_i = alpha_i (dalpha_i - alpha.dalpha),
- * de_i = c dz_i, dK_i = de_i q/sqrt(d), dq += sum_i de_i k_i/sqrt(d); returns dL/dc = dz.e. */
-double dispersion_attn_backward(double *dq, double *dK, double *dV, const double *dout,
-                                const double *alpha, const double *e, const double *q,
-                                const double *K, const double *V, size_t n, size_t d, double c,
-                                double *work)
-{
-    double r = 1.0 / sqrt((double)d), dot = 0, dc = 0;
-    for (size_t i = 0; i < n; i++) {
-        double a = 0;
-        for (size_t j = 0; j < d; j++) {
-            a += dout[j] * V[i * d + j];
-            dV[i * d + j] = alpha[i] * dout[j];
-        }
-        work[i] = a;
-        dot += alpha[i] * a;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double dz = alpha[i] * (work[i] - dot), de = c * dz;
-        dc += dz * e[i];
-        for (size_t j = 0; j < d; j++) {
-            dK[i * d + j] = de * r * q[j];
-            dq[j] += de * r * K[i * d + j];
-        }
-    }
-    return dc;
-}
 
 /* ---------------- model ---------------- */
 
@@ -138,7 +92,7 @@ static int ret_ws_alloc(ret_ws_t *w, size_t rows, size_t sets, size_t d, int tra
     w->X = malloc(rows * RET_DIN * sizeof(double));
     w->R1 = malloc(nd * sizeof(double)), w->H = malloc(nd * sizeof(double));
     w->K = malloc(nd * sizeof(double)), w->V = malloc(nd * sizeof(double));
-    w->E = malloc(rows * sizeof(double)), w->A = malloc(rows * sizeof(double)), w->work = malloc(rows * sizeof(double));
+    w->E = malloc(rows * sizeof(double)), w->A = malloc(rows * sizeof(double)), w->work = malloc(smx_attn_work_size(rows) * sizeof(double));
     w->O = malloc(sets * d * sizeof(double)), w->U = malloc(sets * d * sizeof(double));
     w->L = malloc(sets * RET_NC * sizeof(double)), w->P = malloc(sets * RET_NC * sizeof(double));
     w->beta = malloc(sets * sizeof(double));
@@ -201,14 +155,16 @@ static double ret_head(ret_ws_t *w, const ret_model_t *m, size_t B, size_t n, re
 {
     size_t d = m->d;
     double loss = 0;
+    smx_attn_t at;
+    smx_attn_init(&at, 1, d, d); /* one head, scores q.k / sqrt(d), softmax */
     for (size_t b = 0; b < B; b++) {
         double *o = w->O + b * d, *a = w->A + b * n, *e = w->E + b * n;
         const double *K = w->K + b * n * d, *V = w->V + b * n * d;
         double c = ret_scale(m, meth, n);
-        dispersion_attn_forward(o, a, e, m->q, K, V, n, d, c, w->work);
+        if (smx_attn_forward(o, a, e, m->q, K, V, n, SMX_ATTN_NONE, c, &at, w->work)) return NAN; /* n == 0 */
         if (meth == RET_ADAPTIVE) { /* inference-only sharpening, Velickovic et al. Alg. */
             c = smx_adaptive_beta(smx_softmax_entropy(a, n));
-            if (c != 1.0) dispersion_attn_forward(o, a, e, m->q, K, V, n, d, c, w->work);
+            if (c != 1.0) smx_attn_forward(o, a, e, m->q, K, V, n, SMX_ATTN_NONE, c, &at, w->work);
         }
         w->beta[b] = c;
     }
@@ -235,10 +191,13 @@ static void ret_backward(ret_ws_t *w, ret_model_t *m, size_t B, size_t n, ret_me
     double *gq = GRAD(m, m->q), *gs = GRAD(m, m->s);
     memset(gq, 0, d * sizeof *gq);
     *gs = 0;
+    smx_attn_t at;
+    smx_attn_init(&at, 1, d, d);
     for (size_t b = 0; b < B; b++) {
-        double dc = dispersion_attn_backward(gq, w->dK + b * n * d, w->dV + b * n * d, w->dO + b * d, w->A + b * n,
-                                             w->E + b * n, m->q, w->K + b * n * d, w->V + b * n * d, n, d,
-                                             w->beta[b], w->work);
+        double dc = 0; /* the status is that of the forward (n >= 2 here): not rechecked */
+        (void)smx_attn_backward(gq, w->dK + b * n * d, w->dV + b * n * d, &dc, w->dO + b * d, w->A + b * n,
+                                w->E + b * n, m->q, w->K + b * n * d, w->V + b * n * d, n, SMX_ATTN_NONE,
+                                w->beta[b], &at, w->work);
         if (meth == RET_SSMAX) *gs += log((double)n) * dc; /* c = s ln n */
     }
     smx_nn_dense_bwd_f64(w->dH, GRAD(m, m->Wk), NULL, w->dK, w->H, m->Wk, N, d, d, 0);

@@ -50,6 +50,14 @@ cmp -s "$T/r1.tsv" "$T/r2.tsv" && cmp -s "$T/r1-attention.tsv" "$T/r2-attention.
 ok $? "retrieval: same bytes with 1 and 2 threads"
 "$B" $R --seed 7 --out "$T/r3.tsv" 2>/dev/null; ! cmp -s "$T/r1.tsv" "$T/r3.tsv"; ok $? "retrieval: another seed, other data"
 test "$(grep -vc '^#' "$T/r1.tsv")" -eq 10; ok $? "retrieval: header + 3 methods x 3 sizes"
+# adaptive temperature must act (issue 8's mutation: scale forced to 1): per n, the adaptive rows' mean scale
+# equals beta(H) of Velickovic et al. at the softmax rows' entropy H (within 1 %: the untrained model's entropy
+# hardly varies between sets), lies in (1, 2.421], and the sharpened attention has a lower entropy.
+awk -F'\t' '!/^#/ && $1 == "softmax" { H[$2] = $6; s1 = s1 || $9 != 1 }
+  !/^#/ && $1 == "adaptive" { h = H[$2]; b = (((-0.037 * h + 0.481) * h - 2.3) * h + 4.917) * h - 1.791; if (b < 1) b = 1
+    n++; if (!($9 > 1.05 && $9 <= 2.4211 && $9 > 0.99 * b && $9 < 1.01 * b && $6 < H[$2])) bad++ }
+  END { exit !(n == 3 && !bad && !s1) }' "$T/r1.tsv"
+ok $? "retrieval: adaptive temperature acts (scale = beta(H) > 1, entropy below softmax's; softmax scale 1)"
 # checkpoint / resume: a run stopped in the softmax model's training, resumed, stopped in the SSMax
 # model's, resumed to the end writes the same bytes as an uninterrupted run (log rows every 50 steps)
 R="retrieval --d 8 --steps 120 --batch 4 --test-log2 5 --test-sets 4 --threads 1 --seed 23"

@@ -1,0 +1,447 @@
+/* icl_closeness.c - smx-icl closeness: a single softmax self-attention layer trained on random softmax-regression
+ * tasks vs softmax regression with one GD step (Li, Song, Xia, Yu, Zhou, "The Closeness of In-Context Learning and
+ * Weight Shifting for Softmax Regression", NeurIPS 2024 version, Fig 1-2; no public code: the task distribution and
+ * the model's input / output maps are ours, stated in --help and the metadata).
+ *
+ * Task: rows of A (n, d) ~ N(0, I/d), x* ~ N(0, (R^2/d) I), b = softmax(A x*).
+ * Both methods read the document (A, b) and predict b:
+ *   GD (weight shifting): one step from x0 = 0 on L(x) = 0.5 ||softmax(Ax) - b||^2: x1 = (eta/n) A^T (b - 1/n)
+ *        (grad L(0) = (1/n) A^T (1/n - b) when sum b = 1), bhat = softmax(A x1); eta from a log grid minimising the
+ *        mean loss on --scan-tasks training tasks.
+ *   TF (in-context learning): tokens z_i = (a_i, n b_i) in R^D, D = d + 1; one softmax self-attention layer
+ *        (solvers/attn, one head, every token attends to every token, scores / sqrt(D)):
+ *        o_i = sum_j softmax_j(q_i.k_j / sqrt(D)) v_j, q = W_Q z, k = W_K z, v = W_V z; the softmax unit
+ *        bhat = softmax(s), s_i = w_O . o_i. Trained with Adam (lr 1e-3) on 0.5 ||bhat - b||^2, mean over the batch,
+ *        fresh tasks every step; torch.nn.Linear's default initialisation.
+ * Metrics on --eval-tasks fixed tasks (von Oswald et al.'s, with the in-context targets b as the input):
+ *   test losses, Preds Diff = mean ||bhat_TF - bhat_GD||_2, Model Diff = mean ||J_TF u - J_GD u||_2 and
+ *   Model Cos = mean cos(J_TF u, J_GD u) (1e-8 added to each norm), J = d bhat / d b along a random unit u with
+ *   sum u = 0 (central differences, h = 1e-5). */
+#include "icl_cmds.h"
+#include "attn.h"
+#include "icl_softreg.h"
+#include "lse.h"
+#include "nn.h"
+#include "optim.h"
+#include "smx.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+
+typedef struct {
+    size_t n, d, D, np;
+    double *w, *g, *WQ, *WK, *WV, *wO;
+    smx_tensor_t t[4];
+    smx_attn_t at;
+    /* work: Z, Q, K, V, O (n x D), E, A (n x n), s, bh (n), dO, dQ, dK, dV, dKi, dVi (n x D), attn work */
+    double *Z, *Q, *K, *V, *O, *E, *Al, *s, *bh, *dO, *dQ, *dK, *dV, *dKi, *dVi, *aw;
+} cl_model_t;
+
+static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
+{
+    memset(m, 0, sizeof *m);
+    size_t D = d + 1, nD = n * D;
+    m->n = n, m->d = d, m->D = D, m->np = 3 * D * D + D;
+    m->w = calloc(m->np, sizeof *m->w), m->g = calloc(m->np, sizeof *m->g);
+    double **p[] = {&m->Z, &m->Q, &m->K, &m->V, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->dO, &m->dQ, &m->dK, &m->dV,
+                    &m->dKi, &m->dVi, &m->aw};
+    size_t len[] = {nD, nD, nD, nD, nD, n * n, n * n, n, n, nD, nD, nD, nD, nD, nD, smx_attn_work_size(n)};
+    int bad = !m->w || !m->g;
+    for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) bad |= !(*p[i] = malloc(len[i] * sizeof(double)));
+    if (bad) return SMX_ENOMEM;
+    double **pw[4] = {&m->WQ, &m->WK, &m->WV, &m->wO};
+    size_t tl[4] = {D * D, D * D, D * D, D}, off = 0;
+    for (int i = 0; i < 4; i++) {
+        *pw[i] = m->w + off;
+        m->t[i] = (smx_tensor_t){m->w + off, m->g + off, tl[i]};
+        smx_nn_init_uniform_f64(m->w + off, tl[i], D, r);
+        off += tl[i];
+    }
+    smx_attn_init(&m->at, 1, D, D);
+    return SMX_OK;
+}
+
+static void cl_free(cl_model_t *m)
+{
+    double *p[] = {m->w, m->g, m->Z, m->Q, m->K, m->V, m->O, m->E, m->Al, m->s, m->bh, m->dO, m->dQ, m->dK, m->dV,
+                   m->dKi, m->dVi, m->aw};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+}
+
+/* TF forward: m->bh = prediction for (A, b); returns 0.5 ||bh - b||^2 */
+static double cl_forward(cl_model_t *m, const double *A, const double *b)
+{
+    size_t n = m->n, d = m->d, D = m->D;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(m->Z + i * D, A + i * d, d * sizeof(double));
+        m->Z[i * D + d] = (double)n * b[i];
+    }
+    smx_nn_dense_fwd_f64(m->Q, m->Z, m->WQ, NULL, n, D, D);
+    smx_nn_dense_fwd_f64(m->K, m->Z, m->WK, NULL, n, D, D);
+    smx_nn_dense_fwd_f64(m->V, m->Z, m->WV, NULL, n, D, D);
+    for (size_t i = 0; i < n; i++) {
+        smx_attn_forward(m->O + i * D, m->Al + i * n, m->E + i * n, m->Q + i * D, m->K, m->V, n, SMX_ATTN_NONE, 1.0,
+                         &m->at, m->aw); /* n >= 2: cannot fail */
+        double t = 0;
+        for (size_t k = 0; k < D; k++) t += m->wO[k] * m->O[i * D + k];
+        m->s[i] = t;
+    }
+    smx_softmax_f64(m->bh, m->s, n);
+    double l = 0;
+    for (size_t i = 0; i < n; i++) l += (m->bh[i] - b[i]) * (m->bh[i] - b[i]);
+    return 0.5 * l;
+}
+
+/* TF backward of scale * 0.5 ||bh - b||^2 (after cl_forward on the same task), accumulated into m->g */
+static void cl_backward(cl_model_t *m, const double *b, double scale)
+{
+    size_t n = m->n, D = m->D;
+    double *ds = m->s; /* s no longer needed: reuse for dL/ds */
+    for (size_t i = 0; i < n; i++) ds[i] = scale * (m->bh[i] - b[i]);
+    smx_attn_softmax_vjp(ds, m->bh, ds, n);
+    double *gO = m->g + 3 * D * D;
+    memset(m->dQ, 0, n * D * sizeof(double));
+    memset(m->dK, 0, n * D * sizeof(double));
+    memset(m->dV, 0, n * D * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < D; k++) gO[k] += ds[i] * m->O[i * D + k], m->dO[i * D + k] = ds[i] * m->wO[k];
+        smx_attn_backward(m->dQ + i * D, m->dKi, m->dVi, NULL, m->dO + i * D, m->Al + i * n, m->E + i * n,
+                          m->Q + i * D, m->K, m->V, n, SMX_ATTN_NONE, 1.0, &m->at, m->aw);
+        for (size_t k = 0; k < n * D; k++) m->dK[k] += m->dKi[k], m->dV[k] += m->dVi[k];
+    }
+    smx_nn_dense_bwd_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D, 1);
+    smx_nn_dense_bwd_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D, 1);
+    smx_nn_dense_bwd_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D, 1);
+}
+
+/* one task: A, x*, b (n), plus a random unit direction u with sum u = 0 */
+static void cl_sample(double *A, double *b, double *u, size_t n, size_t d, double R, gsl_rng *r)
+{
+    double xs[256], z[4096];
+    icl_random_A(A, n, d, r);
+    icl_random_normal(xs, d, R / sqrt((double)d), r);
+    icl_softreg_f(b, A, xs, n, d, z);
+    if (u) {
+        double mean = 0, nn = 0;
+        for (size_t i = 0; i < n; i++) mean += (u[i] = gsl_ran_gaussian_ziggurat(r, 1.0)) / (double)n;
+        for (size_t i = 0; i < n; i++) u[i] -= mean, nn += u[i] * u[i];
+        for (size_t i = 0; i < n; i++) u[i] /= sqrt(nn);
+    }
+}
+
+/* GD prediction bh = softmax(A x1), x1 = (eta/n) A^T (b - 1/n); z: n, x1: d */
+static double gd_predict(double *bh, const double *A, const double *b, size_t n, size_t d, double eta, double *x1,
+                         double *z)
+{
+    for (size_t j = 0; j < d; j++) {
+        double t = 0;
+        for (size_t i = 0; i < n; i++) t += A[i * d + j] * (b[i] - 1.0 / (double)n);
+        x1[j] = eta / (double)n * t;
+    }
+    icl_softreg_f(bh, A, x1, n, d, z);
+    double l = 0;
+    for (size_t i = 0; i < n; i++) l += (bh[i] - b[i]) * (bh[i] - b[i]);
+    return 0.5 * l;
+}
+
+/* Test hook: TF gradient vs central differences (n = 5, d = 3, one task). */
+int icl_closeness_gradcheck(double *max_err, unsigned long seed)
+{
+    cl_model_t m;
+    size_t n = 5, d = 3;
+    gsl_rng *r = smx_rng_alloc(seed);
+    if (cl_alloc(&m, n, d, r)) return SMX_ENOMEM;
+    for (size_t i = 0; i < m.np; i++) m.w[i] *= 2.385;
+    double A[15], b[5];
+    cl_sample(A, b, NULL, n, d, 3.0, r);
+    gsl_rng_free(r);
+    memset(m.g, 0, m.np * sizeof *m.g);
+    cl_forward(&m, A, b);
+    cl_backward(&m, b, 1.0);
+    double gmax = 0, emax = 0, h = 1e-6;
+    for (size_t i = 0; i < m.np; i++) gmax = fmax(gmax, fabs(m.g[i]));
+    for (size_t i = 0; i < m.np; i++) {
+        double w0 = m.w[i];
+        m.w[i] = w0 + h;
+        double lp = cl_forward(&m, A, b);
+        m.w[i] = w0 - h;
+        double lm = cl_forward(&m, A, b);
+        m.w[i] = w0;
+        emax = fmax(emax, fabs((lp - lm) / (2 * h) - m.g[i]));
+    }
+    *max_err = emax / gmax;
+    cl_free(&m);
+    return SMX_OK;
+}
+
+typedef struct {
+    size_t n, d, B, evt, sct;
+    long steps, logev;
+    double R, lr;
+} cl_cfg_t;
+
+enum { CM_LTF, CM_LGD, CM_PD, CM_MD, CM_MC, CM_NV };
+
+/* One training run; out[k * CM_NV + v] for log point k = 0..steps/logev; *eta_out = GD's eta. */
+static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long seed, unsigned long stream)
+{
+    size_t n = c->n, d = c->d, nd = n * d;
+    gsl_rng *r = smx_rng_alloc_stream(seed, stream), *re = smx_rng_alloc_stream(seed, stream + 1);
+    cl_model_t m;
+    smx_optim_t *o = NULL;
+    smx_optim_cfg_t cfg;
+    smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
+    cfg.lr = c->lr, cfg.weight_decay = 0; /* Adam */
+    size_t ev = c->evt, sc = c->sct;
+    double *EA = malloc(ev * nd * sizeof *EA), *Eb = malloc(ev * n * sizeof *Eb), *Eu = malloc(ev * n * sizeof *Eu),
+           *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(nd * sizeof *TA),
+           *Tb = malloc(n * sizeof *Tb), *v = malloc(8 * n * sizeof *v), *SAall = malloc(sc * nd * sizeof *SAall);
+    int st = cl_alloc(&m, n, d, r);
+    if (!EA || !Eb || !Eu || !Sb || !TA || !Tb || !v || !SAall) st = SMX_ENOMEM;
+    size_t lens[4] = {m.D * m.D, m.D * m.D, m.D * m.D, m.D};
+    if (!st) st = smx_optim_alloc(&o, &cfg, SMX_DTYPE_F64, lens, 4);
+    if (!st) {
+        for (size_t i = 0; i < ev; i++) cl_sample(EA + i * nd, Eb + i * n, Eu + i * n, n, d, c->R, re);
+        /* eta: log grid 10^(k/8), k = 0..48, on the scan (training) tasks */
+        for (size_t i = 0; i < sc; i++) cl_sample(SAall + i * nd, Sb + i * n, NULL, n, d, c->R, r);
+        double best = INFINITY, eta = 1;
+        for (int k = 0; k <= 48; k++) {
+            double e = pow(10.0, k / 8.0), l = 0;
+            for (size_t i = 0; i < sc; i++) l += gd_predict(v, SAall + i * nd, Sb + i * n, n, d, e, v + n, v + 2 * n);
+            if (l < best) best = l, eta = e;
+        }
+        *eta_out = eta;
+        size_t nl = 0;
+        for (long s = 0; s <= c->steps; s++) {
+            if (s % c->logev == 0) {
+                double *row = out + nl++ * CM_NV, h = 1e-5;
+                memset(row, 0, CM_NV * sizeof *row);
+                for (size_t i = 0; i < ev; i++) {
+                    const double *A = EA + i * nd, *b = Eb + i * n, *u = Eu + i * n;
+                    double *bp = v, *bm = v + n, *jt = v + 2 * n, *jg = v + 3 * n, *bt = v + 4 * n, *bg = v + 5 * n;
+                    double lt = cl_forward(&m, A, b);
+                    memcpy(bt, m.bh, n * sizeof *bt);
+                    double lg = gd_predict(bg, A, b, n, d, eta, v + 6 * n, v + 7 * n), pd = 0;
+                    for (size_t k = 0; k < n; k++) pd += (bt[k] - bg[k]) * (bt[k] - bg[k]);
+                    /* directional derivatives along u by central differences */
+                    for (int sg = 0; sg < 2; sg++) {
+                        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
+                        cl_forward(&m, A, TA);
+                        memcpy(sg ? bm : bp, m.bh, n * sizeof *bp);
+                    }
+                    for (size_t k = 0; k < n; k++) jt[k] = (bp[k] - bm[k]) / (2 * h);
+                    for (int sg = 0; sg < 2; sg++) {
+                        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
+                        gd_predict(sg ? bm : bp, A, TA, n, d, eta, v + 6 * n, v + 7 * n);
+                    }
+                    double nt = 0, ng = 0, dd = 0, dot = 0;
+                    for (size_t k = 0; k < n; k++) {
+                        jg[k] = (bp[k] - bm[k]) / (2 * h);
+                        nt += jt[k] * jt[k], ng += jg[k] * jg[k], dd += (jt[k] - jg[k]) * (jt[k] - jg[k]);
+                        dot += jt[k] * jg[k];
+                    }
+                    row[CM_LTF] += lt / (double)ev, row[CM_LGD] += lg / (double)ev;
+                    row[CM_PD] += sqrt(pd) / (double)ev, row[CM_MD] += sqrt(dd) / (double)ev;
+                    row[CM_MC] += dot / ((sqrt(nt) + 1e-8) * (sqrt(ng) + 1e-8)) / (double)ev;
+                }
+            }
+            if (s == c->steps) break;
+            memset(m.g, 0, m.np * sizeof *m.g);
+            for (size_t bi = 0; bi < c->B; bi++) {
+                cl_sample(TA, Tb, NULL, n, d, c->R, r);
+                cl_forward(&m, TA, Tb);
+                cl_backward(&m, Tb, 1.0 / (double)c->B);
+            }
+            st = smx_optim_step(o, m.t, 4);
+            if (st) break;
+        }
+    }
+    smx_optim_free(o);
+    cl_free(&m);
+    free(EA), free(Eb), free(Eu), free(Sb), free(TA), free(Tb), free(v), free(SAall);
+    gsl_rng_free(r), gsl_rng_free(re);
+    return st;
+}
+
+/* ---------------- program ---------------- */
+
+static const char usage[] =
+    "Usage: smx-icl closeness [OPTIONS]\n"
+    "Li et al. (NeurIPS 2024) Fig 1-2 analogue (no public code; the task distribution and the model's input /\n"
+    "output maps are ours): rows of A ~ N(0, I/d), x* ~ N(0, (R^2/d) I), b = softmax(A x*). Both methods read\n"
+    "(A, b) and predict b: softmax regression with one GD step from 0, bhat = softmax(A x1), x1 = (eta/n) A^T (b - 1/n)\n"
+    "(eta: best of a log grid 1..1e6 on --scan-tasks training tasks), vs a single softmax self-attention layer over\n"
+    "the tokens (a_i, n b_i) with a softmax unit over the tokens' scalar read-outs (w_O . o_i), trained with Adam\n"
+    "(lr 1e-3, no weight decay) on 0.5 ||bhat - b||^2, fresh tasks every step. Metrics (von Oswald et al.'s, the\n"
+    "in-context targets b as the input): test losses of both, Preds Diff ||bhat_TF - bhat_GD||, Model Diff and\n"
+    "Model Cos of the directional derivatives d bhat / d b along a random unit u (sum u = 0), on --eval-tasks\n"
+    "fixed tasks; mean and std over --reps repetitions (independent models, data and eta). Second file: final\n"
+    "losses vs d at n = --vs-d-n (Fig 2 analogue).\n"
+    "  --n LIST       (default 200,25)  --d N (default 20)  --R X (default 4)\n"
+    "  --reps N       (quick 2, paper 10)\n"
+    "  --steps N      (quick 300, paper 3000)   --batch N (quick 16, paper 64)   --lr X (default 1e-3)\n"
+    "  --log-every N  (quick 50, paper 100)\n"
+    "  --eval-tasks N (quick 64, paper 1000)    --scan-tasks N (quick 64, paper 1000)\n"
+    "  --vs-d LIST    (default 5,10,20,40)      --vs-d-n N (default 25)\n"
+    "  --seed N --out FILE (default data/quick/icl-closeness.tsv; also OUT-vs-d.tsv) --profile quick|paper\n"
+    "  --threads N (runs in parallel, one thread each) --help --version\n";
+
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN };
+
+static char *sibling(const char *out, const char *suffix)
+{
+    size_t n = strlen(out);
+    size_t base = n > 4 && !strcmp(out + n - 4, ".tsv") ? n - 4 : n;
+    char *p = malloc(base + strlen(suffix) + 6);
+    if (!p) return NULL;
+    memcpy(p, out, base);
+    sprintf(p + base, "-%s.tsv", suffix);
+    return p;
+}
+
+static void mean_std(double *mean, double *sd, const double *x, size_t k, size_t stride)
+{
+    double m = 0, q = 0;
+    for (size_t i = 0; i < k; i++) m += x[i * stride] / (double)k;
+    for (size_t i = 0; i < k; i++) q += (x[i * stride] - m) * (x[i * stride] - m);
+    *mean = m, *sd = k > 1 ? sqrt(q / (double)(k - 1)) : 0;
+}
+
+int icl_cmd_closeness(int argc, char **argv)
+{
+    static const char prog[] = "smx-icl closeness";
+    static const struct option lopts[] = {
+        {"n", required_argument, 0, O_N}, {"d", required_argument, 0, O_D}, {"R", required_argument, 0, O_R},
+        {"reps", required_argument, 0, O_REPS}, {"steps", required_argument, 0, O_STEPS},
+        {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
+        {"log-every", required_argument, 0, O_LOG}, {"eval-tasks", required_argument, 0, O_EVT},
+        {"scan-tasks", required_argument, 0, O_SCT}, {"vs-d", required_argument, 0, O_VSD},
+        {"vs-d-n", required_argument, 0, O_VSDN}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    smx_cli_common_t cc;
+    smx_cli_common_init(&cc);
+    size_t ns[8] = {200, 25}, nn = 2, ds[16] = {5, 10, 20, 40}, nd = 4, d = 20, vn = 25;
+    long reps = -1, steps = -1, B = -1, logev = -1, evt = -1, sct = -1;
+    double R = 4, lr = 1e-3;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+        switch (opt) {
+        case O_N: nn = icl_sizes_or_fail(ns, 8, optarg, 2, 4096, prog, "--n"); break;
+        case O_D: d = (size_t)smx_cli_long_or_fail(optarg, 1, 255, prog, "--d"); break;
+        case O_R: R = smx_cli_double_or_fail(optarg, prog, "--R");
+            if (!(R > 0 && R < 1e3)) smx_cli_fail(prog, "--R: must be in (0, 1000)");
+            break;
+        case O_REPS: reps = smx_cli_long_or_fail(optarg, 1, 10000, prog, "--reps"); break;
+        case O_STEPS: steps = smx_cli_long_or_fail(optarg, 0, 100000000, prog, "--steps"); break;
+        case O_BATCH: B = smx_cli_long_or_fail(optarg, 1, 1 << 20, prog, "--batch"); break;
+        case O_LR: lr = smx_cli_double_or_fail(optarg, prog, "--lr");
+            if (!(lr > 0 && lr < 10)) smx_cli_fail(prog, "--lr: must be in (0, 10)");
+            break;
+        case O_LOG: logev = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--log-every"); break;
+        case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 10000000, prog, "--eval-tasks"); break;
+        case O_SCT: sct = smx_cli_long_or_fail(optarg, 1, 10000000, prog, "--scan-tasks"); break;
+        case O_VSD: nd = icl_sizes_or_fail(ds, 16, optarg, 1, 255, prog, "--vs-d"); break;
+        case O_VSDN: vn = (size_t)smx_cli_long_or_fail(optarg, 2, 4096, prog, "--vs-d-n"); break;
+        default:
+            if (!smx_cli_common(&cc, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        }
+    }
+    smx_cli_no_positional(argc, argv, optind, prog);
+    smx_nn_init_threads(cc.threads);
+    int paper = cc.profile == SMX_PROFILE_PAPER;
+    if (reps < 0) reps = paper ? 10 : 2;
+    if (steps < 0) steps = paper ? 3000 : 300;
+    if (B < 0) B = paper ? 64 : 16;
+    if (logev < 0) logev = paper ? 100 : 50;
+    if (evt < 0) evt = paper ? 1000 : 64;
+    if (sct < 0) sct = paper ? 1000 : 64;
+    size_t nlog = (size_t)(steps / logev) + 1, K = (size_t)reps, nruns = (nn + nd) * K;
+    double *res = calloc(nruns * nlog * CM_NV, sizeof *res), *etas = calloc(nruns, sizeof *etas);
+    const char *out = cc.out ? cc.out : paper ? "data/paper/icl-closeness.tsv" : "data/quick/icl-closeness.tsv";
+    char *pv = sibling(out, "vs-d");
+    if (!res || !etas || !pv) smx_cli_fail(prog, "out of memory");
+    int fail = 0;
+    omp_set_max_active_levels(1);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t ri = 0; ri < nruns; ri++) { /* runs: (n list x reps), then (d list x reps) at n = vs-d-n */
+        size_t g = ri / K;
+        cl_cfg_t c = {.n = g < nn ? ns[g] : vn, .d = g < nn ? d : ds[g - nn], .B = (size_t)B, .evt = (size_t)evt,
+                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr};
+        int st = cl_run(res + ri * nlog * CM_NV, etas + ri, &c, cc.seed, 16 * (ri + 1));
+        if (st) {
+#pragma omp critical
+            fail = st;
+        }
+    }
+    if (fail) smx_cli_fail(prog, "out of memory");
+    int st = SMX_OK;
+    for (int f = 0; f < 2 && !st; f++) {
+        smx_tsv_t *t = smx_tsv_open(f ? pv : out);
+        if (!t) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", prog, f ? pv : out, strerror(errno));
+            return 1;
+        }
+        smx_tsv_meta_std(t, prog, argc, argv);
+        smx_cli_meta(t, &cc);
+        double nv[8], dv[16];
+        for (size_t i = 0; i < nn; i++) nv[i] = (double)ns[i];
+        for (size_t i = 0; i < nd; i++) dv[i] = (double)ds[i];
+        icl_meta_list(t, "n", nv, nn);
+        smx_tsv_meta(t, "d", "%zu", d);
+        smx_tsv_meta(t, "R", "%g", R);
+        smx_tsv_meta(t, "reps", "%ld", reps);
+        smx_tsv_meta(t, "steps", "%ld", steps);
+        smx_tsv_meta(t, "batch", "%ld", B);
+        smx_tsv_meta(t, "lr", "%g", lr);
+        smx_tsv_meta(t, "eval_tasks", "%ld", evt);
+        smx_tsv_meta(t, "scan_tasks", "%ld", sct);
+        icl_meta_list(t, "vs_d", dv, nd);
+        smx_tsv_meta(t, "vs_d_n", "%zu", vn);
+        icl_meta_list(t, "eta_gd_per_run", etas, nruns);
+        smx_tsv_meta(t, "task", "rows of A ~ N(0, I/d), x* ~ N(0, (R^2/d) I), b = softmax(A x*) (ours; the paper gives none)");
+        if (!f) {
+            smx_tsv_header(t, "n\td\tstep\ttest_loss_tf\ttest_loss_tf_std\ttest_loss_gd\ttest_loss_gd_std\tpreds_diff\t"
+                              "preds_diff_std\tmodel_diff\tmodel_diff_std\tmodel_cos\tmodel_cos_std");
+            for (size_t g = 0; g < nn; g++)
+                for (size_t k = 0; k < nlog; k++) {
+                    smx_tsv_int(t, (long long)ns[g]);
+                    smx_tsv_int(t, (long long)d);
+                    smx_tsv_int(t, (long long)(k * (size_t)logev));
+                    for (int v = 0; v < CM_NV; v++) {
+                        double m, sd;
+                        mean_std(&m, &sd, res + (g * K * nlog + k) * CM_NV + v, K, nlog * CM_NV);
+                        smx_tsv_num(t, m);
+                        smx_tsv_num(t, sd);
+                    }
+                    smx_tsv_endrow(t);
+                }
+        } else {
+            smx_tsv_header(t, "n\td\ttest_loss_tf\ttest_loss_tf_std\ttest_loss_gd\ttest_loss_gd_std\tmodel_cos\tmodel_cos_std");
+            for (size_t g = nn; g < nn + nd; g++) {
+                smx_tsv_int(t, (long long)vn);
+                smx_tsv_int(t, (long long)ds[g - nn]);
+                int cols[3] = {CM_LTF, CM_LGD, CM_MC};
+                for (int v = 0; v < 3; v++) {
+                    double m, sd;
+                    mean_std(&m, &sd, res + (g * K * nlog + nlog - 1) * CM_NV + cols[v], K, nlog * CM_NV);
+                    smx_tsv_num(t, m);
+                    smx_tsv_num(t, sd);
+                }
+                smx_tsv_endrow(t);
+            }
+        }
+        st = smx_tsv_close(t);
+    }
+    free(res), free(etas), free(pv);
+    if (st) {
+        fprintf(stderr, "%s: writing %s failed\n", prog, out);
+        return 1;
+    }
+    return 0;
+}

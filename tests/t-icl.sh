@@ -1,0 +1,127 @@
+#!/bin/sh
+# t-icl.sh - smx-icl: bad options and files exit 2 naming the option / file, line, column; --help / --version;
+# tiny runs of every subcommand with value checks on what they write; same bytes whatever --threads.
+B=${SMX_BIN:-build/bin}/smx-icl
+T=${TMPDIR:-/tmp}/t-icl.$$
+mkdir -p "$T"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+bad() {
+  exp=$1; shift
+  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; cat "$T/err"; fi
+  ok $r "exit 2 naming '$exp': $*"
+}
+# awk over a TSV's data rows (header names usable as $c["name"]): exits 0 iff the program's condition holds
+tsv() { f=$1; shift; awk -F'\t' "!/^#/ && !h { for (i = 1; i <= NF; i++) c[\$i] = i; h = 1; next } !/^#/ { $1 } END { $2 }" "$f"; }
+bad "missing COMMAND"
+bad "unknown command" frobnicate
+bad "\-\-n" check --n 1
+bad "\-\-n" check --n 2.5
+bad "\-\-R" lipschitz --R -1
+bad "\-\-prec" check --prec 1
+bad "\-\-reps" check --reps 0
+bad "\-\-trials" lipschitz --trials x
+bad "\-\-print" lipschitz --print foo
+bad "\-\-eta" gd --eta -2
+bad "\-\-eta" check --eta 1
+bad "\-\-profile" shift --profile huge
+bad "\-\-seed" gd --seed -1
+bad "\-\-n and \-\-R take one value" gd --n 20,30
+bad "unexpected argument" check extra
+bad "bad option" gd --no-such-option
+bad "no-such-file" check --print "$T/no-such-file"
+printf '1 2\n3 4\n0.5 0.5\n1\n' >"$T/p1.tsv"
+bad "p1.tsv:4: x has 1 entries" check --print "$T/p1.tsv"
+printf '1 2\n3\n0.5 0.5\n1 1\n' >"$T/p2.tsv"
+bad "p2.tsv:2:2: row of A has 1 columns" check --print "$T/p2.tsv"
+printf '1 2\n3 x4\n0.5 0.5\n1 1\n' >"$T/p3.tsv"
+bad "p3.tsv:2:2: not a number" check --print "$T/p3.tsv"
+printf '1 2\n3 nan\n0.5 0.5\n1 1\n' >"$T/p4.tsv"
+bad "p4.tsv:2:2: not a finite number" check --print "$T/p4.tsv"
+"$B" --help | grep -q estimators; ok $? "--help lists the commands"
+for c in check lipschitz shift gd estimators; do "$B" $c --help | grep -q -- "--seed"; ok $? "$c --help"; done
+"$B" --version | grep -q "smx-icl (smx)"; ok $? "--version"
+# check --print: A = [[1, 2], [0.5, -1], [2.385, 0]], b, x; compare with values computed independently (python/mpmath
+# at 50 digits): L = 0.5 ||softmax(Ax) - b||^2
+printf '# a comment\n1 2\n0.5\t-1\n2.385 0\n0.2 0.3 0.5\n0.3 -0.2\n' >"$T/p.tsv"
+"$B" check --print "$T/p.tsv" >"$T/pd.txt"; ok $? "check --print runs (double)"
+"$B" check --print "$T/p.tsv" --prec 300 >"$T/pm.txt"; ok $? "check --print --prec 300 runs (MPFR)"
+test "$(sed -n 1p "$T/pd.txt" | cut -d' ' -f1)" = loss && sed -n 2p "$T/pd.txt" | grep -qx grad && sed -n 4p "$T/pd.txt" | grep -qx hessian \
+  && test "$(wc -l <"$T/pd.txt")" -eq 6 && test "$(sed -n 3p "$T/pd.txt" | awk -F'\t' '{print NF}')" -eq 2
+ok $? "check --print layout: loss L, grad + 1 line, hessian + d lines"
+paste "$T/pd.txt" "$T/pm.txt" | awk -F'[\t ]' 'NR == 1 { if ($2 - $4 > 1e-13 * $4 || $4 - $2 > 1e-13 * $4) exit 1 } NR == 3 || NR >= 5 { k = NF / 2; for (i = 1; i <= k; i++) { d = $i - $(i + k); if (d < 0) d = -d; if (d > 1e-13 * (($i < 0 ? -$i : $i) + 1e-300)) exit 1 } }'
+ok $? "check --print: double = MPFR 300 bits (rel 1e-13)"
+# independent value: z = Ax = (-0.1, 0.35, 0.7155); f = softmax(z); L = 0.5 sum (f - b)^2
+awk 'NR == 1 { z1 = -0.1; z2 = 0.35; z3 = 0.7155; s = exp(z1) + exp(z2) + exp(z3); f1 = exp(z1)/s; f2 = exp(z2)/s; f3 = exp(z3)/s
+  L = 0.5 * ((f1 - 0.2)^2 + (f2 - 0.3)^2 + (f3 - 0.5)^2); d = $2 - L; if (d < 0) d = -d; exit !(d < 1e-14) }' "$T/pd.txt"
+ok $? "check --print: loss = softmax formula by awk"
+"$B" check --n 6,30 --R 0.5,4,16 --reps 2 --threads 1 --out "$T/c1.tsv" 2>/dev/null; ok $? "check runs"
+"$B" check --n 6,30 --R 0.5,4,16 --reps 2 --threads 2 --out "$T/c2.tsv" 2>/dev/null
+cmp -s "$T/c1.tsv" "$T/c2.tsv"; ok $? "check: same bytes with 1 and 2 threads"
+tsv "$T/c1.tsv" 'm++; if (!($c["err_grad_double"] < 1e-11 && $c["err_hess_double"] < 1e-11 && $c["err_grad_fd"] < 1e-6 && $c["err_grad_fd"] > 1e-14)) bad++' 'exit !(m == 6 && !bad)'
+ok $? "check: double gradient / Hessian within 1e-11 of MPFR, finite differences within 1e-6 (and not exact)"
+tsv "$T/c1.tsv" 'if ($c["hess_eig_min"] > $c["hess_eig_max"]) bad++' 'exit bad'
+ok $? "check: eigenvalue columns ordered"
+"$B" lipschitz --n 25 --R 1,4 --trials 30 --out "$T/l1.tsv" --threads 1 2>/dev/null; ok $? "lipschitz runs"
+"$B" lipschitz --n 25 --R 1,4 --trials 30 --out "$T/l2.tsv" --threads 2 2>/dev/null
+cmp -s "$T/l1.tsv" "$T/l2.tsv"; ok $? "lipschitz: same bytes with 1 and 2 threads"
+tsv "$T/l1.tsv" 'm++; if (!($c["measured_max"] <= $c["half_bound"] && $c["measured_max"] > 0.01 * $c["half_bound"])) bad++
+  if ($c["R"] == 4 && !($c["decades_M"] > 60 && $c["log10_M"] > 71.58 && $c["log10_M"] < 71.59)) bad++' 'exit !(m == 4 && !bad)'
+ok $? "lipschitz: measured <= 0.5 R (within 100x), M = 10^71.58 at n = 25, R = 4, > 60 decades loose"
+"$B" shift --n 30 --R 1,4 --reps 4 --out "$T/s.tsv" 2>/dev/null; ok $? "shift runs"
+tsv "$T/s.tsv" 'm++; if (!($c["shift"] <= $c["half_bound"] * (1 + 1e-12) && $c["shift"] > 0)) bad++' 'exit !(m == 52 && !bad)'
+ok $? "shift: ||b~ - b|| <= 0.5 ||A|| ||dx|| (gd) and 0.5 ||x|| ||dA|| (attn), every row"
+"$B" gd --n 40 --d 8 --iters 60 --out "$T/g.tsv" 2>/dev/null; ok $? "gd runs"
+tsv "$T/g.tsv" 'if ($c["target"] == "realisable" && $c["method"] == "newton" && $c["iter"] == 60) L = $c["loss"]
+  if ($c["target"] == "random" && $c["method"] == "gd" && $c["iter"] == 0) L0 = $c["loss"]
+  if ($c["target"] == "random" && $c["method"] == "gd" && $c["iter"] == 60) L1 = $c["loss"]' 'exit !(L < 1e-20 && L1 < L0)'
+ok $? "gd: Newton drives a realisable target's loss below 1e-20; GD decreases the random target's loss"
+"$B" estimators --L 10,40 --tasks 20000 --threads 1 --out "$T/e1.tsv" 2>/dev/null; ok $? "estimators runs"
+"$B" estimators --L 10,40 --tasks 20000 --threads 2 --out "$T/e2.tsv" 2>/dev/null
+cmp -s "$T/e1.tsv" "$T/e2.tsv"; ok $? "estimators: same bytes with 1 and 2 threads"
+head -n 40 "$T/e1.tsv" | grep -v '^#' | head -1 | grep -q "^L	tf2	single	gd	debiased_gd	ridge	tf2_se	single_se	gd_se	debiased_gd_se	ridge_se"
+ok $? "estimators: the issue's columns"
+tsv "$T/e1.tsv" 'm++; d = $c["gd"] - $c["gd_theory"]; if (d < 0) d = -d; if (!(d < 4 * $c["gd_se"])) bad++
+  d = $c["ridge"] - $c["ridge_theory"]; if (d < 0) d = -d; if (!(d < 4 * $c["ridge_se"])) bad++' 'exit !(m == 2 && !bad)'
+ok $? "estimators: GD MSE = closed-form expectation, ridge MSE = Bayes risk, within 4 standard errors"
+tsv "$T/e1.tsv" 'if ($c["L"] == 40) { d = $c["tf2"] - 0.2430; if (d < 0) d = -d; r = d < 4 * $c["tf2_se"] && $c["ridge"] < $c["debiased_gd"] && $c["debiased_gd"] < $c["single"] }' 'exit !r'
+ok $? "estimators: two-head TF at L = 40 = the authors' 0.2430 within 4 s.e.; ridge < debiased GD < single head"
+bad "\-\-L" estimators --L 0
+bad "\-\-sigma2" estimators --sigma2 0
+bad "\-\-tasks" estimators --tasks 1
+bad "\-\-omega" estimators --omega abc
+M="multihead --H 1,2 --steps 40 --batch 16 --log-every 20 --eval-L 10,40 --eval-tasks 64"
+"$B" $M --threads 1 --out "$T/m1.tsv" 2>/dev/null; ok $? "multihead runs"
+"$B" $M --threads 2 --out "$T/m2.tsv" 2>/dev/null
+same=0; for f in "" -heads -patterns -length; do cmp -s "$T/m1$f.tsv" "$T/m2$f.tsv" || same=1; done
+ok $same "multihead: same bytes (4 files) with 1 and 2 threads"
+tsv "$T/m1-heads.tsv" 'm++; r = $c["omega_raw"]; if (!($c["omega_fwd"] == r / sqrt(6) || ($c["omega_fwd"] - r / sqrt(6)) ^ 2 < 1e-30) || ($c["omega_authors"] - r / sqrt(7)) ^ 2 > 1e-30) bad++' 'exit !(m == 6 && !bad)'
+ok $? "multihead: heads log, 2 log points x (1 + 2) heads, omega in both units"
+tsv "$T/m1-patterns.tsv" 'if ($c["matrix"] == "KQ") k++; else o++' 'exit !(k == 3 * 36 && o == 3 * 6)'
+ok $? "multihead: patterns: a 6 x 6 KQ and a 6-vector OV per head"
+tsv "$T/m1-length.tsv" 'm++; if (!($c["mse"] > 0.1 && $c["mse_se"] > 0)) bad++' 'exit !(m == 4 && !bad)'
+ok $? "multihead: test MSE per (H, L), above the noise floor 0.1"
+bad "\-\-H" multihead --H 0
+bad "\-\-lr" multihead --lr 0
+bad "\-\-eval-L" multihead --eval-L 5,x
+G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
+"$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
+"$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null
+cmp -s "$T/lg1.tsv" "$T/lg2.tsv"; ok $? "linear-gd: same bytes with 1 and 2 threads"
+tsv "$T/lg1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["preds_diff"] >= 0 && $c["test_loss_gd"] > 0)) bad++' 'exit !(m == 3 && !bad)'
+ok $? "linear-gd: 3 metric rows (steps 0, 30, 60), cosines in [-1, 1]"
+grep -q "^# eta_gd: " "$T/lg1.tsv"; ok $? "linear-gd: GD's eta in the metadata"
+bad "\-\-clip" linear-gd --clip 0
+bad "\-\-N" linear-gd --N 0
+C="closeness --n 12,6 --d 4 --reps 2 --steps 20 --batch 4 --log-every 10 --eval-tasks 8 --scan-tasks 8 --vs-d 3,6 --vs-d-n 6"
+"$B" $C --threads 1 --out "$T/cl1.tsv" 2>/dev/null; ok $? "closeness runs"
+"$B" $C --threads 2 --out "$T/cl2.tsv" 2>/dev/null
+cmp -s "$T/cl1.tsv" "$T/cl2.tsv" && cmp -s "$T/cl1-vs-d.tsv" "$T/cl2-vs-d.tsv"; ok $? "closeness: same bytes (2 files) with 1 and 2 threads"
+tsv "$T/cl1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["test_loss_gd"] > 0 && $c["test_loss_tf"] > 0 && $c["test_loss_tf_std"] >= 0)) bad++' 'exit !(m == 6 && !bad)'
+ok $? "closeness: 2 n x 3 log points, losses > 0, cosines in [-1, 1]"
+tsv "$T/cl1-vs-d.tsv" 'm++' 'exit !(m == 2)'; ok $? "closeness: vs-d file, one row per d"
+bad "\-\-vs-d" closeness --vs-d 0
+bad "\-\-R" closeness --R 0
+rm -rf "$T"
+echo "1..$n"
