@@ -33,6 +33,7 @@ const char *smx_strerror(int status);
 #include "threshold.h"
 #include "tsv.h"
 #include "util.h"
+#include "attn.h"
 #include "nn.h"
 #include "optim.h"
 
