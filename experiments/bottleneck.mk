@@ -1,7 +1,7 @@
 # bottleneck.mk - smx-bottleneck (issue 15): hidden-size recovery, unargmaxable classes.
 # Quick profile (default): V = 500, N = 600, d = 50, 5 seeds for recover; PROFILE=paper: V = 1000, N = 1200,
-# d = 100, 20 seeds (science/bottleneck.md's test setting). Same bytes for any thread count.
-FIGURES += bottleneck-spectra bottleneck-recovery-precision
+# d = 100, 20 seeds (science/bottleneck.md's test setting); argmax V = 1000 quick, 10000 paper. Same bytes for any thread count.
+FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxable
 BENCHES += bench-bottleneck
 
 BOTTLENECK_THREADS ?= 2
@@ -11,14 +11,23 @@ $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-recovery-summary.tsv $(DATA)/
     $(BIN)/smx-bottleneck
 	$(BOTTLENECK) recover --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $(DATA)/bottleneck-recovery.tsv
 
+# unargmaxable fractions: V = 1000 (quick) / 10000 (paper), d in {2, ..., 50}, N(0,1) and U(-1,1)
+$(DATA)/bottleneck-argmax.tsv: $(BIN)/smx-bottleneck
+	$(BOTTLENECK) argmax --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $@
+
+$(call fig_pair,bottleneck-unargmaxable): $(DATA)/bottleneck-argmax.tsv
 $(call fig_pair,bottleneck-spectra): $(DATA)/bottleneck-recovery-spectra.tsv
 $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summary.tsv
 
 .PHONY: run-bottleneck bench-bottleneck
-run-bottleneck: $(DATA)/bottleneck-recovery.tsv
+run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv
 
 bench-bottleneck: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) recover --outputs 1200 --vocab 1000 --hidden 100 --seeds 1 --precisions fp64 --heads flat --bias 1 \
 	  --out $(BUILD)/bench/bottleneck-recovery.tsv --threads 1
 	$(BOTTLENECK) recover --outputs 1200 --vocab 1000 --hidden 100 --seeds 1 --precisions fp64 --heads flat --bias 1 \
 	  --svd gsl --out $(BUILD)/bench/bottleneck-recovery-gsl.tsv --threads 1
+	$(BOTTLENECK) argmax --vocab 1000 --dims 4,8 --dists normal --bias-modes random --threads 2 \
+	  --out $(BUILD)/bench/bottleneck-argmax.tsv
+	$(BOTTLENECK) argmax --vocab 1000 --dims 4,8 --dists normal --bias-modes random --threads 2 --no-approx \
+	  --out $(BUILD)/bench/bottleneck-argmax-noapprox.tsv

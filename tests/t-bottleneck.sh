@@ -81,5 +81,40 @@ bad "lnan.tsv:3: column 2" recover --file "$T/lnan.tsv"
 awk -F'\t' 'BEGIN { OFS = "\t" } { if (NR == 5) NF = 24; print }' "$T/l0.tsv" >"$T/lrag.tsv"
 bad "lrag.tsv:5: ragged row" recover --file "$T/lrag.tsv"
 bad "no_such_file" recover --file "$T/no_such_file"
+
+# argmax: hand-built head, p = a/2 + b/4 + c/4 is class 3 (dyadic values: p exact)
+printf '2.375\t-1.25\n-1.5\t2.125\n-0.75\t-2.5\n0.625\t-0.71875\n3.5\t3.25\n-3.125\t0.5\n' >"$T/W.tsv"
+printf '0.5\n0.25\n-0.75\n0.125\n-10\n-10\n' >"$T/b.tsv"
+printf '0.5\n0.25\n-0.75\n0.1250000000000001\n-10\n-10\n' >"$T/b2.tsv"
+"$B" argmax --file "$T/W.tsv" >"$T/a0"; rc=$?
+test $rc -eq 0 && test "$(tail -n 1 "$T/a0")" = "unargmaxable 1 of 6" && grep -q "^3	hull	" "$T/a0"
+ok $? "argmax --file: class 3 unargmaxable with a hull certificate, 'unargmaxable 1 of 6' last"
+test "$(grep -v '^#' "$T/a0" | grep -vc '^3	')" -eq 1; ok $? "argmax --file: other lines begin with '#'"
+"$B" argmax --file "$T/W.tsv" --bias-file "$T/b.tsv" >"$T/a1"
+grep -q "^3	hull	0:1/2	1:1/4	2:1/4$" "$T/a1" && test "$(tail -n 1 "$T/a1")" = "unargmaxable 1 of 6"
+ok $? "argmax --bias-file: the bias tie is unargmaxable, certificate lambda = 1/2, 1/4, 1/4"
+"$B" argmax --file "$T/W.tsv" --bias-file "$T/b2.tsv" >"$T/a2"
+test "$(tail -n 1 "$T/a2")" = "unargmaxable 0 of 6" && ! grep -q "floating point only" "$T/a2"
+ok $? "argmax --bias-file: b_3 one ulp above the tie: argmaxable, decided exactly"
+printf '1\t2\n3\n' >"$T/Wr.tsv"; bad "Wr.tsv:2: ragged row" argmax --file "$T/Wr.tsv"
+printf '1\t2\n3\tnan\n' >"$T/Wn.tsv"; bad "Wn.tsv:2: column 2" argmax --file "$T/Wn.tsv"
+printf '1\n2\n' >"$T/bs.tsv"; bad "bs.tsv: wrong size" argmax --file "$T/W.tsv" --bias-file "$T/bs.tsv"
+bad "\-\-bias-file: only with \-\-file" argmax --bias-file "$T/b.tsv"
+bad "\-\-dims" argmax --dims 2,4.5
+bad "\-\-dists" argmax --dists cauchy
+bad "\-\-bias-modes" argmax --bias-modes none,none
+bad "\-\-box" argmax --box 0
+A="argmax --vocab 120 --dims 2,5 --seeds 2"
+"$B" $A --threads 1 --out "$T/g1.tsv" 2>/dev/null; ok $? "argmax sweep runs (--threads 1)"
+"$B" $A --threads 2 --out "$T/g2.tsv" 2>/dev/null; cmp -s "$T/g1.tsv" "$T/g2.tsv"; ok $? "argmax: same bytes with 1 and 2 threads"
+awk -F'\t' '!/^#/ && ($2 == "unitnorm" || $2 == "normbias") && $6 != 0 { bad = 1 } END { exit bad }' "$T/g1.tsv"
+ok $? "argmax: prevention modes give 0 unargmaxable"
+awk -F'\t' '!/^#/ && $2 == "none" && $6 != $11 { bad = 1 } END { exit bad }' "$T/g1.tsv"
+ok $? "argmax: every no-bias unargmaxable class has an exact certificate"
+awk -F'\t' '!/^#/ && $1 == "normal" && $2 == "random" && $4 == 2 && $7 < 0.8 { bad = 1 } END { exit bad }' "$T/g1.tsv"
+ok $? "argmax: d = 2 with bias, most classes unargmaxable"
+"$B" $A --no-approx --threads 2 --out "$T/g3.tsv" 2>/dev/null
+[ "$(grep -v '^#' "$T/g1.tsv" | cut -f1-7)" = "$(grep -v '^#' "$T/g3.tsv" | cut -f1-7)" ]
+ok $? "argmax: the same fractions with and without the approximate pass"
 rm -rf "$T"
 echo "1..$n"
