@@ -16,6 +16,7 @@ static const char usage[] =
     "            recover --file F estimates it for a user's matrix of log-probs\n"
     "  argmax    fraction of unargmaxable classes vs d (Chebyshev-centre LP, exact certificates);\n"
     "            argmax --file F [--bias-file G] checks a user's W\n"
+    "  bench     SVD (LAPACK vs GSL) and LP timings\n"
     "  rank, kl, bat   not yet implemented (exit 2)\n"
     "Options: --help, --version\n";
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"recover", bottleneck_cmd_recover},
                 {"argmax", bottleneck_cmd_argmax},
+                {"bench", bottleneck_cmd_bench},
                 {"rank", not_yet},
                 {"kl", not_yet},
                 {"bat", not_yet}};

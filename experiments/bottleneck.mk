@@ -23,11 +23,4 @@ $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summ
 run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv
 
 bench-bottleneck: $(BIN)/smx-bottleneck
-	$(BOTTLENECK) recover --outputs 1200 --vocab 1000 --hidden 100 --seeds 1 --precisions fp64 --heads flat --bias 1 \
-	  --out $(BUILD)/bench/bottleneck-recovery.tsv --threads 1
-	$(BOTTLENECK) recover --outputs 1200 --vocab 1000 --hidden 100 --seeds 1 --precisions fp64 --heads flat --bias 1 \
-	  --svd gsl --out $(BUILD)/bench/bottleneck-recovery-gsl.tsv --threads 1
-	$(BOTTLENECK) argmax --vocab 1000 --dims 4,8 --dists normal --bias-modes random --threads 2 \
-	  --out $(BUILD)/bench/bottleneck-argmax.tsv
-	$(BOTTLENECK) argmax --vocab 1000 --dims 4,8 --dists normal --bias-modes random --threads 2 --no-approx \
-	  --out $(BUILD)/bench/bottleneck-argmax-noapprox.tsv
+	$(BOTTLENECK) bench

@@ -63,6 +63,7 @@ int bottleneck_argmax_approx(double *x, const double *W, const double *b, size_t
 /* ---- subcommands ---- */
 int bottleneck_cmd_recover(int argc, char **argv);
 int bottleneck_cmd_argmax(int argc, char **argv);
+int bottleneck_cmd_bench(int argc, char **argv);
 
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);
