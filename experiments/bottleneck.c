@@ -17,7 +17,8 @@ static const char usage[] =
     "  argmax    fraction of unargmaxable classes vs d (Chebyshev-centre LP, exact certificates);\n"
     "            argmax --file F [--bias-file G] checks a user's W\n"
     "  bench     SVD (LAPACK vs GSL) and LP timings\n"
-    "  rank, kl, bat   not yet implemented (exit 2)\n"
+    "  rank      softmax fits of a synthetic target: KL vs d beside the envelope, numerical ranks\n"
+    "  kl, bat   not yet implemented (exit 2)\n"
     "Options: --help, --version\n";
 
 static int not_yet(int argc, char **argv)
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"recover", bottleneck_cmd_recover},
                 {"argmax", bottleneck_cmd_argmax},
                 {"bench", bottleneck_cmd_bench},
-                {"rank", not_yet},
+                {"rank", bottleneck_cmd_rank},
                 {"kl", not_yet},
                 {"bat", not_yet}};
     if (argc < 2) {

@@ -1,7 +1,8 @@
 # bottleneck.mk - smx-bottleneck (issue 15): hidden-size recovery, unargmaxable classes.
 # Quick profile (default): V = 500, N = 600, d = 50, 5 seeds for recover; PROFILE=paper: V = 1000, N = 1200,
 # d = 100, 20 seeds (science/bottleneck.md's test setting); argmax V = 1000 quick, 10000 paper. Same bytes for any thread count.
-FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxable
+FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxable bottleneck-rank bottleneck-kl \
+           bottleneck-kl-vs-tail
 BENCHES += bench-bottleneck
 
 BOTTLENECK_THREADS ?= 2
@@ -16,11 +17,16 @@ $(DATA)/bottleneck-argmax.tsv: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) argmax --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $@
 
 $(call fig_pair,bottleneck-unargmaxable): $(DATA)/bottleneck-argmax.tsv
+
+# softmax fits of a rank-40 and a k^-1 target (N = 120, V = 100 quick; 400 x 300 paper)
+$(DATA)/bottleneck-rank.tsv: $(BIN)/smx-bottleneck
+	$(BOTTLENECK) rank --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $@
+$(call fig_pair,bottleneck-rank bottleneck-kl bottleneck-kl-vs-tail): $(DATA)/bottleneck-rank.tsv
 $(call fig_pair,bottleneck-spectra): $(DATA)/bottleneck-recovery-spectra.tsv
 $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summary.tsv
 
 .PHONY: run-bottleneck bench-bottleneck
-run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv
+run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv $(DATA)/bottleneck-rank.tsv
 
 bench-bottleneck: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) bench

@@ -64,6 +64,16 @@ int bottleneck_argmax_approx(double *x, const double *W, const double *b, size_t
 int bottleneck_cmd_recover(int argc, char **argv);
 int bottleneck_cmd_argmax(int argc, char **argv);
 int bottleneck_cmd_bench(int argc, char **argv);
+int bottleneck_cmd_rank(int argc, char **argv);
+
+/* ---- softmax fits (bottleneck_rank.c) ---- */
+/* Target log-probs A (n x v) with clr(A) = U of the prescribed spectrum sig (min(n, v) values, written):
+ * kind 0: rank param (equal values), kind 1: sigma_k ~ k^-param; sum sigma^2 = 4 n v. */
+int bottleneck_target(double *A, double *sig, gsl_rng *r, size_t n, size_t v, int kind, double param);
+/* Softmax fit of A with hidden size d (and a bias) from the thin SVD (u: n x k, s, vt: k x v) of clr(A):
+ * Lfit (n x v) the fitted log-probs, KL at the start and after up to iters L-BFGS iterations. */
+int bottleneck_fit_softmax(double *Lfit, double *kl_init, double *kl_opt, const double *A, const double *u,
+                           const double *s, const double *vt, size_t n, size_t v, size_t d, int iters);
 
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);

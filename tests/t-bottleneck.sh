@@ -29,7 +29,11 @@ bad "\-\-file-format" recover --file x --file-format f16
 bad "needs \-\-rows" recover --file x --file-format f32
 bad "unexpected argument" recover extra
 bad "bad option" recover --no-such-option
-bad "not yet implemented" rank
+bad "not yet implemented" kl
+bad "not yet implemented" bat
+bad "\-\-targets" rank --targets rank:2.5
+bad "\-\-targets" rank --targets power:0
+bad "\-\-iters" rank --iters -3
 "$B" --help | grep -q recover; ok $? "--help lists the commands"
 "$B" recover --help | grep -q "hidden_size"; ok $? "recover --help documents --file's output"
 "$B" --version | grep -q "smx-bottleneck (smx)"; ok $? "--version"
@@ -116,5 +120,12 @@ ok $? "argmax: d = 2 with bias, most classes unargmaxable"
 "$B" $A --no-approx --threads 2 --out "$T/g3.tsv" 2>/dev/null
 [ "$(grep -v '^#' "$T/g1.tsv" | cut -f1-7)" = "$(grep -v '^#' "$T/g3.tsv" | cut -f1-7)" ]
 ok $? "argmax: the same fractions with and without the approximate pass"
+K="rank --outputs 30 --vocab 24 --dims 2,5,8 --targets rank:5,power:1 --iters 60"
+"$B" $K --threads 1 --out "$T/k1.tsv" 2>/dev/null; ok $? "rank runs (--threads 1)"
+"$B" $K --threads 2 --out "$T/k2.tsv" 2>/dev/null; cmp -s "$T/k1.tsv" "$T/k2.tsv"; ok $? "rank: same bytes with 1 and 2 threads"
+awk -F'\t' '!/^#/ && NR > 1 && $1 != "target" && !($5 <= $4 + 1e-15 && $4 <= $3 + 1e-15 && $3 <= $6 + 1e-15) { bad = 1 } END { exit bad }' "$T/k1.tsv"
+ok $? "rank: env_lower <= kl_opt <= kl_init <= env_upper on every row"
+awk -F'\t' '!/^#/ && $1 != "target" && $9 != $2 + 2 && !($1 == "rank:5" && $2 >= 5) { bad = 1 } END { exit bad }' "$T/k1.tsv"
+ok $? "rank: fitted log-probs have numerical rank d + 2 (bias) below the target's rank"
 rm -rf "$T"
 echo "1..$n"
