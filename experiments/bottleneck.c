@@ -18,7 +18,8 @@ static const char usage[] =
     "            argmax --file F [--bias-file G] checks a user's W\n"
     "  bench     SVD (LAPACK vs GSL) and LP timings\n"
     "  rank      softmax fits of a synthetic target: KL vs d beside the envelope, numerical ranks\n"
-    "  kl, bat   not yet implemented (exit 2)\n"
+    "  bat       the V = 3, d = 1 image curve in the simplex and the BAT support test along it\n"
+    "  kl        not yet implemented (exit 2): the KL figures come from rank\n"
     "Options: --help, --version\n";
 
 static int not_yet(int argc, char **argv)
@@ -37,7 +38,7 @@ int main(int argc, char **argv)
                 {"bench", bottleneck_cmd_bench},
                 {"rank", bottleneck_cmd_rank},
                 {"kl", not_yet},
-                {"bat", not_yet}};
+                {"bat", bottleneck_cmd_bat}};
     if (argc < 2) {
         smx_cli_fail("smx-bottleneck", "missing COMMAND (allowed: recover|argmax|rank|kl|bat)");
     }

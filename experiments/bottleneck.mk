@@ -2,7 +2,7 @@
 # Quick profile (default): V = 500, N = 600, d = 50, 5 seeds for recover; PROFILE=paper: V = 1000, N = 1200,
 # d = 100, 20 seeds (science/bottleneck.md's test setting); argmax V = 1000 quick, 10000 paper. Same bytes for any thread count.
 FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxable bottleneck-rank bottleneck-kl \
-           bottleneck-kl-vs-tail
+           bottleneck-kl-vs-tail bottleneck-simplex
 BENCHES += bench-bottleneck
 
 BOTTLENECK_THREADS ?= 2
@@ -22,11 +22,15 @@ $(call fig_pair,bottleneck-unargmaxable): $(DATA)/bottleneck-argmax.tsv
 $(DATA)/bottleneck-rank.tsv: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) rank --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $@
 $(call fig_pair,bottleneck-rank bottleneck-kl bottleneck-kl-vs-tail): $(DATA)/bottleneck-rank.tsv
+$(DATA)/bottleneck-bat.tsv: $(BIN)/smx-bottleneck
+	$(BOTTLENECK) bat --profile $(PROFILE) --out $@
+$(call fig_pair,bottleneck-simplex): $(DATA)/bottleneck-bat.tsv
 $(call fig_pair,bottleneck-spectra): $(DATA)/bottleneck-recovery-spectra.tsv
 $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summary.tsv
 
 .PHONY: run-bottleneck bench-bottleneck
-run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv $(DATA)/bottleneck-rank.tsv
+run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv $(DATA)/bottleneck-rank.tsv \
+    $(DATA)/bottleneck-bat.tsv
 
 bench-bottleneck: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) bench

@@ -65,6 +65,7 @@ int bottleneck_cmd_recover(int argc, char **argv);
 int bottleneck_cmd_argmax(int argc, char **argv);
 int bottleneck_cmd_bench(int argc, char **argv);
 int bottleneck_cmd_rank(int argc, char **argv);
+int bottleneck_cmd_bat(int argc, char **argv);
 
 /* ---- softmax fits (bottleneck_rank.c) ---- */
 /* Target log-probs A (n x v) with clr(A) = U of the prescribed spectrum sig (min(n, v) values, written):

@@ -331,3 +331,45 @@ int smx_lp_cheb_witness(smx_lp_cheb_t *w, const double *W, const double *b, size
     free(x);
     return good || rational_witness(w, W, b, v, d, i, box);
 }
+
+int smx_lp_bat_accept(int *accept, const double *W, const double *phat, size_t v, size_t d, size_t i, double tau)
+{
+    if (v < 2 || d < 1 || i >= v || !(tau >= 0 && tau < 1)) return SMX_EDOM;
+    glp_term_out(GLP_OFF);
+    glp_prob *P = glp_create_prob();
+    size_t ne = 0, cap = v * (d + 1) + 1;
+    int *ia = malloc(cap * sizeof *ia), *ja = malloc(cap * sizeof *ja);
+    double *ar = malloc(cap * sizeof *ar);
+    if (!P || !ia || !ja || !ar) {
+        if (P) glp_delete_prob(P);
+        free(ia), free(ja), free(ar);
+        return SMX_ENOMEM;
+    }
+    glp_add_rows(P, (int)d + 1);
+    glp_add_cols(P, (int)v);
+    for (size_t k = 0; k < d; k++) { /* row k: sum_j W_jk p_j = sum_j W_jk phat_j */
+        double t = 0;
+        for (size_t j = 0; j < v; j++) t += W[j * d + k] * phat[j];
+        glp_set_row_bnds(P, (int)k + 1, GLP_FX, t, t);
+    }
+    glp_set_row_bnds(P, (int)d + 1, GLP_FX, 1.0, 1.0); /* sum p = 1 */
+    for (size_t j = 0; j < v; j++) {
+        double ub = j == i ? 0.0 : phat[j] / (1.0 - tau);
+        if (ub > 0) glp_set_col_bnds(P, (int)j + 1, GLP_DB, 0.0, ub);
+        else glp_set_col_bnds(P, (int)j + 1, GLP_FX, 0.0, 0.0);
+        for (size_t k = 0; k < d; k++)
+            if (W[j * d + k] != 0) ++ne, ia[ne] = (int)k + 1, ja[ne] = (int)j + 1, ar[ne] = W[j * d + k];
+        ++ne, ia[ne] = (int)d + 1, ja[ne] = (int)j + 1, ar[ne] = 1.0;
+    }
+    glp_load_matrix(P, (int)ne, ia, ja, ar);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    parm.presolve = GLP_OFF;
+    int st = glp_simplex(P, &parm), ps = glp_get_prim_stat(P);
+    glp_delete_prob(P);
+    free(ia), free(ja), free(ar);
+    if (st) return SMX_ERANGE;
+    *accept = ps == GLP_NOFEAS;
+    return SMX_OK;
+}

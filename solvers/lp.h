@@ -63,4 +63,12 @@ int smx_lp_hull_verify(const mpq_t *lam, const double *W, const double *b, size_
 /* Exact check of a witness: z_i(x) > z_j(x) for all j != i in rationals (x given as doubles). */
 int smx_lp_witness_verify(const double *x, const double *W, const double *b, size_t v, size_t d, size_t i);
 
+/* Basis-aware threshold (BAT) support test of Finlayson et al. (ICLR 2024): with the model's output phat
+ * (v probabilities) of a head with output embedding W (v x d), token i is accepted iff the LP
+ *     p >= 0, W^T p = W^T phat, sum p = 1, p_i = 0, p <= phat / (1 - tau)
+ * is infeasible (no distribution consistent with the observed low-rank output gives i zero mass).
+ * *accept = 1 / 0. Every token with phat_i > tau is accepted (the bound leaves mass (1 - phat_i)/(1 - tau)
+ * < 1). SMX_OK, SMX_EDOM (bad sizes, tau outside [0, 1)), SMX_ERANGE (GLPK failed). Own GLPK problem. */
+int smx_lp_bat_accept(int *accept, const double *W, const double *phat, size_t v, size_t d, size_t i, double tau);
+
 #endif

@@ -30,7 +30,8 @@ bad "needs \-\-rows" recover --file x --file-format f32
 bad "unexpected argument" recover extra
 bad "bad option" recover --no-such-option
 bad "not yet implemented" kl
-bad "not yet implemented" bat
+bad "\-\-tau" bat --tau 1
+bad "\-\-w" bat --w 1,2
 bad "\-\-targets" rank --targets rank:2.5
 bad "\-\-targets" rank --targets power:0
 bad "\-\-iters" rank --iters -3
@@ -127,5 +128,8 @@ awk -F'\t' '!/^#/ && NR > 1 && $1 != "target" && !($5 <= $4 + 1e-15 && $4 <= $3 
 ok $? "rank: env_lower <= kl_opt <= kl_init <= env_upper on every row"
 awk -F'\t' '!/^#/ && $1 != "target" && $9 != $2 + 2 && !($1 == "rank:5" && $2 >= 5) { bad = 1 } END { exit bad }' "$T/k1.tsv"
 ok $? "rank: fitted log-probs have numerical rank d + 2 (bias) below the target's rank"
+"$B" bat --points 41 --out "$T/bat.tsv"; ok $? "bat runs"
+awk -F'\t' '!/^#/ && $1 != "x" { for (i = 1; i <= 3; i++) if ($(9 + i) == 1 && $(6 + i) != 1) bad = 1; n++ } END { exit bad || n != 41 }' "$T/bat.tsv"
+ok $? "bat: every token threshold sampling keeps, BAT keeps too (41 points)"
 rm -rf "$T"
 echo "1..$n"

@@ -137,6 +137,57 @@ int main(void)
            mode ? "b_i = -||w_i||^2/2" : "unit-norm rows, no bias", good, v);
         free(Wm);
     }
+    /* 5. BAT: V = 3, d = 1 against the closed form (p_i = 0 leaves a 2-point system: the two other masses are
+     * fixed by sum p = 1 and w.p = w.phat; feasible iff both lie in [0, phat_j / (1 - tau)]) */
+    {
+        double w3[3] = {2.385, -0.5, -1.7}, tau = 0.05;
+        size_t agree = 0, total = 0, acc_low = 0;
+        for (int k = 0; k <= 80; k++) {
+            double x = -4 + 0.1 * k, p3[3], m = 0;
+            for (int j = 0; j < 3; j++) p3[j] = exp(x * w3[j]), m += p3[j];
+            for (int j = 0; j < 3; j++) p3[j] /= m;
+            double wp = w3[0] * p3[0] + w3[1] * p3[1] + w3[2] * p3[2];
+            for (int i = 0; i < 3; i++) {
+                int a = (i + 1) % 3, c = (i + 2) % 3, acc;
+                double pa = (wp - w3[c]) / (w3[a] - w3[c]), pc = 1 - pa;
+                /* margins far from the GLPK tolerance only */
+                double ma = fmin(pa, p3[a] / (1 - tau) - pa), mc = fmin(pc, p3[c] / (1 - tau) - pc);
+                if (fabs(fmin(ma, mc)) < 1e-6) continue;
+                int feas = ma >= 0 && mc >= 0;
+                smx_lp_bat_accept(&acc, w3, p3, 3, 1, (size_t)i, tau);
+                total++, agree += acc == !feas, acc_low += acc && p3[i] < tau;
+            }
+        }
+        ok(total > 200 && agree == total, "BAT V = 3, d = 1: LP agrees with the closed form at %zu of %zu (token, x)",
+           agree, total);
+        ok(acc_low > 10, "BAT keeps %zu below-threshold tokens that threshold sampling drops", acc_low);
+        int acc;
+        ok(smx_lp_bat_accept(&acc, w3, w3, 3, 1, 0, 1.0) == SMX_EDOM && smx_lp_bat_accept(&acc, w3, w3, 3, 1, 3, 0.1) ==
+           SMX_EDOM, "BAT: tau = 1 and i >= V give EDOM");
+    }
+    {
+        const size_t vv = 20, dd = 3;
+        double *Wb = malloc(vv * vv * sizeof *Wb), ph[20], m = 0;
+        for (size_t j = 0; j < vv * dd; j++) Wb[j] = gsl_ran_gaussian(r, 1.0);
+        for (size_t j = 0; j < vv; j++) ph[j] = exp(2 * gsl_ran_gaussian(r, 1.0)), m += ph[j];
+        for (size_t j = 0; j < vv; j++) ph[j] /= m;
+        size_t hi = 0, hiacc = 0, all = 0;
+        for (size_t i = 0; i < vv; i++) {
+            int acc;
+            smx_lp_bat_accept(&acc, Wb, ph, vv, dd, i, 0.05);
+            if (ph[i] > 0.05) hi++, hiacc += acc;
+        }
+        ok(hi > 0 && hiacc == hi, "BAT accepts every token above the threshold (%zu of %zu)", hiacc, hi);
+        for (size_t j = 0; j < vv * vv; j++) Wb[j] = (j / vv == j % vv) ? 1.0 + 0.1 * (double)(j % 7) : 0.0;
+        for (size_t i = 0; i < vv; i++) {
+            int acc;
+            smx_lp_bat_accept(&acc, Wb, ph, vv, vv, i, 0.05);
+            all += acc;
+        }
+        ok(all == vv, "BAT with a full-rank (diagonal) W accepts every token: W^T p = W^T phat forces p = phat (%zu)",
+           all);
+        free(Wb);
+    }
     free(Wr), free(br);
     gsl_rng_free(r);
     smx_lp_thread_done();
