@@ -81,4 +81,10 @@ char *bottleneck_sibling(const char *out, const char *suffix);
 /* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */
 void bottleneck_threads(int t);
 
+/* Mixture of Softmaxes fit (bottleneck_mos.c): K components, shared W (v x d) and b; Lfit = log P. */
+int bottleneck_fit_mos(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s,
+                       const double *vt, size_t n, size_t v, size_t d, size_t K, int iters, gsl_rng *r);
+/* Largest relative difference between the MoS gradient and central differences at a random point. */
+int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r);
+
 #endif

@@ -6,7 +6,7 @@
  * the optimum beside the envelope (m/2N) sum_{i>d} sigma_i^2 <= min KL <= (1/4N) sum_{i>d} sigma_i^2,
  * m = min over entries of min(p*, q), the normalised tail sqrt(sum_{i>d} sigma_i^2 / sum sigma_i^2), and the
  * numerical rank (sigma_i > tol sigma_1) of the fitted log-probabilities, raw and as Yang's code returns
- * them, log(q + 1e-8). Mixtures (MoC, MoS) are not implemented yet. */
+ * them, log(q + 1e-8). Mixture of Softmaxes fits in bottleneck_mos.c; MoC is not implemented yet. */
 #include "bottleneck_cmds.h"
 #include "lse.h"
 #include "smx.h"
@@ -17,6 +17,7 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -162,15 +163,17 @@ static const char usage[] =
     "scaled to clr logits of standard deviation 2. Mean KL(p* || q) minimised by GSL L-BFGS (vector_bfgs2)\n"
     "from the truncated SVD of clr(A); KL at start and optimum beside the envelope (m/2N) tail^2 <= KL <=\n"
     "(1/4N) tail^2; numerical ranks of the fitted log-probs (sigma_i > tol sigma_1, tol 1e-4, 1e-8, 1e-12)\n"
-    "raw and floored as log(q + 1e-8) (Yang et al.'s code). Softmax only: MoC / MoS not implemented yet.\n"
+    "raw and floored as log(q + 1e-8) (Yang et al.'s code). Mixture of Softmaxes (K components, shared W\n"
+    "and b, per-context free h_ik and mixture logits: bottleneck_mos.c) fitted the same way. MoC: not yet.\n"
     "  --outputs N   contexts (quick 120, paper 400)     --vocab V   tokens (quick 100, paper 300)\n"
     "  --targets LIST  default rank:40,power:1\n"
     "  --dims LIST   hidden sizes (default 1,2,4,8,12,16,24,32,40,48,64,80)\n"
     "  --iters K     L-BFGS iterations per fit (quick 200, paper 2000)\n"
+    "  --mos-k LIST  MoS component counts (default 3; 0: none)\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-rank.tsv) --profile quick|paper --threads N\n"
     "  --help --version\n";
 
-enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT };
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT, O_MOS };
 
 int bottleneck_cmd_rank(int argc, char **argv)
 {
@@ -179,6 +182,7 @@ int bottleneck_cmd_rank(int argc, char **argv)
                                           {"targets", required_argument, 0, O_T},
                                           {"dims", required_argument, 0, O_DIMS},
                                           {"iters", required_argument, 0, O_IT},
+                                          {"mos-k", required_argument, 0, O_MOS},
                                           SMX_CLI_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     smx_cli_common_t c;
@@ -187,7 +191,8 @@ int bottleneck_cmd_rank(int argc, char **argv)
     double dims[32];
     size_t nd = smx_cli_doubles_or_fail(dims, 32, "1,2,4,8,12,16,24,32,40,48,64,80", 1, 100000, prog, "--dims");
     int kind[8];
-    double param[8];
+    double param[8], mosk[4];
+    size_t nmos = smx_cli_doubles_or_fail(mosk, 4, "3", 0, 64, prog, "--mos-k");
     size_t nt = 0;
     const char *tspec = "rank:40,power:1";
     int opt;
@@ -203,6 +208,12 @@ int bottleneck_cmd_rank(int argc, char **argv)
                 if (dims[k] != floor(dims[k])) smx_cli_fail(prog, "--dims: %g is not an integer", dims[k]);
             break;
         case O_IT: iters = smx_cli_long_or_fail(optarg, 0, 1000000, prog, "--iters"); break;
+        case O_MOS:
+            nmos = smx_cli_doubles_or_fail(mosk, 4, optarg, 0, 64, prog, "--mos-k");
+            for (size_t q = 0; q < nmos; q++)
+                if (mosk[q] != floor(mosk[q])) smx_cli_fail(prog, "--mos-k: %g is not an integer", mosk[q]);
+            if (nmos == 1 && mosk[0] == 0) nmos = 0;
+            break;
         default:
             if (!smx_cli_common(&c, opt, optarg, prog, usage))
                 smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
@@ -227,7 +238,7 @@ int bottleneck_cmd_rank(int argc, char **argv)
     if (N < 0) N = paper ? 400 : 120;
     if (V < 0) V = paper ? 300 : 100;
     if (iters < 0) iters = paper ? 2000 : 200;
-    const size_t n = (size_t)N, v = (size_t)V, k = n < v ? n : v, ntask = nt * nd;
+    const size_t n = (size_t)N, v = (size_t)V, k = n < v ? n : v, nm = 1 + nmos, ntask = nt * nd * nm;
     const char *out = c.out ? c.out : paper ? "data/paper/bottleneck-rank.tsv" : "data/quick/bottleneck-rank.tsv";
     /* targets (sequential: one RNG stream per target) and their clr SVDs */
     double *A = malloc(nt * n * v * sizeof *A), *sig = malloc(nt * k * sizeof *sig), *uu = malloc(nt * n * k * sizeof *uu),
@@ -252,10 +263,19 @@ int bottleneck_cmd_rank(int argc, char **argv)
         double *L = malloc(n * v * sizeof *L), *s = malloc(k * sizeof *s);
 #pragma omp for schedule(dynamic)
         for (size_t task = 0; task < ntask; task++) {
-            size_t t = task / nd, d = (size_t)dims[task % nd];
-            double *q = res + task * 16, ki, ko;
-            if (!L || !s || bottleneck_fit_softmax(L, &ki, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v,
-                                                   n, v, d, (int)iters)) {
+            size_t t = task / (nd * nm), d = (size_t)dims[(task / nm) % nd], mi = task % nm;
+            double *q = res + task * 16, ki = NAN, ko;
+            int st = 1;
+            if (L && s && mi == 0)
+                st = bottleneck_fit_softmax(L, &ki, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v, n, v,
+                                            d, (int)iters);
+            else if (L && s) {
+                gsl_rng *rr = smx_rng_alloc_stream(c.seed, 1000 + task); /* MoS start perturbation */
+                st = bottleneck_fit_mos(L, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v, n, v, d,
+                                        (size_t)mosk[mi - 1], (int)iters, rr);
+                gsl_rng_free(rr);
+            }
+            if (st) {
 #pragma omp atomic write
                 fail = 1;
                 continue;
@@ -264,6 +284,7 @@ int bottleneck_cmd_rank(int argc, char **argv)
             for (size_t i = 0; i < k; i++) tot += ss[t * k + i] * ss[t * k + i], tail += i >= d ? ss[t * k + i] * ss[t * k + i] : 0;
             for (size_t i = 0; i < n * v; i++) m = fmin(m, fmin(exp(A[t * n * v + i]), exp(L[i])));
             q[0] = ki, q[1] = ko, q[2] = m / (2.0 * (double)n) * tail, q[3] = tail / (4.0 * (double)n);
+            if (mi > 0) q[2] = q[3] = NAN; /* the envelope is the softmax's */
             q[4] = sqrt(tail / tot);
             smx_svd_values(s, L, n, v, SMX_SVD_LAPACK);
             q[5] = (double)numrank(s, k, 1e-4), q[6] = (double)numrank(s, k, 1e-8), q[7] = (double)numrank(s, k, 1e-12);
@@ -287,6 +308,12 @@ int bottleneck_cmd_rank(int argc, char **argv)
     smx_tsv_meta(ts, "vocab", "%zu", v);
     smx_tsv_meta(ts, "targets", "%s", tspec);
     smx_tsv_meta(ts, "iters", "%ld", iters);
+    {
+        FILE *f = smx_tsv_stream(ts);
+        fputs("# mos_k:", f);
+        for (size_t q = 0; q < nmos; q++) fprintf(f, " %g", mosk[q]);
+        fputc('\n', f);
+    }
     smx_tsv_meta(ts, "paper_reference", "Yang et al. 2018 Table 6 (PTB, V = 10k): numerical rank Softmax 400, MoC 280, "
                                         "MoS 9981 (d for the first two); science/bottleneck.md: actual KL optimum ~100x "
                                         "below the upper envelope in a test");
@@ -296,13 +323,15 @@ int bottleneck_cmd_rank(int argc, char **argv)
                 kind[t] ? "power" : "rank", param[t], numrank(tr + t * k, k, 1e-4), numrank(tr + t * k, k, 1e-8),
                 numrank(tr + t * k, k, 1e-12));
     }
-    smx_tsv_header(ts, "target\td\tkl_init\tkl_opt\tenv_lower\tenv_upper\ttail\trank_1e-4\trank_1e-8\trank_1e-12\t"
+    smx_tsv_header(ts, "target\tmodel\td\tkl_init\tkl_opt\tenv_lower\tenv_upper\ttail\trank_1e-4\trank_1e-8\trank_1e-12\t"
                        "rank_floor_1e-4\trank_floor_1e-8\trank_floor_1e-12\tm");
     for (size_t task = 0; task < ntask; task++) {
-        size_t t = task / nd;
-        char name[32];
+        size_t t = task / (nd * nm), mi = task % nm;
+        char name[32], model[16];
         snprintf(name, sizeof name, "%s:%g", kind[t] ? "power" : "rank", param[t]);
-        smx_tsv_str(ts, name), smx_tsv_int(ts, (long long)dims[task % nd]);
+        if (mi) snprintf(model, sizeof model, "mos%g", mosk[mi - 1]);
+        else snprintf(model, sizeof model, "softmax");
+        smx_tsv_str(ts, name), smx_tsv_str(ts, model), smx_tsv_int(ts, (long long)dims[(task / nm) % nd]);
         const double *q = res + task * 16;
         for (int i = 0; i < 5; i++) smx_tsv_num(ts, q[i]);
         for (int i = 5; i < 11; i++) smx_tsv_int(ts, (long long)q[i]);

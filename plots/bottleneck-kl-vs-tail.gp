@@ -2,7 +2,7 @@
 # Data: smx-bottleneck rank (bottleneck-rank.tsv).
 load 'plots/common.gp'
 f = datadir.'/bottleneck-rank.tsv'
-sel(t, c) = (strcol('target') eq t && column('kl_opt') > 1e-30) ? column(c) : 1/0
+sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column('kl_opt') > 1e-30) ? column(c) : 1/0
 set title 'Softmax fits: KL vs normalised spectral tail of clr(A)'
 set logscale xy
 set format y '10^{%L}'

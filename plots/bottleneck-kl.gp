@@ -3,7 +3,8 @@
 # Data: smx-bottleneck rank (bottleneck-rank.tsv).
 load 'plots/common.gp'
 f = datadir.'/bottleneck-rank.tsv'
-sel(t, c) = (strcol('target') eq t && column(c) > 1e-30) ? column(c) : 1/0
+sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column(c) > 1e-30) ? column(c) : 1/0
+mos(t, c) = (strcol('target') eq t && strcol('model') eq 'mos3' && column(c) > 1e-30) ? column(c) : 1/0
 set multiplot layout 1,2 title 'Softmax fits: mean KL vs d inside the Eckart-Young envelope'
 set logscale y
 set format y '10^{%L}'
@@ -15,6 +16,7 @@ do for [t in 'rank:40 power:1'] {
   plot f using 'd':(sel(t, 'env_upper')) with lines ls 8 title 'upper (1/4N) tail', \
        f using 'd':(sel(t, 'kl_init')) with linespoints ls 2 title 'truncated SVD start', \
        f using 'd':(sel(t, 'kl_opt')) with linespoints ls 1 title 'L-BFGS optimum', \
+       f using 'd':(mos(t, 'kl_opt')) with linespoints ls 4 title 'MoS (K = 3), same iterations', \
        f using 'd':(sel(t, 'env_lower')) with lines ls 3 title 'lower (m/2N) tail'
 }
 unset multiplot

@@ -122,6 +122,31 @@ int main(void)
         }
         free(A), free(U), free(u), free(vt), free(L);
     }
+    /* 3. MoS: gradient against central differences; a K = 3, d = 4 mixture fits a rank-12 target better than a
+     * d = 4 softmax and its log-probabilities are not rank-capped */
+    {
+        const size_t N = 12, V = 9;
+        double A[12 * 9], sig[9], mx;
+        bottleneck_target(A, sig, r, N, V, 1, 1.0);
+        bottleneck_mos_check_grad(&mx, A, N, V, 3, 3, r);
+        ok(mx < 1e-5, "MoS gradient vs central differences: max relative difference %.3g", mx);
+    }
+    {
+        const size_t N = 40, V = 30, K = 30, d = 4;
+        double *A = malloc(N * V * sizeof *A), sig[30], *U = malloc(N * V * sizeof *U), *u = malloc(N * K * sizeof *u),
+               s[30], *vt = malloc(K * V * sizeof *vt), *L = malloc(N * V * sizeof *L), ki, ko, km, sv[30];
+        bottleneck_target(A, sig, r, N, V, 0, 12.0);
+        bottleneck_clr(U, A, N, V);
+        smx_svd_thin(u, s, vt, U, N, V);
+        bottleneck_fit_softmax(L, &ki, &ko, A, u, s, vt, N, V, d, 300);
+        bottleneck_fit_mos(L, &km, A, u, s, vt, N, V, d, 3, 300, r);
+        ok(km < ko, "rank-12 target, d = 4: MoS (K = 3) KL %.4g < softmax KL %.4g", km, ko);
+        smx_svd_values(sv, L, N, V, SMX_SVD_LAPACK);
+        size_t rk = 0;
+        for (size_t i = 0; i < 30; i++) rk += sv[i] > 1e-8 * sv[0];
+        ok(rk > d + 2, "MoS log-probs: numerical rank %zu > d + 2 = %zu", rk, d + 2);
+        free(A), free(U), free(u), free(vt), free(L);
+    }
     gsl_rng_free(r);
     return tap_done();
 }
