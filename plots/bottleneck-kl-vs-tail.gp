@@ -1,8 +1,9 @@
 # bottleneck-kl-vs-tail: optimised mean KL vs the normalised spectral tail sqrt(sum_{i>d} sigma_i^2 / sum sigma_i^2).
 # Data: smx-bottleneck rank (bottleneck-rank.tsv).
 load 'plots/common.gp'
+set datafile missing NaN
 f = datadir.'/bottleneck-rank.tsv'
-sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column('kl_opt') > 1e-30) ? column(c) : 1/0
+sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column('kl_opt') > 1e-30) ? column(c) : NaN
 set title 'Softmax fits: KL vs normalised spectral tail of clr(A)'
 set logscale xy
 set format y '10^{%L}'

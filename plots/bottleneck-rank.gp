@@ -3,9 +3,10 @@
 # k^-1 spectrum target.
 # Data: smx-bottleneck rank (bottleneck-rank.tsv).
 load 'plots/common.gp'
+set datafile missing NaN
 f = datadir.'/bottleneck-rank.tsv'
-sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax') ? column(c) : 1/0
-mos(t, c) = (strcol('target') eq t && strcol('model') eq 'mos3') ? column(c) : 1/0
+sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax') ? column(c) : NaN
+mos(t, c) = (strcol('target') eq t && strcol('model') eq 'mos3') ? column(c) : NaN
 set multiplot layout 1,2 title 'Softmax bottleneck: rank of fitted log-probabilities (tol 1e-8 sigma_1) vs hidden size d'
 set xlabel 'hidden size d'
 set ylabel 'numerical rank'

@@ -13,7 +13,8 @@ d	fraction
 15	0.018
 20	0.002
 EOD
-sel(dist, m) = (strcol('dist') eq dist && strcol('bias_mode') eq m) ? column('fraction') : 1/0
+set datafile missing NaN
+sel(dist, m) = (strcol('dist') eq dist && strcol('bias_mode') eq m) ? column('fraction') : NaN
 set title 'Unargmaxable classes of a random low-rank softmax head (exact certificates; V in the data file)'
 set xlabel 'hidden size d'
 set ylabel 'fraction unargmaxable'
