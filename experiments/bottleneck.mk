@@ -25,11 +25,16 @@ $(call fig_pair,bottleneck-rank bottleneck-kl bottleneck-kl-vs-tail): $(DATA)/bo
 $(DATA)/bottleneck-bat.tsv: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) bat --profile $(PROFILE) --out $@
 $(call fig_pair,bottleneck-simplex): $(DATA)/bottleneck-bat.tsv
+# the same outputs as an API exposes them: top-5 log-probs plus logit-bias (B = 20) queries
+$(DATA)/bottleneck-recovery-api.tsv: $(BIN)/smx-bottleneck
+	$(BOTTLENECK) recover --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --api-topk 5 --logit-bias 20 \
+	  --heads flat,aniso --bias 1 --out $@
+
 $(call fig_pair,bottleneck-spectra): $(DATA)/bottleneck-recovery-spectra.tsv
 $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summary.tsv
 
 .PHONY: run-bottleneck bench-bottleneck
-run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-argmax.tsv $(DATA)/bottleneck-rank.tsv \
+run-bottleneck: $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-recovery-api.tsv $(DATA)/bottleneck-argmax.tsv $(DATA)/bottleneck-rank.tsv \
     $(DATA)/bottleneck-bat.tsv
 
 bench-bottleneck: $(BIN)/smx-bottleneck

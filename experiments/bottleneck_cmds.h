@@ -32,6 +32,11 @@ int bottleneck_prec_get(bottleneck_prec_t *p, const char *name);
 /* Round every entry of x (len) to the precision, in place. */
 void bottleneck_prec_round(double *x, size_t len, const bottleneck_prec_t *p);
 
+/* Replace each row of log-probs L (n x v) by what an API with top-k log-probs and a logit bias B gives back:
+ * top-k entries rounded to p; every other token from the biased query's log p' rounded to p and inverted
+ * with log p = log p' - log(e^B - e^{B + log p'} + p'). SMX_OK or SMX_ENOMEM. */
+int bottleneck_api_logprobs(double *L, size_t n, size_t v, size_t topk, double B, const bottleneck_prec_t *p);
+
 /* Hidden-size estimates from singular values s[0..k-1] (descending) of the clr outputs:
  * gap: d = argmax_{1 <= i <= k-2} (log10 s_i - log10 s_{i+1}) (1-based; the last gap, into the
  * built-in zero of clr, excluded), its size in decades; count: #{i : s_i > tol} (Carlini et al.'s

@@ -89,6 +89,43 @@ void bottleneck_prec_round(double *x, size_t len, const bottleneck_prec_t *p)
     for (size_t i = 0; i < len; i++) x[i] = smx_format_round(x[i], &p->fmt);
 }
 
+/* ------------------------------------------------------------------ API with top-k and a logit bias */
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+int bottleneck_api_logprobs(double *L, size_t n, size_t v, size_t topk, double B, const bottleneck_prec_t *p)
+{
+    /* Each output row: the API returns the top-k log-probs (rounded); every other token j is queried with a
+     * logit bias B on it, which returns lq = log p'_j = log p_j + B - log1p(p_j (e^B - 1)) (rounded), and
+     * Finlayson et al.'s formula gives back log p_j = lq - log(e^B - e^{B + lq} + e^{lq}). */
+    double *c = malloc(v * sizeof *c), eB = exp(B), em1 = expm1(B);
+    if (!c) return SMX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        double *l = L + i * v;
+        memcpy(c, l, v * sizeof *c);
+        qsort(c, v, sizeof *c, cmp_desc);
+        double kth = topk == 0 ? INFINITY : c[(topk < v ? topk : v) - 1]; /* top-k: l_j >= kth */
+        for (size_t j = 0; j < v; j++) {
+            double r[1];
+            if (l[j] >= kth) { /* returned directly */
+                r[0] = l[j];
+                bottleneck_prec_round(r, 1, p);
+                l[j] = r[0];
+                continue;
+            }
+            r[0] = l[j] + B - log1p(exp(l[j]) * em1); /* log p'_j, then rounded as returned */
+            bottleneck_prec_round(r, 1, p);
+            l[j] = r[0] - log(eB - exp(B + r[0]) + exp(r[0]));
+        }
+    }
+    free(c);
+    return SMX_OK;
+}
+
 /* ------------------------------------------------------------------ estimates */
 
 static double lg(double s, double s1)
@@ -284,6 +321,9 @@ static const char usage[] =
     "  --heads LIST       flat,aniso (default both)   --bias LIST   0,1 (default both)\n"
     "  --tol X            Carlini threshold (default 1e-2)\n"
     "  --svd lapack|gsl   backend (default lapack)\n"
+    "  --api-topk K       outputs as an API exposes them: the top-K log-probs, every other token from a query\n"
+    "                     with --logit-bias B (default 20) on it: the biased log p' (rounded to the precision)\n"
+    "                     gives log p = log p' - log(e^B - e^(B + log p') + p') (Finlayson et al. 2024)\n"
     "  --file F           estimate the hidden size of a matrix of log-probs (one output per row); prints\n"
     "                     '#' lines, then 'hidden_size N' as stdout's last line (N = rank of the clr outputs:\n"
     "                     d, or d + 1 with a bias). Columns holding -inf (underflowed probabilities) are dropped.\n"
@@ -293,7 +333,7 @@ static const char usage[] =
     "  --profile quick|paper --threads N --help --version\n";
 
 enum { O_V = SMX_OPT_FIRST_PRIVATE, O_N, O_D, O_SEEDS, O_PREC, O_HEADS, O_BIAS, O_TOL, O_SVD, O_FILE, O_FFMT, O_ROWS,
-       O_COLS };
+       O_COLS, O_TOPK, O_LBIAS };
 
 #define MAXPREC 12
 #define MAXGRID 16
@@ -308,6 +348,8 @@ typedef struct {
     const char *file;
     bottleneck_file_fmt_t ffmt;
     long rows, cols;
+    long topk;      /* >= 0: outputs through the API simulation (top-k + logit-bias queries) */
+    double lbias;   /* the logit bias B of those queries */
     smx_cli_common_t c;
 } opts_t;
 
@@ -423,7 +465,8 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
             bottleneck_logprobs(L, H, W, bias ? b : NULL, N, V, d);
             for (size_t p = 0; p < o->nprec; p++) {
                 memcpy(Lp, L, N * V * sizeof *L);
-                bottleneck_prec_round(Lp, N * V, &o->prec[p]);
+                if (o->topk >= 0) bottleneck_api_logprobs(Lp, N, V, (size_t)o->topk, o->lbias, &o->prec[p]);
+                else bottleneck_prec_round(Lp, N * V, &o->prec[p]);
                 for (size_t gi = 0; gi < ng; gi++) {
                     size_t n = grid[gi], k = n < V ? n : V;
                     bottleneck_clr(U, Lp, n, V);
@@ -479,6 +522,10 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
         smx_tsv_meta(ts[i], "seeds", "%ld", o->seeds);
         smx_tsv_meta(ts[i], "tol", "%.17g", o->tol);
         smx_tsv_meta(ts[i], "svd", "%s", smx_svd_method_name(o->svd));
+        if (o->topk >= 0)
+            smx_tsv_meta(ts[i], "api", "top-%ld log-probs returned directly, every other token by a query with logit "
+                                       "bias %.17g (its biased log-prob rounded to the precision, then Finlayson et al.'s "
+                                       "formula)", o->topk, o->lbias);
         FILE *f = smx_tsv_stream(ts[i]);
         fputs("# precisions:", f);
         for (size_t p = 0; p < o->nprec; p++) fprintf(f, " %s", o->prec[p].name);
@@ -587,12 +634,14 @@ int bottleneck_cmd_recover(int argc, char **argv)
                                           {"file-format", required_argument, 0, O_FFMT},
                                           {"rows", required_argument, 0, O_ROWS},
                                           {"cols", required_argument, 0, O_COLS},
+                                          {"api-topk", required_argument, 0, O_TOPK},
+                                          {"logit-bias", required_argument, 0, O_LBIAS},
                                           SMX_CLI_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     static const char *const headn[] = {"flat", "aniso", NULL}, *const biasn[] = {"0", "1", NULL},
                              *const svdn[] = {"lapack", "gsl", NULL}, *const ffn[] = {"tsv", "f32", "f64", NULL};
     opts_t o = {.v = -1, .n = -1, .d = -1, .seeds = -1, .tol = 1e-2, .heads = {0, 1}, .nheads = 2,
-                .biases = {0, 1}, .nbiases = 2};
+                .biases = {0, 1}, .nbiases = 2, .topk = -1, .lbias = 20};
     smx_cli_common_init(&o.c);
     o.nprec = parse_precs(o.prec, "fp64,fp32,fp16,bf16,fp8-e4m3,dec4,dec2");
     int opt;
@@ -615,6 +664,11 @@ int bottleneck_cmd_recover(int argc, char **argv)
         case O_FFMT: o.ffmt = (bottleneck_file_fmt_t)smx_cli_choice_or_fail(optarg, ffn, prog, "--file-format"); break;
         case O_ROWS: o.rows = smx_cli_long_or_fail(optarg, 1, 1L << 24, prog, "--rows"); break;
         case O_COLS: o.cols = smx_cli_long_or_fail(optarg, 1, 1L << 24, prog, "--cols"); break;
+        case O_TOPK: o.topk = smx_cli_long_or_fail(optarg, 0, 1L << 24, prog, "--api-topk"); break;
+        case O_LBIAS:
+            o.lbias = smx_cli_double_or_fail(optarg, prog, "--logit-bias");
+            if (!(o.lbias > 0 && o.lbias <= 100)) smx_cli_fail(prog, "--logit-bias: '%s' is not in (0, 100]", optarg);
+            break;
         default:
             if (!smx_cli_common(&o.c, opt, optarg, prog, usage))
                 smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);

@@ -127,6 +127,38 @@ int main(void)
         gsl_rng_free(r);
     }
 
+    /* 4b. API simulation: top-k + logit-bias queries give the log-probs back (Finlayson et al.'s formula) */
+    {
+        size_t n = 30, v = 25, d = 4;
+        double H[30 * 4], W[25 * 4], b[25], L[30 * 25], La[30 * 25];
+        gsl_rng *r = smx_rng_alloc(4);
+        bottleneck_model_gen(H, W, b, r, n, v, d, BOTTLENECK_HEAD_FLAT, 1);
+        bottleneck_logprobs(L, H, W, b, n, v, d);
+        bottleneck_prec_t p64, p32;
+        bottleneck_prec_get(&p64, "fp64"), bottleneck_prec_get(&p32, "fp32");
+        double err5 = 0, err20 = 0, err32 = 0;
+        memcpy(La, L, sizeof L);
+        bottleneck_api_logprobs(La, n, v, 3, 5.0, &p64);
+        for (size_t i = 0; i < n * v; i++) err5 = fmax(err5, fabs(La[i] - L[i]));
+        memcpy(La, L, sizeof L);
+        bottleneck_api_logprobs(La, n, v, 3, 20.0, &p64);
+        for (size_t i = 0; i < n * v; i++) err20 = fmax(err20, fabs(La[i] - L[i]));
+        memcpy(La, L, sizeof L);
+        bottleneck_api_logprobs(La, n, v, 3, 5.0, &p32);
+        for (size_t i = 0; i < n * v; i++) err32 = fmax(err32, fabs(La[i] - L[i]));
+        ok(err5 < 1e-12, "API (top-3, logit bias 5), fp64: log-probs recovered to %.3g", err5);
+        ok(err20 > 1e3 * err5 && err20 < 1e-3, "logit bias 20: cancellation in e^B (1 - p') costs digits: error %.3g",
+           err20);
+        ok(err32 > 1e-8 && err32 < 1e-4, "fp32 answers, bias 5: error %.3g (fp32 rounding, amplified)", err32);
+        /* the top-k entries are returned as they are */
+        memcpy(La, L, sizeof L);
+        bottleneck_api_logprobs(La, n, v, v, 5.0, &p64);
+        int same = 1;
+        for (size_t i = 0; i < n * v; i++) same &= La[i] == L[i];
+        ok(same, "top-V: every log-prob returned directly, bit for bit");
+        gsl_rng_free(r);
+    }
+
     /* 5. reader */
     char err[256];
     double *a = NULL;

@@ -24,6 +24,8 @@ bad "\-\-heads" recover --heads round
 bad "\-\-bias" recover --bias 2
 bad "\-\-tol" recover --tol -1
 bad "\-\-svd" recover --svd jacobi
+bad "\-\-api-topk" recover --api-topk -1
+bad "\-\-logit-bias" recover --api-topk 3 --logit-bias 0
 bad "\-\-profile" recover --profile huge
 bad "\-\-file-format" recover --file x --file-format f16
 bad "needs \-\-rows" recover --file x --file-format f32
