@@ -1,0 +1,56 @@
+/* bottleneck.c - smx-bottleneck: the softmax bottleneck (issue 15, science/bottleneck.md).
+ * Subcommands in bottleneck_*.c. */
+#include "bottleneck_cmds.h"
+#include "smx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: smx-bottleneck COMMAND [OPTIONS]   (smx-bottleneck COMMAND --help for its options)\n"
+    "The softmax bottleneck: log-probabilities of a softmax head with hidden size d have clr rank <= d\n"
+    "(d + 1 with a bias); hidden-size recovery from outputs (Finlayson et al. 2024) and unargmaxable\n"
+    "classes of low-rank heads (Grivas et al. 2022).\n"
+    "Commands:\n"
+    "  recover   hidden size from stacked full outputs: spectra, estimate vs #outputs and output precision;\n"
+    "            recover --file F estimates it for a user's matrix of log-probs\n"
+    "  argmax    fraction of unargmaxable classes vs d (Chebyshev-centre LP, exact certificates);\n"
+    "            argmax --file F [--bias-file G] checks a user's W\n"
+    "  bench     SVD (LAPACK vs GSL) and LP timings\n"
+    "  rank      softmax fits of a synthetic target: KL vs d beside the envelope, numerical ranks\n"
+    "  bat       the V = 3, d = 1 image curve in the simplex and the BAT support test along it\n"
+    "  kl        not yet implemented (exit 2): the KL figures come from rank\n"
+    "Options: --help, --version\n";
+
+static int not_yet(int argc, char **argv)
+{
+    (void)argc;
+    smx_cli_fail("smx-bottleneck", "command '%s' is not yet implemented", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } cmds[] = {{"recover", bottleneck_cmd_recover},
+                {"argmax", bottleneck_cmd_argmax},
+                {"bench", bottleneck_cmd_bench},
+                {"rank", bottleneck_cmd_rank},
+                {"kl", not_yet},
+                {"bat", bottleneck_cmd_bat}};
+    if (argc < 2) {
+        smx_cli_fail("smx-bottleneck", "missing COMMAND (allowed: recover|argmax|rank|kl|bat)");
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("smx-bottleneck (smx) %s\n", SMX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+    smx_cli_fail("smx-bottleneck", "unknown command '%s' (allowed: recover|argmax|rank|kl|bat)", argv[1]);
+}

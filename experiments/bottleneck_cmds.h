@@ -1,0 +1,95 @@
+/* bottleneck_cmds.h - smx-bottleneck (issue 15, science/bottleneck.md): the softmax bottleneck,
+ * hidden-size recovery from full outputs and unargmaxable classes of low-rank softmax heads.
+ * Papers: (a) Yang et al. ICLR 2018; (c) Finlayson, Ren, Swayamdipta 2024 (hidden size from
+ * logits); (d) Grivas, Bogoychev, Lopez ACL 2022 (unargmaxable classes). */
+#ifndef BOTTLENECK_CMDS_H
+#define BOTTLENECK_CMDS_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include "cli.h"
+
+/* ---- model and recovery (bottleneck_recover.c) ---- */
+typedef enum { BOTTLENECK_HEAD_FLAT = 0, BOTTLENECK_HEAD_ANISO = 1 } bottleneck_head_t;
+
+/* Random softmax model: H (n x d), W (v x d) with N(0,1) entries, column k (1-based) of W scaled by
+ * k^-2 for the anisotropic head; b ~ N(0,1) if bias, else 0. Draw order: H, W, b (row-major). */
+void bottleneck_model_gen(double *H, double *W, double *b, gsl_rng *r, size_t n, size_t v, size_t d,
+                          bottleneck_head_t head, int bias);
+/* L = log softmax(H W^T + 1 b^T) row-wise (n x v), b may be NULL. */
+void bottleneck_logprobs(double *L, const double *H, const double *W, const double *b, size_t n, size_t v, size_t d);
+/* clr: U = L (I - 11^T/v), each row minus its mean (U may alias L). */
+void bottleneck_clr(double *U, const double *L, size_t n, size_t v);
+
+/* Output precisions: an IEEE-like format (format.h) or k decimals (round-half-even of x 10^k). */
+typedef struct {
+    char name[24];
+    int decimals;     /* > 0: round to this many decimals; 0: use fmt */
+    smx_format_t fmt;
+} bottleneck_prec_t;
+/* "fp32", "fp8-e4m3", ..., or "decK" (K in 1..12). SMX_EDOM if unknown. */
+int bottleneck_prec_get(bottleneck_prec_t *p, const char *name);
+/* Round every entry of x (len) to the precision, in place. */
+void bottleneck_prec_round(double *x, size_t len, const bottleneck_prec_t *p);
+
+/* Replace each row of log-probs L (n x v) by what an API with top-k log-probs and a logit bias B gives back:
+ * top-k entries rounded to p; every other token from the biased query's log p' rounded to p and inverted
+ * with log p = log p' - log(e^B - e^{B + log p'} + p'). SMX_OK or SMX_ENOMEM. */
+int bottleneck_api_logprobs(double *L, size_t n, size_t v, size_t topk, double B, const bottleneck_prec_t *p);
+
+/* Hidden-size estimates from singular values s[0..k-1] (descending) of the clr outputs:
+ * gap: d = argmax_{1 <= i <= k-2} (log10 s_i - log10 s_{i+1}) (1-based; the last gap, into the
+ * built-in zero of clr, excluded), its size in decades; count: #{i : s_i > tol} (Carlini et al.'s
+ * rule with tol = 1e-2). Zeros are floored at DBL_MIN * s_1. k < 3: gap = k, decades 0. */
+typedef struct {
+    size_t d_gap, d_count;
+    double gap_decades;
+} bottleneck_estimate_t;
+void bottleneck_estimate(bottleneck_estimate_t *e, const double *s, size_t k, double tol);
+/* log10(s_{i} / s_{i+1}) at 1-based index i (the gap just after i), floored like above; 0 if i >= k. */
+double bottleneck_gap_at(const double *s, size_t k, size_t i);
+
+/* Matrix reader for recover --file and argmax --file: TSV without header ('#' lines and blank lines
+ * skipped, tab-separated, every row the same length) or raw little-endian float32 / float64 with given
+ * rows and cols. allow_neginf: -inf accepted (log-probs of underflowed probabilities); NaN, +inf and
+ * (unless allowed) -inf rejected. On error returns SMX_EDOM / SMX_EIO with a one-line message
+ * (naming file, line, column) in err. *a malloc'ed row-major. */
+typedef enum { BOTTLENECK_FILE_TSV = 0, BOTTLENECK_FILE_F32 = 1, BOTTLENECK_FILE_F64 = 2 } bottleneck_file_fmt_t;
+int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt,
+                           int allow_neginf, char *err, size_t errlen);
+
+/* ---- unargmaxable classes (bottleneck_argmax.c) ---- */
+/* Fast approximate pass of Grivas et al.: x = w_i, then up to patience reflections of x across the
+ * hyperplane (w_j - w_i).x = b_i - b_j of the current argmax j. 1 if class i became the strict argmax
+ * (argmaxable, x returned in x), 0 if undecided. b may be NULL. */
+int bottleneck_argmax_approx(double *x, const double *W, const double *b, size_t v, size_t d, size_t i,
+                             int patience);
+
+/* ---- subcommands ---- */
+int bottleneck_cmd_recover(int argc, char **argv);
+int bottleneck_cmd_argmax(int argc, char **argv);
+int bottleneck_cmd_bench(int argc, char **argv);
+int bottleneck_cmd_rank(int argc, char **argv);
+int bottleneck_cmd_bat(int argc, char **argv);
+
+/* ---- softmax fits (bottleneck_rank.c) ---- */
+/* Target log-probs A (n x v) with clr(A) = U of the prescribed spectrum sig (min(n, v) values, written):
+ * kind 0: rank param (equal values), kind 1: sigma_k ~ k^-param; sum sigma^2 = 4 n v. */
+int bottleneck_target(double *A, double *sig, gsl_rng *r, size_t n, size_t v, int kind, double param);
+/* Softmax fit of A with hidden size d (and a bias) from the thin SVD (u: n x k, s, vt: k x v) of clr(A):
+ * Lfit (n x v) the fitted log-probs, KL at the start and after up to iters L-BFGS iterations. */
+int bottleneck_fit_softmax(double *Lfit, double *kl_init, double *kl_opt, const double *A, const double *u,
+                           const double *s, const double *vt, size_t n, size_t v, size_t d, int iters);
+
+/* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
+char *bottleneck_sibling(const char *out, const char *suffix);
+/* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */
+void bottleneck_threads(int t);
+
+/* Mixture of Softmaxes fit (bottleneck_mos.c): K components, shared W (v x d) and b; Lfit = log P. */
+int bottleneck_fit_mos(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s,
+                       const double *vt, size_t n, size_t v, size_t d, size_t K, int iters, gsl_rng *r);
+/* Largest relative difference between the MoS gradient and central differences at a random point. */
+int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r);
+
+#endif

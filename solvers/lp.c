@@ -1,0 +1,375 @@
+/* lp.c - GLPK Chebyshev-centre LP and exact rational certificates (lp.h). */
+#include "lp.h"
+#include "smx.h"
+
+#include <glpk.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct smx_lp_cheb {
+    glp_prob *P;
+    size_t v, d;
+    int *ia, *ja;
+    double *ar;
+    size_t *supp;
+    mpq_t *lam; /* d + 1 rationals for the certificate */
+};
+
+smx_lp_cheb_t *smx_lp_cheb_alloc(size_t v, size_t d)
+{
+    glp_term_out(GLP_OFF); /* GLPK prints to stdout by default: never into a program's output */
+    smx_lp_cheb_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    size_t ne = v * (d + 2) + 1;
+    w->v = v, w->d = d;
+    w->ia = malloc(ne * sizeof *w->ia), w->ja = malloc(ne * sizeof *w->ja), w->ar = malloc(ne * sizeof *w->ar);
+    w->P = glp_create_prob();
+    w->supp = malloc(v * sizeof *w->supp);
+    w->lam = malloc((d + 1) * sizeof *w->lam);
+    if (w->lam)
+        for (size_t k = 0; k <= d; k++) mpq_init(w->lam[k]);
+    if (!w->ia || !w->ja || !w->ar || !w->P || !w->supp || !w->lam) {
+        smx_lp_cheb_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void smx_lp_cheb_free(smx_lp_cheb_t *w)
+{
+    if (!w) return;
+    if (w->P) glp_delete_prob(w->P);
+    if (w->lam)
+        for (size_t k = 0; k <= w->d; k++) mpq_clear(w->lam[k]);
+    free(w->lam), free(w->supp);
+    free(w->ia), free(w->ja), free(w->ar), free(w);
+}
+
+void smx_lp_thread_done(void) { glp_free_env(); }
+
+/* Gauss-Jordan on the R x (C + 1) augmented rational matrix M; sol[0..C-1] gets a solution with free
+ * unknowns 0 (consistency is not checked: callers verify the result). */
+static void gauss_jordan(mpq_t *M, size_t R, size_t C, mpq_t *sol)
+{
+    size_t W1 = C + 1, rank = 0, *pivcol = malloc((R + 1) * sizeof *pivcol);
+    mpq_t t, u;
+    mpq_inits(t, u, NULL);
+    for (size_t c = 0; c < C && rank < R && pivcol; c++) {
+        size_t p = rank;
+        while (p < R && mpq_sgn(M[p * W1 + c]) == 0) p++;
+        if (p == R) continue;
+        for (size_t cc = 0; cc < W1; cc++) mpq_swap(M[p * W1 + cc], M[rank * W1 + cc]);
+        for (size_t cc = W1; cc-- > c;) mpq_div(M[rank * W1 + cc], M[rank * W1 + cc], M[rank * W1 + c]);
+        for (size_t r = 0; r < R; r++) {
+            if (r == rank || mpq_sgn(M[r * W1 + c]) == 0) continue;
+            mpq_set(t, M[r * W1 + c]);
+            for (size_t cc = c; cc < W1; cc++) {
+                mpq_mul(u, t, M[rank * W1 + cc]);
+                mpq_sub(M[r * W1 + cc], M[r * W1 + cc], u);
+            }
+        }
+        pivcol[rank++] = c;
+    }
+    for (size_t c = 0; c < C; c++) mpq_set_ui(sol[c], 0, 1);
+    for (size_t r = 0; r < rank && pivcol; r++) mpq_set(sol[pivcol[r]], M[r * W1 + C]);
+    mpq_clears(t, u, NULL);
+    free(pivcol);
+}
+
+/* Unknowns (x, r); tight rows j (non-basic at their bound): (w_j - w_i).x + n_j r = b_i - b_j; x_k at a
+ * bound: x_k = +-box. Solved in rationals, then z_i(x) > z_j(x) for all j != i and |x_k| <= box checked
+ * exactly. 1 if that witness holds. */
+static int rational_witness(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i,
+                            double box)
+{
+    glp_prob *P = w->P;
+    size_t C = d + 1, R = 0, cap = d + 1;
+    mpq_t *M = malloc(cap * (C + 1) * sizeof *M), *sol = malloc(C * sizeof *sol), t, u, zi;
+    if (!M || !sol) {
+        free(M), free(sol);
+        return 0;
+    }
+    for (size_t e = 0; e < cap * (C + 1); e++) mpq_init(M[e]);
+    for (size_t c = 0; c < C; c++) mpq_init(sol[c]);
+    mpq_inits(t, u, zi, NULL);
+    for (size_t k = 0; k < d && R < cap; k++) {
+        int st = glp_get_col_stat(P, (int)k + 1);
+        if (st != GLP_NL && st != GLP_NU) continue;
+        mpq_set_ui(M[R * (C + 1) + k], 1, 1);
+        mpq_set_d(M[R * (C + 1) + C], st == GLP_NL ? -box : box);
+        R++;
+    }
+    for (size_t j = 0; j < v && R < cap; j++) {
+        if (j == i || glp_get_row_stat(P, (int)j + 1) != GLP_NU) continue;
+        double n2 = 0;
+        for (size_t k = 0; k < d; k++) {
+            n2 += (W[j * d + k] - W[i * d + k]) * (W[j * d + k] - W[i * d + k]);
+            mpq_set_d(t, W[j * d + k]), mpq_set_d(u, W[i * d + k]);
+            mpq_sub(M[R * (C + 1) + k], t, u);
+        }
+        mpq_set_d(M[R * (C + 1) + d], sqrt(n2)); /* the LP's n_j */
+        mpq_set_d(t, b ? b[i] : 0.0), mpq_set_d(u, b ? b[j] : 0.0);
+        mpq_sub(M[R * (C + 1) + C], t, u);
+        R++;
+    }
+    int good = 0;
+    if (R == cap) {
+        gauss_jordan(M, R, C, sol);
+        good = mpq_sgn(sol[d]) > 0;
+        for (size_t k = 0; k < d && good; k++) {
+            mpq_set_d(t, box);
+            if (mpq_cmp(sol[k], t) > 0) good = 0;
+            mpq_neg(t, t);
+            if (mpq_cmp(sol[k], t) < 0) good = 0;
+        }
+        /* z_i(x) > z_j(x) for all j != i, exactly */
+        mpq_set_d(zi, b ? b[i] : 0.0);
+        for (size_t k = 0; k < d; k++) mpq_set_d(t, W[i * d + k]), mpq_mul(t, t, sol[k]), mpq_add(zi, zi, t);
+        for (size_t j = 0; j < v && good; j++) {
+            if (j == i) continue;
+            mpq_set_d(u, b ? b[j] : 0.0);
+            for (size_t k = 0; k < d; k++) mpq_set_d(t, W[j * d + k]), mpq_mul(t, t, sol[k]), mpq_add(u, u, t);
+            good = mpq_cmp(zi, u) > 0;
+        }
+    }
+    for (size_t e = 0; e < cap * (C + 1); e++) mpq_clear(M[e]);
+    for (size_t c = 0; c < C; c++) mpq_clear(sol[c]);
+    mpq_clears(t, u, zi, NULL);
+    free(M), free(sol);
+    return good;
+}
+
+int smx_lp_cheb_solve(smx_lp_cheb_result_t *res, size_t *supp, smx_lp_cheb_t *w, const double *W, const double *b,
+                      size_t v, size_t d, size_t i, double box, double tol_exact)
+{
+    if (v < 2 || d < 1 || i >= v || v > w->v || d > w->d || !(box > 0)) return SMX_EDOM;
+    glp_prob *P = w->P;
+    glp_erase_prob(P);
+    glp_set_obj_dir(P, GLP_MAX);
+    glp_add_rows(P, (int)v);
+    glp_add_cols(P, (int)d + 2);
+    const int cy = (int)d + 1, cr = (int)d + 2;
+    for (size_t k = 0; k < d; k++) glp_set_col_bnds(P, (int)k + 1, GLP_DB, -box, box);
+    glp_set_col_bnds(P, cy, GLP_FR, 0, 0);
+    glp_set_col_bnds(P, cr, GLP_UP, 0, 1e6); /* r <= rmax keeps the LP bounded (duplicate rows) */
+    glp_set_obj_coef(P, cr, 1.0);
+    size_t ne = 0;
+    for (size_t j = 0; j < v; j++) {
+        const double *wj = W + j * d;
+        double bj = b ? b[j] : 0.0;
+        int row = (int)j + 1;
+        if (j == i) glp_set_row_bnds(P, row, GLP_FX, -bj, -bj); /* w_i.x - y = -b_i */
+        else glp_set_row_bnds(P, row, GLP_UP, 0, -bj);          /* w_j.x - y + n_j r <= -b_j */
+        for (size_t k = 0; k < d; k++)
+            if (wj[k] != 0) ++ne, w->ia[ne] = row, w->ja[ne] = (int)k + 1, w->ar[ne] = wj[k];
+        ++ne, w->ia[ne] = row, w->ja[ne] = cy, w->ar[ne] = -1.0;
+        if (j != i) {
+            double n2 = 0;
+            for (size_t k = 0; k < d; k++) n2 += (wj[k] - W[i * d + k]) * (wj[k] - W[i * d + k]);
+            if (n2 > 0) ++ne, w->ia[ne] = row, w->ja[ne] = cr, w->ar[ne] = sqrt(n2);
+        }
+    }
+    glp_load_matrix(P, (int)ne, w->ia, w->ja, w->ar);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    parm.presolve = GLP_OFF;
+    /* the all-slack basis (x at a bound, y free at 0, r at its upper bound) is dual feasible: dual simplex */
+    parm.meth = GLP_DUALP;
+    if (glp_simplex(P, &parm) || glp_get_status(P) != GLP_OPT) {
+        /* the all-slack start can stall on degenerate heads: retry from an advanced basis */
+        glp_adv_basis(P, 0);
+        if (glp_simplex(P, &parm) || glp_get_status(P) != GLP_OPT) return SMX_ERANGE;
+    }
+    res->r = glp_get_obj_val(P);
+    res->exact = res->certified = 0;
+    res->nsupp = 0;
+    if (res->r > tol_exact) {
+        res->argmaxable = 1;
+        return SMX_OK;
+    }
+    /* r* <= tol: try the exact certificate on the duals' support first (it proves unargmaxability) */
+    for (size_t j = 0; j < v; j++)
+        if (j != i && glp_get_row_dual(P, (int)j + 1) != 0) w->supp[res->nsupp++] = j;
+    if (supp) memcpy(supp, w->supp, res->nsupp * sizeof *supp);
+    if (res->nsupp > 0 && res->nsupp <= d + 1 &&
+        smx_lp_hull_certify(w->lam, W, b, v, d, i, w->supp, res->nsupp)) {
+        res->argmaxable = 0, res->certified = res->exact = 1;
+        return SMX_OK;
+    }
+    /* then a rational witness: the optimal vertex solved exactly from the basis's tight constraints */
+    if (rational_witness(w, W, b, v, d, i, box)) {
+        res->argmaxable = res->exact = 1;
+        return SMX_OK;
+    }
+    /* neither: the floating-point r* decides (exact = 0). Not glp_exact: it reads the data through
+     * approximate fractions (GLPK 5.0 turns 0.125 + 2^-55 into 1/8), so it is not exact for doubles. */
+    res->argmaxable = res->r > 0;
+    return SMX_OK;
+}
+
+/* ---- exact rationals ---- */
+
+int smx_lp_hull_verify(const mpq_t *lam, const double *W, const double *b, size_t v, size_t d, size_t i,
+                       const size_t *S, size_t ns)
+{
+    if (ns == 0 || i >= v) return 0;
+    mpq_t acc, t, u;
+    mpq_inits(acc, t, u, NULL);
+    int good = 1;
+    mpq_set_ui(acc, 0, 1);
+    for (size_t s = 0; s < ns && good; s++) {
+        if (S[s] >= v || S[s] == i || mpq_sgn(lam[s]) < 0) good = 0;
+        else mpq_add(acc, acc, lam[s]);
+    }
+    if (good && mpq_cmp_ui(acc, 1, 1) != 0) good = 0; /* sum lambda = 1 */
+    for (size_t k = 0; k < d && good; k++) {          /* sum lambda_j w_jk = w_ik */
+        mpq_set_ui(acc, 0, 1);
+        for (size_t s = 0; s < ns; s++) {
+            mpq_set_d(t, W[S[s] * d + k]);
+            mpq_mul(t, t, lam[s]);
+            mpq_add(acc, acc, t);
+        }
+        mpq_set_d(u, W[i * d + k]);
+        good = mpq_equal(acc, u);
+    }
+    if (good && b) { /* sum lambda_j b_j >= b_i */
+        mpq_set_ui(acc, 0, 1);
+        for (size_t s = 0; s < ns; s++) {
+            mpq_set_d(t, b[S[s]]);
+            mpq_mul(t, t, lam[s]);
+            mpq_add(acc, acc, t);
+        }
+        mpq_set_d(u, b[i]);
+        good = mpq_cmp(acc, u) >= 0;
+    }
+    mpq_clears(acc, t, u, NULL);
+    return good;
+}
+
+int smx_lp_hull_certify(mpq_t *lam, const double *W, const double *b, size_t v, size_t d, size_t i, const size_t *S,
+                        size_t ns)
+{
+    if (ns == 0 || i >= v) return 0;
+    /* augmented system M [lambda | rhs]: rows k < d: w_{S,k} -> w_ik; row d: 1 -> 1 */
+    size_t R = d + 1, C = ns + 1;
+    mpq_t *M = malloc(R * C * sizeof *M), t;
+    size_t *pivcol = malloc(R * sizeof *pivcol);
+    if (!M || !pivcol) {
+        free(M), free(pivcol);
+        return 0;
+    }
+    mpq_init(t);
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            mpq_init(M[r * C + c]);
+            if (r < d) mpq_set_d(M[r * C + c], c < ns ? W[S[c] * d + r] : W[i * d + r]);
+            else mpq_set_ui(M[r * C + c], 1, 1);
+        }
+    size_t rank = 0;
+    for (size_t c = 0; c < ns && rank < R; c++) { /* Gauss-Jordan */
+        size_t p = rank;
+        while (p < R && mpq_sgn(M[p * C + c]) == 0) p++;
+        if (p == R) continue;
+        for (size_t cc = 0; cc < C; cc++) mpq_swap(M[p * C + cc], M[rank * C + cc]);
+        for (size_t cc = C; cc-- > c;) mpq_div(M[rank * C + cc], M[rank * C + cc], M[rank * C + c]);
+        for (size_t r = 0; r < R; r++) {
+            if (r == rank || mpq_sgn(M[r * C + c]) == 0) continue;
+            mpq_set(t, M[r * C + c]);
+            for (size_t cc = c; cc < C; cc++) {
+                mpq_t u;
+                mpq_init(u);
+                mpq_mul(u, t, M[rank * C + cc]);
+                mpq_sub(M[r * C + cc], M[r * C + cc], u);
+                mpq_clear(u);
+            }
+        }
+        pivcol[rank++] = c;
+    }
+    for (size_t s = 0; s < ns; s++) mpq_set_ui(lam[s], 0, 1);
+    for (size_t r = 0; r < rank; r++) mpq_set(lam[pivcol[r]], M[r * C + ns]);
+    for (size_t r = 0; r < R * C; r++) mpq_clear(M[r]);
+    mpq_clear(t);
+    free(M), free(pivcol);
+    return smx_lp_hull_verify((const mpq_t *)lam, W, b, v, d, i, S, ns);
+}
+
+int smx_lp_witness_verify(const double *x, const double *W, const double *b, size_t v, size_t d, size_t i)
+{
+    if (i >= v) return 0;
+    mpq_t zi, z, t, u;
+    mpq_inits(zi, z, t, u, NULL);
+    int good = 1;
+    for (size_t j = 0; j <= v && good; j++) {
+        size_t jj = j == 0 ? i : j - 1; /* z_i first */
+        if (j > 0 && jj == i) continue;
+        mpq_set_d(z, b ? b[jj] : 0.0);
+        for (size_t k = 0; k < d; k++) {
+            mpq_set_d(t, W[jj * d + k]);
+            mpq_set_d(u, x[k]);
+            mpq_mul(t, t, u);
+            mpq_add(z, z, t);
+        }
+        if (j == 0) mpq_set(zi, z);
+        else good = mpq_cmp(zi, z) > 0;
+    }
+    mpq_clears(zi, z, t, u, NULL);
+    return good;
+}
+
+int smx_lp_cheb_witness(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i, double box)
+{
+    double *x = malloc(d * sizeof *x);
+    if (!x) return 0;
+    int inbox = 1;
+    for (size_t k = 0; k < d; k++) {
+        x[k] = glp_get_col_prim(w->P, (int)k + 1);
+        inbox &= fabs(x[k]) <= box;
+    }
+    int good = inbox && smx_lp_witness_verify(x, W, b, v, d, i);
+    free(x);
+    return good || rational_witness(w, W, b, v, d, i, box);
+}
+
+int smx_lp_bat_accept(int *accept, const double *W, const double *phat, size_t v, size_t d, size_t i, double tau)
+{
+    if (v < 2 || d < 1 || i >= v || !(tau >= 0 && tau < 1)) return SMX_EDOM;
+    glp_term_out(GLP_OFF);
+    glp_prob *P = glp_create_prob();
+    size_t ne = 0, cap = v * (d + 1) + 1;
+    int *ia = malloc(cap * sizeof *ia), *ja = malloc(cap * sizeof *ja);
+    double *ar = malloc(cap * sizeof *ar);
+    if (!P || !ia || !ja || !ar) {
+        if (P) glp_delete_prob(P);
+        free(ia), free(ja), free(ar);
+        return SMX_ENOMEM;
+    }
+    glp_add_rows(P, (int)d + 1);
+    glp_add_cols(P, (int)v);
+    for (size_t k = 0; k < d; k++) { /* row k: sum_j W_jk p_j = sum_j W_jk phat_j */
+        double t = 0;
+        for (size_t j = 0; j < v; j++) t += W[j * d + k] * phat[j];
+        glp_set_row_bnds(P, (int)k + 1, GLP_FX, t, t);
+    }
+    glp_set_row_bnds(P, (int)d + 1, GLP_FX, 1.0, 1.0); /* sum p = 1 */
+    for (size_t j = 0; j < v; j++) {
+        double ub = j == i ? 0.0 : phat[j] / (1.0 - tau);
+        if (ub > 0) glp_set_col_bnds(P, (int)j + 1, GLP_DB, 0.0, ub);
+        else glp_set_col_bnds(P, (int)j + 1, GLP_FX, 0.0, 0.0);
+        for (size_t k = 0; k < d; k++)
+            if (W[j * d + k] != 0) ++ne, ia[ne] = (int)k + 1, ja[ne] = (int)j + 1, ar[ne] = W[j * d + k];
+        ++ne, ia[ne] = (int)d + 1, ja[ne] = (int)j + 1, ar[ne] = 1.0;
+    }
+    glp_load_matrix(P, (int)ne, ia, ja, ar);
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    parm.presolve = GLP_OFF;
+    int st = glp_simplex(P, &parm), ps = glp_get_prim_stat(P);
+    glp_delete_prob(P);
+    free(ia), free(ja), free(ar);
+    if (st) return SMX_ERANGE;
+    *accept = ps == GLP_NOFEAS;
+    return SMX_OK;
+}
