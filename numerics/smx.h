@@ -34,6 +34,8 @@ const char *smx_strerror(int status);
 #include "tsv.h"
 #include "util.h"
 #include "attn.h"
+#include "lp.h"
+#include "svd.h"
 #include "nn.h"
 #include "optim.h"
 
