@@ -73,3 +73,35 @@ grep -q "^# restarts: 5" "$T/f3.tsv"; ok $? "k > k*: 5 restarts by default"
 test "$(grep -vc '^#' "$T/f3.tsv")" -eq 4; ok $? "fit --k 3 writes 3 experts"
 "$B" fit --n 2000 --k 3 --seed 5 --init authors --out "$T/f3a.tsv" >/dev/null 2>&1 && grep -q "^# init: authors" "$T/f3a.tsv"
 ok $? "fit --init authors recorded in the metadata"
+# sweep: same bytes for --threads 1 and 2; 3 shards merged (any order) == one run; stop + resume == one run
+S="sweep --nmax 2000 --points 4 --reps 3 --seed 9"
+"$B" $S --threads 2 --out "$T/w1.tsv" 2>/dev/null; ok $? "sweep runs (--threads 2)"
+"$B" $S --threads 1 --out "$T/w2.tsv" 2>/dev/null; cmp -s "$T/w1.tsv" "$T/w2.tsv"; ok $? "sweep: same bytes with 1 and 2 threads"
+test "$(grep -vc '^#' "$T/w1.tsv")" -eq 13; ok $? "sweep: header + 4 n x 3 reps"
+for i in 1 2 3; do "$B" $S --shard $i/3 --threads 1 --out "$T/sh$i.tsv" 2>/dev/null || echo "# shard $i failed"; done
+"$B" merge --out "$T/m.tsv" "$T/sh3.tsv" "$T/sh1.tsv" "$T/sh2.tsv"; cmp -s "$T/w1.tsv" "$T/m.tsv"; ok $? "3 shards merged == one run (cmp)"
+bad "a shard missing" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh2.tsv"
+bad "appears twice" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh1.tsv" "$T/sh2.tsv" "$T/sh3.tsv"
+"$B" sweep --nmax 2000 --points 4 --reps 2 --seed 9 --out "$T/o.tsv" 2>/dev/null
+bad "metadata or header differ" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/o.tsv"
+bad "\-\-shard" sweep --shard 4/3
+bad "\-\-shard" sweep --shard 2
+bad "\-\-grid" sweep --grid cubic
+bad "\-\-nmax.*below" sweep --nmin 500 --nmax 200
+"$B" $S --threads 2 --out "$T/r.tsv" --stop-after 5 2>/dev/null; rc=$?
+test $rc -eq 3 && test -s "$T/r.tsv.ckpt" && ! test -e "$T/r.tsv"; ok $? "sweep --stop-after 5: exit 3, checkpoint, no data file"
+bad "other options" sweep --nmax 2000 --points 4 --reps 4 --seed 9 --out "$T/r.tsv" --resume
+"$B" $S --threads 1 --out "$T/r.tsv" --resume 2>/dev/null; cmp -s "$T/w1.tsv" "$T/r.tsv"; ok $? "sweep --resume == one run"
+! test -e "$T/r.tsv.ckpt"; ok $? "checkpoint removed when the sweep finishes"
+printf 'garbage' >"$T/g.tsv.ckpt"
+bad "\-\-resume" $S --out "$T/g.tsv" --resume
+# a row reproduced by fit --n n --seed S
+row=$(awk -F'\t' '!/^#/ && $1 == 2000 && $2 == 1' "$T/w1.tsv")
+sd=$(echo "$row" | cut -f3); dm=$(echo "$row" | cut -f10)
+"$B" fit --n 2000 --seed "$sd" --out "$T/rf.tsv" 2>/dev/null | grep -q "D_min $dm "; ok $? "sweep row (n 2000, rep 1) = fit --n 2000 --seed $sd"
+# summary: slopes and the per-n table
+"$B" summary --boot 100 --out "$T/su.tsv" "$T/w1.tsv" 2>/dev/null; ok $? "summary runs"
+awk -F'\t' '!/^#/ && $3 == "D_min" && $4 == "mean" { exit !($6 <= $5 && $5 <= $7 && $5 < 0) } ' "$T/su.tsv"; ok $? "summary: D_min mean slope negative, inside its bootstrap interval"
+test "$(grep -vc '^#' "$T/su-byn.tsv")" -eq 5; ok $? "summary: per-n table with 4 rows"
+bad "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
+rm -rf "$T"
