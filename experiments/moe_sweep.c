@@ -76,9 +76,11 @@ static const char sweep_usage[] =
     "n, rep) and reproduces it with `smx-moe fit --n n --seed S` (same options): the bytes do not depend on\n"
     "--threads (OpenMP over fits) or on --shard. Wall times go to stderr (and --timings FILE), never the data.\n"
     "  --grid log|authors    log-spaced n (default) or the authors' linear grid linspace(nmin, nmax, points)\n"
-    "  --nmin N --nmax N     grid range (default 100, 100000)\n"
-    "  --points P            grid points (quick 12, paper 200; duplicates after rounding dropped)\n"
-    "  --reps R              replications per n (quick 8, paper 40)\n" MOE_CFG_HELP
+    "  --nmin N --nmax N     grid range (default 100 for k = k*, 10000 for k > k* as the authors' final\n"
+    "                        k = 3, 4 runs; nmax 100000)\n"
+    "  --points P            grid points (quick 16 for k = k*, 8 for k > k*; paper 200; duplicates after\n"
+    "                        rounding dropped)\n"
+    "  --reps R              replications per n (quick 16 for k = k*, 8 for k > k*; paper 40)\n" MOE_CFG_HELP
     "  --shard I/N           run only tasks t with t mod N = I-1 (t = grid index * reps + rep); `merge` joins\n"
     "  --checkpoint FILE     checkpoint (default OUT.ckpt): the rows done so far, written atomically;\n"
     "                        removed when the run finishes\n"
@@ -131,8 +133,10 @@ static void sweep_meta(smx_tsv_t *t, const sweep_opts_t *o, size_t ngrid, const 
     smx_tsv_meta(t, "n_grid", "%s", buf);
     smx_tsv_meta(t, "theory", MOE_THEORY);
     smx_tsv_meta(t, "authors", MOE_AUTHORS);
-    smx_tsv_meta(t, "profile_note", "quick: %ld log-spaced n in [%ld, %ld], %ld replications (paper: the authors' 200 "
-                                    "n x 40 replications)", o->points, o->nmin, o->nmax, o->reps);
+    smx_tsv_meta(t, "profile_note", "%s: %ld %s n in [%ld, %ld], %ld replications (the authors: 200 n x 40 "
+                                    "replications; n in [1e2, 1e5] for k = 2, [1e4, 1e5] for k = 3, 4)",
+                 smx_cli_profile_name(o->c.profile), o->points, o->grid_authors ? "linearly spaced" : "log-spaced",
+                 o->nmin, o->nmax, o->reps);
 }
 
 static void sweep_header(smx_tsv_t *t, const moe_cfg_t *cfg)
@@ -217,7 +221,7 @@ int moe_cmd_sweep(int argc, char **argv)
     memset(&o, 0, sizeof o);
     smx_cli_common_init(&o.c);
     moe_cfg_init(&o.cfg);
-    o.nmin = 100, o.nmax = 100000, o.points = -1, o.reps = -1, o.shard_i = 1, o.shard_n = 1, o.ckpt_every = 30;
+    o.nmin = -1, o.nmax = 100000, o.points = -1, o.reps = -1, o.shard_i = 1, o.shard_n = 1, o.ckpt_every = 30;
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(what, "out of memory");
     kept[o.argc++] = argv[0];
@@ -263,10 +267,11 @@ int moe_cmd_sweep(int argc, char **argv)
     o.argv = kept;
     smx_cli_no_positional(argc, argv, optind, what);
     moe_cfg_finish(&o.cfg, "sweep");
+    int paper = o.c.profile == SMX_PROFILE_PAPER, over = o.cfg.k > o.cfg.truth.k;
+    if (o.nmin < 0) o.nmin = over ? 10000 : 100; /* the authors' final k = 3, 4 runs: n in [1e4, 1e5] */
     if (o.nmax < o.nmin) smx_cli_fail(what, "--nmax: %ld is below --nmin %ld", o.nmax, o.nmin);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
-    if (o.points < 0) o.points = paper ? 200 : 12;
-    if (o.reps < 0) o.reps = paper ? 40 : 8;
+    if (o.points < 0) o.points = paper ? 200 : over ? 8 : 16;
+    if (o.reps < 0) o.reps = paper ? 40 : over ? 8 : 16;
     char defout[256], defck[300];
     snprintf(defout, sizeof defout, "data/%s/moe-sweep.tsv", smx_cli_profile_name(o.c.profile));
     const char *out = o.c.out ? o.c.out : defout;
@@ -507,7 +512,8 @@ static const char summary_usage[] =
     "bootstrap 95 %% interval (replications resampled within each n, --boot times, percentile interval); the\n"
     "slope of the median of each parameter group's error within 2-member cells (rows where a cell has exactly 2\n"
     "members; max over such cells). Rows with loss_status != 0 or a NaN value are left out of that quantity.\n"
-    "Writes OUT (file k quantity statistic slope lo hi points theory authors) and OUT-byn.tsv (per file and n:\n"
+    "Writes OUT (file k quantity statistic slope intercept lo hi points theory authors; log D = intercept + slope\n"
+    "log n) and OUT-byn.tsv (per file and n:\n"
     "count, mean and median of every quantity) for the figures.\n"
     "  --boot B   bootstrap resamples (default 1000)\n"
     "  --seed N --out FILE (default data/PROFILE/moe-summary.tsv) --profile quick|paper --threads N --help --version\n";
@@ -524,7 +530,8 @@ typedef struct {
     double *v[SQ_N]; /* values per quantity (count cnt) */
 } ngroup_t;
 
-static double ols_slope(const double *lx, const double *ly, size_t m)
+/* OLS of ly on lx over the finite ly: slope (returned) and intercept (*icpt, if not NULL) */
+static double ols_fit(double *icpt, const double *lx, const double *ly, size_t m)
 {
     double mx = 0, my = 0, sxx = 0, sxy = 0;
     size_t c = 0;
@@ -534,8 +541,11 @@ static double ols_slope(const double *lx, const double *ly, size_t m)
     mx /= c, my /= c;
     for (size_t i = 0; i < m; i++)
         if (isfinite(ly[i])) sxx += (lx[i] - mx) * (lx[i] - mx), sxy += (lx[i] - mx) * (ly[i] - my);
-    return sxx > 0 ? sxy / sxx : NAN;
+    double b = sxx > 0 ? sxy / sxx : NAN;
+    if (icpt) *icpt = my - b * mx;
+    return b;
 }
+static double ols_slope(const double *lx, const double *ly, size_t m) { return ols_fit(NULL, lx, ly, m); }
 
 static double stat_of(double *v, size_t c, int median)
 {
@@ -573,7 +583,7 @@ int moe_cmd_summary(int argc, char **argv)
     smx_tsv_meta(to, "boot", "%ld", boot);
     smx_tsv_meta(to, "theory", MOE_THEORY);
     smx_tsv_meta(to, "authors", MOE_AUTHORS);
-    smx_tsv_header(to, "file\tk\tquantity\tstatistic\tslope\tlo\thi\tpoints\ttheory\tauthors");
+    smx_tsv_header(to, "file\tk\tquantity\tstatistic\tslope\tintercept\tlo\thi\tpoints\ttheory\tauthors");
     smx_tsv_meta_std(tb, MOE_PROG, argc, argv);
     sbuf_t hb = {0};
     sb_add(&hb, "file\tk\tn\tcount");
@@ -677,7 +687,7 @@ int moe_cmd_summary(int argc, char **argv)
                     pts += isfinite(ly[i]);
                 }
                 if (pts < 2) continue;
-                double slope = ols_slope(lx, ly, ng);
+                double icpt, slope = ols_fit(&icpt, lx, ly, ng);
                 size_t nb = 0;
                 for (long b = 0; b < boot; b++) { /* resample replications within each n */
                     for (size_t i = 0; i < ng; i++) {
@@ -694,6 +704,7 @@ int moe_cmd_summary(int argc, char **argv)
                 smx_tsv_str(to, SQ_NAME[q]);
                 smx_tsv_str(to, med ? "median" : "mean");
                 smx_tsv_num(to, slope);
+                smx_tsv_num(to, icpt);
                 smx_tsv_num(to, nb ? gsl_stats_quantile_from_sorted_data(bs, 1, nb, 0.025) : NAN);
                 smx_tsv_num(to, nb ? gsl_stats_quantile_from_sorted_data(bs, 1, nb, 0.975) : NAN);
                 smx_tsv_int(to, (long long)pts);

@@ -346,19 +346,22 @@ void smx_moe_em_opts_default(smx_moe_em_opts_t *o)
 double smx_moe_estep(smx_moe_em_t *w, const smx_moe_t *m, const double *x, const double *y, size_t n)
 {
     size_t k = m->k, d = m->d;
-    double ll = 0;
+    double c[64], iv[64], ll = 0;
+    for (size_t i = 0; i < k; i++) c[i] = -0.5 * (LOG_2PI + log(m->var[i])), iv[i] = 1 / m->var[i];
     for (size_t j = 0; j < n; j++) {
-        double *lw = w->r + j * k;
-        smx_moe_log_gate(lw, m, x + j * d);
-        double mx = -INFINITY;
-        for (size_t i = 0; i < k; i++) {
-            lw[i] += log_normal(m, i, x + j * d, y[j]);
+        const double *xj = x + j * d;
+        double *lw = w->r + j * k, eta[64], me = -INFINITY, mx = -INFINITY;
+        for (size_t i = 0; i < k; i++) { /* eta_i = gate logit; lw_i = eta_i + log N(y; mean_i, var_i) */
+            eta[i] = m->beta0[i] + dot(m->beta1 + i * d, xj, d);
+            double e = y[j] - m->b[i] - dot(m->a + i * d, xj, d);
+            lw[i] = eta[i] + c[i] - 0.5 * e * e * iv[i];
+            if (eta[i] > me) me = eta[i];
             if (lw[i] > mx) mx = lw[i];
         }
-        double s = 0;
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
+        double se = 0, s = 0;
+        for (size_t i = 0; i < k; i++) se += exp(eta[i] - me), s += (lw[i] = exp(lw[i] - mx));
         for (size_t i = 0; i < k; i++) lw[i] /= s; /* r_ij = w_ij / sum_l w_lj, max-shifted */
-        ll += mx + log(s);
+        ll += (mx + log(s)) - (me + log(se)); /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) */
     }
     return ll;
 }
@@ -397,14 +400,13 @@ static double gate_q(smx_moe_em_t *w, const double *gam, const double *x, size_t
             if (p[i] > mx) mx = p[i];
         }
         p[k - 1] = 0;
-        double s = 0;
-        for (size_t i = 0; i < k; i++) s += exp(p[i] - mx);
-        double lse = mx + log(s);
+        double s = 0, e[64];
+        for (size_t i = 0; i < k; i++) s += (e[i] = exp(p[i] - mx));
+        double lse = mx + log(s), is = 1 / s;
         const double *r = w->r + j * k;
         for (size_t i = 0; i < k; i++) {
-            double lp = p[i] - lse;
-            if (r[i] > 0) q += r[i] * lp;
-            p[i] = exp(lp);
+            if (r[i] > 0) q += r[i] * (p[i] - lse);
+            p[i] = e[i] * is; /* pi_ij */
         }
     }
     return q;

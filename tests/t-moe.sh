@@ -101,7 +101,7 @@ sd=$(echo "$row" | cut -f3); dm=$(echo "$row" | cut -f10)
 "$B" fit --n 2000 --seed "$sd" --out "$T/rf.tsv" 2>/dev/null | grep -q "D_min $dm "; ok $? "sweep row (n 2000, rep 1) = fit --n 2000 --seed $sd"
 # summary: slopes and the per-n table
 "$B" summary --boot 100 --out "$T/su.tsv" "$T/w1.tsv" 2>/dev/null; ok $? "summary runs"
-awk -F'\t' '!/^#/ && $3 == "D_min" && $4 == "mean" { exit !($6 <= $5 && $5 <= $7 && $5 < 0) } ' "$T/su.tsv"; ok $? "summary: D_min mean slope negative, inside its bootstrap interval"
+awk -F'\t' '!/^#/ && $3 == "D_min" && $4 == "mean" { exit !($7 <= $5 && $5 <= $8 && $5 < 0) } ' "$T/su.tsv"; ok $? "summary: D_min mean slope negative, inside its bootstrap interval"
 test "$(grep -vc '^#' "$T/su-byn.tsv")" -eq 5; ok $? "summary: per-n table with 4 rows"
 bad "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
 rm -rf "$T"
