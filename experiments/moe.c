@@ -84,7 +84,12 @@ int moe_cmd_sample(int argc, char **argv)
             continue;
         }
         if (opt == O_N) n = smx_cli_long_or_fail(optarg, 2, 100000000, what, "--n");
-        else smx_cli_fail(what, "option not accepted by sample (see --help)");
+        else {
+            const char *name = "?";
+            for (const struct option *l = lopts; l->name; l++)
+                if (l->val == opt) name = l->name;
+            smx_cli_fail(what, "--%s: not an option of sample (see --help)", name);
+        }
     }
     smx_cli_no_positional(argc, argv, optind, what);
     moe_cfg_finish(&cfg, "sample");
@@ -191,6 +196,10 @@ static const char fit_usage[] =
     "(the same draws as `sample --seed S`; a sweep row with seed S and size n is `fit --n n --seed S`).\n"
     "Writes the best fit as a parameter file (--out, alias --out-params) and prints one line on stdout:\n"
     "loglik, iterations, converged, and the Voronoi losses against the truth (translation min and none).\n"
+    "EM (as the authors' code, except that our E-step is max-shifted in log space where theirs can underflow):\n"
+    "E-step responsibilities; experts by weighted least squares + weighted variance; the gate by Newton/IRLS on\n"
+    "the weighted multinomial log-likelihood (GSL Cholesky, <= 30 step halvings, <= 300 iterations, relative\n"
+    "tolerance 1e-7); the last expert's gate fixed at (0, 0); stop at |dloglik/loglik| <= --tol or --max-iter.\n"
     "  --data FILE           data to fit (default: sample n points)\n"
     "  --n N                 sample size when sampling (default 1000)\n" MOE_CFG_HELP
     "  --seed N --out FILE (default data/PROFILE/moe-fit.tsv) --profile quick|paper --threads N --help --version\n";
@@ -246,10 +255,10 @@ int moe_cmd_fit(int argc, char **argv)
     }
     smx_moe_write_rows(smx_tsv_stream(t), &task.fit);
     write_or_fail(t, what, out);
-    printf("loglik %.17g iterations %d converged %d D_min %.17g D_none %.17g hellinger %.17g\n", task.em.loglik,
-           task.em.iterations, task.em.converged, task.loss_status ? NAN : task.vmin.D,
-           task.loss_status ? NAN : task.vnone.D, task.hellinger);
-    fprintf(stderr, "%s: %.3f s\n", what, task.seconds);
+    printf("loglik %.17g iterations %d converged %d D_min %.17g D_none %.17g hellinger %.17g gate_newton %ld\n",
+           task.em.loglik, task.em.iterations, task.em.converged, task.loss_status ? NAN : task.vmin.D,
+           task.loss_status ? NAN : task.vnone.D, task.hellinger, task.em.gate_iters);
+    fprintf(stderr, "%s: %.3f CPU-s\n", what, task.seconds);
     moe_task_free(&task);
     moe_scratch_free(s);
     free(x);

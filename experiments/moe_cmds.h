@@ -37,7 +37,7 @@ typedef struct {
     smx_moe_voronoi_t vnone;  /* --translation none (the authors') */
     int loss_status;          /* SMX_OK or SMX_EDOM (a cell of >= 4 members without --rbar) */
     double hellinger;
-    double seconds;           /* wall time: stderr / timing files only, never the data */
+    double seconds;           /* CPU seconds of the fit's thread: stderr / timing files only, never the data */
 } moe_task_t;
 
 /* Seed of replication rep at sample size n: SplitMix64 of (base, n, rep), 32 bits (an MT19937 seed). */

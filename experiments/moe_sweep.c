@@ -74,7 +74,8 @@ static const char sweep_usage[] =
     "t0 t1 (the minimising translation) hellinger loss_status, then per true expert j: size_j err_beta1_j err_a_j\n"
     "err_b_j err_var_j (max over the cell's members; translation min). Each row's seed is derived from (--seed,\n"
     "n, rep) and reproduces it with `smx-moe fit --n n --seed S` (same options): the bytes do not depend on\n"
-    "--threads (OpenMP over fits) or on --shard. Wall times go to stderr (and --timings FILE), never the data.\n"
+    "--threads (OpenMP over fits) or on --shard. Timings (CPU seconds per fit) go to stderr and --timings FILE,\n"
+    "never into the data.\n"
     "  --grid log|authors    log-spaced n (default) or the authors' linear grid linspace(nmin, nmax, points)\n"
     "  --nmin N --nmax N     grid range (default 100 for k = k*, 10000 for k > k* as the authors' final\n"
     "                        k = 3, 4 runs; nmax 100000)\n"
@@ -87,7 +88,7 @@ static const char sweep_usage[] =
     "  --checkpoint-every S  seconds between checkpoints (default 30; 0: none)\n"
     "  --resume              continue from the checkpoint if there is one (other options: exit 2)\n"
     "  --stop-after N        (testing) checkpoint after N fits of this run and exit 3\n"
-    "  --timings FILE        per-fit wall seconds (n rep seconds), not deterministic\n"
+    "  --timings FILE        per-fit CPU seconds (n rep seconds), not deterministic\n"
     "  --seed N --out FILE (default data/PROFILE/moe-sweep.tsv) --profile quick|paper --threads N --help --version\n";
 
 typedef struct {
@@ -380,12 +381,14 @@ int moe_cmd_sweep(int argc, char **argv)
 #endif
     double fsum = 0;
     for (size_t q = 0; q < ntask; q++) fsum += secs[q];
-    fprintf(stderr, "%s: %ld fits in %.2f s on %d threads (%.3f fit-seconds; %.2f fits per core-second)\n", what,
-            fits_done, el, threads, fsum, el > 0 ? fits_done / (el * threads) : 0.0);
+    fprintf(stderr, "%s: %ld fits in %.2f s on %d threads (%.3f CPU-seconds in fits; %.2f fits per CPU-second)\n",
+            what, fits_done, el, threads, fsum, fsum > 0 ? fits_done / fsum : 0.0);
+    int rc = 0;
     if (stop) {
         if (sweep_ckpt_write(&o, sig, rows, done, ntask)) smx_cli_fail(what, "cannot write checkpoint %s", o.ckpt);
         fprintf(stderr, "%s: --stop-after %ld: checkpoint %s written\n", what, o.stop_after, o.ckpt);
-        return 3;
+        rc = 3;
+        goto cleanup;
     }
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) smx_cli_fail(what, "--out: cannot create '%s': %s", out, strerror(errno));
@@ -408,10 +411,11 @@ int moe_cmd_sweep(int argc, char **argv)
         }
         if (smx_tsv_close(tt)) smx_cli_fail(what, "--timings: cannot write '%s'", o.timings);
     }
+cleanup:
     for (size_t q = 0; q < ntask; q++) free(rows[q]);
     free(rows), free(done), free(secs), free(task), free(pend), free(ns), free(sig), free(kept);
     moe_cfg_free(&o.cfg);
-    return 0;
+    return rc;
 }
 
 /* ---------------- merge ---------------- */

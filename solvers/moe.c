@@ -226,6 +226,8 @@ void smx_moe_log_gate(double *logpi, const smx_moe_t *m, const double *x)
 }
 
 static const double LOG_2PI = 1.8378770664093454836;
+/* products of LOG_BLOCK factors in [1/64, 64] stay within 64^16 = 8e28: no overflow (k <= 64) */
+#define LOG_BLOCK 16
 
 /* log N(y; b_i + a_i.x, var_i) */
 static double log_normal(const smx_moe_t *m, size_t i, const double *x, double y)
@@ -346,7 +348,8 @@ void smx_moe_em_opts_default(smx_moe_em_opts_t *o)
 double smx_moe_estep(smx_moe_em_t *w, const smx_moe_t *m, const double *x, const double *y, size_t n)
 {
     size_t k = m->k, d = m->d;
-    double c[64], iv[64], ll = 0;
+    double c[64], iv[64], ll = 0, prod = 1;
+    int cnt = 0;
     for (size_t i = 0; i < k; i++) c[i] = -0.5 * (LOG_2PI + log(m->var[i])), iv[i] = 1 / m->var[i];
     for (size_t j = 0; j < n; j++) {
         const double *xj = x + j * d;
@@ -361,9 +364,13 @@ double smx_moe_estep(smx_moe_em_t *w, const smx_moe_t *m, const double *x, const
         double se = 0, s = 0;
         for (size_t i = 0; i < k; i++) se += exp(eta[i] - me), s += (lw[i] = exp(lw[i] - mx));
         for (size_t i = 0; i < k; i++) lw[i] /= s; /* r_ij = w_ij / sum_l w_lj, max-shifted */
-        ll += (mx + log(s)) - (me + log(se)); /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) */
+        /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) = (mx - me) + log(s / se), s / se in [1/k, k]:
+         * the logs of LOG_BLOCK consecutive ratios are taken as one log of their product */
+        ll += mx - me;
+        prod *= s / se;
+        if (++cnt == LOG_BLOCK) ll += log(prod), prod = 1, cnt = 0;
     }
-    return ll;
+    return ll + log(prod);
 }
 
 /* Gate parameters gamma (P = (k-1)(d+1): expert i < k-1 has (beta0_i, beta1_i)) <-> m. */
@@ -386,11 +393,13 @@ static void gam_set(smx_moe_t *m, const double *gam)
     for (size_t c = 0; c < d; c++) m->beta1[(m->k - 1) * d + c] = 0;
 }
 
-/* Q(gamma) = sum_j sum_i r_ij log pi_ij; pi (n x k) filled. */
+/* Q(gamma) = sum_j sum_i r_ij log pi_ij = sum_j [sum_i r_ij (eta_ij - mx_j) - log s_j] (rows of r sum to 1;
+ * s_j = sum_i e^{eta_ij - mx_j} in [1, k], their logs taken LOG_BLOCK at a time); pi (n x k) filled. */
 static double gate_q(smx_moe_em_t *w, const double *gam, const double *x, size_t n)
 {
     size_t k = w->k, d = w->d;
-    double q = 0;
+    double q = 0, prod = 1;
+    int cnt = 0;
     for (size_t j = 0; j < n; j++) {
         const double *xj = x + j * d;
         double *p = w->pi + j * k, mx = 0; /* reference logit 0 */
@@ -402,14 +411,16 @@ static double gate_q(smx_moe_em_t *w, const double *gam, const double *x, size_t
         p[k - 1] = 0;
         double s = 0, e[64];
         for (size_t i = 0; i < k; i++) s += (e[i] = exp(p[i] - mx));
-        double lse = mx + log(s), is = 1 / s;
+        double is = 1 / s;
         const double *r = w->r + j * k;
         for (size_t i = 0; i < k; i++) {
-            if (r[i] > 0) q += r[i] * (p[i] - lse);
+            if (r[i] > 0) q += r[i] * (p[i] - mx);
             p[i] = e[i] * is; /* pi_ij */
         }
+        prod *= s;
+        if (++cnt == LOG_BLOCK) q -= log(prod), prod = 1, cnt = 0;
     }
-    return q;
+    return q - log(prod);
 }
 
 int smx_moe_gate_mstep(smx_moe_t *m, double *Q, smx_moe_em_t *w, const double *x, size_t n,

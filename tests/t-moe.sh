@@ -45,6 +45,7 @@ bad "\-\-seed" fit --seed -4
 bad "\-\-profile" sample --profile huge
 bad "\-\-data.*no column 'y'" fit --data "$T/truth.tsv"
 bad "bad option" fit --no-such-option
+bad "\-\-k: not an option of sample" sample --k 3
 bad "unexpected\|positional" fit extra
 "$B" --help | grep -q summary; ok $? "--help lists the commands"
 "$B" fit --help | grep -q "init intended|authors"; ok $? "fit --help explains --init"
