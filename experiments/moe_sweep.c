@@ -76,7 +76,9 @@ static const char sweep_usage[] =
     "n, rep) and reproduces it with `smx-moe fit --n n --seed S` (same options): the bytes do not depend on\n"
     "--threads (OpenMP over fits) or on --shard. Timings (CPU seconds per fit) go to stderr and --timings FILE,\n"
     "never into the data.\n"
-    "  --grid log|authors    log-spaced n (default) or the authors' linear grid linspace(nmin, nmax, points)\n"
+    "  --grid log|authors    log-spaced n (default) or the authors' linear grids (their experiment.py): k = k*:\n"
+    "                        linspace(nmin, 9 nmin, 5) then linspace(10 nmin, nmax, points - 5); k > k*:\n"
+    "                        linspace(nmin, nmax, points); n = int(value)\n"
     "  --nmin N --nmax N     grid range (default 100 for k = k*, 10000 for k > k* as the authors' final\n"
     "                        k = 3, 4 runs; nmax 100000)\n"
     "  --points P            grid points (quick 16 for k = k*, 8 for k > k*; paper 200; duplicates after\n"
@@ -103,15 +105,24 @@ typedef struct {
     char **argv; /* without --shard / checkpoint options (the data do not depend on them) */
 } sweep_opts_t;
 
+/* numpy.linspace(a, b, m)[i] */
+static double linspace(double a, double b, long m, long i) { return m == 1 ? a : a + (b - a) * i / (double)(m - 1); }
+
+/* The grid of n, increasing, duplicates dropped. Authors' (their experiment.py): k = k*: 5 points
+ * linspace(nmin, 9 nmin) then linspace(10 nmin, nmax, points - 5); k > k*: linspace(nmin, nmax, points);
+ * n = int(value) (truncation). Log: round(exp(linspace(log nmin, log nmax, points))). */
 static size_t make_grid(long *ns, const sweep_opts_t *o)
 {
     size_t m = 0;
+    int split = o->grid_authors && o->cfg.k == o->cfg.truth.k && o->points > 5 && 10 * o->nmin <= o->nmax;
     for (long i = 0; i < o->points; i++) {
         double v;
         if (o->points == 1) v = (double)o->nmin;
-        else if (o->grid_authors) v = o->nmin + (double)(o->nmax - o->nmin) * i / (double)(o->points - 1);
-        else v = exp(log((double)o->nmin) + (log((double)o->nmax) - log((double)o->nmin)) * i / (double)(o->points - 1));
-        long n = lround(v);
+        else if (split) v = i < 5 ? linspace((double)o->nmin, 9.0 * o->nmin, 5, i)
+                                  : linspace(10.0 * o->nmin, (double)o->nmax, o->points - 5, i - 5);
+        else if (o->grid_authors) v = linspace((double)o->nmin, (double)o->nmax, o->points, i);
+        else v = exp(linspace(log((double)o->nmin), log((double)o->nmax), o->points, i));
+        long n = o->grid_authors ? (long)v : lround(v);
         if (m == 0 || n > ns[m - 1]) ns[m++] = n;
     }
     return m;

@@ -104,5 +104,7 @@ sd=$(echo "$row" | cut -f3); dm=$(echo "$row" | cut -f10)
 "$B" summary --boot 100 --out "$T/su.tsv" "$T/w1.tsv" 2>/dev/null; ok $? "summary runs"
 awk -F'\t' '!/^#/ && $3 == "D_min" && $4 == "mean" { exit !($7 <= $5 && $5 <= $8 && $5 < 0) } ' "$T/su.tsv"; ok $? "summary: D_min mean slope negative, inside its bootstrap interval"
 test "$(grep -vc '^#' "$T/su-byn.tsv")" -eq 5; ok $? "summary: per-n table with 4 rows"
+"$B" sweep --grid authors --points 10 --reps 1 --nmax 2000 --max-iter 1 --out "$T/ga.tsv" 2>/dev/null
+grep -qx "# n_grid: 100,300,500,700,900,1000,1250,1500,1750,2000" "$T/ga.tsv"; ok $? "--grid authors, k = k*: numpy linspace(100, 900, 5) + linspace(1000, 2000, 5)"
 bad "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
 rm -rf "$T"
