@@ -35,6 +35,7 @@ const char *smx_strerror(int status);
 #include "util.h"
 #include "attn.h"
 #include "lp.h"
+#include "moe.h"
 #include "svd.h"
 #include "nn.h"
 #include "optim.h"

@@ -1,0 +1,50 @@
+# moe.mk - smx-moe (issue 13): ML convergence rates of softmax-gated Gaussian mixtures of experts.
+# One sweep per fitted k (2 = exact, 3 and 4 = over-specified), one summary over the three.
+# Quick profile: k = 2 on 16 log-spaced n in [1e2, 1e5] x 16 reps; k = 3, 4 on 8 n in [1e4, 1e5] x 8 reps.
+# PROFILE=paper: the authors' linear grids (200 n x 40 reps); run those with the shards (run-moe-shards).
+MOE_FIGS := moe-exact moe-overspecified
+FIGURES += $(MOE_FIGS)
+MOE_GRID := $(if $(filter paper,$(PROFILE)),--grid authors)
+MOE_KS := 2 3 4
+
+$(DATA)/moe-k%.tsv: $(BIN)/smx-moe
+	$(BIN)/smx-moe sweep --k $* --profile $(PROFILE) $(MOE_GRID) --out $@
+$(DATA)/moe-summary.tsv: $(foreach k,$(MOE_KS),$(DATA)/moe-k$(k).tsv) $(BIN)/smx-moe
+	$(BIN)/smx-moe summary --out $@ $(foreach k,$(MOE_KS),$(DATA)/moe-k$(k).tsv)
+
+$(call fig_pair,$(MOE_FIGS)): $(DATA)/moe-summary.tsv
+
+.PHONY: run-moe figures-moe run-moe-shards
+run-moe: $(DATA)/moe-summary.tsv
+figures-moe: $(call fig_pair,$(MOE_FIGS))
+
+# The same sweeps as MOE_SHARDS shards run by GNU parallel (add e.g. MOE_PARALLEL='--sshlogin 8/host1,8/host2'
+# to spread them over machines; the binary and the data directory must be reachable there), then merged
+# into the bytes one unsharded run writes.
+MOE_SHARDS ?= 8
+MOE_PARALLEL ?= -j 2
+run-moe-shards: $(BIN)/smx-moe
+	@mkdir -p $(DATA)/moe-shards
+	for k in $(MOE_KS); do \
+	  parallel $(MOE_PARALLEL) --halt now,fail=1 $(CURDIR)/$(BIN)/smx-moe sweep --k $$k --profile $(PROFILE) $(MOE_GRID) \
+	    --threads 1 --shard {}/$(MOE_SHARDS) --resume --out $(CURDIR)/$(DATA)/moe-shards/moe-k$$k-{}.tsv \
+	    ::: $$(seq 1 $(MOE_SHARDS)) && \
+	  $(BIN)/smx-moe merge --out $(DATA)/moe-k$$k.tsv $$(seq -f '$(DATA)/moe-shards/moe-k'$$k'-%g.tsv' 1 $(MOE_SHARDS)) \
+	  || exit 1; \
+	done
+	$(MAKE) --no-print-directory $(DATA)/moe-summary.tsv
+
+# Fits per core-second on the authors' linear grid (20 of its n, 2 reps) for k = 2, 3, 4, and the implied
+# paper-profile time per setting (8000 fits) on 2 cores; the authors: ~900 s (k = 2), 3554 s (k = 3) and
+# 5609 s (k = 4) on 8 cores, i.e. 7200, 28432, 44872 core-seconds.
+.PHONY: bench-moe
+BENCHES += bench-moe
+bench-moe: $(BIN)/smx-moe
+	@echo "bench-moe: sweeps on 20 n of the authors' grid x 2 reps, 2 threads (machine may be shared)"
+	@for k in 2 3 4; do \
+	  $(BIN)/smx-moe sweep --k $$k --grid authors --points 20 --reps 2 --threads 2 --out $(BUILD)/bench-moe-k$$k.tsv \
+	    2>&1 >/dev/null | grep 'fits in' | \
+	  awk -v k=$$k '{ fs = $$11; sub(/\(/, "", fs); fps = $$3 / fs; auth = (k == 2 ? 7200 : k == 3 ? 28432 : 44872); \
+	    printf "k = %d: %s\n   %.2f fits per core-second (CPU time of the fits, all restarts); 8000 fits: %.0f core-s = %.0f s on 2 cores; authors %d core-s (%.1fx more)\n", \
+	      k, $$0, fps, 8000 / fps, 4000 / fps, auth, auth * fps / 8000 }'; \
+	done
