@@ -274,6 +274,18 @@ static void kt_tree_twopass(T *lM, T *lN)
         for (int j = 0; j < w; j++) kt_comb_twopass(&lM[j], &lN[j], lM[j + w], lN[j + w]);
 }
 
+/* for (long b = 0; b < nb; b++) BODY, over OpenMP threads only when there are several threads and
+ * blocks (a parallel region costs microseconds, more than a small vector's whole kernel). */
+#define KT_BLOCKS(nb, nt, ...)                                                      \
+    do {                                                                            \
+        if ((nt) > 1 && (nb) > 1) {                                                 \
+            _Pragma("omp parallel for num_threads(nt) schedule(static)")            \
+            for (long b = 0; b < (nb); b++) { __VA_ARGS__ }                         \
+        } else {                                                                    \
+            for (long b = 0; b < (nb); b++) { __VA_ARGS__ }                         \
+        }                                                                           \
+    } while (0)
+
 /* The normaliser: three-pass / reload (a, s), online (a = m, s = d), two-pass (s = M, a = N). */
 typedef struct { T a, s; int pairs; } kt_norm_t;
 
@@ -294,20 +306,18 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
     switch (algo) {
     case SMX_KERNELS_THREEPASS:
     case SMX_KERNELS_RELOAD: {
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-        for (long b = 0; b < nb; b++) {
+        KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             part[b] = tab->max(x + i0, len);
-        }
+        });
         T a = -(T)INFINITY;
         for (long b = 0; b < nb; b++) a = part[b] > a ? part[b] : a;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-        for (long b = 0; b < nb; b++) {
+        KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             T lanes[KC_L];
             tab->sumexp(lanes, x + i0, len, a, ystore ? ystore + i0 : NULL);
             part[b] = kt_tree_sum(lanes);
-        }
+        });
         T s = 0;
         for (long b = 0; b < nb; b++) s += part[b];
         nm->a = a;
@@ -315,15 +325,14 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
         break;
     }
     case SMX_KERNELS_ONLINE: {
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-        for (long b = 0; b < nb; b++) {
+        KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             T lm[KC_L], ld[KC_L];
             tab->online(lm, ld, x + i0, len);
             kt_tree_online(lm, ld);
             part[b] = lm[0];
             p2[b] = ld[0];
-        }
+        });
         T m = part[0], d = p2[0];
         for (long b = 1; b < nb; b++) kt_comb_online(&m, &d, part[b], p2[b]);
         nm->a = m;
@@ -331,15 +340,14 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
         break;
     }
     case SMX_KERNELS_TWOPASS: {
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-        for (long b = 0; b < nb; b++) {
+        KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             T lM[KC_L], lN[KC_L];
             tab->twopass(lM, lN, x + i0, len);
             kt_tree_twopass(lM, lN);
             part[b] = lM[0];
             p2[b] = lN[0];
-        }
+        });
         T M = part[0], N = p2[0];
         for (long b = 1; b < nb; b++) kt_comb_twopass(&M, &N, part[b], p2[b]);
         nm->a = N;
@@ -411,24 +419,22 @@ static int kt_run(T *y, const T *x, size_t n, smx_kernels_algo_t algo, smx_kerne
         T lse = TMATH(log)(nm.s) + TMATH(fma)(nm.a, KC_LN2HI, nm.a * KC_LN2LO); /* N ln 2, one rounding */
         if (what == 2) { *y = lse; return SMX_OK; }
         T invM = 1 / nm.s;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-        for (long b = 0; b < nb; b++) {
+        KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             if (what == 0) tab->out_pair(y + i0, x + i0, len, invM, nm.a);
             else tab->out_sub(y + i0, x + i0, len, lse, 0);
-        }
+        });
         return SMX_OK;
     }
     T l = TMATH(log)(nm.s);
     if (what == 2) { *y = nm.a + l; return SMX_OK; }
     T inv = 1 / nm.s;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-    for (long b = 0; b < nb; b++) {
+    KT_BLOCKS(nb, nt, {
         size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
         if (what == 1) tab->out_sub(y + i0, x + i0, len, nm.a, l);
         else if (algo == SMX_KERNELS_RELOAD) tab->out_mul(y + i0, len, inv);
         else tab->out_exp(y + i0, x + i0, len, nm.a, inv);
-    }
+    });
     return SMX_OK;
 }
 
@@ -467,10 +473,9 @@ int TS(smx_kernels_scale)(T *y, const T *x, size_t n, T alpha, smx_kernels_isa_t
     const size_t B = SMX_KERNELS_BLOCK;
     const long nb = (long)((n + B - 1) / B);
     int nt = kt_threads(threads);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
-    for (long b = 0; b < nb; b++) {
+    KT_BLOCKS(nb, nt, {
         size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
         tab->scale(y + i0, x + i0, len, alpha);
-    }
+    });
     return SMX_OK;
 }
