@@ -38,7 +38,9 @@ static const char KUSAGE[] =
     "  --profile P    quick | paper    --out FILE (default data/bench/bench-kernels.tsv or\n"
     "                 data/bench/bench-copy.tsv)\n"
     "Rows: type func algo isa n threads ns_per_elem gbps ratio_copy ratio_exp elem_per_cycle;\n"
-    "the copy and exp rows are algo copy / exp. A one-line summary (largest n) goes to stdout.\n";
+    "func copy: algo copy (ordinary stores: the reference of ratio_copy) and copy-nt (non-temporal\n"
+    "stores, as the kernels use for outputs >= 32 MiB); func exp: the kernels' exp alone.\n"
+    "A one-line summary (largest n) goes to stdout.\n";
 
 static const char *const TYPES[] = {"float", "double", NULL};
 static const char *const FUNCS[] = {"softmax", "logsoftmax", "lse", NULL};
@@ -101,7 +103,7 @@ void bench_meta_machine(smx_tsv_t *t)
 }
 
 typedef struct {
-    int is_f32, func, algo; /* func: 0 softmax 1 logsoftmax 2 lse 3 copy 4 exp */
+    int is_f32, func, algo; /* func: 0 softmax 1 logsoftmax 2 lse 3 copy 4 exp 5 copy, non-temporal */
     smx_kernels_isa_t isa;
     int threads;
     void *y, *x;
@@ -116,7 +118,8 @@ static int job_run(const job_t *j)
         case 0: return smx_kernels_softmax_f32(y, x, j->n, j->algo, j->isa, j->threads);
         case 1: return smx_kernels_logsoftmax_f32(y, x, j->n, j->algo, j->isa, j->threads);
         case 2: return smx_kernels_lse_f32(&l, x, j->n, j->algo, j->isa, j->threads);
-        case 3: return smx_kernels_scale_f32(y, x, j->n, 0.5f, j->isa, j->threads);
+        case 3: return smx_kernels_scale_f32(y, x, j->n, 0.5f, 0, j->isa, j->threads);
+        case 5: return smx_kernels_scale_f32(y, x, j->n, 0.5f, 1, j->isa, j->threads);
         default: return smx_kernels_exp_f32(y, x, j->n, j->isa);
         }
     }
@@ -125,7 +128,8 @@ static int job_run(const job_t *j)
     case 0: return smx_kernels_softmax_f64(y, x, j->n, j->algo, j->isa, j->threads);
     case 1: return smx_kernels_logsoftmax_f64(y, x, j->n, j->algo, j->isa, j->threads);
     case 2: return smx_kernels_lse_f64(&l, x, j->n, j->algo, j->isa, j->threads);
-    case 3: return smx_kernels_scale_f64(y, x, j->n, 0.5, j->isa, j->threads);
+    case 3: return smx_kernels_scale_f64(y, x, j->n, 0.5, 0, j->isa, j->threads);
+    case 5: return smx_kernels_scale_f64(y, x, j->n, 0.5, 1, j->isa, j->threads);
     default: return smx_kernels_exp_f64(y, x, j->n, j->isa);
     }
 }
@@ -251,7 +255,7 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
     float *xf = xb;
     double sum_best = 0, sum_three = 0, sum_copy = 0;
     const char *best_name = "";
-    static const char *const fnames[] = {"softmax", "logsoftmax", "lse", "copy", "exp"};
+    static const char *const fnames[] = {"softmax", "logsoftmax", "lse", "copy", "exp", "copy"};
     for (int ty = 0; ty < 2; ty++) {
         if (!types[ty]) continue;
         int is_f32 = ty == 0;
@@ -268,10 +272,12 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
             double tcopy = job_time(&j, (int)reps, min_time);
             j.func = 4;
             double texp = copy_only ? NAN : job_time(&j, (int)reps, min_time);
-            for (int f = copy_only ? 3 : 0; f < 5; f++) {
+            for (int f = copy_only ? 3 : 0; f < 6; f++) {
                 if (f < 3 && !funcs[f]) continue;
                 if (f == 4 && copy_only) continue;
                 for (int a = 0; a < (f < 3 ? SMX_KERNELS_NALGOS : 1); a++) {
+                    if (f == 5 && (isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa) == SMX_KERNELS_SCALAR)
+                        continue; /* scalar: no non-temporal stores */
                     if (f < 3 && !algos[a]) continue;
                     j.func = f;
                     j.algo = a;
@@ -279,7 +285,7 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
                     double traffic = (f == 2 ? 1.0 : 2.0) * (double)n * (double)esz;
                     smx_tsv_str(t, TYPES[ty]);
                     smx_tsv_str(t, fnames[f]);
-                    smx_tsv_str(t, f == 3 ? "copy" : f == 4 ? "exp" : smx_kernels_algo_name(a));
+                    smx_tsv_str(t, f == 3 ? "copy" : f == 4 ? "exp" : f == 5 ? "copy-nt" : smx_kernels_algo_name(a));
                     smx_tsv_str(t, smx_kernels_isa_name(isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa));
                     smx_tsv_int(t, (long long)n);
                     smx_tsv_int(t, threads);

@@ -57,6 +57,10 @@ typedef enum { SMX_KERNELS_AUTO = 0, SMX_KERNELS_SCALAR, SMX_KERNELS_AVX2, SMX_K
 #define SMX_KERNELS_NISAS 4
 
 #define SMX_KERNELS_BLOCK 8192
+/* Outputs of at least this many bytes are written with non-temporal stores (AVX2 / AVX-512): they
+ * would not stay in the caches anyway, and streaming stores skip the read-for-ownership of y. The
+ * values are the same (only the store instruction differs). */
+#define SMX_KERNELS_STREAM_BYTES ((size_t)32 << 20)
 #define SMX_KERNELS_TWOPASS_LIM_F32 16384.0
 #define SMX_KERNELS_TWOPASS_LIM_F64 1048576.0
 /* Max error of the kernels' exp over its range, in ulps of the correctly rounded result (normal
@@ -93,18 +97,21 @@ int smx_kernels_lse_f32(float *lse, const float *x, size_t n, smx_kernels_algo_t
 /* The kernels' exp alone, y_i = e^{x_i} (y may alias x). */
 int smx_kernels_exp_f64(double *y, const double *x, size_t n, smx_kernels_isa_t isa);
 int smx_kernels_exp_f32(float *y, const float *x, size_t n, smx_kernels_isa_t isa);
-/* Streaming copy-and-scale y_i = alpha x_i: the bandwidth limit (one read + one write). */
-int smx_kernels_scale_f64(double *y, const double *x, size_t n, double alpha, smx_kernels_isa_t isa,
-                          int threads);
-int smx_kernels_scale_f32(float *y, const float *x, size_t n, float alpha, smx_kernels_isa_t isa,
-                          int threads);
+/* Streaming copy-and-scale y_i = alpha x_i: the bandwidth limit (one read + one write);
+ * nontemporal: non-temporal (streaming) stores as the kernels use beyond SMX_KERNELS_STREAM_BYTES. */
+int smx_kernels_scale_f64(double *y, const double *x, size_t n, double alpha, int nontemporal,
+                          smx_kernels_isa_t isa, int threads);
+int smx_kernels_scale_f32(float *y, const float *x, size_t n, float alpha, int nontemporal,
+                          smx_kernels_isa_t isa, int threads);
 
 /* Leading-order componentwise relative error bound of the softmax kernels, in units of u
- * (2^-53 or 2^-24), for finite x without underflow: lse.h's smx_softmax_error_bound for the
- * algorithm (three-pass / reload: shifted; online: online, sequential; two-pass: two-pass) with
- * sigma = n - 1 (valid for any order of the additions), plus 2 (e - 1) for the exp's error of e
- * units of u instead of 1 (in numerator and sum), plus 1 for the reciprocal. e = 2 ulp... see
- * SMX_KERNELS_EXP_ULP_* (1 ulp <= 2u). lse: smx_lse_error_bound likewise + (2e - 1) / |lse|. */
+ * (2^-53 or 2^-24), for finite x without underflow (pass the finite entries only: -Inf entries
+ * add exact zeros): lse.h's smx_softmax_error_bound for the algorithm (three-pass / reload:
+ * shifted; online: online, sequential; two-pass: two-pass) with sigma = n - 1 (valid for any
+ * order of the additions, so for the lanes, tree and blocks here), plus 2 (E - 1) for the exp's
+ * error of E = 2 SMX_KERNELS_EXP_ULP_* units of u instead of lse.h's 1 (in the numerator and in
+ * every term of the sum; 1 ulp <= 2u), plus 1 for the reciprocal (y = e (1/s)).
+ * lse: smx_lse_error_bound likewise + (E - 1) / |lse| (the sum's exp error, through the log). */
 double smx_kernels_softmax_error_bound(smx_kernels_algo_t algo, const double *x, size_t n, double lse,
                                        int is_float);
 double smx_kernels_lse_error_bound(smx_kernels_algo_t algo, const double *x, size_t n, double lse,

@@ -72,6 +72,8 @@ static inline float kt_shl(float v)
 #define VSEL_GT(a, b, t, f) ((a) > (b) ? (t) : (f))
 #define VSEL_LT(a, b, t, f) ((a) < (b) ? (t) : (f))
 #define VSHL(v) kt_shl(v)
+#define VSTREAM(p, v) (*(p) = (v))
+#define VSFENCE() ((void)0)
 #include "kernels_tmpl.h"
 #undef V
 #undef VL
@@ -89,10 +91,13 @@ static inline float kt_shl(float v)
 #undef VSEL_GT
 #undef VSEL_LT
 #undef VSHL
+#undef VSTREAM
+#undef VSFENCE
 
 /* ---- AVX2 + FMA ---- */
 #define KT_SFX avx2
 #define KT_TARGET __attribute__((target("avx2,fma")))
+#define VSFENCE() _mm_sfence()
 #if KT_DOUBLE
 #define V __m256d
 #define VL 4
@@ -108,6 +113,7 @@ static inline float kt_shl(float v)
 #define VSEL_GT(a, b, t, f) _mm256_blendv_pd((f), (t), _mm256_cmp_pd((a), (b), _CMP_GT_OQ))
 #define VSEL_LT(a, b, t, f) _mm256_blendv_pd((f), (t), _mm256_cmp_pd((a), (b), _CMP_LT_OQ))
 #define VSHL(v) _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(v), KC_MANT))
+#define VSTREAM(p, v) _mm256_stream_pd((p), (v))
 #else
 #define V __m256
 #define VL 8
@@ -123,6 +129,7 @@ static inline float kt_shl(float v)
 #define VSEL_GT(a, b, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (b), _CMP_GT_OQ))
 #define VSEL_LT(a, b, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
 #define VSHL(v) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(v), KC_MANT))
+#define VSTREAM(p, v) _mm256_stream_ps((p), (v))
 #endif
 #include "kernels_tmpl.h"
 #undef V
@@ -141,10 +148,13 @@ static inline float kt_shl(float v)
 #undef VSEL_GT
 #undef VSEL_LT
 #undef VSHL
+#undef VSTREAM
+#undef VSFENCE
 
 /* ---- AVX-512F ---- */
 #define KT_SFX avx512
 #define KT_TARGET __attribute__((target("avx512f")))
+#define VSFENCE() _mm_sfence()
 #if KT_DOUBLE
 #define V __m512d
 #define VL 8
@@ -160,6 +170,7 @@ static inline float kt_shl(float v)
 #define VSEL_GT(a, b, t, f) _mm512_mask_blend_pd(_mm512_cmp_pd_mask((a), (b), _CMP_GT_OQ), (f), (t))
 #define VSEL_LT(a, b, t, f) _mm512_mask_blend_pd(_mm512_cmp_pd_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define VSHL(v) _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_castpd_si512(v), KC_MANT))
+#define VSTREAM(p, v) _mm512_stream_pd((p), (v))
 #else
 #define V __m512
 #define VL 16
@@ -175,6 +186,7 @@ static inline float kt_shl(float v)
 #define VSEL_GT(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ), (f), (t))
 #define VSEL_LT(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define VSHL(v) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(v), KC_MANT))
+#define VSTREAM(p, v) _mm512_stream_ps((p), (v))
 #endif
 #include "kernels_tmpl.h"
 #undef V
@@ -193,6 +205,8 @@ static inline float kt_shl(float v)
 #undef VSEL_GT
 #undef VSEL_LT
 #undef VSHL
+#undef VSTREAM
+#undef VSFENCE
 
 /* ================= drivers ================= */
 typedef struct {
@@ -200,12 +214,12 @@ typedef struct {
     void (*sumexp)(T *, const T *, size_t, T, T *);
     void (*online)(T *, T *, const T *, size_t);
     void (*twopass)(T *, T *, const T *, size_t);
-    void (*out_exp)(T *, const T *, size_t, T, T);
-    void (*out_mul)(T *, size_t, T);
-    void (*out_sub)(T *, const T *, size_t, T, T);
-    void (*out_pair)(T *, const T *, size_t, T, T);
+    void (*out_exp)(T *, const T *, size_t, T, T, int);
+    void (*out_mul)(T *, size_t, T, int);
+    void (*out_sub)(T *, const T *, size_t, T, T, int);
+    void (*out_pair)(T *, const T *, size_t, T, T, int);
     void (*vexp)(T *, const T *, size_t);
-    void (*scale)(T *, const T *, size_t, T);
+    void (*scale)(T *, const T *, size_t, T, int);
 } kt_tab_t;
 
 #define KT_TAB(s)                                                                   \
@@ -415,14 +429,15 @@ static int kt_run(T *y, const T *x, size_t n, smx_kernels_algo_t algo, smx_kerne
     if (!(isfinite(nm.a) && isfinite(nm.s) && nm.s > 0)) return kt_special(y, x, n, what);
     const size_t B = SMX_KERNELS_BLOCK;
     const long nb = (long)((n + B - 1) / B);
+    const int stream = n * sizeof(T) >= SMX_KERNELS_STREAM_BYTES;
     if (nm.pairs) {
         T lse = TMATH(log)(nm.s) + TMATH(fma)(nm.a, KC_LN2HI, nm.a * KC_LN2LO); /* N ln 2, one rounding */
         if (what == 2) { *y = lse; return SMX_OK; }
         T invM = 1 / nm.s;
         KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
-            if (what == 0) tab->out_pair(y + i0, x + i0, len, invM, nm.a);
-            else tab->out_sub(y + i0, x + i0, len, lse, 0);
+            if (what == 0) tab->out_pair(y + i0, x + i0, len, invM, nm.a, stream);
+            else tab->out_sub(y + i0, x + i0, len, lse, 0, stream);
         });
         return SMX_OK;
     }
@@ -431,9 +446,9 @@ static int kt_run(T *y, const T *x, size_t n, smx_kernels_algo_t algo, smx_kerne
     T inv = 1 / nm.s;
     KT_BLOCKS(nb, nt, {
         size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
-        if (what == 1) tab->out_sub(y + i0, x + i0, len, nm.a, l);
-        else if (algo == SMX_KERNELS_RELOAD) tab->out_mul(y + i0, len, inv);
-        else tab->out_exp(y + i0, x + i0, len, nm.a, inv);
+        if (what == 1) tab->out_sub(y + i0, x + i0, len, nm.a, l, stream);
+        else if (algo == SMX_KERNELS_RELOAD) tab->out_mul(y + i0, len, inv, stream);
+        else tab->out_exp(y + i0, x + i0, len, nm.a, inv, stream);
     });
     return SMX_OK;
 }
@@ -465,7 +480,8 @@ int TS(smx_kernels_exp)(T *y, const T *x, size_t n, smx_kernels_isa_t isa)
     return SMX_OK;
 }
 
-int TS(smx_kernels_scale)(T *y, const T *x, size_t n, T alpha, smx_kernels_isa_t isa, int threads)
+int TS(smx_kernels_scale)(T *y, const T *x, size_t n, T alpha, int nontemporal, smx_kernels_isa_t isa,
+                         int threads)
 {
     const kt_tab_t *tab;
     int st = kt_resolve(&tab, isa);
@@ -475,7 +491,7 @@ int TS(smx_kernels_scale)(T *y, const T *x, size_t n, T alpha, smx_kernels_isa_t
     int nt = kt_threads(threads);
     KT_BLOCKS(nb, nt, {
         size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
-        tab->scale(y + i0, x + i0, len, alpha);
+        tab->scale(y + i0, x + i0, len, alpha, nontemporal);
     });
     return SMX_OK;
 }

@@ -159,28 +159,41 @@ KT_TARGET static void KF(twopass)(T *lM, T *lN, const T *x, size_t n)
     for (int u = 0; u < KT_U; u++) { VSTORE(lM + u * VL, M[u]); VSTORE(lN + u * VL, N[u]); }
 }
 
-/* Element-wise output kernels: full vectors, then the tail through a zero-padded vector. */
+/* Element-wise output kernels: full vectors, partial ones (a head up to the first vector-aligned
+ * y when streaming, and the tail) through a zero-padded vector, so every element sees the same
+ * operations. stream: non-temporal stores (VSTREAM, aligned) for outputs far beyond the caches,
+ * then a store fence. */
+#define KT_PARTIAL(i0, cnt, ...)                                                    \
+    do {                                                                            \
+        T b_[VL];                                                                   \
+        for (size_t j = 0; j < VL; j++) b_[j] = j < (cnt) ? x[(i0) + j] : 0;        \
+        V v = VLOAD(b_), r;                                                         \
+        __VA_ARGS__;                                                                \
+        VSTORE(b_, r);                                                              \
+        for (size_t j = 0; j < (cnt); j++) y[(i0) + j] = b_[j];                     \
+    } while (0)
 #define KT_ELEMENTWISE(...)                                                         \
     size_t i = 0;                                                                   \
-    for (; i + VL <= n; i += VL) { V v = VLOAD(x + i), r; __VA_ARGS__; VSTORE(y + i, r); } \
-    if (i < n) {                                                                    \
-        T b_[VL];                                                                   \
-        for (size_t j = 0; j < VL; j++) b_[j] = i + j < n ? x[i + j] : 0;           \
-        V v = VLOAD(b_), r;                                                         \
-        __VA_ARGS__;                                                                   \
-        VSTORE(b_, r);                                                              \
-        for (size_t j = 0; i + j < n; j++) y[i + j] = b_[j];                        \
-    }
+    if (stream && VL > 1) {                                                         \
+        size_t head = (size_t)((VL * sizeof(T) - (uintptr_t)y % (VL * sizeof(T))) % (VL * sizeof(T))) / sizeof(T); \
+        if (head > n) head = n;                                                     \
+        if (head) KT_PARTIAL(0, head, __VA_ARGS__);                                 \
+        for (i = head; i + VL <= n; i += VL) { V v = VLOAD(x + i), r; __VA_ARGS__; VSTREAM(y + i, r); } \
+        VSFENCE();                                                                  \
+    } else {                                                                        \
+        for (; i + VL <= n; i += VL) { V v = VLOAD(x + i), r; __VA_ARGS__; VSTORE(y + i, r); } \
+    }                                                                               \
+    if (i < n) KT_PARTIAL(i, n - i, __VA_ARGS__);
 
 /* y = e^{x - a} inv */
-KT_TARGET static void KF(out_exp)(T *y, const T *x, size_t n, T a, T inv)
+KT_TARGET static void KF(out_exp)(T *y, const T *x, size_t n, T a, T inv, int stream)
 {
     V va = VSET1(a), vi = VSET1(inv);
     KT_ELEMENTWISE({ V e; KT_EXP(e, VSUB(v, va)); r = VMUL(e, vi); })
 }
 
 /* y = y inv (reload) */
-KT_TARGET static void KF(out_mul)(T *y, size_t n, T inv)
+KT_TARGET static void KF(out_mul)(T *y, size_t n, T inv, int stream)
 {
     const T *x = y;
     V vi = VSET1(inv);
@@ -188,14 +201,14 @@ KT_TARGET static void KF(out_mul)(T *y, size_t n, T inv)
 }
 
 /* y = (x - a) - l */
-KT_TARGET static void KF(out_sub)(T *y, const T *x, size_t n, T a, T l)
+KT_TARGET static void KF(out_sub)(T *y, const T *x, size_t n, T a, T l, int stream)
 {
     V va = VSET1(a), vl = VSET1(l);
     KT_ELEMENTWISE({ r = VSUB(VSUB(v, va), vl); })
 }
 
 /* y = (p_i invM) 2^{n_i - N} (two-pass) */
-KT_TARGET static void KF(out_pair)(T *y, const T *x, size_t n, T invM, T Nt)
+KT_TARGET static void KF(out_pair)(T *y, const T *x, size_t n, T invM, T Nt, int stream)
 {
     V vi = VSET1(invM), vN = VSET1(Nt);
     KT_ELEMENTWISE({
@@ -209,17 +222,19 @@ KT_TARGET static void KF(out_pair)(T *y, const T *x, size_t n, T invM, T Nt)
 /* y = e^x */
 KT_TARGET static void KF(vexp)(T *y, const T *x, size_t n)
 {
+    const int stream = 0;
     KT_ELEMENTWISE({ KT_EXP(r, v); })
 }
 
 /* y = alpha x (copy-and-scale) */
-KT_TARGET static void KF(scale)(T *y, const T *x, size_t n, T alpha)
+KT_TARGET static void KF(scale)(T *y, const T *x, size_t n, T alpha, int stream)
 {
     V va = VSET1(alpha);
     KT_ELEMENTWISE({ r = VMUL(v, va); })
 }
 
 #undef KT_ELEMENTWISE
+#undef KT_PARTIAL
 #undef KT_TAIL_PAD
 #undef KT_EXP
 #undef KT_SCALE2

@@ -297,6 +297,32 @@ int main(void)
         free(xb);
     }
 
+    /* ---- outputs beyond SMX_KERNELS_STREAM_BYTES: non-temporal stores (AVX2 / AVX-512), the head
+     *      up to the first aligned y through the padded path (y = buffer + 1), same bytes as scalar ---- */
+    {
+        size_t n = SMX_KERNELS_STREAM_BYTES / sizeof(float) + 37;
+        float *xs = malloc(n * sizeof(float)), *y0 = malloc((n + 1) * sizeof(float)),
+              *y1 = malloc((n + 1) * sizeof(float));
+        for (size_t i = 0; i < n; i++) xs[i] = (float)(3 * gsl_ran_ugaussian(r));
+        for (int algo = 0; algo < SMX_KERNELS_NALGOS; algo += 3) {
+            smx_kernels_softmax_f32(y0 + 1, xs, n, algo, SMX_KERNELS_SCALAR, 1);
+            int same = 1;
+            for (int isa = SMX_KERNELS_AVX2; isa <= SMX_KERNELS_AVX512; isa++) {
+                if (!smx_kernels_isa_available(isa)) continue;
+                smx_kernels_softmax_f32(y1 + 1, xs, n, algo, isa, 2);
+                if (memcmp(y0 + 1, y1 + 1, n * sizeof(float))) same = 0;
+            }
+            ok(same, "float %s n = %zu (streaming stores, unaligned y): same bytes as scalar",
+               smx_kernels_algo_name(algo), n);
+        }
+        float al[3] = {0}, xa[3] = {1, 2, 3};
+        ok(smx_kernels_scale_f32(al, xa, 3, 0.5f, 1, SMX_KERNELS_AUTO, 1) == SMX_OK && al[0] == 0.5f && al[2] == 1.5f,
+           "copy-and-scale with non-temporal stores, n = 3");
+        free(xs);
+        free(y0);
+        free(y1);
+    }
+
     /* ---- special values (lse.h's rules) ---- */
     {
         double a[] = {1, NAN, 2}, nan3[] = {NAN, NAN, NAN};
