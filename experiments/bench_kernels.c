@@ -39,7 +39,7 @@ static const char KUSAGE[] =
     "                 data/bench/bench-copy.tsv)\n"
     "Rows: type func algo isa n threads ns_per_elem gbps ratio_copy ratio_exp elem_per_cycle;\n"
     "func copy: algo copy (ordinary stores: the reference of ratio_copy) and copy-nt (non-temporal\n"
-    "stores, as the kernels use for outputs >= 32 MiB); func exp: the kernels' exp alone.\n"
+    "stores, as the kernels use for outputs beyond the last-level cache); func exp: the exp alone.\n"
     "A one-line summary (largest n) goes to stdout.\n";
 
 static const char *const TYPES[] = {"float", "double", NULL};
@@ -244,6 +244,8 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
     read_cpuinfo(model, sizeof model, &mhz);
     smx_tsv_meta(t, "options", "isa %s, threads %d, nmin %ld, nmax %ld, steps %ld, reps %ld, min-time %g s",
                  smx_kernels_isa_name(isa), threads, nmin, nmax, steps, reps, min_time);
+    smx_tsv_meta(t, "streaming", "kernels write outputs of >= %zu bytes with non-temporal stores",
+                 smx_kernels_stream_bytes());
     smx_tsv_meta(t, "traffic", "compulsory bytes = 2 n sizeof(T) (read x once, write y once; lse: n sizeof(T))");
     smx_tsv_meta(t, "paper", "Dukhan & Ablavatski 2020: two-pass faster than three-pass out of cache by 18%% (AVX2) "
                              "and 28%% (AVX-512), Skylake-X; issue 10 targets: best float kernel >= 80%% of copy at "

@@ -11,6 +11,7 @@
 
 
 #include <string.h>
+#include <unistd.h>
 
 #include "lse.h"
 #include "sum.h"
@@ -65,6 +66,29 @@ smx_kernels_isa_t smx_kernels_isa_best(void)
     return SMX_KERNELS_SCALAR;
 }
 
+
+/* ---- streaming-store threshold (kernels.h) ---- */
+static size_t stream_bytes = 0; /* 0: not yet set */
+
+static size_t stream_default(void)
+{
+    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (llc <= 0) llc = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return llc > 0 && (size_t)llc > SMX_KERNELS_STREAM_MIN ? (size_t)llc : SMX_KERNELS_STREAM_MIN;
+}
+
+size_t smx_kernels_stream_bytes(void)
+{
+    if (!stream_bytes) stream_bytes = stream_default();
+    return stream_bytes;
+}
+
+size_t smx_kernels_set_stream_bytes(size_t bytes)
+{
+    size_t old = smx_kernels_stream_bytes();
+    stream_bytes = bytes ? bytes : stream_default();
+    return old;
+}
 
 /* ---- error bounds (kernels.h) ---- */
 /* The exp's relative error in units of u: e ulps <= 2e u. */

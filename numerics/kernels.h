@@ -57,10 +57,16 @@ typedef enum { SMX_KERNELS_AUTO = 0, SMX_KERNELS_SCALAR, SMX_KERNELS_AVX2, SMX_K
 #define SMX_KERNELS_NISAS 4
 
 #define SMX_KERNELS_BLOCK 8192
-/* Outputs of at least this many bytes are written with non-temporal stores (AVX2 / AVX-512): they
- * would not stay in the caches anyway, and streaming stores skip the read-for-ownership of y. The
- * values are the same (only the store instruction differs). */
-#define SMX_KERNELS_STREAM_BYTES ((size_t)32 << 20)
+/* Outputs of at least smx_kernels_stream_bytes() bytes are written with non-temporal stores (AVX2 /
+ * AVX-512): they would not stay in the caches anyway, and streaming stores skip the
+ * read-for-ownership of y; below it ordinary stores keep y in the cache for its reader. The values
+ * are the same (only the store instruction differs). Default: the last-level cache size
+ * (sysconf _SC_LEVEL3_CACHE_SIZE, else _SC_LEVEL2_CACHE_SIZE), at least SMX_KERNELS_STREAM_MIN. */
+#define SMX_KERNELS_STREAM_MIN ((size_t)32 << 20)
+size_t smx_kernels_stream_bytes(void);
+/* Set the threshold (bytes > 0; 0 restores the default); returns the previous one. Not thread-safe
+ * against running kernels: for benchmarks and tests. */
+size_t smx_kernels_set_stream_bytes(size_t bytes);
 #define SMX_KERNELS_TWOPASS_LIM_F32 16384.0
 #define SMX_KERNELS_TWOPASS_LIM_F64 1048576.0
 /* Max error of the kernels' exp over its range, in ulps of the correctly rounded result (normal

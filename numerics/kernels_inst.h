@@ -429,7 +429,7 @@ static int kt_run(T *y, const T *x, size_t n, smx_kernels_algo_t algo, smx_kerne
     if (!(isfinite(nm.a) && isfinite(nm.s) && nm.s > 0)) return kt_special(y, x, n, what);
     const size_t B = SMX_KERNELS_BLOCK;
     const long nb = (long)((n + B - 1) / B);
-    const int stream = n * sizeof(T) >= SMX_KERNELS_STREAM_BYTES;
+    const int stream = n * sizeof(T) >= smx_kernels_stream_bytes();
     if (nm.pairs) {
         T lse = TMATH(log)(nm.s) + TMATH(fma)(nm.a, KC_LN2HI, nm.a * KC_LN2LO); /* N ln 2, one rounding */
         if (what == 2) { *y = lse; return SMX_OK; }

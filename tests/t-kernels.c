@@ -297,10 +297,14 @@ int main(void)
         free(xb);
     }
 
-    /* ---- outputs beyond SMX_KERNELS_STREAM_BYTES: non-temporal stores (AVX2 / AVX-512), the head
-     *      up to the first aligned y through the padded path (y = buffer + 1), same bytes as scalar ---- */
+    /* ---- outputs beyond the streaming threshold (set to 1 MiB here): non-temporal stores (AVX2 /
+     *      AVX-512), the head up to the first aligned y through the padded path (y = buffer + 1),
+     *      same bytes as scalar ---- */
     {
-        size_t n = SMX_KERNELS_STREAM_BYTES / sizeof(float) + 37;
+        ok(smx_kernels_stream_bytes() >= SMX_KERNELS_STREAM_MIN, "default streaming threshold %zu >= 32 MiB",
+           smx_kernels_stream_bytes());
+        size_t old = smx_kernels_set_stream_bytes((size_t)1 << 20);
+        size_t n = ((size_t)1 << 20) / sizeof(float) + 3 * SMX_KERNELS_BLOCK + 37;
         float *xs = malloc(n * sizeof(float)), *y0 = malloc((n + 1) * sizeof(float)),
               *y1 = malloc((n + 1) * sizeof(float));
         for (size_t i = 0; i < n; i++) xs[i] = (float)(3 * gsl_ran_ugaussian(r));
@@ -321,6 +325,7 @@ int main(void)
         free(xs);
         free(y0);
         free(y1);
+        smx_kernels_set_stream_bytes(old);
     }
 
     /* ---- special values (lse.h's rules) ---- */
