@@ -4,8 +4,9 @@
 # figures/bench-*.{png,pdf}. Not part of FIGURES / `make figures`: timings depend on the machine
 # and its load, so run it on a quiet machine. BENCH_THREADS (default 1: the issue's one-thread
 # targets) is the kernels' and peers' thread count; each run's one-line summary (comparable across
-# commits) is kept in data/bench/bench-*.summary and printed at the end; PROFILE=paper gives n up to 2^27 and 10^8
-# double exp inputs.
+# commits) is kept in data/bench/bench-*.summary and printed at the end; PROFILE=paper gives n up
+# to 2^27 and 10^8 double exp inputs. The runs are chained (kernels, peers, mpfr, exp-error) so that
+# they never time each other; run `make bench` without -j (other benchmarks would share the cores).
 BENCHES += bench-kernels
 BENCH_DATA := data/bench
 BENCH_THREADS ?= 1
@@ -21,10 +22,10 @@ $(BENCH_DATA)/bench-peers.tsv: experiments/bench_peers.py $(BENCH_DATA)/bench-ke
 	@mkdir -p $(BENCH_DATA)
 	$(BENCH_PYTHON) experiments/bench_peers.py --kernels $(BENCH_DATA)/bench-kernels.tsv --threads $(BENCH_THREADS) \
 	    --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-peers.summary
-$(BENCH_DATA)/bench-exp-error.tsv: $(BIN)/smx-bench
+$(BENCH_DATA)/bench-exp-error.tsv: $(BIN)/smx-bench | $(BENCH_DATA)/bench-mpfr.tsv
 	@mkdir -p $(BENCH_DATA)
 	$(SMX_BENCH) exp-error --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-exp-error.summary
-$(BENCH_DATA)/bench-mpfr.tsv: $(BIN)/smx-bench
+$(BENCH_DATA)/bench-mpfr.tsv: $(BIN)/smx-bench | $(BENCH_DATA)/bench-peers.tsv
 	@mkdir -p $(BENCH_DATA)
 	$(SMX_BENCH) mpfr --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-mpfr.summary
 
