@@ -17,7 +17,9 @@
  *      below 2^-bias flushed to 0, a relative change < 2^-125 of M); lse = log M + N ln 2,
  *      softmax_i = (m_i (1/M)) 2^{n_i - N}, logsoftmax_i = x_i - lse. Valid for
  *      |x_i| < SMX_KERNELS_TWOPASS_LIM (2^14 float, 2^20 double), entries below -LIM count 0;
- *      when max x_i is outside (-LIM + 200, LIM) the call falls back to three-pass (same ISA).
+ *      when max x_i is outside (-LIM + margin, LIM) the call falls back to three-pass (same ISA);
+ *      margin 200 (float) / 800 (double): entries below -LIM then give outputs below the
+ *      smallest subnormal, so counting them 0 changes no output.
  *  The softmax output is e (1/s): one reciprocal and a multiply (one rounding more than BHH's
  *  division); log-softmax y_i = (x_i - a) - log s (two-pass: x_i - lse); lse = a + log s.
  *

@@ -24,7 +24,7 @@ enum { KC_L = 8, KC_DEG = 13, KC_MANT = 52 };
 static const double KC_MAGIC = 0x1.8p52, KC_LOG2E = 0x1.71547652b82fep0, KC_LN2HI = 0x1.62e42fefa39efp-1,
                     KC_LN2LO = 0x1.abc9e3b39803fp-56, KC_BIAS = 1023, KC_TWOMANT = 0x1p52, KC_KMIN = -1100,
                     KC_KMAX = 1100, KC_EXP_LO = -760, KC_EXP_HI = 710, KC_PLIM = SMX_KERNELS_TWOPASS_LIM_F64,
-                    KC_MAX = DBL_MAX;
+                    KC_MAX = DBL_MAX, KC_PMARGIN = 800; /* e^-800 < 2^-1075 */
 static inline double kt_shl(double v)
 {
     uint64_t b;
@@ -44,7 +44,7 @@ enum { KC_L = 16, KC_DEG = 8, KC_MANT = 23 };
 static const float KC_MAGIC = 0x1.8p23f, KC_LOG2E = 0x1.715476p0f, KC_LN2HI = 0x1.62e43p-1f,
                    KC_LN2LO = -0x1.05c61p-29f, KC_BIAS = 127, KC_TWOMANT = 0x1p23f, KC_KMIN = -180,
                    KC_KMAX = 180, KC_EXP_LO = -110, KC_EXP_HI = 89, KC_PLIM = (float)SMX_KERNELS_TWOPASS_LIM_F32,
-                   KC_MAX = FLT_MAX;
+                   KC_MAX = FLT_MAX, KC_PMARGIN = 200; /* e^-200 < 2^-150 */
 static inline float kt_shl(float v)
 {
     uint32_t b;
@@ -380,7 +380,7 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
 /* Two-pass is valid while the largest n_i = N is inside the range (kernels.h). */
 static int kt_pairs_in_range(T N)
 {
-    return N < nearbyint(KC_PLIM * KC_LOG2E) && N > nearbyint((-KC_PLIM + 200) * KC_LOG2E);
+    return N < nearbyint(KC_PLIM * KC_LOG2E) && N > nearbyint((-KC_PLIM + KC_PMARGIN) * KC_LOG2E);
 }
 
 /* Special values by a scalar scan (kernels.h). what: 0 softmax, 1 logsoftmax, 2 lse. */

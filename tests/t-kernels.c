@@ -348,6 +348,16 @@ int main(void)
         check_special("huge mixed", h, 4, hs, hl, 2.385e30);
     }
 
+    /* ---- two-pass near its range: an entry below -LIM whose output is still a normal double ---- */
+    {
+        double xl[2] = {-SMX_KERNELS_TWOPASS_LIM_F64 + 300, -SMX_KERNELS_TWOPASS_LIM_F64 - 10}, yl[2];
+        int st = smx_kernels_softmax_f64(yl, xl, 2, SMX_KERNELS_TWOPASS, SMX_KERNELS_AUTO, 1);
+        ok_rel(yl[1], exp(-310.0), 1e-13, "double two-pass, max x = -2^20 + 300: e^-310 kept (falls back), status %d", st);
+        float xf[2] = {(float)(-SMX_KERNELS_TWOPASS_LIM_F32 + 250), (float)(-SMX_KERNELS_TWOPASS_LIM_F32 + 30)}, yf[2];
+        smx_kernels_softmax_f32(yf, xf, 2, SMX_KERNELS_TWOPASS, SMX_KERNELS_AUTO, 1);
+        ok_rel(yf[1], expf(-220.0f) / 1, 1e-6, "float two-pass, max x = -2^14 + 250: e^-220 underflows to 0 (%g)", yf[1]);
+    }
+
     /* ---- n = 0 and bad arguments ---- */
     {
         double l = 0, yd[2];
