@@ -13,21 +13,26 @@ BENCH_THREADS ?= 1
 # Debian's python3 (where python3-torch / python3-scipy install), else the first python3 on PATH
 BENCH_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 SMX_BENCH = $(BIN)/smx-bench
+# extra options per run, e.g. BENCH_KERNELS_OPTS='--nmax 1048576' for a short run
+BENCH_KERNELS_OPTS ?=
+BENCH_PEERS_OPTS ?=
+BENCH_EXP_OPTS ?=
+BENCH_MPFR_OPTS ?=
 BENCH_FIGS := bench-kernels bench-mpfr bench-exp-error
 
 $(BENCH_DATA)/bench-kernels.tsv: $(BIN)/smx-bench
 	@mkdir -p $(BENCH_DATA)
-	$(SMX_BENCH) kernels --profile $(PROFILE) --threads $(BENCH_THREADS) --funcs all --out $@ | tee $(BENCH_DATA)/bench-kernels.summary
+	$(SMX_BENCH) kernels --profile $(PROFILE) --threads $(BENCH_THREADS) --funcs all $(BENCH_KERNELS_OPTS) --out $@ | tee $(BENCH_DATA)/bench-kernels.summary
 $(BENCH_DATA)/bench-peers.tsv: experiments/bench_peers.py $(BENCH_DATA)/bench-kernels.tsv
 	@mkdir -p $(BENCH_DATA)
 	$(BENCH_PYTHON) experiments/bench_peers.py --kernels $(BENCH_DATA)/bench-kernels.tsv --threads $(BENCH_THREADS) \
-	    --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-peers.summary
+	    --profile $(PROFILE) $(BENCH_PEERS_OPTS) --out $@ | tee $(BENCH_DATA)/bench-peers.summary
 $(BENCH_DATA)/bench-exp-error.tsv: $(BIN)/smx-bench | $(BENCH_DATA)/bench-mpfr.tsv
 	@mkdir -p $(BENCH_DATA)
-	$(SMX_BENCH) exp-error --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-exp-error.summary
+	$(SMX_BENCH) exp-error --profile $(PROFILE) $(BENCH_EXP_OPTS) --out $@ | tee $(BENCH_DATA)/bench-exp-error.summary
 $(BENCH_DATA)/bench-mpfr.tsv: $(BIN)/smx-bench | $(BENCH_DATA)/bench-peers.tsv
 	@mkdir -p $(BENCH_DATA)
-	$(SMX_BENCH) mpfr --profile $(PROFILE) --out $@ | tee $(BENCH_DATA)/bench-mpfr.summary
+	$(SMX_BENCH) mpfr --profile $(PROFILE) $(BENCH_MPFR_OPTS) --out $@ | tee $(BENCH_DATA)/bench-mpfr.summary
 
 # the bench figures read data/bench, not $(DATA)
 $(FIGS)/bench-%.png: plots/bench-%.gp plots/common.gp

@@ -238,14 +238,9 @@ static int kt_resolve(const kt_tab_t **tab, smx_kernels_isa_t isa)
 
 static int kt_threads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
-/* Scalar e^x: the same operations as the vector kernels (scalar instantiation). */
-static T kt_exp1(T x)
-{
-    T y;
-    vexp_scalar(&y, &x, 1);
-    return y;
-}
-
+/* The exps of the combination rules go through the dispatched ISA's vexp: every ISA computes the
+ * same values element by element (kernels_tmpl.h), and the scalar path's libm fma() calls would
+ * cost microseconds per block. */
 /* 2^k, integer-valued k <= 0, below -bias flushed to 0 (the block kernels' rule). */
 static T kt_pow2(T k)
 {
@@ -253,11 +248,13 @@ static T kt_pow2(T k)
     return kt_shl(k + KC_BIAS + KC_TWOMANT);
 }
 
-/* Combination rules, used for the lane tree and the block sequence alike. */
-static void kt_comb_online(T *m, T *d, T m2, T d2)
+/* Combination rules, used for the lane tree and the block sequence alike:
+ * (m1, d1) + (m2, d2) = (m, d1 e^{m1 - m} + d2 e^{m2 - m}), m = max(m1, m2). */
+static void kt_comb_online(const kt_tab_t *tab, T *m, T *d, T m2, T d2)
 {
-    T mm = m2 > *m ? m2 : *m;
-    *d = *d * kt_exp1(*m - mm) + d2 * kt_exp1(m2 - mm);
+    T mm = m2 > *m ? m2 : *m, a[2] = {*m - mm, m2 - mm}, e[2];
+    tab->vexp(e, a, 2);
+    *d = *d * e[0] + d2 * e[1];
     *m = mm;
 }
 
@@ -276,10 +273,20 @@ static T kt_tree_sum(T *l)
     return l[0];
 }
 
-static void kt_tree_online(T *lm, T *ld)
+/* The same rule level by level, the 2w exps of a level in one call. */
+static void kt_tree_online(const kt_tab_t *tab, T *lm, T *ld)
 {
-    for (int w = KC_L / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) kt_comb_online(&lm[j], &ld[j], lm[j + w], ld[j + w]);
+    T a[KC_L], e[KC_L];
+    for (int w = KC_L / 2; w >= 1; w /= 2) {
+        for (int j = 0; j < w; j++) {
+            T mm = lm[j + w] > lm[j] ? lm[j + w] : lm[j];
+            a[j] = lm[j] - mm;
+            a[w + j] = lm[j + w] - mm;
+            lm[j] = mm;
+        }
+        tab->vexp(e, a, (size_t)(2 * w));
+        for (int j = 0; j < w; j++) ld[j] = ld[j] * e[j] + ld[j + w] * e[w + j];
+    }
 }
 
 static void kt_tree_twopass(T *lM, T *lN)
@@ -343,12 +350,12 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             T lm[KC_L], ld[KC_L];
             tab->online(lm, ld, x + i0, len);
-            kt_tree_online(lm, ld);
+            kt_tree_online(tab, lm, ld);
             part[b] = lm[0];
             p2[b] = ld[0];
         });
         T m = part[0], d = p2[0];
-        for (long b = 1; b < nb; b++) kt_comb_online(&m, &d, part[b], p2[b]);
+        for (long b = 1; b < nb; b++) kt_comb_online(tab, &m, &d, part[b], p2[b]);
         nm->a = m;
         nm->s = d;
         break;
