@@ -24,7 +24,7 @@ enum { KC_L = 8, KC_DEG = 13, KC_MANT = 52 };
 static const double KC_MAGIC = 0x1.8p52, KC_LOG2E = 0x1.71547652b82fep0, KC_LN2HI = 0x1.62e42fefa39efp-1,
                     KC_LN2LO = 0x1.abc9e3b39803fp-56, KC_BIAS = 1023, KC_TWOMANT = 0x1p52, KC_KMIN = -1100,
                     KC_KMAX = 1100, KC_EXP_LO = -760, KC_EXP_HI = 710, KC_PLIM = SMX_KERNELS_TWOPASS_LIM_F64,
-                    KC_MAX = DBL_MAX, KC_PMARGIN = 800; /* e^-800 < 2^-1075 */
+                    KC_MAX = DBL_MAX, KC_PMARGIN = 800, KC_KSAFE = -1019; /* e^-800 < 2^-1075 */
 static inline double kt_shl(double v)
 {
     uint64_t b;
@@ -44,7 +44,7 @@ enum { KC_L = 16, KC_DEG = 8, KC_MANT = 23 };
 static const float KC_MAGIC = 0x1.8p23f, KC_LOG2E = 0x1.715476p0f, KC_LN2HI = 0x1.62e43p-1f,
                    KC_LN2LO = -0x1.05c61p-29f, KC_BIAS = 127, KC_TWOMANT = 0x1p23f, KC_KMIN = -180,
                    KC_KMAX = 180, KC_EXP_LO = -110, KC_EXP_HI = 89, KC_PLIM = (float)SMX_KERNELS_TWOPASS_LIM_F32,
-                   KC_MAX = FLT_MAX, KC_PMARGIN = 200; /* e^-200 < 2^-150 */
+                   KC_MAX = FLT_MAX, KC_PMARGIN = 200, KC_KSAFE = -123; /* e^-200 < 2^-150 */
 static inline float kt_shl(float v)
 {
     uint32_t b;
@@ -74,6 +74,7 @@ static inline float kt_shl(float v)
 #define VSHL(v) kt_shl(v)
 #define VSTREAM(p, v) (*(p) = (v))
 #define VSFENCE() ((void)0)
+#define VALL_IN(k, lo, hi) ((k) >= (lo) && (k) <= (hi))
 #include "kernels_tmpl.h"
 #undef V
 #undef VL
@@ -92,6 +93,7 @@ static inline float kt_shl(float v)
 #undef VSEL_LT
 #undef VSHL
 #undef VSTREAM
+#undef VALL_IN
 #undef VSFENCE
 
 /* ---- AVX2 + FMA ---- */
@@ -114,6 +116,7 @@ static inline float kt_shl(float v)
 #define VSEL_LT(a, b, t, f) _mm256_blendv_pd((f), (t), _mm256_cmp_pd((a), (b), _CMP_LT_OQ))
 #define VSHL(v) _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(v), KC_MANT))
 #define VSTREAM(p, v) _mm256_stream_pd((p), (v))
+#define VALL_IN(k, lo, hi) (_mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd((k), VSET1(lo), _CMP_GE_OQ), _mm256_cmp_pd((k), VSET1(hi), _CMP_LE_OQ))) == 0xF)
 #else
 #define V __m256
 #define VL 8
@@ -130,6 +133,7 @@ static inline float kt_shl(float v)
 #define VSEL_LT(a, b, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
 #define VSHL(v) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(v), KC_MANT))
 #define VSTREAM(p, v) _mm256_stream_ps((p), (v))
+#define VALL_IN(k, lo, hi) (_mm256_movemask_ps(_mm256_and_ps(_mm256_cmp_ps((k), VSET1(lo), _CMP_GE_OQ), _mm256_cmp_ps((k), VSET1(hi), _CMP_LE_OQ))) == 0xFF)
 #endif
 #include "kernels_tmpl.h"
 #undef V
@@ -149,6 +153,7 @@ static inline float kt_shl(float v)
 #undef VSEL_LT
 #undef VSHL
 #undef VSTREAM
+#undef VALL_IN
 #undef VSFENCE
 
 /* ---- AVX-512F ---- */
@@ -171,6 +176,7 @@ static inline float kt_shl(float v)
 #define VSEL_LT(a, b, t, f) _mm512_mask_blend_pd(_mm512_cmp_pd_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define VSHL(v) _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_castpd_si512(v), KC_MANT))
 #define VSTREAM(p, v) _mm512_stream_pd((p), (v))
+#define VALL_IN(k, lo, hi) ((_mm512_cmp_pd_mask((k), VSET1(lo), _CMP_GE_OQ) & _mm512_cmp_pd_mask((k), VSET1(hi), _CMP_LE_OQ)) == 0xFF)
 #else
 #define V __m512
 #define VL 16
@@ -187,6 +193,7 @@ static inline float kt_shl(float v)
 #define VSEL_LT(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define VSHL(v) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(v), KC_MANT))
 #define VSTREAM(p, v) _mm512_stream_ps((p), (v))
+#define VALL_IN(k, lo, hi) ((_mm512_cmp_ps_mask((k), VSET1(lo), _CMP_GE_OQ) & _mm512_cmp_ps_mask((k), VSET1(hi), _CMP_LE_OQ)) == 0xFFFF)
 #endif
 #include "kernels_tmpl.h"
 #undef V
@@ -206,6 +213,7 @@ static inline float kt_shl(float v)
 #undef VSEL_LT
 #undef VSHL
 #undef VSTREAM
+#undef VALL_IN
 #undef VSFENCE
 
 /* ================= drivers ================= */

@@ -33,13 +33,20 @@
 #define KT_POW2(k) VSHL(VADD((k), VSET1(KC_BIAS + KC_TWOMANT)))
 
 /* v 2^k, k clamped to [KC_KMIN, KC_KMAX], as (v 2^{k1}) 2^{k2}: the first product exact, one
- * rounding (subnormal results included). */
+ * rounding (subnormal results included). When every lane has 2^k normal (k in [KC_KSAFE, bias - 1])
+ * the single product v 2^k is taken instead: it is the same one rounding of the same exact value
+ * (v 2^{k1} is exact in both regimes for the kernels' v >= 2^-33), so the values, and the bytes
+ * across ISAs whose vectors group the lanes differently, do not depend on the path. */
 #define KT_SCALE2(out, v, kin)                                                      \
     do {                                                                            \
         V k_ = VMIN(VSET1(KC_KMAX), VMAX(VSET1(KC_KMIN), (kin)));                   \
-        V k1_ = VSUB(VFMA(k_, VSET1((T)0.5), VSET1(KC_MAGIC)), VSET1(KC_MAGIC));    \
-        V k2_ = VSUB(k_, k1_);                                                      \
-        (out) = VMUL(VMUL((v), KT_POW2(k1_)), KT_POW2(k2_));                        \
+        if (VALL_IN(k_, KC_KSAFE, KC_BIAS - 1)) {                                   \
+            (out) = VMUL((v), KT_POW2(k_));                                         \
+        } else {                                                                    \
+            V k1_ = VSUB(VFMA(k_, VSET1((T)0.5), VSET1(KC_MAGIC)), VSET1(KC_MAGIC)); \
+            V k2_ = VSUB(k_, k1_);                                                  \
+            (out) = VMUL(VMUL((v), KT_POW2(k1_)), KT_POW2(k2_));                    \
+        }                                                                           \
     } while (0)
 
 #define KT_EXP(out, xin)                                                            \
