@@ -24,6 +24,7 @@ const char *smx_strerror(int status);
 #include "attnnorm.h"
 #include "ckpt.h"
 #include "format.h"
+#include "kernels.h"
 #include "lse.h"
 #include "softpick.h"
 #include "sparsemax.h"
