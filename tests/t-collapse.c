@@ -198,6 +198,143 @@ static void test_tiny_run(void)
     collapse_log_free(&log);
 }
 
+/* Independent forward of the fp64 model from its parameters (collapse_param_get), plain loops,
+ * no BLAS: z = W_out relu(... relu(W_2 relu(E[a] + E[V + b])) ...). Returns the logits row. */
+static void ref_logits(double *z, const collapse_model_t *m, size_t pair)
+{
+    const size_t V = m->V, W = m->W, D = m->D, a = pair / V, b = pair % V;
+    double h[256], t[256];
+    for (size_t j = 0; j < W; j++)
+        h[j] = fmax(0, collapse_param_get(m, m->off[0] + a * W + j) + collapse_param_get(m, m->off[0] + (V + b) * W + j));
+    for (size_t l = 1; l < D; l++) {
+        for (size_t o = 0; o < W; o++) {
+            double s = 0;
+            for (size_t j = 0; j < W; j++) s += collapse_param_get(m, m->off[l] + o * W + j) * h[j];
+            t[o] = fmax(0, s);
+        }
+        memcpy(h, t, W * sizeof *h);
+    }
+    for (size_t k = 0; k < V; k++) {
+        double s = 0;
+        for (size_t j = 0; j < W; j++) s += collapse_param_get(m, m->off[D] + k * W + j) * h[j];
+        z[k] = s;
+    }
+}
+
+/* Accuracy (first argmax == label), mean CE (exact, in long double) and SC fraction (criterion
+ * in format f: zr = fl(z), 1 + sum_{k != max} fl(exp(fl(zr_k - max))) == 1, summed sequentially
+ * in f, the max term first) of a pair set, independently. */
+static void ref_metrics(double *acc, double *loss, double *sc, double *zero, double gaps[2], const collapse_model_t *m,
+                        const size_t *idx, size_t n, const smx_format_t *f)
+{
+    size_t right = 0, nsc = 0, nzero = 0;
+    gaps[0] = NAN; /* min over SC rows of max - second largest rounded logit */
+    gaps[1] = NAN; /* max over the other rows */
+    long double tot = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z[128];
+        ref_logits(z, m, idx[i]);
+        size_t am = 0, y = collapse_label(m, idx[i]);
+        for (size_t k = 1; k < m->V; k++)
+            if (z[k] > z[am]) am = k;
+        right += am == y;
+        long double se = 0;
+        double s = 1, zm = smx_format_round(z[am], f);
+        for (size_t k = 0; k < m->V; k++) {
+            se += expl((long double)z[k] - z[am]);
+            if (k != am) s = smx_format_round(s + smx_format_round(exp(smx_format_round(smx_format_round(z[k], f) - zm, f)), f), f);
+        }
+        nsc += s == 1;
+        double second = -INFINITY;
+        for (size_t k = 0; k < m->V; k++)
+            if (k != am) second = fmax(second, smx_format_round(z[k], f));
+        double gap = zm - second;
+        if (s == 1) gaps[0] = isnan(gaps[0]) ? gap : fmin(gaps[0], gap);
+        else gaps[1] = isnan(gaps[1]) ? gap : fmax(gaps[1], gap);
+        /* the loss in f, fl(fl(log S) - fl(zr_y - max)), is exactly 0 */
+        nzero += smx_format_round(smx_format_round(log(s), f) - smx_format_round(smx_format_round(z[y], f) - zm, f), f) == 0;
+        tot += logl(se) - ((long double)z[y] - z[am]);
+    }
+    *acc = (double)right / (double)n;
+    *loss = (double)(tot / n);
+    *sc = (double)nsc / (double)n;
+    *zero = (double)nzero / (double)n;
+}
+
+/* Value check of every logged column against an independent computation from the final
+ * parameters (fp64 model and loss): train / test accuracy, train loss, sc_fraction, weight
+ * norms (issue 8: "training accuracy written into test_acc" must fail). Both runs stop where
+ * train and test accuracy differ (checked), so a swapped column cannot pass; at epoch 0 both
+ * are nonzero (chance level), at epoch 40 the training set is nearly memorised. */
+static void test_log_values(long epochs, const char *fmt, double lr, double loss_tol)
+{
+    collapse_cfg_t c = base_cfg(11, 24, COLLAPSE_LOSS_SOFTMAX);
+    c.train_frac = 0.5;
+    c.opt.lr = lr;
+    smx_format_get(&c.fmt, fmt);
+    collapse_run_opts_t o = {.cfg = c, .epochs = epochs, .log_every = 20, .quiet = 1, .cfgstr = "t"};
+    const size_t nrows = (size_t)epochs / 20 + 1;
+    collapse_log_t log;
+    collapse_model_t *m = NULL;
+    int fin;
+    int st = collapse_run(&log, &m, &fin, &o);
+    ok(st == SMX_OK && fin && m && log.nrows == nrows, "value-check run (modulus 11, fp64 model, %s loss, %ld epochs): %zu rows", fmt, epochs, nrows);
+    if (!m || log.nrows != nrows) return;
+    const double *row = log.v + (nrows - 1) * log.ncols;
+    double tra, trl, trs, trz, tea, tel, tes, tez, trg[2], teg[2];
+    ref_metrics(&tra, &trl, &trs, &trz, trg, m, m->train, m->ntrain, &c.fmt);
+    ref_metrics(&tea, &tel, &tes, &tez, teg, m, m->test, m->ntest, &c.fmt);
+    ok(row[COLLAPSE_COL_EPOCH] == (double)epochs, "last row is epoch %ld (%g)", epochs, row[COLLAPSE_COL_EPOCH]);
+    ok(tra != tea, "train and test accuracy differ at this epoch (%.4f, %.4f): the check below can tell them apart", tra, tea);
+    ok(row[COLLAPSE_COL_TRAIN_ACC] == tra, "train_acc = independent forward's (%.6f, want %.6f)", row[COLLAPSE_COL_TRAIN_ACC], tra);
+    ok(row[COLLAPSE_COL_TEST_ACC] == tea, "test_acc = independent forward's on the test pairs (%.6f, want %.6f)",
+       row[COLLAPSE_COL_TEST_ACC], tea);
+    ok_abs(row[COLLAPSE_COL_LOSS], trl, loss_tol * fmax(trl, 1e-2), "train_loss = independent exact mean CE (%.6g; tol %g max(CE, 0.01))", trl, loss_tol);
+    ok(row[COLLAPSE_COL_SC] == trs, "sc_fraction = independent %s SC criterion (%.6f, want %.6f)", fmt, row[COLLAPSE_COL_SC], trs);
+    if (trs != tes) ok(row[COLLAPSE_COL_SC] != tes, "sc_fraction is the training set's (test set's %.6f differs)", tes);
+    ok(row[COLLAPSE_COL_ZERO] == trz, "zero_loss_fraction = independent count of loss == 0 in %s (%.6f, want %.6f)", fmt,
+       row[COLLAPSE_COL_ZERO], trz);
+    for (int g = 0; g < 2; g++) {
+        double got = row[COLLAPSE_COL_GAPMIN + g];
+        /* 1e-9: the reference forward sums in another order than BLAS (last bits of the logits) */
+        ok((isnan(got) && isnan(trg[g])) || fabs(got - trg[g]) <= 1e-9 * fabs(trg[g]),
+           "%s = independent (%.9g, want %.9g; test set's %.9g)",
+           g ? "nonsc_gap_max" : "sc_gap_min", got, trg[g], teg[g]);
+    }
+    if (trz != tez) ok(row[COLLAPSE_COL_ZERO] != tez, "zero_loss_fraction is the training set's (test set's %.6f differs)", tez);
+    double tot = 0;
+    long badn = 0;
+    for (size_t l = 0; l <= m->D; l++) {
+        double ww = 0;
+        for (size_t i = m->off[l]; i < m->off[l + 1]; i++) ww += collapse_param_get(m, i) * collapse_param_get(m, i);
+        tot += ww;
+        badn += fabs(row[COLLAPSE_COL_NORM1 + l] - sqrt(ww)) > 1e-12 * sqrt(ww);
+    }
+    ok(badn == 0 && fabs(row[COLLAPSE_COL_NORM1 + m->D + 1] - sqrt(tot)) <= 1e-12 * sqrt(tot),
+       "w_norm_l and w_norm_total = Frobenius norms of the final parameters");
+    /* cos_nlm_l = cos(W_l, -grad_l) with the gradient of the logged epoch (m->grad: no step after it) */
+    badn = 0;
+    for (size_t l = 0; l <= m->D; l++) {
+        double wg = 0, gg = 0, ww = 0;
+        for (size_t i = m->off[l]; i < m->off[l + 1]; i++) {
+            double w = collapse_param_get(m, i), g = collapse_grad_get(m, i);
+            wg += w * g; gg += g * g; ww += w * w;
+        }
+        double want = -wg / sqrt(ww * gg);
+        badn += !(fabs(row[COLLAPSE_COL_NORM1 + m->D + 2 + l] - want) <= 1e-12);
+    }
+    ok(badn == 0, "cos_nlm_l = cos(W_l, -grad_l) of the final parameters and gradient");
+    /* the TSV's test_acc column is a fraction of the test pairs */
+    long offgrid = 0;
+    for (size_t r = 0; r < log.nrows; r++) {
+        double k = log.v[r * log.ncols + COLLAPSE_COL_TEST_ACC] * (double)m->ntest;
+        offgrid += fabs(k - nearbyint(k)) > 1e-9;
+    }
+    ok(offgrid == 0, "every test_acc is k / ntest (ntest %zu)", m->ntest);
+    collapse_model_free(m);
+    collapse_log_free(&log);
+}
+
 /* The gradient of the mean loss w.r.t. the logits is rounded to the loss format:
  * dz_k = fl(g_k (1/n)), so in fp16 gradients below half the smallest subnormal (2^-25) flush to
  * zero, as the reference's float16 gradient tensor does. */
@@ -277,6 +414,9 @@ int main(void)
     test_row_ref();
     test_round();
     test_tiny_run();
+    test_log_values(0, "fp64", 1e-2, 1e-12);
+    test_log_values(40, "fp64", 1e-2, 1e-12);
+    test_log_values(200, "fp16", 3e-2, 0.1);
     test_threads();
     test_dz_in_format();
     return tap_done();
