@@ -26,14 +26,14 @@
  *      m = max(m1, m2), the factor e^0 = 1 (exact) not computed. sum = naive: one sequential
  *      pass m_j = max(m_{j-1}, x_j), d_j = d_{j-1} e^{m_{j-1} - m_j} + e^{x_j - m_j};
  *      sum = pairwise: the same combination in the balanced tree of sum.h (the parallel / SIMD
- *      reduction); sum = compensated: SMX_EUNSUP. Then lse = fl(m + fl(log d)),
+ *      reduction); sum = compensated or maxfirst: SMX_EUNSUP. Then lse = fl(m + fl(log d)),
  *      softmax_i = fl(fl(e^{fl(x_i - m)}) / d), logsoftmax_i = fl(fl(x_i - m) - fl(log d)).
  *  SMX_LSE_TWOPASS ("two-pass", Dukhan & Ablavatski Alg. 2): no max pass; each e^{x_i} is
  *      held as a pair (mantissa, exponent): n_i = nearbyint(x_i / ln 2), m_i = fl(e^{x_i} 2^{-n_i})
  *      (one rounding; m_i in [0.70, 1.42]); pairs combine as (M1, N1) + (M2, N2) =
  *      (fl(fl(M1 2^{N1-N}) + fl(M2 2^{N2-N})), N = max(N1, N2)) (scalings exact except
  *      underflow), sequentially (sum = naive) or in the tree (pairwise); compensated:
- *      SMX_EUNSUP. lse = fl(fl(log M) + fl(N ln 2)), softmax_i = fl(fl(m_i / M) 2^{n_i - N}),
+ *      SMX_EUNSUP (also maxfirst). lse = fl(fl(log M) + fl(N ln 2)), softmax_i = fl(fl(m_i / M) 2^{n_i - N}),
  *      logsoftmax_i = fl(x_i - lse). Requires |x_i| < 2^52 (SMX_ERANGE otherwise).
  *  SMX_LSE_REFERENCE ("reference"): the exact function of the (rounded) inputs, correctly
  *      rounded to f once per output. Always computed in MPFR (also from the double API): the
