@@ -92,6 +92,7 @@ static const char *const OPTIMS[] = {"sgd", "adamw", "perp-sgd", "perp-adamw", N
 static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
 static const char *const MFMTS[] = {"fp32", "fp64", NULL};
 static const char *const SUMS[] = {"sequential", "pairwise", NULL};
+static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by SUMS index */
 static const char *const MODES[] = {"train", "onset", "bench", NULL};
 
 typedef struct {
@@ -116,7 +117,7 @@ static void cfg_string(char *buf, size_t n, const opts_t *o)
              "model_format=%s sum=%s log_every=%ld seed=%lu",
              c->modulus, OPS[c->op], c->train_frac, c->width, c->depth, o->epochs, OPTIMS[o->optim],
              c->opt.lr, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.weight_decay, c->opt.momentum,
-             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum], o->log_every, c->seed);
+             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum == SMX_SUM_PAIRWISE], o->log_every, c->seed);
 }
 
 static void parse(opts_t *o, int argc, char **argv)
@@ -142,8 +143,8 @@ static void parse(opts_t *o, int argc, char **argv)
     c->train_frac = 0.4;
     c->depth = 2;
     c->dtype = SMX_DTYPE_F32;
-    c->loss = COLLAPSE_LOSS_SOFTMAX;
-    c->sum = COLLAPSE_SUM_SEQ;
+    c->loss = SMX_XENT_SOFTMAX;
+    c->sum = SMX_SUM_MAXFIRST;
     o->optim = 1;
     smx_optim_cfg_default(&c->opt, SMX_OPTIM_ADAMW);
     c->opt.lr = 5e-4; c->opt.beta1 = 0.9; c->opt.beta2 = 0.99; c->opt.eps = 1e-25;
@@ -158,7 +159,7 @@ static void parse(opts_t *o, int argc, char **argv)
         if (smx_cli_common(&o->com, opt, a, PROG, USAGE)) continue;
         switch (opt) {
         case O_MOD: c->modulus = (int)smx_cli_long_or_fail(a, 2, 4096, PROG, "--modulus"); break;
-        case O_OP: c->op = smx_cli_choice_or_fail(a, OPS, PROG, "--op"); break;
+        case O_OP: c->op = (collapse_op_t)smx_cli_choice_or_fail(a, OPS, PROG, "--op"); break;
         case O_FRAC:
             c->train_frac = smx_cli_double_or_fail(a, PROG, "--train-frac");
             if (!(c->train_frac > 0 && c->train_frac < 1)) smx_cli_fail(PROG, "--train-frac: '%s' is not in (0, 1)", a);
@@ -173,10 +174,10 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_EPS: c->opt.eps = smx_cli_double_or_fail(a, PROG, "--eps"); o->set_eps = 1; break;
         case O_WD: c->opt.weight_decay = smx_cli_double_or_fail(a, PROG, "--weight-decay"); break;
         case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); o->set_momentum = 1; break;
-        case O_LOSS: c->loss = smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
+        case O_LOSS: c->loss = (smx_xent_loss_t)smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
         case O_SFMT: o->sfmt_name = a; break;
         case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
-        case O_SUM: c->sum = smx_cli_choice_or_fail(a, SUMS, PROG, "--sum"); break;
+        case O_SUM: c->sum = SUM_ALGOS[smx_cli_choice_or_fail(a, SUMS, PROG, "--sum")]; break;
         case O_FORMATS: o->formats = a; break;
         case O_LOGEVERY: o->log_every = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--log-every"); break;
         case O_CKPT: o->ckpt = a; break;

@@ -1,7 +1,6 @@
 /* t-collapse.c - smx-collapse model: gradients vs central finite differences (softmax and
  * StableMax CE, every layer, double); SC detection of a hand-built logit row at the format
- * neighbours of the collapse threshold (numerics/threshold.h) for fp16, bf16, fp32, fp64, p64
- * (sequential and pairwise); loss values vs numerics/stablemax.h references; a tiny run
+ * (the row loss itself: t-xent.c); a tiny run
  * (modulus 7) whose loss decreases; same gradients with 1 and 2 threads. */
 #include <math.h>
 #include <stdlib.h>
@@ -18,12 +17,12 @@
 #include "tap.h"
 #include "threshold.h"
 
-static collapse_cfg_t base_cfg(int V, int W, int loss)
+static collapse_cfg_t base_cfg(int V, int W, smx_xent_loss_t loss)
 {
     collapse_cfg_t c;
     memset(&c, 0, sizeof c);
     c.modulus = V; c.width = W; c.depth = 2; c.train_frac = 0.55; c.op = COLLAPSE_OP_ADD;
-    c.dtype = SMX_DTYPE_F64; c.loss = loss; c.sum = COLLAPSE_SUM_SEQ; c.seed = 11;
+    c.dtype = SMX_DTYPE_F64; c.loss = loss; c.sum = SMX_SUM_MAXFIRST; c.seed = 11;
     smx_format_get(&c.fmt, "fp64");
     smx_optim_cfg_default(&c.opt, SMX_OPTIM_ADAMW);
     c.opt.lr = 1e-2; c.opt.beta2 = 0.99; c.opt.eps = 1e-25; c.opt.weight_decay = 0;
@@ -37,9 +36,9 @@ static double loss_at(collapse_model_t *m)
     return mt.loss;
 }
 
-static void test_fd(int loss)
+static void test_fd(smx_xent_loss_t loss)
 {
-    const char *name = loss == COLLAPSE_LOSS_SOFTMAX ? "softmax" : "stablemax";
+    const char *name = loss == SMX_XENT_SOFTMAX ? "softmax" : "stablemax";
     collapse_cfg_t c = base_cfg(7, 9, loss);
     collapse_model_t *m;
     ok(collapse_model_alloc(&m, &c) == SMX_OK, "%s: model alloc", name);
@@ -68,89 +67,6 @@ static void test_fd(int loss)
     }
     free(g);
     collapse_model_free(m);
-}
-
-/* the largest value of the format below x and the smallest at or above (x > 0, p <= 53) */
-static void neighbours(double *lo, double *hi, double x, const smx_format_t *f)
-{
-    int p = f->p > 53 ? 53 : f->p;
-    double ulp = ldexp(1.0, ilogb(x) - p + 1);
-    double r = floor(x / ulp) * ulp;
-    *lo = r < x ? r : r - ulp;
-    *hi = r < x ? r + ulp : r;
-}
-
-static void test_sc(void)
-{
-    enum { V = 113 };
-    const char *fmts[] = {"fp16", "bf16", "fp32", "fp64", "p64"};
-    collapse_rowws_t ws;
-    double z[V], gr[V];
-    for (int fi = 0; fi < 5; fi++) {
-        smx_format_t f;
-        smx_format_get(&f, fmts[fi]);
-        collapse_rowws_alloc(&ws, V, &f);
-        for (int order = 0; order < 2; order++) {
-            smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE;
-            double D;
-            smx_threshold_collapse(&D, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f);
-            double theory = f.p * M_LN2 + (order ? log(V - 1.0) : 0);
-            double lo, hi;
-            neighbours(&lo, &hi, D, &f);
-            /* D is the double nearest to the real threshold: step up if it lies below */
-            if (!smx_threshold_is_sc(hi, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f)) neighbours(&lo, &hi, nextafter(hi, INFINITY), &f);
-            collapse_row_t rl, rh;
-            const size_t y = 37;
-            for (int k = 0; k < V; k++) z[k] = -lo;
-            z[y] = 0;
-            collapse_row_loss(&rl, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
-            for (int k = 0; k < V; k++) z[k] = -hi;
-            z[y] = 0;
-            collapse_row_loss(&rh, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
-            ok(!rl.sc && rh.sc && rl.gap == lo && rh.gap == hi,
-               "%s %s: no SC at gap %.9g, SC at gap %.9g (threshold %.9g; p ln 2%s = %.6g)", fmts[fi],
-               order ? "pairwise" : "sequential", lo, hi, D, order ? " + ln(V-1)" : "", theory);
-            ok(rh.zero && rh.loss == 0 && gr[y] == 0 && gr[0] > 0 && !rl.zero && rl.loss > 0,
-               "%s %s: in SC loss and correct-class gradient are exactly 0, others not", fmts[fi],
-               order ? "pairwise" : "sequential");
-            ok(fabs(D - theory) < (order ? 0.1 : 1e-3 + ldexp(1.0, 1 - f.p)), "%s %s: threshold %.6g near %.6g", fmts[fi],
-               order ? "pairwise" : "sequential", D, theory);
-        }
-        collapse_rowws_free(&ws);
-    }
-}
-
-/* loss and gradient of one row against numerics/stablemax.h (softmax_ce, stablemax_ce) */
-static void test_row_ref(void)
-{
-    enum { V = 13 };
-    double z[V], g[V], gref[V], lref;
-    for (int k = 0; k < V; k++) z[k] = 3.1 * sin(2.385 * k) - 0.4 * k;
-    smx_format_t f64, p80;
-    smx_format_get(&f64, "fp64");
-    smx_format_get(&p80, "p80");
-    collapse_rowws_t ws, wm;
-    collapse_rowws_alloc(&ws, V, &f64);
-    collapse_rowws_alloc(&wm, V, &p80);
-    collapse_row_t r;
-    for (int loss = 0; loss < 2; loss++) {
-        const char *nm = loss ? "stablemax" : "softmax";
-        if (loss) smx_stablemax_ce(&lref, gref, z, V, 5);
-        else smx_softmax_ce(&lref, gref, z, V, 5, &f64);
-        collapse_row_loss(&r, g, z, V, 5, loss, &f64, COLLAPSE_SUM_SEQ, &ws);
-        double e = 0;
-        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
-        ok_rel(r.loss, lref, 1e-14, "%s CE fp64 row loss vs stablemax.h reference", nm);
-        ok(e < 1e-15, "%s CE fp64 row gradient vs reference (err %.2g)", nm, e);
-        collapse_row_loss(&r, g, z, V, 5, loss, &p80, COLLAPSE_SUM_PAIRWISE, &wm);
-        e = 0;
-        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
-        ok_rel(r.loss, lref, 1e-14, "%s CE p80 (MPFR path) row loss vs reference", nm);
-        ok(e < 1e-15, "%s CE p80 row gradient vs reference (err %.2g)", nm, e);
-    }
-    ok(collapse_row_loss(&r, g, z, V, V, 0, &f64, 0, &ws) == SMX_EDOM, "label >= n -> SMX_EDOM");
-    collapse_rowws_free(&ws);
-    collapse_rowws_free(&wm);
 }
 
 /* the loss kernel's inline rounding equals smx_format_round, bit for bit */
@@ -184,7 +100,7 @@ static void test_round(void)
 
 static void test_tiny_run(void)
 {
-    collapse_cfg_t c = base_cfg(7, 24, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(7, 24, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
     c.train_frac = 0.6;
@@ -268,7 +184,7 @@ static void ref_metrics(double *acc, double *loss, double *sc, double *zero, dou
  * are nonzero (chance level), at epoch 40 the training set is nearly memorised. */
 static void test_log_values(long epochs, const char *fmt, double lr, double loss_tol)
 {
-    collapse_cfg_t c = base_cfg(11, 24, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(11, 24, SMX_XENT_SOFTMAX);
     c.train_frac = 0.5;
     c.opt.lr = lr;
     smx_format_get(&c.fmt, fmt);
@@ -341,7 +257,7 @@ static void test_log_values(long epochs, const char *fmt, double lr, double loss
 static void test_dz_in_format(void)
 {
     enum { V = 31 };
-    collapse_cfg_t c = base_cfg(V, 64, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(V, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
     collapse_model_t *m;
@@ -350,16 +266,16 @@ static void test_dz_in_format(void)
     for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
     collapse_metrics_t mt;
     collapse_model_eval(m, &mt, 0, 1);
-    collapse_rowws_t w;
-    collapse_rowws_alloc(&w, V, &c.fmt);
+    smx_xent_t *w;
+    smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
     const float *z = m->z, *dz = m->dz;
     const double invn = 1.0 / (double)m->ntrain;
     size_t bad = 0, flushed = 0, nonzero = 0;
     for (size_t i = 0; i < m->ntrain; i++) {
         double zr[V], g[V];
-        collapse_row_t r;
+        smx_xent_row_t r;
         for (size_t k = 0; k < V; k++) zr[k] = z[i * V + k];
-        collapse_row_loss(&r, g, zr, V, collapse_label(m, m->train[i]), c.loss, &c.fmt, c.sum, &w);
+        smx_xent_eval(w, &r, g, zr, V, collapse_label(m, m->train[i]));
         for (size_t k = 0; k < V; k++) {
             double want = smx_format_round(g[k] * invn, &c.fmt), got = dz[i * V + k];
             bad += got != want;
@@ -370,14 +286,14 @@ static void test_dz_in_format(void)
     ok(bad == 0 && flushed > 0 && nonzero > 0,
        "fp16 loss: dz = fl16(g / n) for every logit (%zu mismatches; %zu nonzero gradients flushed, %zu kept)",
        bad, flushed, nonzero);
-    collapse_rowws_free(&w);
+    smx_xent_free(w);
     collapse_model_free(m);
 }
 
 static void test_threads(void)
 {
 #ifdef _OPENMP
-    collapse_cfg_t c = base_cfg(31, 64, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(31, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "bf16");
     c.train_frac = 0.7; /* 672 rows: two row tiles */
@@ -408,10 +324,8 @@ static void test_threads(void)
 
 int main(void)
 {
-    test_fd(COLLAPSE_LOSS_SOFTMAX);
-    test_fd(COLLAPSE_LOSS_STABLEMAX);
-    test_sc();
-    test_row_ref();
+    test_fd(SMX_XENT_SOFTMAX);
+    test_fd(SMX_XENT_STABLEMAX);
     test_round();
     test_tiny_run();
     test_log_values(0, "fp64", 1e-2, 1e-12);
