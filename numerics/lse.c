@@ -511,35 +511,91 @@ static int ref_from_d(double *lse, double *y, int want, const double *x, size_t 
     return st;
 }
 
+/* ---- workspaces: registers for up to nmax inputs, allocated once ---- */
+
+struct smx_lse_ws {
+    smx_format_t f;
+    size_t nmax;
+    ar_t A;
+    mpfr_t t; /* MPFR path: the double input before its rounding to f */
+};
+
+int smx_lse_ws_alloc(smx_lse_ws_t **out, size_t nmax, const smx_format_t *f)
+{
+    *out = NULL;
+    if (nmax == 0) return SMX_EDOM;
+    smx_lse_ws_t *w = calloc(1, sizeof *w);
+    if (!w) return SMX_ENOMEM;
+    w->f = *f;
+    w->nmax = nmax;
+    int mp = !smx_format_has_fast(f);
+    if (smx_rr_alloc(&w->A, 4 * nmax + S_NSCALARS, mp, &w->f) != SMX_OK) { free(w); return SMX_ENOMEM; }
+    if (mp) mpfr_init2(w->t, 53);
+    *out = w;
+    return SMX_OK;
+}
+
+void smx_lse_ws_free(smx_lse_ws_t *w)
+{
+    if (!w) return;
+    if (w->A.mp) mpfr_clear(w->t);
+    smx_rr_free(&w->A);
+    free(w);
+}
+
+static int run_ws(smx_lse_ws_t *w, double *lse, double *y, int want, const double *x, size_t n, smx_lse_algo_t algo,
+                  smx_sum_algo_t sum)
+{
+    int st = check_args(n, algo, sum);
+    if (st) return st;
+    if (algo == SMX_LSE_REFERENCE) return ref_from_d(lse, y, want, x, n, &w->f);
+    if (n > w->nmax) return SMX_EDOM;
+    ar_t *A = &w->A;
+    job_t J;
+    job_init(&J, A, n, algo);
+    for (size_t i = 0; i < n; i++) {
+        if (A->mp) {
+            mpfr_set_d(w->t, x[i], MPFR_RNDN);
+            smx_format_round_mpfr(A->m[i], w->t, &w->f);
+        } else {
+            A->d[i] = smx_format_round(x[i], &w->f);
+        }
+    }
+    st = job_run(&J, sum, want);
+    if (st == SMX_OK) {
+        if (want & WANT_LSE) *lse = smx_rr_get_d(A, J.S + S_LSE);
+        if (want & (WANT_SM | WANT_LSM))
+            for (size_t i = 0; i < n; i++) y[i] = smx_rr_get_d(A, J.O + i);
+    }
+    return st;
+}
+
+int smx_lse_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, y, NULL, WANT_LSE, x, n, algo, sum);
+}
+
+int smx_softmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, NULL, y, WANT_SM, x, n, algo, sum);
+}
+
+int smx_logsoftmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, NULL, y, WANT_LSM, x, n, algo, sum);
+}
+
+/* The allocating API: a workspace for this call. */
 static int run_d(double *lse, double *y, int want, const double *x, size_t n, smx_lse_algo_t algo,
                  smx_sum_algo_t sum, const smx_format_t *f)
 {
     int st = check_args(n, algo, sum);
     if (st) return st;
     if (algo == SMX_LSE_REFERENCE) return ref_from_d(lse, y, want, x, n, f);
-    ar_t A;
-    job_t J;
-    int mp = !smx_format_has_fast(f);
-    if ((st = smx_rr_alloc(&A, 4 * n + S_NSCALARS, mp, f))) return st;
-    job_init(&J, &A, n, algo);
-    for (size_t i = 0; i < n; i++) {
-        if (mp) {
-            mpfr_t t;
-            mpfr_init2(t, 53);
-            mpfr_set_d(t, x[i], MPFR_RNDN);
-            smx_format_round_mpfr(A.m[i], t, f);
-            mpfr_clear(t);
-        } else {
-            A.d[i] = smx_format_round(x[i], f);
-        }
-    }
-    st = job_run(&J, sum, want);
-    if (st == SMX_OK) {
-        if (want & WANT_LSE) *lse = smx_rr_get_d(&A, J.S + S_LSE);
-        if (want & (WANT_SM | WANT_LSM))
-            for (size_t i = 0; i < n; i++) y[i] = smx_rr_get_d(&A, J.O + i);
-    }
-    smx_rr_free(&A);
+    smx_lse_ws_t *w;
+    if ((st = smx_lse_ws_alloc(&w, n, f)) != SMX_OK) return st;
+    st = run_ws(w, lse, y, want, x, n, algo, sum);
+    smx_lse_ws_free(w);
     return st;
 }
 

@@ -84,6 +84,18 @@ int smx_softmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_s
 int smx_logsoftmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum,
                    const smx_format_t *f);
 
+/* Workspace API (no allocation per call, for hot loops): registers for up to nmax inputs in
+ * format f (copied), allocated once. Same outputs, bit for bit, as the allocating functions
+ * above; n > nmax: SMX_EDOM. SMX_LSE_REFERENCE still allocates (MPFR Ziv loop). One workspace
+ * per thread. */
+typedef struct smx_lse_ws smx_lse_ws_t;
+int smx_lse_ws_alloc(smx_lse_ws_t **w, size_t nmax, const smx_format_t *f);
+void smx_lse_ws_free(smx_lse_ws_t *w);
+int smx_lse_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum);
+int smx_softmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum);
+int smx_logsoftmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo,
+                      smx_sum_algo_t sum);
+
 /* MPFR API: outputs set to precision f->p (y must be initialised by the caller and must not
  * alias x). Inputs of any
  * precision, rounded to f first, except for SMX_LSE_REFERENCE which takes them exactly. */

@@ -707,6 +707,44 @@ static void check_reference_huge_inputs(void)
     }
 }
 
+/* workspace API == allocating API, bit for bit, one workspace reused for varying n */
+static void check_workspace(gsl_rng *r)
+{
+    const char *fm[] = {"fp16", "bf16", "fp32", "fp64", "p80"};
+    for (size_t k = 0; k < 5; k++) {
+        smx_format_t f;
+        smx_format_get(&f, fm[k]);
+        smx_lse_ws_t *w;
+        long diff = 0, calls = 0, bad_st = 0;
+        if (smx_lse_ws_alloc(&w, 64, &f) != SMX_OK) { ok(0, "%s: workspace alloc", fm[k]); continue; }
+        for (int rep = 0; rep < 30; rep++) {
+            size_t n = 1 + gsl_rng_uniform_int(r, 64);
+            double x[64], a[64], b[64], la, lb;
+            gen(x, n, rep % NFAM, r);
+            for (int al = 0; al < SMX_LSE_NALGOS; al++)
+                for (int s = 0; s < SMX_SUM_NALGOS; s++) {
+                    smx_lse_algo_t A = (smx_lse_algo_t)al;
+                    smx_sum_algo_t S = (smx_sum_algo_t)s;
+                    int s1 = smx_lse(&la, x, n, A, S, &f), s2 = smx_lse_ws(w, &lb, x, n, A, S);
+                    int s3 = smx_softmax(a, x, n, A, S, &f), s4 = smx_softmax_ws(w, b, x, n, A, S);
+                    bad_st += s1 != s2 || s3 != s4;
+                    calls++;
+                    if (s1 || s3) continue;
+                    diff += !same(la, lb);
+                    for (size_t i = 0; i < n; i++) diff += !same(a[i], b[i]);
+                    s3 = smx_logsoftmax(a, x, n, A, S, &f);
+                    s4 = smx_logsoftmax_ws(w, b, x, n, A, S);
+                    bad_st += s3 != s4;
+                    for (size_t i = 0; i < n && !s3; i++) diff += !same(a[i], b[i]);
+                }
+        }
+        double x[65] = {0};
+        ok(diff == 0 && bad_st == 0 && smx_lse_ws(w, x, x, 65, SMX_LSE_SHIFTED, SMX_SUM_NAIVE) == SMX_EDOM,
+           "%s: workspace API == allocating API bit for bit (%ld calls, %ld differ); n > nmax -> SMX_EDOM", fm[k], calls, diff);
+        smx_lse_ws_free(w);
+    }
+}
+
 int main(void)
 {
     check_cmd();
@@ -721,6 +759,7 @@ int main(void)
     check_pairs(r);
     check_native(r);
     check_logsoftmax(r);
+    check_workspace(r);
     for (int i = 0; sweep_formats[i]; i++) sweep_format(sweep_formats[i], r);
     gsl_rng_free(r);
     return tap_done();
