@@ -135,6 +135,20 @@ ALWAYS_INLINE void exp_sum(smx_rr_t *A, const smx_xent_t *w, size_t n, size_t k,
         A->d[S + R_S] = s;
         return;
     }
+    if (!A->mp) {
+        /* the running sum in a local (a register), not in the register file in memory */
+        double s = A->d[E + k];
+        for (size_t i = 0; i < n; i++) {
+            if (i == k) continue;
+            if (exps) {
+                smx_rr_sub(A, S + R_T, Z + i, Z + k);
+                smx_rr_exp(A, E + i, S + R_T);
+            }
+            s = smx_rr_round(A, s + A->d[E + i]);
+        }
+        A->d[S + R_S] = s;
+        return;
+    }
     smx_rr_copy(A, S + R_S, E + k);
     for (size_t i = 0; i < n; i++) {
         if (i == k) continue;
