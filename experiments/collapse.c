@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "collapse_model.h"
 #include "collapse_run.h"
+#include "run.h"
 #include "nn.h"
 #include "smx.h"
 #include "tsv.h"
@@ -211,26 +212,10 @@ static void parse(opts_t *o, int argc, char **argv)
     if (!o->com.out) o->com.out = o->com.profile == SMX_PROFILE_PAPER ? "data/paper/collapse.tsv" : "data/quick/collapse.tsv";
 }
 
-/* argv without --resume / --stop-at / --checkpoint(-every) / --quiet: they do not change the data. */
-static int filtered_argv(char **out, int argc, char **argv)
-{
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--resume") || !strcmp(a, "--quiet") || !strncmp(a, "--stop-at=", 10) ||
-            !strncmp(a, "--checkpoint=", 13) || !strncmp(a, "--checkpoint-every=", 19))
-            continue;
-        if (!strcmp(a, "--stop-at") || !strcmp(a, "--checkpoint") || !strcmp(a, "--checkpoint-every")) { i++; continue; }
-        out[n++] = argv[i];
-    }
-    out[n] = NULL;
-    return n;
-}
-
 static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
 {
     char **fa = malloc(((size_t)argc + 1) * sizeof *fa);
-    int fn = fa ? filtered_argv(fa, argc, argv) : argc;
+    int fn = fa ? smx_run_argv_filter(fa, argc, argv) : argc; /* without the options that do not change the data */
     smx_tsv_meta_std(t, PROG, fn, fa ? fa : argv);
     free(fa);
     const collapse_cfg_t *c = &o->cfg;
