@@ -363,10 +363,10 @@ static int cmd_bench(opts_t *o)
         int st = collapse_model_alloc(&m, &c);
         if (st != SMX_OK) fail_status(st, "bench");
         collapse_metrics_t mt;
-        collapse_model_eval(m, &mt, 0, 1);
+        collapse_model_forward_backward(m, &mt);
         collapse_model_step(m);
         double t0 = smx_time_now();
-        for (long k = 0; k < K; k++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
+        for (long k = 0; k < K; k++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
         double te = (smx_time_now() - t0) / (double)K;
         size_t n = m->ntrain, W = m->W, V = m->V;
         t0 = smx_time_now();
@@ -385,7 +385,7 @@ static int cmd_bench(opts_t *o)
         }
         double tg = (smx_time_now() - t0) / (double)K;
         t0 = smx_time_now();
-        for (long k = 0; k < K; k++) collapse_model_loss_rows(m, 0, 1);
+        for (long k = 0; k < K; k++) collapse_model_loss_rows_grad(m);
         double tl = (smx_time_now() - t0) / (double)K;
         printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3,
                te / tg, tl * 1e3);

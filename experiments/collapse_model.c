@@ -143,7 +143,25 @@ fail:
     return st;
 }
 
-/* The dtype-dependent passes, written once for T = float / double. */
+static inline int collapse_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+static inline int collapse_num_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* The dtype-dependent passes, written once for T = float / double (llm.c style: one function
+ * per layer pass; shapes: n rows of the split, V classes, W width, D hidden layers). */
 #define COLLAPSE_KERNELS(T, SFX)                                                                 \
     /* h1 (n, W) = relu(E[a_i] + E[V + b_i]) */                                                  \
     static void gather_##SFX(T *h, const T *E, const size_t *idx, size_t n, size_t V, size_t W)  \
@@ -182,13 +200,12 @@ fail:
             }                                                                                    \
         }                                                                                        \
     }                                                                                            \
-    /* loss rows in the format (m->rows); if backward, dz = fl(grad (1/n)) */                    \
-    static void loss_rows_##SFX(collapse_model_t *m, int test, int backward)                     \
+    /* per row i: the loss in the format (m->rows[i]) and whether the model's first argmax of     \
+     * z (n, V) is the label; if dz != NULL also dz (n, V) = fl(g (1/n)), g = dloss/dz (xent.h) */ \
+    static void loss_rows_##SFX(collapse_model_t *m, const size_t *idx, size_t n, T *dz)         \
     {                                                                                            \
-        const size_t V = m->V, n = test ? m->ntest : m->ntrain;                                  \
-        const size_t *idx = test ? m->test : m->train;                                           \
+        const size_t V = m->V;                                                                   \
         const T *z = m->z;                                                                       \
-        T *dz = m->dz;                                                                           \
         const double invn = 1.0 / (double)n;                                                     \
         const smx_format_t *f = &m->cfg.fmt;                                                    \
         _Pragma("omp parallel for schedule(static)")                                             \
@@ -200,73 +217,59 @@ fail:
             for (size_t k = 1; k < V; k++) { zd[k] = z[i * V + k]; if (zd[k] > zd[am]) am = k; } \
             size_t y = collapse_label(m, idx[i]);                                                \
             /* y < V = the workspace's n: cannot fail */                                         \
-            (void)smx_xent_eval(m->xent[t], &m->rows[i].x, backward ? gd : NULL, zd, V, y);       \
+            (void)smx_xent_eval(m->xent[t], &m->rows[i].x, dz ? gd : NULL, zd, V, y);            \
             m->rows[i].correct = am == y;                                                         \
-            if (backward)                                                                        \
+            if (dz)                                                                              \
                 for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)smx_format_round(gd[k] * invn, f); \
         }                                                                                        \
     }                                                                                            \
-    static void eval_##SFX(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)  \
+    /* forward: h[0] (n, W) = relu(E[a] + E[V + b]); h[l] (n, W) = relu(h[l-1] W_l^T), l < D;    \
+     * z (n, V) = h[D-1] W_out^T */                                                              \
+    static void forward_##SFX(collapse_model_t *m, const size_t *idx, size_t n)                  \
     {                                                                                            \
         const size_t V = m->V, W = m->W, D = m->D;                                               \
-        const size_t n = test ? m->ntest : m->ntrain;                                            \
-        const size_t *idx = test ? m->test : m->train;                                           \
-        T *h[COLLAPSE_MAX_DEPTH], *z = m->z, *dz = m->dz;                                        \
-        for (size_t l = 0; l < D; l++) h[l] = m->h[l];                                           \
-        T *Wt[COLLAPSE_MAX_DEPTH + 1], *G[COLLAPSE_MAX_DEPTH + 1];                               \
-        for (size_t l = 0; l <= D; l++) { Wt[l] = m->tens[l].w; G[l] = m->tens[l].g; }           \
-        gather_##SFX(h[0], Wt[0], idx, n, V, W);                                                 \
-        for (size_t l = 1; l < D; l++) {                                                         \
-            smx_nn_dense_relu_fwd_##SFX(h[l], h[l - 1], Wt[l], NULL, n, W, W);                   \
-        }                                                                                        \
-        smx_nn_dense_fwd_##SFX(z, h[D - 1], Wt[D], NULL, n, W, V);                               \
-        loss_rows_##SFX(m, test, backward);                                                      \
-        if (!backward) return;                                                                   \
-        /* backward: output layer, hidden layers, gather */                                      \
-        /* every h[l] is a ReLU output: the fused backward returns dL/d(pre-activation) */    \
-        T *dcur = m->dh[0], *dnext = m->dh[1];                                                   \
-        smx_nn_dense_bwd_relu_##SFX(dcur, G[D], NULL, dz, h[D - 1], Wt[D], n, W, V, 0);          \
+        T *h[COLLAPSE_MAX_DEPTH];                                                                \
+        for (size_t l = 0; l < COLLAPSE_MAX_DEPTH; l++) h[l] = m->h[l];                          \
+        gather_##SFX(h[0], m->tens[0].w, idx, n, V, W);                                          \
+        for (size_t l = 1; l < D; l++) smx_nn_dense_relu_fwd_##SFX(h[l], h[l - 1], m->tens[l].w, NULL, n, W, W); \
+        smx_nn_dense_fwd_##SFX(m->z, h[D - 1], m->tens[D].w, NULL, n, W, V);                     \
+    }                                                                                            \
+    /* backward from dz (n, V): G_out (V, W) = dz^T h[D-1], dh (n, W) = (dz W_out) [h[D-1] > 0];  \
+     * per hidden layer G_l (W, W) = dh^T h[l-1], dh = (dh W_l) [h[l-1] > 0]; then dE (2V, W) by \
+     * scattering dh into the rows a and V + b (every h[l] is a ReLU output: the fused backward   \
+     * returns dL/d(pre-activation)) */                                                          \
+    static void backward_##SFX(collapse_model_t *m, const size_t *idx, size_t n)                 \
+    {                                                                                            \
+        const size_t V = m->V, W = m->W, D = m->D;                                               \
+        T *h[COLLAPSE_MAX_DEPTH], *dcur = m->dh[0], *dnext = m->dh[1];                           \
+        for (size_t l = 0; l < COLLAPSE_MAX_DEPTH; l++) h[l] = m->h[l];                          \
+        smx_nn_dense_bwd_relu_##SFX(dcur, m->tens[D].g, NULL, m->dz, h[D - 1], m->tens[D].w, n, W, V, 0); \
         for (size_t l = D - 1; l >= 1; l--) {                                                    \
-            smx_nn_dense_bwd_relu_##SFX(dnext, G[l], NULL, dcur, h[l - 1], Wt[l], n, W, W, 0);   \
+            smx_nn_dense_bwd_relu_##SFX(dnext, m->tens[l].g, NULL, dcur, h[l - 1], m->tens[l].w, n, W, W, 0); \
             T *tmp = dcur; dcur = dnext; dnext = tmp;                                            \
         }                                                                                        \
-        scatter_##SFX(G[0], dcur, idx, n, V, W);                                                 \
-        (void)mt;                                                                                \
+        scatter_##SFX(m->tens[0].g, dcur, idx, n, V, W);                                         \
     }
-
-static inline int collapse_thread_num(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-static inline int collapse_num_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
 
 COLLAPSE_KERNELS(float, f32)
 COLLAPSE_KERNELS(double, f64)
 
-void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward)
+static const size_t *split_rows(const collapse_model_t *m, collapse_split_t split, size_t *n)
 {
-    if (m->cfg.dtype == SMX_DTYPE_F32) eval_f32(m, mt, test, backward);
-    else eval_f64(m, mt, test, backward);
-    /* reductions in row order (deterministic) */
-    size_t n = test ? m->ntest : m->ntrain;
+    *n = split == COLLAPSE_TEST ? m->ntest : m->ntrain;
+    return split == COLLAPSE_TEST ? m->test : m->train;
+}
+
+/* metrics of the rows in m->rows, reduced in row order (deterministic) */
+static void row_metrics(const collapse_model_t *m, collapse_metrics_t *mt, size_t n)
+{
     double loss = 0, gmin = INFINITY, gmax = -INFINITY;
     size_t acc = 0, sc = 0, zero = 0, nsc = 0;
     for (size_t i = 0; i < n; i++) {
         const smx_xent_row_t *r = &m->rows[i].x;
         loss += r->loss;
-        acc += m->rows[i].correct;
-        zero += r->zero;
+        acc += (size_t)m->rows[i].correct;
+        zero += (size_t)r->zero;
         if (r->sc) { sc++; if (r->gap < gmin) gmin = r->gap; }
         else { nsc++; if (r->gap > gmax) gmax = r->gap; }
     }
@@ -278,10 +281,37 @@ void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, 
     mt->nonsc_gap_max = nsc ? gmax : NAN;
 }
 
-void collapse_model_loss_rows(collapse_model_t *m, int test, int backward)
+void collapse_model_forward(collapse_model_t *m, collapse_metrics_t *mt, collapse_split_t split)
 {
-    if (m->cfg.dtype == SMX_DTYPE_F32) loss_rows_f32(m, test, backward);
-    else loss_rows_f64(m, test, backward);
+    size_t n;
+    const size_t *idx = split_rows(m, split, &n);
+    if (m->cfg.dtype == SMX_DTYPE_F32) { forward_f32(m, idx, n); loss_rows_f32(m, idx, n, NULL); }
+    else { forward_f64(m, idx, n); loss_rows_f64(m, idx, n, NULL); }
+    row_metrics(m, mt, n);
+}
+
+void collapse_model_forward_backward(collapse_model_t *m, collapse_metrics_t *mt)
+{
+    size_t n;
+    const size_t *idx = split_rows(m, COLLAPSE_TRAIN, &n);
+    if (m->cfg.dtype == SMX_DTYPE_F32) {
+        forward_f32(m, idx, n);
+        loss_rows_f32(m, idx, n, m->dz);
+        backward_f32(m, idx, n);
+    } else {
+        forward_f64(m, idx, n);
+        loss_rows_f64(m, idx, n, m->dz);
+        backward_f64(m, idx, n);
+    }
+    row_metrics(m, mt, n);
+}
+
+void collapse_model_loss_rows_grad(collapse_model_t *m)
+{
+    size_t n;
+    const size_t *idx = split_rows(m, COLLAPSE_TRAIN, &n);
+    if (m->cfg.dtype == SMX_DTYPE_F32) loss_rows_f32(m, idx, n, m->dz);
+    else loss_rows_f64(m, idx, n, m->dz);
 }
 
 void collapse_model_norms(collapse_model_t *m, collapse_metrics_t *mt)

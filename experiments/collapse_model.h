@@ -74,16 +74,20 @@ void collapse_model_free(collapse_model_t *m);
 /* Label of pair index i = a V + b. */
 size_t collapse_label(const collapse_model_t *m, size_t i);
 
-/* Forward (and, if backward, gradient of the mean loss into m->grad) on the training set
- * (test = 0) or the test set (test = 1). The gradient of the mean loss w.r.t. the logits is a
- * tensor in the loss format, dz_k = fl(g_k (1/n)) with g the row gradient of smx_xent_eval,
- * then converted to the model type: as in the reference, where the cross-entropy of float16
- * logits has a float16 gradient (values below fp16's subnormals flush to zero).
- * Fills loss, acc, sc_frac, zero_frac, gaps. */
-void collapse_model_eval(collapse_model_t *m, collapse_metrics_t *mt, int test, int backward);
-/* The loss-in-format pass of collapse_model_eval alone, on the logits in m->z (for timing):
- * per-row loss, SC, gap and correctness into m->rows; dz = grad / n if backward. */
-void collapse_model_loss_rows(collapse_model_t *m, int test, int backward);
+typedef enum { COLLAPSE_TRAIN = 0, COLLAPSE_TEST } collapse_split_t;
+
+/* Forward and the loss in the format on the training or the test set: fills loss, acc,
+ * sc_frac, zero_frac and the gaps of mt. */
+void collapse_model_forward(collapse_model_t *m, collapse_metrics_t *mt, collapse_split_t split);
+/* Forward, loss and backward on the training set: the metrics as above and the gradient of the
+ * mean loss in m->grad. The gradient of the mean loss w.r.t. the logits is a tensor in the loss
+ * format, dz_k = fl(g_k (1/n)) with g the row gradient of smx_xent_eval, then converted to the
+ * model type: as in the reference, where the cross-entropy of float16 logits has a float16
+ * gradient (values below fp16's subnormals flush to zero). */
+void collapse_model_forward_backward(collapse_model_t *m, collapse_metrics_t *mt);
+/* The loss-in-format pass alone on the training set, on the logits in m->z (for timing): per-row
+ * loss, SC, gap and correctness into m->rows, dz = fl(grad / n). */
+void collapse_model_loss_rows_grad(collapse_model_t *m);
 /* Weight norms and cos(W, -grad) per tensor (uses m->grad: call after a backward). */
 void collapse_model_norms(collapse_model_t *m, collapse_metrics_t *mt);
 /* One optimizer step with m->grad. */

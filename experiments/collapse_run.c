@@ -107,7 +107,7 @@ static int log_row(collapse_log_t *log, collapse_model_t *m, const collapse_metr
     collapse_metrics_t te;
     collapse_metrics_t nm = *tr;
     collapse_model_norms(m, &nm);
-    collapse_model_eval(m, &te, 1, 0);
+    collapse_model_forward(m, &te, COLLAPSE_TEST);
     double row[64];
     size_t L = m->D + 1, c = 0;
     row[c++] = (double)m->epoch;
@@ -146,7 +146,7 @@ int collapse_run(collapse_log_t *log, collapse_model_t **mout, int *finished, co
     smx_progress_start(&pr, "collapse", (double)o->epochs, o->quiet);
     for (;;) {
         collapse_metrics_t tr;
-        collapse_model_eval(m, &tr, 0, 1);
+        collapse_model_forward_backward(m, &tr);
         int logit = m->epoch % o->log_every == 0 || m->epoch == o->epochs;
         int dup = log->nrows && log->v[(log->nrows - 1) * log->ncols] == (double)m->epoch;
         if (logit && !dup && (st = log_row(log, m, &tr, wall0 + smx_time_now() - t0)) != SMX_OK) goto out;

@@ -32,7 +32,7 @@ static collapse_cfg_t base_cfg(int V, int W, smx_xent_loss_t loss)
 static double loss_at(collapse_model_t *m)
 {
     collapse_metrics_t mt;
-    collapse_model_eval(m, &mt, 0, 0);
+    collapse_model_forward(m, &mt, COLLAPSE_TRAIN);
     return mt.loss;
 }
 
@@ -44,8 +44,8 @@ static void test_fd(smx_xent_loss_t loss)
     ok(collapse_model_alloc(&m, &c) == SMX_OK, "%s: model alloc", name);
     /* a few steps so that the logits are away from the initial symmetric state */
     collapse_metrics_t mt;
-    for (int s = 0; s < 5; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
-    collapse_model_eval(m, &mt, 0, 1);
+    for (int s = 0; s < 5; s++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
+    collapse_model_forward_backward(m, &mt);
     double *g = malloc(m->nparam * sizeof *g);
     for (size_t i = 0; i < m->nparam; i++) g[i] = collapse_grad_get(m, i);
     for (size_t l = 0; l <= m->D; l++) {
@@ -265,7 +265,7 @@ static void test_dz_in_format(void)
     /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
     for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
     collapse_metrics_t mt;
-    collapse_model_eval(m, &mt, 0, 1);
+    collapse_model_forward_backward(m, &mt);
     smx_xent_t *w;
     smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
     const float *z = m->z, *dz = m->dz;
@@ -305,8 +305,8 @@ static void test_threads(void)
         collapse_model_t *m;
         collapse_model_alloc(&m, &c);
         collapse_metrics_t mt;
-        for (int s = 0; s < 3; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
-        collapse_model_eval(m, &mt, 0, 1);
+        for (int s = 0; s < 3; s++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
+        collapse_model_forward_backward(m, &mt);
         n = m->nparam * sizeof(float);
         g[t - 1] = malloc(n);
         memcpy(g[t - 1], m->grad, n);
