@@ -152,7 +152,7 @@ static void parse(opts_t *o, int argc, char **argv)
     c->opt.weight_decay = 0; c->opt.momentum = 0.2;
     o->sfmt_name = "fp32";
     o->formats = "p8,p11,p16,p24,p32,p40,p53,p64";
-    o->ckpt_every = 180;
+    o->ckpt_every = SMX_RUN_CKPT_EVERY;
     optind = argi;
     int opt;
     while ((opt = getopt_long(argc, argv, "", LONGOPTS, NULL)) != -1) {
