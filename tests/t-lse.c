@@ -707,6 +707,35 @@ static void check_reference_huge_inputs(void)
     }
 }
 
+/* Two-pass with every n_i = 0 (|x_i| < ln2 / 2): the (M, N) combination is a plain sum of the
+ * mantissas m_i = fl(e^{x_i}), so lse = fl(log M) with M summed in exactly sum.h's order (naive:
+ * left to right; pairwise: sum.h's tree, h = floor(n/2)). Pins the reduction order. */
+static void check_twopass_order(gsl_rng *r)
+{
+    smx_format_t f;
+    smx_format_get(&f, "fp16");
+    long bad[2] = {0, 0}, differ = 0;
+    for (int rep = 0; rep < 400; rep++) {
+        size_t n = 3 + gsl_rng_uniform_int(r, 12);
+        double x[16], m[16];
+        for (size_t i = 0; i < n; i++) {
+            x[i] = smx_format_round(gsl_ran_flat(r, -0.34, 0.34), &f);
+            m[i] = smx_format_round(exp(x[i]), &f);
+        }
+        double want[2];
+        for (int s = 0; s < 2; s++) {
+            double l;
+            want[s] = smx_format_round(log(smx_sum(m, n, (smx_sum_algo_t)s, &f)), &f);
+            smx_lse(&l, x, n, SMX_LSE_TWOPASS, (smx_sum_algo_t)s, &f);
+            bad[s] += !same(l, want[s]);
+        }
+        differ += want[0] != want[1];
+    }
+    ok(bad[0] == 0 && bad[1] == 0 && differ > 0,
+       "fp16 two-pass with n_i = 0: lse = fl(log M), M summed in sum.h's naive / pairwise order (%ld, %ld mismatches; orders differ on %ld of 400)",
+       bad[0], bad[1], differ);
+}
+
 /* workspace API == allocating API, bit for bit, one workspace reused for varying n */
 static void check_workspace(gsl_rng *r)
 {
@@ -760,6 +789,7 @@ int main(void)
     check_native(r);
     check_logsoftmax(r);
     check_workspace(r);
+    check_twopass_order(r);
     for (int i = 0; sweep_formats[i]; i++) sweep_format(sweep_formats[i], r);
     gsl_rng_free(r);
     return tap_done();
