@@ -61,7 +61,8 @@ static const char *USAGE =
     "  --checkpoint PATH   checkpoint file (OUT.ckpt); written atomically every --checkpoint-every\n"
     "                      seconds (180) and at the end\n"
     "  --resume            continue from the checkpoint (same options), bit for bit\n"
-    "  --stop-at N         stop at epoch N after writing the checkpoint (no TSV; for tests)\n"
+    "  --stop-after N      stop after N epochs in all, after writing the checkpoint: no TSV, exit\n"
+    "                      status 3 (for tests; solvers/run.h; --stop-at N is the old name)\n"
     "  --seed N            data split (stream 0) and init (stream 1) (1)\n"
     "  --out PATH          output TSV (data/quick/collapse.tsv)\n"
     "  --threads N         OpenMP threads (BLAS single-threaded on fixed tiles: same bytes for any N)\n"
@@ -71,7 +72,7 @@ static const char *USAGE =
 
 enum { O_MOD = SMX_OPT_FIRST_PRIVATE, O_OP, O_FRAC, O_WIDTH, O_DEPTH, O_EPOCHS, O_OPTIM, O_LR, O_B1, O_B2,
        O_EPS, O_WD, O_MOM, O_LOSS, O_SFMT, O_MFMT, O_SUM, O_FORMATS, O_LOGEVERY, O_CKPT, O_CKEVERY,
-       O_RESUME, O_STOPAT, O_QUIET };
+       O_RESUME, O_STOPAT, O_STOPAT_OLD, O_QUIET };
 
 static const struct option LONGOPTS[] = {
     {"modulus", required_argument, 0, O_MOD}, {"op", required_argument, 0, O_OP},
@@ -85,7 +86,8 @@ static const struct option LONGOPTS[] = {
     {"sum", required_argument, 0, O_SUM}, {"formats", required_argument, 0, O_FORMATS},
     {"log-every", required_argument, 0, O_LOGEVERY}, {"checkpoint", required_argument, 0, O_CKPT},
     {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"resume", no_argument, 0, O_RESUME},
-    {"stop-at", required_argument, 0, O_STOPAT}, {"quiet", no_argument, 0, O_QUIET},
+    {"stop-after", required_argument, 0, O_STOPAT}, {"stop-at", required_argument, 0, O_STOPAT_OLD},
+    {"quiet", no_argument, 0, O_QUIET},
     SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
 
 static const char *const OPS[] = {"add", "mul", "sub", NULL};
@@ -184,7 +186,8 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_CKPT: o->ckpt = a; break;
         case O_CKEVERY: o->ckpt_every = smx_cli_double_or_fail(a, PROG, "--checkpoint-every"); break;
         case O_RESUME: o->resume = 1; break;
-        case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
+        case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-after"); break;
+        case O_STOPAT_OLD: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
         case O_QUIET: o->quiet = 1; break;
         default: smx_cli_fail(PROG, "unknown option (try --help)");
         }
@@ -266,7 +269,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     if (st == SMX_EDOM && o->resume) smx_cli_fail(PROG, "--resume: checkpoint %s was written with other options", o->ckpt);
     if (st == SMX_EIO && o->resume) smx_cli_fail(PROG, "--resume: cannot read checkpoint %s", o->ckpt);
     if (st != SMX_OK) fail_status(st, "training");
-    if (!fin) { collapse_log_free(&log); return 0; }
+    if (!fin) { collapse_log_free(&log); return SMX_RUN_EXIT_STOPPED; } /* --stop-after: checkpoint written */
     smx_tsv_t *t = smx_tsv_open(o->com.out);
     if (!t) { perror(o->com.out); exit(1); }
     meta_options(t, o, argc, argv);

@@ -28,6 +28,7 @@ bad_opt --log-every --log-every 0
 bad_opt --formats onset --formats p8,fp99
 bad_opt --profile --profile huge
 bad_opt --seed --seed x
+bad_opt --stop-after --stop-after 0
 bad_opt command frobnicate
 bad_opt --resume --resume --checkpoint "$T/none.ckpt"
 "$B" --bogus >/dev/null 2>&1; ok $([ $? = 2 ] && echo 0 || echo 1) "unknown option exits 2"
@@ -36,14 +37,15 @@ bad_opt --resume --resume --checkpoint "$T/none.ckpt"
 # resume: interrupted at 25 + resumed == uninterrupted (same bytes)
 SMALL="--modulus 11 --width 24 --epochs 60 --log-every 10 --softmax-format bf16 --lr 3e-3 --quiet --threads 1"
 "$B" $SMALL --out "$T/full.tsv"; ok $? "uninterrupted run"
-"$B" $SMALL --out "$T/res.tsv" --stop-at 25; ok $? "run stopped at epoch 25"
+"$B" $SMALL --out "$T/res.tsv" --stop-after 25; rc=$?; [ $rc = 3 ]; ok $? "run stopped after epoch 25: exit 3 (SMX_RUN_EXIT_STOPPED; got $rc)"
 [ ! -e "$T/res.tsv" ] && [ -e "$T/res.tsv.ckpt" ]; ok $? "stopped run leaves a checkpoint and no TSV"
 "$B" $SMALL --out "$T/res.tsv" --resume; ok $? "resumed run"
 cmp -s "$T/full.tsv" "$T/res.tsv"; ok $? "resumed TSV equals the uninterrupted one (bytes)"
 "$B" $SMALL --lr 1e-3 --out "$T/res.tsv" --resume 2>"$T/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--resume" "$T/err"; ok $? "resume with other options rejected (exit $rc)"
 # a truncated or corrupted checkpoint is refused with exit 2, never a crash
-"$B" $SMALL --out "$T/cor.tsv" --stop-at 25 >/dev/null 2>&1
+"$B" $SMALL --out "$T/cor.tsv" --stop-at 25 >/dev/null 2>&1; rc=$?
+[ $rc = 3 ] && [ -e "$T/cor.tsv.ckpt" ] && [ ! -e "$T/cor.tsv" ]; ok $? "--stop-at (old name of --stop-after) still works (exit $rc)"
 head -c 1000 "$T/cor.tsv.ckpt" > "$T/trunc.ckpt"
 "$B" $SMALL --out "$T/cor.tsv" --resume --checkpoint "$T/trunc.ckpt" 2>/dev/null; rc=$?
 [ $rc = 2 ]; ok $? "truncated checkpoint rejected (exit $rc)"
@@ -52,7 +54,7 @@ printf '\377' | dd of="$T/cor.tsv.ckpt" bs=1 seek=200 conv=notrunc 2>/dev/null
 [ $rc = 2 ]; ok $? "corrupted checkpoint rejected by its checksum (exit $rc)"
 # stablemax + perp-adamw + fp64 model, resumed
 SM="--modulus 7 --width 16 --epochs 30 --log-every 5 --loss stablemax --optimizer perp-adamw --model-format fp64 --softmax-format p60 --quiet"
-"$B" $SM --out "$T/sm1.tsv" && "$B" $SM --out "$T/sm2.tsv" --stop-at 12 && "$B" $SM --out "$T/sm2.tsv" --resume
+"$B" $SM --out "$T/sm1.tsv"; "$B" $SM --out "$T/sm2.tsv" --stop-after 12; "$B" $SM --out "$T/sm2.tsv" --resume
 cmp -s "$T/sm1.tsv" "$T/sm2.tsv"; ok $? "resume equality: stablemax, perp-adamw, fp64 model, MPFR p60 loss"
 
 # threads: two row tiles (672 training rows) and three dW tiles (width 120); same bytes with 1 and 2 threads
