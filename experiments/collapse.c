@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "collapse_model.h"
 #include "collapse_run.h"
+#include "run.h"
 #include "nn.h"
 #include "smx.h"
 #include "tsv.h"
@@ -60,7 +61,8 @@ static const char *USAGE =
     "  --checkpoint PATH   checkpoint file (OUT.ckpt); written atomically every --checkpoint-every\n"
     "                      seconds (180) and at the end\n"
     "  --resume            continue from the checkpoint (same options), bit for bit\n"
-    "  --stop-at N         stop at epoch N after writing the checkpoint (no TSV; for tests)\n"
+    "  --stop-after N      stop after N epochs in all, after writing the checkpoint: no TSV, exit\n"
+    "                      status 3 (for tests; solvers/run.h; --stop-at N is the old name)\n"
     "  --seed N            data split (stream 0) and init (stream 1) (1)\n"
     "  --out PATH          output TSV (data/quick/collapse.tsv)\n"
     "  --threads N         OpenMP threads (BLAS single-threaded on fixed tiles: same bytes for any N)\n"
@@ -70,7 +72,7 @@ static const char *USAGE =
 
 enum { O_MOD = SMX_OPT_FIRST_PRIVATE, O_OP, O_FRAC, O_WIDTH, O_DEPTH, O_EPOCHS, O_OPTIM, O_LR, O_B1, O_B2,
        O_EPS, O_WD, O_MOM, O_LOSS, O_SFMT, O_MFMT, O_SUM, O_FORMATS, O_LOGEVERY, O_CKPT, O_CKEVERY,
-       O_RESUME, O_STOPAT, O_QUIET };
+       O_RESUME, O_STOPAT, O_STOPAT_OLD, O_QUIET };
 
 static const struct option LONGOPTS[] = {
     {"modulus", required_argument, 0, O_MOD}, {"op", required_argument, 0, O_OP},
@@ -84,7 +86,8 @@ static const struct option LONGOPTS[] = {
     {"sum", required_argument, 0, O_SUM}, {"formats", required_argument, 0, O_FORMATS},
     {"log-every", required_argument, 0, O_LOGEVERY}, {"checkpoint", required_argument, 0, O_CKPT},
     {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"resume", no_argument, 0, O_RESUME},
-    {"stop-at", required_argument, 0, O_STOPAT}, {"quiet", no_argument, 0, O_QUIET},
+    {"stop-after", required_argument, 0, O_STOPAT}, {"stop-at", required_argument, 0, O_STOPAT_OLD},
+    {"quiet", no_argument, 0, O_QUIET},
     SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
 
 static const char *const OPS[] = {"add", "mul", "sub", NULL};
@@ -92,6 +95,7 @@ static const char *const OPTIMS[] = {"sgd", "adamw", "perp-sgd", "perp-adamw", N
 static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
 static const char *const MFMTS[] = {"fp32", "fp64", NULL};
 static const char *const SUMS[] = {"sequential", "pairwise", NULL};
+static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by SUMS index */
 static const char *const MODES[] = {"train", "onset", "bench", NULL};
 
 typedef struct {
@@ -116,7 +120,7 @@ static void cfg_string(char *buf, size_t n, const opts_t *o)
              "model_format=%s sum=%s log_every=%ld seed=%lu",
              c->modulus, OPS[c->op], c->train_frac, c->width, c->depth, o->epochs, OPTIMS[o->optim],
              c->opt.lr, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.weight_decay, c->opt.momentum,
-             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum], o->log_every, c->seed);
+             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum == SMX_SUM_PAIRWISE], o->log_every, c->seed);
 }
 
 static void parse(opts_t *o, int argc, char **argv)
@@ -142,15 +146,15 @@ static void parse(opts_t *o, int argc, char **argv)
     c->train_frac = 0.4;
     c->depth = 2;
     c->dtype = SMX_DTYPE_F32;
-    c->loss = COLLAPSE_LOSS_SOFTMAX;
-    c->sum = COLLAPSE_SUM_SEQ;
+    c->loss = SMX_XENT_SOFTMAX;
+    c->sum = SMX_SUM_MAXFIRST;
     o->optim = 1;
     smx_optim_cfg_default(&c->opt, SMX_OPTIM_ADAMW);
     c->opt.lr = 5e-4; c->opt.beta1 = 0.9; c->opt.beta2 = 0.99; c->opt.eps = 1e-25;
     c->opt.weight_decay = 0; c->opt.momentum = 0.2;
     o->sfmt_name = "fp32";
     o->formats = "p8,p11,p16,p24,p32,p40,p53,p64";
-    o->ckpt_every = 180;
+    o->ckpt_every = SMX_RUN_CKPT_EVERY;
     optind = argi;
     int opt;
     while ((opt = getopt_long(argc, argv, "", LONGOPTS, NULL)) != -1) {
@@ -158,7 +162,7 @@ static void parse(opts_t *o, int argc, char **argv)
         if (smx_cli_common(&o->com, opt, a, PROG, USAGE)) continue;
         switch (opt) {
         case O_MOD: c->modulus = (int)smx_cli_long_or_fail(a, 2, 4096, PROG, "--modulus"); break;
-        case O_OP: c->op = smx_cli_choice_or_fail(a, OPS, PROG, "--op"); break;
+        case O_OP: c->op = (collapse_op_t)smx_cli_choice_or_fail(a, OPS, PROG, "--op"); break;
         case O_FRAC:
             c->train_frac = smx_cli_double_or_fail(a, PROG, "--train-frac");
             if (!(c->train_frac > 0 && c->train_frac < 1)) smx_cli_fail(PROG, "--train-frac: '%s' is not in (0, 1)", a);
@@ -173,16 +177,17 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_EPS: c->opt.eps = smx_cli_double_or_fail(a, PROG, "--eps"); o->set_eps = 1; break;
         case O_WD: c->opt.weight_decay = smx_cli_double_or_fail(a, PROG, "--weight-decay"); break;
         case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); o->set_momentum = 1; break;
-        case O_LOSS: c->loss = smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
+        case O_LOSS: c->loss = (smx_xent_loss_t)smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
         case O_SFMT: o->sfmt_name = a; break;
         case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
-        case O_SUM: c->sum = smx_cli_choice_or_fail(a, SUMS, PROG, "--sum"); break;
+        case O_SUM: c->sum = SUM_ALGOS[smx_cli_choice_or_fail(a, SUMS, PROG, "--sum")]; break;
         case O_FORMATS: o->formats = a; break;
         case O_LOGEVERY: o->log_every = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--log-every"); break;
         case O_CKPT: o->ckpt = a; break;
         case O_CKEVERY: o->ckpt_every = smx_cli_double_or_fail(a, PROG, "--checkpoint-every"); break;
         case O_RESUME: o->resume = 1; break;
-        case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
+        case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-after"); break;
+        case O_STOPAT_OLD: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
         case O_QUIET: o->quiet = 1; break;
         default: smx_cli_fail(PROG, "unknown option (try --help)");
         }
@@ -210,26 +215,10 @@ static void parse(opts_t *o, int argc, char **argv)
     if (!o->com.out) o->com.out = o->com.profile == SMX_PROFILE_PAPER ? "data/paper/collapse.tsv" : "data/quick/collapse.tsv";
 }
 
-/* argv without --resume / --stop-at / --checkpoint(-every) / --quiet: they do not change the data. */
-static int filtered_argv(char **out, int argc, char **argv)
-{
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--resume") || !strcmp(a, "--quiet") || !strncmp(a, "--stop-at=", 10) ||
-            !strncmp(a, "--checkpoint=", 13) || !strncmp(a, "--checkpoint-every=", 19))
-            continue;
-        if (!strcmp(a, "--stop-at") || !strcmp(a, "--checkpoint") || !strcmp(a, "--checkpoint-every")) { i++; continue; }
-        out[n++] = argv[i];
-    }
-    out[n] = NULL;
-    return n;
-}
-
 static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
 {
     char **fa = malloc(((size_t)argc + 1) * sizeof *fa);
-    int fn = fa ? filtered_argv(fa, argc, argv) : argc;
+    int fn = fa ? smx_run_argv_filter(fa, argc, argv) : argc; /* without the options that do not change the data */
     smx_tsv_meta_std(t, PROG, fn, fa ? fa : argv);
     free(fa);
     const collapse_cfg_t *c = &o->cfg;
@@ -280,7 +269,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     if (st == SMX_EDOM && o->resume) smx_cli_fail(PROG, "--resume: checkpoint %s was written with other options", o->ckpt);
     if (st == SMX_EIO && o->resume) smx_cli_fail(PROG, "--resume: cannot read checkpoint %s", o->ckpt);
     if (st != SMX_OK) fail_status(st, "training");
-    if (!fin) { collapse_log_free(&log); return 0; }
+    if (!fin) { collapse_log_free(&log); return SMX_RUN_EXIT_STOPPED; } /* --stop-after: checkpoint written */
     smx_tsv_t *t = smx_tsv_open(o->com.out);
     if (!t) { perror(o->com.out); exit(1); }
     meta_options(t, o, argc, argv);
@@ -377,10 +366,10 @@ static int cmd_bench(opts_t *o)
         int st = collapse_model_alloc(&m, &c);
         if (st != SMX_OK) fail_status(st, "bench");
         collapse_metrics_t mt;
-        collapse_model_eval(m, &mt, 0, 1);
+        collapse_model_forward_backward(m, &mt);
         collapse_model_step(m);
         double t0 = smx_time_now();
-        for (long k = 0; k < K; k++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
+        for (long k = 0; k < K; k++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
         double te = (smx_time_now() - t0) / (double)K;
         size_t n = m->ntrain, W = m->W, V = m->V;
         t0 = smx_time_now();
@@ -399,7 +388,7 @@ static int cmd_bench(opts_t *o)
         }
         double tg = (smx_time_now() - t0) / (double)K;
         t0 = smx_time_now();
-        for (long k = 0; k < K; k++) collapse_model_loss_rows(m, 0, 1);
+        for (long k = 0; k < K; k++) collapse_model_loss_rows_grad(m);
         double tl = (smx_time_now() - t0) / (double)K;
         printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3,
                te / tg, tl * 1e3);

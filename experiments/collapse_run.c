@@ -1,6 +1,7 @@
-/* collapse_run.c - training loop, log rows, atomic checkpoints and bit-for-bit resume. */
+/* collapse_run.c - training loop, log rows, atomic checkpoints and bit-for-bit resume (on solvers/run.h). */
 #include "collapse_run.h"
 #include "ckpt.h"
+#include "run.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -56,23 +57,17 @@ long collapse_log_onset(const collapse_log_t *log, size_t *row)
     return -1;
 }
 
-/* ---- checkpoint (numerics/ckpt.h): options text, epoch, parameters, optimizer state + step,
- * log rows and their wall times ---- */
+/* ---- checkpoint (solvers/run.h): fingerprint, step, parameters, optimizer state, log rows
+ * and their wall times ---- */
 static size_t dsz(const collapse_model_t *m) { return m->cfg.dtype == SMX_DTYPE_F32 ? 4 : 8; }
 
 static int ckpt_save(const char *path, const collapse_run_opts_t *o, const collapse_model_t *m,
                      const collapse_log_t *log)
 {
-    smx_ckpt_t *c = smx_ckpt_new();
+    smx_ckpt_t *c = smx_run_ckpt_new(o->cfgstr, m->epoch);
     if (!c) return SMX_ENOMEM;
-    const smx_optim_t *op = m->opt;
-    size_t w = dsz(m);
-    int st = smx_ckpt_put_str(c, "options", o->cfgstr);
-    if (!st) st = smx_ckpt_put_long(c, "epoch", m->epoch);
-    if (!st) st = smx_ckpt_put(c, "params", m->param, m->nparam * w);
-    if (!st) st = smx_ckpt_put_long(c, "optim_step", op->step);
-    if (!st && op->m) st = smx_ckpt_put(c, "optim_m", op->m, op->total * w);
-    if (!st && op->v) st = smx_ckpt_put(c, "optim_v", op->v, op->total * w);
+    int st = smx_ckpt_put(c, "params", m->param, m->nparam * dsz(m));
+    if (!st) st = smx_run_put_optim(c, m->opt);
     if (!st) st = smx_ckpt_put_f64(c, "log", log->v, log->nrows * log->ncols);
     if (!st) st = smx_ckpt_put_f64(c, "wall", log->wall, log->nrows);
     if (!st) st = smx_ckpt_write(c, path);
@@ -80,37 +75,21 @@ static int ckpt_save(const char *path, const collapse_run_opts_t *o, const colla
     return st;
 }
 
-/* Copy entry name (exactly size bytes) into dst. */
-static int ckpt_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t size)
-{
-    size_t n;
-    const void *p = smx_ckpt_get(c, name, &n);
-    if (!p || n != size) return SMX_EIO;
-    if (size) memcpy(dst, p, size);
-    return SMX_OK;
-}
-
 /* SMX_EDOM if the checkpoint was written with other options, SMX_EIO if unreadable or invalid. */
 static int ckpt_load(const char *path, const collapse_run_opts_t *o, collapse_model_t *m, collapse_log_t *log)
 {
     smx_ckpt_t *c;
-    int st = smx_ckpt_read(&c, NULL, path);
-    if (st != SMX_OK) return st == SMX_ENOMEM ? st : SMX_EIO;
-    size_t w = dsz(m), nlog;
-    long epoch, step;
-    const char *cs = smx_ckpt_get_str(c, "options");
+    long epoch;
+    int st = smx_run_ckpt_open(&c, &epoch, NULL, path, o->cfgstr);
+    if (st != SMX_OK) return st;
+    size_t nlog;
     const void *rows = smx_ckpt_get(c, "log", &nlog);
     size_t rowb = log->ncols * sizeof(double);
-    if (!cs || strcmp(cs, o->cfgstr)) { st = SMX_EDOM; goto out; }
     st = SMX_EIO;
-    if (smx_ckpt_get_long(&epoch, c, "epoch") || smx_ckpt_get_long(&step, c, "optim_step") ||
-        ckpt_blob(m->param, c, "params", m->nparam * w) ||
-        (m->opt->m && ckpt_blob(m->opt->m, c, "optim_m", m->opt->total * w)) ||
-        (m->opt->v && ckpt_blob(m->opt->v, c, "optim_v", m->opt->total * w)) || !rows || log->ncols > 64 ||
-        nlog % rowb)
+    if (smx_run_get_blob(m->param, c, "params", m->nparam * dsz(m)) || smx_run_get_optim(m->opt, c) || !rows ||
+        log->ncols > 64 || nlog % rowb)
         goto out;
     m->epoch = epoch;
-    m->opt->step = step;
     log->nrows = 0;
     for (size_t r = 0; r < nlog / rowb; r++) {
         double row[64];
@@ -128,7 +107,7 @@ static int log_row(collapse_log_t *log, collapse_model_t *m, const collapse_metr
     collapse_metrics_t te;
     collapse_metrics_t nm = *tr;
     collapse_model_norms(m, &nm);
-    collapse_model_eval(m, &te, 1, 0);
+    collapse_model_forward(m, &te, COLLAPSE_TEST);
     double row[64];
     size_t L = m->D + 1, c = 0;
     row[c++] = (double)m->epoch;
@@ -160,25 +139,23 @@ int collapse_run(collapse_log_t *log, collapse_model_t **mout, int *finished, co
         if ((st = ckpt_load(o->ckpt_path, o, m, log)) != SMX_OK) goto out;
         if (log->nrows) wall0 = log->wall[log->nrows - 1];
     }
-    double t0 = smx_time_now(), tck = t0;
+    double t0 = smx_time_now();
+    smx_run_clock_t clk;
+    smx_run_clock_start(&clk, o->ckpt_every, o->stop_at, t0);
     smx_progress_t pr;
     smx_progress_start(&pr, "collapse", (double)o->epochs, o->quiet);
     for (;;) {
         collapse_metrics_t tr;
-        collapse_model_eval(m, &tr, 0, 1);
+        collapse_model_forward_backward(m, &tr);
         int logit = m->epoch % o->log_every == 0 || m->epoch == o->epochs;
         int dup = log->nrows && log->v[(log->nrows - 1) * log->ncols] == (double)m->epoch;
         if (logit && !dup && (st = log_row(log, m, &tr, wall0 + smx_time_now() - t0)) != SMX_OK) goto out;
         if (m->epoch >= o->epochs || (o->stop_at_onset && logit && tr.sc_frac > 0.5)) { *finished = 1; break; }
         if ((st = collapse_model_step(m)) != SMX_OK) goto out;
         smx_progress_update(&pr, (double)m->epoch);
-        double now = smx_time_now();
-        int stop = o->stop_at > 0 && m->epoch >= o->stop_at;
-        if (o->ckpt_path && (stop || now - tck >= o->ckpt_every)) {
-            if ((st = ckpt_save(o->ckpt_path, o, m, log)) != SMX_OK) goto out;
-            tck = now;
-        }
-        if (stop) break;
+        int due = smx_run_clock_due(&clk, m->epoch, smx_time_now());
+        if (o->ckpt_path && due != SMX_RUN_CONTINUE && (st = ckpt_save(o->ckpt_path, o, m, log)) != SMX_OK) goto out;
+        if (due == SMX_RUN_STOP) break;
     }
     smx_progress_finish(&pr);
     if (*finished && o->ckpt_path && !o->stop_at_onset) st = ckpt_save(o->ckpt_path, o, m, log);

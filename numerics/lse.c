@@ -1,10 +1,11 @@
 /* lse.c - log-sum-exp, softmax and log-softmax in any format (see lse.h).
  *
- * Every algorithm is written once, against a small register machine (ar_t) whose operations
+ * Every algorithm is written once, against the rounded register machine of rreg.h whose operations
  * are rounded to the format either in double (fast path) or in MPFR (reference path); so the
  * two paths execute the same sequence of rounded operations and can be compared bit for bit.
  * The correctly rounded reference (ref_compute) is separate: MPFR with a Ziv loop. */
 #include "lse.h"
+#include "rreg.h"
 #include "smx.h"
 
 #include <math.h>
@@ -32,112 +33,13 @@ const char *smx_lse_algo_name(smx_lse_algo_t a)
     return (unsigned)a < SMX_LSE_NALGOS ? smx_lse_algo_names[a] : "?";
 }
 
-/* ---- register machine: each operation rounded to f, in double or in MPFR ---- */
+/* ---- register machine (rreg.h): each operation rounded to f, in double or in MPFR ---- */
 
-typedef struct {
-    const smx_format_t *f;
-    int mp;        /* 0: double + smx_format_round; 1: MPFR at precision p */
-    size_t nreg;
-    double *d;     /* fast registers */
-    mpfr_t *m;     /* MPFR registers (precision p) */
-    double *ex;    /* two-pass exponents, one per register */
-    smx_mpfr_range_t saved;
-} ar_t;
+typedef smx_rr_t ar_t;
 
 /* fdlibm's split of ln 2: LN2_HI has 32 significant bits, so k * LN2_HI is exact for |k| < 2^21 */
 #define LN2_HI 6.93147180369123816490e-01
 #define LN2_LO 1.90821492927058770002e-10
-
-static int ar_alloc(ar_t *A, size_t nreg, int mp, const smx_format_t *f)
-{
-    memset(A, 0, sizeof *A);
-    A->f = f;
-    A->mp = mp;
-    A->nreg = nreg;
-    A->ex = calloc(nreg, sizeof *A->ex);
-    if (mp) {
-        A->m = malloc(nreg * sizeof *A->m);
-        if (A->m)
-            for (size_t i = 0; i < nreg; i++) mpfr_init2(A->m[i], f->p);
-    } else {
-        A->d = calloc(nreg, sizeof *A->d);
-    }
-    if (!A->ex || (mp ? !A->m : !A->d)) {
-        free(A->ex);
-        free(A->d);
-        free(A->m);
-        return SMX_ENOMEM;
-    }
-    return SMX_OK;
-}
-
-static void ar_free(ar_t *A)
-{
-    if (A->m)
-        for (size_t i = 0; i < A->nreg; i++) mpfr_clear(A->m[i]);
-    free(A->m);
-    free(A->d);
-    free(A->ex);
-}
-
-/* Enter / leave the format's exponent range (MPFR path). */
-static void ar_begin(ar_t *A) { if (A->mp) smx_format_mpfr_enter(&A->saved, A->f); }
-static void ar_end(ar_t *A) { if (A->mp) smx_format_mpfr_leave(&A->saved); }
-
-static void ar_fix(ar_t *A, size_t r, int t) { smx_format_mpfr_fix(A->m[r], t, MPFR_RNDN, A->f); }
-
-#define AR_BINOP(name, mfun, ffun)                                                  \
-    static void name(ar_t *A, size_t r, size_t a, size_t b)                         \
-    {                                                                               \
-        if (A->mp) ar_fix(A, r, mfun(A->m[r], A->m[a], A->m[b], MPFR_RNDN));       \
-        else A->d[r] = ffun(A->d[a], A->d[b], A->f);                                \
-    }
-AR_BINOP(ar_add, mpfr_add, smx_fadd)
-AR_BINOP(ar_sub, mpfr_sub, smx_fsub)
-AR_BINOP(ar_mul, mpfr_mul, smx_fmul)
-AR_BINOP(ar_div, mpfr_div, smx_fdiv)
-
-#define AR_UNOP(name, mfun, ffun)                                                   \
-    static void name(ar_t *A, size_t r, size_t a)                                   \
-    {                                                                               \
-        if (A->mp) ar_fix(A, r, mfun(A->m[r], A->m[a], MPFR_RNDN));                 \
-        else A->d[r] = ffun(A->d[a], A->f);                                         \
-    }
-AR_UNOP(ar_exp, mpfr_exp, smx_fexp)
-AR_UNOP(ar_log, mpfr_log, smx_flog)
-AR_UNOP(ar_log1p, mpfr_log1p, smx_flog1p)
-
-/* r <- a (exact: same format) */
-static void ar_copy(ar_t *A, size_t r, size_t a)
-{
-    if (A->mp) mpfr_set(A->m[r], A->m[a], MPFR_RNDN);
-    else A->d[r] = A->d[a];
-    A->ex[r] = A->ex[a];
-}
-
-/* r <- fl(v) */
-static void ar_set_d(ar_t *A, size_t r, double v)
-{
-    if (A->mp) ar_fix(A, r, mpfr_set_d(A->m[r], v, MPFR_RNDN));
-    else A->d[r] = smx_format_round(v, A->f);
-}
-
-static double ar_get_d(const ar_t *A, size_t a) { return A->mp ? mpfr_get_d(A->m[a], MPFR_RNDN) : A->d[a]; }
-
-/* sign of a - b (neither NaN) */
-static int ar_cmp(const ar_t *A, size_t a, size_t b)
-{
-    if (A->mp) return mpfr_cmp(A->m[a], A->m[b]);
-    return (A->d[a] > A->d[b]) - (A->d[a] < A->d[b]);
-}
-
-static int ar_isnan(const ar_t *A, size_t a) { return A->mp ? mpfr_nan_p(A->m[a]) != 0 : isnan(A->d[a]); }
-/* +1 for +Inf, -1 for -Inf, 0 otherwise */
-static int ar_inf(const ar_t *A, size_t a)
-{
-    if (A->mp) return mpfr_inf_p(A->m[a]) ? mpfr_sgn(A->m[a]) : 0;
-    return isinf(A->d[a]) ? (A->d[a] > 0 ? 1 : -1) : 0;
-}
 
 /* r <- fl(a 2^k), k an integer-valued double (exact unless it underflows / overflows) */
 static void ar_scale(ar_t *A, size_t r, size_t a, double k)
@@ -145,7 +47,7 @@ static void ar_scale(ar_t *A, size_t r, size_t a, double k)
     if (k < -1e6) k = -1e6; /* beyond this every format's result is 0 (or Inf) anyway */
     if (k > 1e6) k = 1e6;
     if (A->mp) {
-        ar_fix(A, r, mpfr_mul_2si(A->m[r], A->m[a], (long)k, MPFR_RNDN));
+        smx_rr_fix(A, r, mpfr_mul_2si(A->m[r], A->m[a], (long)k, MPFR_RNDN));
     } else {
         if (k < -3000) k = -3000;
         if (k > 3000) k = 3000;
@@ -167,7 +69,7 @@ static void ar_exp2split(ar_t *A, size_t r, size_t a, double k)
         mpfr_mul_d(l, l, k, MPFR_RNDN);
         mpfr_sub(t, A->m[a], l, MPFR_RNDN);
         mpfr_exp(t, t, MPFR_RNDN);
-        ar_fix(A, r, mpfr_set(A->m[r], t, MPFR_RNDN));
+        smx_rr_fix(A, r, mpfr_set(A->m[r], t, MPFR_RNDN));
         mpfr_clears(l, t, (mpfr_ptr)0);
     } else {
         double x = A->d[a], v;
@@ -185,18 +87,11 @@ static void ar_set_nln2(ar_t *A, size_t r, double N)
         mpfr_init2(l, A->f->p + 80);
         mpfr_const_log2(l, MPFR_RNDN);
         mpfr_mul_d(l, l, N, MPFR_RNDN);
-        ar_fix(A, r, mpfr_set(A->m[r], l, MPFR_RNDN));
+        smx_rr_fix(A, r, mpfr_set(A->m[r], l, MPFR_RNDN));
         mpfr_clear(l);
     } else {
         A->d[r] = smx_format_round(N * LN2_HI + N * LN2_LO, A->f);
     }
-}
-
-/* r <- sum of registers [lo, lo + len) in the order of sum.h */
-static void ar_sum(ar_t *A, size_t r, size_t lo, size_t len, smx_sum_algo_t sum)
-{
-    if (A->mp) smx_sum_mpfr(A->m[r], A->m + lo, len, sum, A->f);
-    else A->d[r] = smx_sum(A->d + lo, len, sum, A->f);
 }
 
 /* ---- the algorithms on the register machine ----
@@ -216,7 +111,7 @@ static size_t argmax(const job_t *J)
 {
     size_t k = 0;
     for (size_t i = 1; i < J->n; i++)
-        if (ar_cmp(J->A, J->X + i, J->X + k) > 0) k = i;
+        if (smx_rr_cmp(J->A, J->X + i, J->X + k) > 0) k = i;
     return k;
 }
 
@@ -227,21 +122,21 @@ static int specials(job_t *J, int want)
     size_t n = J->n, npinf = 0, nminf = 0;
     int nan = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ar_isnan(A, J->X + i)) nan = 1;
-        else if (ar_inf(A, J->X + i) > 0) npinf++;
-        else if (ar_inf(A, J->X + i) < 0) nminf++;
+        if (smx_rr_isnan(A, J->X + i)) nan = 1;
+        else if (smx_rr_inf(A, J->X + i) > 0) npinf++;
+        else if (smx_rr_inf(A, J->X + i) < 0) nminf++;
     }
     if (!nan && !npinf && nminf < n) return 0;
     double lse = nan ? NAN : npinf ? INFINITY : -INFINITY;
-    ar_set_d(A, J->S + S_LSE, lse);
+    smx_rr_set_d(A, J->S + S_LSE, lse);
     for (size_t i = 0; i < n; i++) {
         double v = NAN;
         if (!nan && npinf) {
-            int top = ar_inf(A, J->X + i) > 0;
+            int top = smx_rr_inf(A, J->X + i) > 0;
             if (want & WANT_SM) v = top ? 1.0 / (double)npinf : 0.0;
             else v = top ? -log((double)npinf) : -INFINITY;
         }
-        ar_set_d(A, J->O + i, v);
+        smx_rr_set_d(A, J->O + i, v);
     }
     return 1;
 }
@@ -252,29 +147,29 @@ static void run_shifted(job_t *J, smx_sum_algo_t sum, int want, int use_log1p)
     ar_t *A = J->A;
     size_t n = J->n, S = J->S, k = argmax(J), j = 0;
     for (size_t i = 0; i < n; i++) {
-        ar_sub(A, J->T + i, J->X + i, J->X + k);           /* t_i = fl(x_i - a), t_k = 0 */
+        smx_rr_sub(A, J->T + i, J->X + i, J->X + k);           /* t_i = fl(x_i - a), t_k = 0 */
         if (use_log1p && i == k) continue;
-        ar_exp(A, J->E + j++, J->T + i);                   /* e_i = fl(exp t_i) */
+        smx_rr_exp(A, J->E + j++, J->T + i);                   /* e_i = fl(exp t_i) */
     }
-    if (j > 0) ar_sum(A, S + S_S, J->E, j, sum);           /* s */
-    else ar_set_d(A, S + S_S, 0.0);
-    if (use_log1p) ar_log1p(A, S + S_L, S + S_S);          /* l = fl(log1p s) */
-    else ar_log(A, S + S_L, S + S_S);                      /* l = fl(log s) */
-    ar_add(A, S + S_LSE, J->X + k, S + S_L);               /* lse = fl(a + l) */
+    if (j > 0) smx_rr_sum(A, S + S_S, J->E, j, sum);           /* s */
+    else smx_rr_set_d(A, S + S_S, 0.0);
+    if (use_log1p) smx_rr_log1p(A, S + S_L, S + S_S);          /* l = fl(log1p s) */
+    else smx_rr_log(A, S + S_L, S + S_S);                      /* l = fl(log s) */
+    smx_rr_add(A, S + S_LSE, J->X + k, S + S_L);               /* lse = fl(a + l) */
     if (want & WANT_SM) {
         size_t den = S + S_S;
         if (use_log1p) {
-            ar_set_d(A, S + S_ONE, 1.0);
-            ar_add(A, S + S_DEN, S + S_ONE, S + S_S);      /* fl(1 + s) */
+            smx_rr_set_d(A, S + S_ONE, 1.0);
+            smx_rr_add(A, S + S_DEN, S + S_ONE, S + S_S);      /* fl(1 + s) */
             den = S + S_DEN;
         }
         for (size_t i = 0; i < n; i++) {
             size_t e = !use_log1p ? J->E + i : i == k ? S + S_ONE : J->E + (i < k ? i : i - 1);
-            ar_div(A, J->O + i, e, den);
+            smx_rr_div(A, J->O + i, e, den);
         }
     }
     if (want & WANT_LSM)
-        for (size_t i = 0; i < n; i++) ar_sub(A, J->O + i, J->T + i, S + S_L);
+        for (size_t i = 0; i < n; i++) smx_rr_sub(A, J->O + i, J->T + i, S + S_L);
 }
 
 /* key of reduction slot i: the running max (online, register T+i) or the exponent N
@@ -282,14 +177,14 @@ static void run_shifted(job_t *J, smx_sum_algo_t sum, int want, int use_log1p)
  * keys mark empty slots. */
 static int slot_cmp(const job_t *J, size_t i, size_t j)
 {
-    if (J->algo == SMX_LSE_ONLINE) return ar_cmp(J->A, J->T + i, J->T + j);
+    if (J->algo == SMX_LSE_ONLINE) return smx_rr_cmp(J->A, J->T + i, J->T + j);
     double a = J->A->ex[J->O + i], b = J->A->ex[J->O + j];
     return (a > b) - (a < b);
 }
 
 static int slot_empty(const job_t *J, size_t i)
 {
-    if (J->algo == SMX_LSE_ONLINE) return ar_inf(J->A, J->T + i) < 0;
+    if (J->algo == SMX_LSE_ONLINE) return smx_rr_inf(J->A, J->T + i) < 0;
     return isinf(J->A->ex[J->O + i]);
 }
 
@@ -300,9 +195,9 @@ static void slot_rescale(job_t *J, size_t from, size_t to)
     ar_t *A = J->A;
     size_t t = J->S + S_A;
     if (J->algo == SMX_LSE_ONLINE) {
-        ar_sub(A, t, J->T + from, J->T + to);
-        ar_exp(A, t, t);
-        ar_mul(A, t, J->O + from, t);
+        smx_rr_sub(A, t, J->T + from, J->T + to);
+        smx_rr_exp(A, t, t);
+        smx_rr_mul(A, t, J->O + from, t);
     } else {
         ar_scale(A, t, J->O + from, A->ex[J->O + from] - A->ex[J->O + to]);
     }
@@ -314,21 +209,21 @@ static void slot_combine(job_t *J, size_t i, size_t j)
     ar_t *A = J->A;
     if (slot_empty(J, j)) return;
     if (slot_empty(J, i)) {
-        ar_copy(A, J->T + i, J->T + j);
-        ar_copy(A, J->O + i, J->O + j);
+        smx_rr_copy(A, J->T + i, J->T + j);
+        smx_rr_copy(A, J->O + i, J->O + j);
         return;
     }
     int c = slot_cmp(J, j, i);
     if (c > 0) {
         slot_rescale(J, i, j);
-        ar_add(A, J->O + i, J->S + S_A, J->O + j);
-        ar_copy(A, J->T + i, J->T + j); /* copies ex[] too */
+        smx_rr_add(A, J->O + i, J->S + S_A, J->O + j);
+        smx_rr_copy(A, J->T + i, J->T + j); /* copies ex[] too */
         A->ex[J->O + i] = A->ex[J->O + j];
     } else if (c == 0) {
-        ar_add(A, J->O + i, J->O + i, J->O + j);
+        smx_rr_add(A, J->O + i, J->O + i, J->O + j);
     } else {
         slot_rescale(J, j, i);
-        ar_add(A, J->O + i, J->O + i, J->S + S_A);
+        smx_rr_add(A, J->O + i, J->O + i, J->S + S_A);
     }
 }
 
@@ -348,46 +243,46 @@ static void run_pairs(job_t *J, smx_sum_algo_t sum, int want)
     size_t n = J->n, S = J->S;
     int online = J->algo == SMX_LSE_ONLINE;
     for (size_t i = 0; i < n; i++) {                       /* leaves */
-        int minf = ar_inf(A, J->X + i) < 0;
+        int minf = smx_rr_inf(A, J->X + i) < 0;
         if (online) {
-            ar_copy(A, J->T + i, J->X + i);                /* (x_i, 1) */
-            ar_set_d(A, J->O + i, minf ? 0.0 : 1.0);
+            smx_rr_copy(A, J->T + i, J->X + i);                /* (x_i, 1) */
+            smx_rr_set_d(A, J->O + i, minf ? 0.0 : 1.0);
         } else {
-            double k = minf ? -INFINITY : nearbyint(ar_get_d(A, J->X + i) / M_LN2);
-            if (minf) ar_set_d(A, J->E + i, 0.0);
+            double k = minf ? -INFINITY : nearbyint(smx_rr_get_d(A, J->X + i) / M_LN2);
+            if (minf) smx_rr_set_d(A, J->E + i, 0.0);
             else ar_exp2split(A, J->E + i, J->X + i, k); /* (m_i, n_i) */
             A->ex[J->E + i] = k;
-            ar_copy(A, J->O + i, J->E + i);
+            smx_rr_copy(A, J->O + i, J->E + i);
         }
     }
     if (sum == SMX_SUM_PAIRWISE) reduce_tree(J, 0, n);
     else
         for (size_t j = 1; j < n; j++) slot_combine(J, 0, j);
-    ar_copy(A, S + S_M, J->T);                              /* m (online) */
-    ar_copy(A, S + S_S, J->O);                              /* d or M */
+    smx_rr_copy(A, S + S_M, J->T);                              /* m (online) */
+    smx_rr_copy(A, S + S_S, J->O);                              /* d or M */
     double N = A->ex[J->O];
-    ar_log(A, S + S_L, S + S_S);                            /* l = fl(log d) */
-    if (online) ar_add(A, S + S_LSE, S + S_M, S + S_L);     /* lse = fl(m + l) */
+    smx_rr_log(A, S + S_L, S + S_S);                            /* l = fl(log d) */
+    if (online) smx_rr_add(A, S + S_LSE, S + S_M, S + S_L);     /* lse = fl(m + l) */
     else {
         ar_set_nln2(A, S + S_B, N);
-        ar_add(A, S + S_LSE, S + S_L, S + S_B);             /* lse = fl(l + fl(N ln2)) */
+        smx_rr_add(A, S + S_LSE, S + S_L, S + S_B);             /* lse = fl(l + fl(N ln2)) */
     }
     for (size_t i = 0; i < n && (want & (WANT_SM | WANT_LSM)); i++) {
         size_t o = J->O + i;
         if (online) {
-            ar_sub(A, J->T + i, J->X + i, S + S_M);         /* fl(x_i - m) */
+            smx_rr_sub(A, J->T + i, J->X + i, S + S_M);         /* fl(x_i - m) */
             if (want & WANT_SM) {
-                ar_exp(A, J->E + i, J->T + i);
-                ar_div(A, o, J->E + i, S + S_S);
+                smx_rr_exp(A, J->E + i, J->T + i);
+                smx_rr_div(A, o, J->E + i, S + S_S);
             } else {
-                ar_sub(A, o, J->T + i, S + S_L);
+                smx_rr_sub(A, o, J->T + i, S + S_L);
             }
         } else if (want & WANT_SM) {
-            if (isinf(A->ex[J->E + i])) { ar_set_d(A, o, 0.0); continue; }
-            ar_div(A, S + S_A, J->E + i, S + S_S);         /* fl(m_i / M) */
+            if (isinf(A->ex[J->E + i])) { smx_rr_set_d(A, o, 0.0); continue; }
+            smx_rr_div(A, S + S_A, J->E + i, S + S_S);         /* fl(m_i / M) */
             ar_scale(A, o, S + S_A, A->ex[J->E + i] - N);  /* times 2^{n_i - N} */
         } else {
-            ar_sub(A, o, J->X + i, S + S_LSE);
+            smx_rr_sub(A, o, J->X + i, S + S_LSE);
         }
     }
 }
@@ -396,12 +291,12 @@ static void run_naive_full(job_t *J, smx_sum_algo_t sum, int want)
 {
     ar_t *A = J->A;
     size_t n = J->n, S = J->S;
-    for (size_t i = 0; i < n; i++) ar_exp(A, J->E + i, J->X + i);  /* e_i = fl(exp x_i) */
-    ar_sum(A, S + S_S, J->E, n, sum);                              /* s */
-    ar_log(A, S + S_LSE, S + S_S);                                 /* lse = fl(log s) */
+    for (size_t i = 0; i < n; i++) smx_rr_exp(A, J->E + i, J->X + i);  /* e_i = fl(exp x_i) */
+    smx_rr_sum(A, S + S_S, J->E, n, sum);                              /* s */
+    smx_rr_log(A, S + S_LSE, S + S_S);                                 /* lse = fl(log s) */
     for (size_t i = 0; i < n; i++) {
-        if (want & WANT_SM) ar_div(A, J->O + i, J->E + i, S + S_S);
-        else if (want & WANT_LSM) ar_sub(A, J->O + i, J->X + i, S + S_LSE);
+        if (want & WANT_SM) smx_rr_div(A, J->O + i, J->E + i, S + S_S);
+        else if (want & WANT_LSM) smx_rr_sub(A, J->O + i, J->X + i, S + S_LSE);
     }
 }
 
@@ -409,9 +304,9 @@ static void run_naive_full(job_t *J, smx_sum_algo_t sum, int want)
 static int job_run(job_t *J, smx_sum_algo_t sum, int want)
 {
     ar_t *A = J->A;
-    if ((J->algo == SMX_LSE_ONLINE || J->algo == SMX_LSE_TWOPASS) && sum == SMX_SUM_COMPENSATED)
+    if ((J->algo == SMX_LSE_ONLINE || J->algo == SMX_LSE_TWOPASS) && (sum == SMX_SUM_COMPENSATED || sum == SMX_SUM_MAXFIRST))
         return SMX_EUNSUP;
-    ar_begin(A);
+    smx_rr_begin(A);
     int st = SMX_OK;
     if (!specials(J, want)) {
         switch (J->algo) {
@@ -421,13 +316,13 @@ static int job_run(job_t *J, smx_sum_algo_t sum, int want)
         case SMX_LSE_ONLINE: run_pairs(J, sum, want); break;
         case SMX_LSE_TWOPASS:
             for (size_t i = 0; i < J->n; i++)
-                if (!ar_inf(A, J->X + i) && fabs(ar_get_d(A, J->X + i)) >= 0x1p52) st = SMX_ERANGE;
+                if (!smx_rr_inf(A, J->X + i) && fabs(smx_rr_get_d(A, J->X + i)) >= 0x1p52) st = SMX_ERANGE;
             if (st == SMX_OK) run_pairs(J, sum, want);
             break;
         default: st = SMX_EDOM;
         }
     }
-    ar_end(A);
+    smx_rr_end(A);
     return st;
 }
 
@@ -589,7 +484,7 @@ static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, siz
 
 static int check_args(size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
 {
-    if (n == 0 || (unsigned)algo >= SMX_LSE_NALGOS || (unsigned)sum > SMX_SUM_COMPENSATED) return SMX_EDOM;
+    if (n == 0 || (unsigned)algo >= SMX_LSE_NALGOS || (unsigned)sum >= SMX_SUM_NALGOS) return SMX_EDOM;
     return SMX_OK;
 }
 
@@ -616,35 +511,91 @@ static int ref_from_d(double *lse, double *y, int want, const double *x, size_t 
     return st;
 }
 
+/* ---- workspaces: registers for up to nmax inputs, allocated once ---- */
+
+struct smx_lse_ws {
+    smx_format_t f;
+    size_t nmax;
+    ar_t A;
+    mpfr_t t; /* MPFR path: the double input before its rounding to f */
+};
+
+int smx_lse_ws_alloc(smx_lse_ws_t **out, size_t nmax, const smx_format_t *f)
+{
+    *out = NULL;
+    if (nmax == 0) return SMX_EDOM;
+    smx_lse_ws_t *w = calloc(1, sizeof *w);
+    if (!w) return SMX_ENOMEM;
+    w->f = *f;
+    w->nmax = nmax;
+    int mp = !smx_format_has_fast(f);
+    if (smx_rr_alloc(&w->A, 4 * nmax + S_NSCALARS, mp, &w->f) != SMX_OK) { free(w); return SMX_ENOMEM; }
+    if (mp) mpfr_init2(w->t, 53);
+    *out = w;
+    return SMX_OK;
+}
+
+void smx_lse_ws_free(smx_lse_ws_t *w)
+{
+    if (!w) return;
+    if (w->A.mp) mpfr_clear(w->t);
+    smx_rr_free(&w->A);
+    free(w);
+}
+
+static int run_ws(smx_lse_ws_t *w, double *lse, double *y, int want, const double *x, size_t n, smx_lse_algo_t algo,
+                  smx_sum_algo_t sum)
+{
+    int st = check_args(n, algo, sum);
+    if (st) return st;
+    if (algo == SMX_LSE_REFERENCE) return ref_from_d(lse, y, want, x, n, &w->f);
+    if (n > w->nmax) return SMX_EDOM;
+    ar_t *A = &w->A;
+    job_t J;
+    job_init(&J, A, n, algo);
+    for (size_t i = 0; i < n; i++) {
+        if (A->mp) {
+            mpfr_set_d(w->t, x[i], MPFR_RNDN);
+            smx_format_round_mpfr(A->m[i], w->t, &w->f);
+        } else {
+            A->d[i] = smx_format_round(x[i], &w->f);
+        }
+    }
+    st = job_run(&J, sum, want);
+    if (st == SMX_OK) {
+        if (want & WANT_LSE) *lse = smx_rr_get_d(A, J.S + S_LSE);
+        if (want & (WANT_SM | WANT_LSM))
+            for (size_t i = 0; i < n; i++) y[i] = smx_rr_get_d(A, J.O + i);
+    }
+    return st;
+}
+
+int smx_lse_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, y, NULL, WANT_LSE, x, n, algo, sum);
+}
+
+int smx_softmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, NULL, y, WANT_SM, x, n, algo, sum);
+}
+
+int smx_logsoftmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
+{
+    return run_ws(w, NULL, y, WANT_LSM, x, n, algo, sum);
+}
+
+/* The allocating API: a workspace for this call. */
 static int run_d(double *lse, double *y, int want, const double *x, size_t n, smx_lse_algo_t algo,
                  smx_sum_algo_t sum, const smx_format_t *f)
 {
     int st = check_args(n, algo, sum);
     if (st) return st;
     if (algo == SMX_LSE_REFERENCE) return ref_from_d(lse, y, want, x, n, f);
-    ar_t A;
-    job_t J;
-    int mp = !smx_format_has_fast(f);
-    if ((st = ar_alloc(&A, 4 * n + S_NSCALARS, mp, f))) return st;
-    job_init(&J, &A, n, algo);
-    for (size_t i = 0; i < n; i++) {
-        if (mp) {
-            mpfr_t t;
-            mpfr_init2(t, 53);
-            mpfr_set_d(t, x[i], MPFR_RNDN);
-            smx_format_round_mpfr(A.m[i], t, f);
-            mpfr_clear(t);
-        } else {
-            A.d[i] = smx_format_round(x[i], f);
-        }
-    }
-    st = job_run(&J, sum, want);
-    if (st == SMX_OK) {
-        if (want & WANT_LSE) *lse = ar_get_d(&A, J.S + S_LSE);
-        if (want & (WANT_SM | WANT_LSM))
-            for (size_t i = 0; i < n; i++) y[i] = ar_get_d(&A, J.O + i);
-    }
-    ar_free(&A);
+    smx_lse_ws_t *w;
+    if ((st = smx_lse_ws_alloc(&w, n, f)) != SMX_OK) return st;
+    st = run_ws(w, lse, y, want, x, n, algo, sum);
+    smx_lse_ws_free(w);
     return st;
 }
 
@@ -684,7 +635,7 @@ static int run_mpfr(mpfr_ptr lse, mpfr_t *y, int want, mpfr_t *const x, size_t n
     }
     ar_t A;
     job_t J;
-    if ((st = ar_alloc(&A, 4 * n + S_NSCALARS, 1, f))) return st;
+    if ((st = smx_rr_alloc(&A, 4 * n + S_NSCALARS, 1, f))) return st;
     job_init(&J, &A, n, algo);
     for (size_t i = 0; i < n; i++) smx_format_round_mpfr(A.m[i], x[i], f);
     st = job_run(&J, sum, want);
@@ -693,7 +644,7 @@ static int run_mpfr(mpfr_ptr lse, mpfr_t *y, int want, mpfr_t *const x, size_t n
         if (want & (WANT_SM | WANT_LSM))
             for (size_t i = 0; i < n; i++) { mpfr_set_prec(y[i], f->p); mpfr_set(y[i], A.m[J.O + i], MPFR_RNDN); }
     }
-    ar_free(&A);
+    smx_rr_free(&A);
     return st;
 }
 

@@ -26,14 +26,14 @@
  *      m = max(m1, m2), the factor e^0 = 1 (exact) not computed. sum = naive: one sequential
  *      pass m_j = max(m_{j-1}, x_j), d_j = d_{j-1} e^{m_{j-1} - m_j} + e^{x_j - m_j};
  *      sum = pairwise: the same combination in the balanced tree of sum.h (the parallel / SIMD
- *      reduction); sum = compensated: SMX_EUNSUP. Then lse = fl(m + fl(log d)),
+ *      reduction); sum = compensated or maxfirst: SMX_EUNSUP. Then lse = fl(m + fl(log d)),
  *      softmax_i = fl(fl(e^{fl(x_i - m)}) / d), logsoftmax_i = fl(fl(x_i - m) - fl(log d)).
  *  SMX_LSE_TWOPASS ("two-pass", Dukhan & Ablavatski Alg. 2): no max pass; each e^{x_i} is
  *      held as a pair (mantissa, exponent): n_i = nearbyint(x_i / ln 2), m_i = fl(e^{x_i} 2^{-n_i})
  *      (one rounding; m_i in [0.70, 1.42]); pairs combine as (M1, N1) + (M2, N2) =
  *      (fl(fl(M1 2^{N1-N}) + fl(M2 2^{N2-N})), N = max(N1, N2)) (scalings exact except
  *      underflow), sequentially (sum = naive) or in the tree (pairwise); compensated:
- *      SMX_EUNSUP. lse = fl(fl(log M) + fl(N ln 2)), softmax_i = fl(fl(m_i / M) 2^{n_i - N}),
+ *      SMX_EUNSUP (also maxfirst). lse = fl(fl(log M) + fl(N ln 2)), softmax_i = fl(fl(m_i / M) 2^{n_i - N}),
  *      logsoftmax_i = fl(x_i - lse). Requires |x_i| < 2^52 (SMX_ERANGE otherwise).
  *  SMX_LSE_REFERENCE ("reference"): the exact function of the (rounded) inputs, correctly
  *      rounded to f once per output. Always computed in MPFR (also from the double API): the
@@ -83,6 +83,18 @@ int smx_softmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_s
                 const smx_format_t *f);
 int smx_logsoftmax(double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum,
                    const smx_format_t *f);
+
+/* Workspace API (no allocation per call, for hot loops): registers for up to nmax inputs in
+ * format f (copied), allocated once. Same outputs, bit for bit, as the allocating functions
+ * above; n > nmax: SMX_EDOM. SMX_LSE_REFERENCE still allocates (MPFR Ziv loop). One workspace
+ * per thread. */
+typedef struct smx_lse_ws smx_lse_ws_t;
+int smx_lse_ws_alloc(smx_lse_ws_t **w, size_t nmax, const smx_format_t *f);
+void smx_lse_ws_free(smx_lse_ws_t *w);
+int smx_lse_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum);
+int smx_softmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum);
+int smx_logsoftmax_ws(smx_lse_ws_t *w, double *y, const double *x, size_t n, smx_lse_algo_t algo,
+                      smx_sum_algo_t sum);
 
 /* MPFR API: outputs set to precision f->p (y must be initialised by the caller and must not
  * alias x). Inputs of any

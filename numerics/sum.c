@@ -14,6 +14,8 @@ int smx_sum_algo_parse(smx_sum_algo_t *algo, const char *name)
         *algo = SMX_SUM_PAIRWISE;
     else if (!strcmp(name, "compensated") || !strcmp(name, "kahan") || !strcmp(name, "neumaier"))
         *algo = SMX_SUM_COMPENSATED;
+    else if (!strcmp(name, "maxfirst") || !strcmp(name, "max-first"))
+        *algo = SMX_SUM_MAXFIRST;
     else
         return SMX_EDOM;
     return SMX_OK;
@@ -25,6 +27,7 @@ const char *smx_sum_algo_name(smx_sum_algo_t algo)
     case SMX_SUM_NAIVE: return "naive";
     case SMX_SUM_PAIRWISE: return "pairwise";
     case SMX_SUM_COMPENSATED: return "compensated";
+    case SMX_SUM_MAXFIRST: return "maxfirst";
     }
     return "?";
 }
@@ -36,10 +39,25 @@ static double pairwise(const double *x, size_t n, const smx_format_t *f)
     return smx_fadd(pairwise(x, h, f), pairwise(x + h, n - h, f), f);
 }
 
+size_t smx_sum_first_max(const double *x, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i] > x[k]) k = i;
+    return k;
+}
+
 double smx_sum(const double *x, size_t n, smx_sum_algo_t algo, const smx_format_t *f)
 {
     if (n == 0) return 0.0;
     switch (algo) {
+    case SMX_SUM_MAXFIRST: {
+        size_t k = smx_sum_first_max(x, n);
+        double s = x[k];
+        for (size_t i = 0; i < n; i++)
+            if (i != k) s = smx_fadd(s, x[i], f);
+        return s;
+    }
     case SMX_SUM_PAIRWISE:
         return pairwise(x, n, f);
     case SMX_SUM_COMPENSATED: {
@@ -122,6 +140,15 @@ int smx_sum_mpfr(mpfr_t s, mpfr_t *const x, size_t n, smx_sum_algo_t algo, const
         }
         madd(s, s, c, f);
         mpfr_clears(c, t, e, (mpfr_ptr)0);
+        break;
+    }
+    case SMX_SUM_MAXFIRST: {
+        size_t k = 0;
+        for (size_t i = 1; i < n; i++)
+            if (mpfr_greater_p(x[i], x[k])) k = i;
+        smx_format_mpfr_fix(s, mpfr_set(s, x[k], MPFR_RNDN), MPFR_RNDN, f);
+        for (size_t i = 0; i < n; i++)
+            if (i != k) madd(s, s, x[i], f);
         break;
     }
     case SMX_SUM_NAIVE:

@@ -1,7 +1,6 @@
 /* t-collapse.c - smx-collapse model: gradients vs central finite differences (softmax and
  * StableMax CE, every layer, double); SC detection of a hand-built logit row at the format
- * neighbours of the collapse threshold (numerics/threshold.h) for fp16, bf16, fp32, fp64, p64
- * (sequential and pairwise); loss values vs numerics/stablemax.h references; a tiny run
+ * (the row loss itself: t-xent.c); a tiny run
  * (modulus 7) whose loss decreases; same gradients with 1 and 2 threads. */
 #include <math.h>
 #include <stdlib.h>
@@ -18,12 +17,12 @@
 #include "tap.h"
 #include "threshold.h"
 
-static collapse_cfg_t base_cfg(int V, int W, int loss)
+static collapse_cfg_t base_cfg(int V, int W, smx_xent_loss_t loss)
 {
     collapse_cfg_t c;
     memset(&c, 0, sizeof c);
     c.modulus = V; c.width = W; c.depth = 2; c.train_frac = 0.55; c.op = COLLAPSE_OP_ADD;
-    c.dtype = SMX_DTYPE_F64; c.loss = loss; c.sum = COLLAPSE_SUM_SEQ; c.seed = 11;
+    c.dtype = SMX_DTYPE_F64; c.loss = loss; c.sum = SMX_SUM_MAXFIRST; c.seed = 11;
     smx_format_get(&c.fmt, "fp64");
     smx_optim_cfg_default(&c.opt, SMX_OPTIM_ADAMW);
     c.opt.lr = 1e-2; c.opt.beta2 = 0.99; c.opt.eps = 1e-25; c.opt.weight_decay = 0;
@@ -33,20 +32,20 @@ static collapse_cfg_t base_cfg(int V, int W, int loss)
 static double loss_at(collapse_model_t *m)
 {
     collapse_metrics_t mt;
-    collapse_model_eval(m, &mt, 0, 0);
+    collapse_model_forward(m, &mt, COLLAPSE_TRAIN);
     return mt.loss;
 }
 
-static void test_fd(int loss)
+static void test_fd(smx_xent_loss_t loss)
 {
-    const char *name = loss == COLLAPSE_LOSS_SOFTMAX ? "softmax" : "stablemax";
+    const char *name = loss == SMX_XENT_SOFTMAX ? "softmax" : "stablemax";
     collapse_cfg_t c = base_cfg(7, 9, loss);
     collapse_model_t *m;
     ok(collapse_model_alloc(&m, &c) == SMX_OK, "%s: model alloc", name);
     /* a few steps so that the logits are away from the initial symmetric state */
     collapse_metrics_t mt;
-    for (int s = 0; s < 5; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
-    collapse_model_eval(m, &mt, 0, 1);
+    for (int s = 0; s < 5; s++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
+    collapse_model_forward_backward(m, &mt);
     double *g = malloc(m->nparam * sizeof *g);
     for (size_t i = 0; i < m->nparam; i++) g[i] = collapse_grad_get(m, i);
     for (size_t l = 0; l <= m->D; l++) {
@@ -68,89 +67,6 @@ static void test_fd(int loss)
     }
     free(g);
     collapse_model_free(m);
-}
-
-/* the largest value of the format below x and the smallest at or above (x > 0, p <= 53) */
-static void neighbours(double *lo, double *hi, double x, const smx_format_t *f)
-{
-    int p = f->p > 53 ? 53 : f->p;
-    double ulp = ldexp(1.0, ilogb(x) - p + 1);
-    double r = floor(x / ulp) * ulp;
-    *lo = r < x ? r : r - ulp;
-    *hi = r < x ? r + ulp : r;
-}
-
-static void test_sc(void)
-{
-    enum { V = 113 };
-    const char *fmts[] = {"fp16", "bf16", "fp32", "fp64", "p64"};
-    collapse_rowws_t ws;
-    double z[V], gr[V];
-    for (int fi = 0; fi < 5; fi++) {
-        smx_format_t f;
-        smx_format_get(&f, fmts[fi]);
-        collapse_rowws_alloc(&ws, V, &f);
-        for (int order = 0; order < 2; order++) {
-            smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE;
-            double D;
-            smx_threshold_collapse(&D, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f);
-            double theory = f.p * M_LN2 + (order ? log(V - 1.0) : 0);
-            double lo, hi;
-            neighbours(&lo, &hi, D, &f);
-            /* D is the double nearest to the real threshold: step up if it lies below */
-            if (!smx_threshold_is_sc(hi, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f)) neighbours(&lo, &hi, nextafter(hi, INFINITY), &f);
-            collapse_row_t rl, rh;
-            const size_t y = 37;
-            for (int k = 0; k < V; k++) z[k] = -lo;
-            z[y] = 0;
-            collapse_row_loss(&rl, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
-            for (int k = 0; k < V; k++) z[k] = -hi;
-            z[y] = 0;
-            collapse_row_loss(&rh, gr, z, V, y, COLLAPSE_LOSS_SOFTMAX, &f, order, &ws);
-            ok(!rl.sc && rh.sc && rl.gap == lo && rh.gap == hi,
-               "%s %s: no SC at gap %.9g, SC at gap %.9g (threshold %.9g; p ln 2%s = %.6g)", fmts[fi],
-               order ? "pairwise" : "sequential", lo, hi, D, order ? " + ln(V-1)" : "", theory);
-            ok(rh.zero && rh.loss == 0 && gr[y] == 0 && gr[0] > 0 && !rl.zero && rl.loss > 0,
-               "%s %s: in SC loss and correct-class gradient are exactly 0, others not", fmts[fi],
-               order ? "pairwise" : "sequential");
-            ok(fabs(D - theory) < (order ? 0.1 : 1e-3 + ldexp(1.0, 1 - f.p)), "%s %s: threshold %.6g near %.6g", fmts[fi],
-               order ? "pairwise" : "sequential", D, theory);
-        }
-        collapse_rowws_free(&ws);
-    }
-}
-
-/* loss and gradient of one row against numerics/stablemax.h (softmax_ce, stablemax_ce) */
-static void test_row_ref(void)
-{
-    enum { V = 13 };
-    double z[V], g[V], gref[V], lref;
-    for (int k = 0; k < V; k++) z[k] = 3.1 * sin(2.385 * k) - 0.4 * k;
-    smx_format_t f64, p80;
-    smx_format_get(&f64, "fp64");
-    smx_format_get(&p80, "p80");
-    collapse_rowws_t ws, wm;
-    collapse_rowws_alloc(&ws, V, &f64);
-    collapse_rowws_alloc(&wm, V, &p80);
-    collapse_row_t r;
-    for (int loss = 0; loss < 2; loss++) {
-        const char *nm = loss ? "stablemax" : "softmax";
-        if (loss) smx_stablemax_ce(&lref, gref, z, V, 5);
-        else smx_softmax_ce(&lref, gref, z, V, 5, &f64);
-        collapse_row_loss(&r, g, z, V, 5, loss, &f64, COLLAPSE_SUM_SEQ, &ws);
-        double e = 0;
-        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
-        ok_rel(r.loss, lref, 1e-14, "%s CE fp64 row loss vs stablemax.h reference", nm);
-        ok(e < 1e-15, "%s CE fp64 row gradient vs reference (err %.2g)", nm, e);
-        collapse_row_loss(&r, g, z, V, 5, loss, &p80, COLLAPSE_SUM_PAIRWISE, &wm);
-        e = 0;
-        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
-        ok_rel(r.loss, lref, 1e-14, "%s CE p80 (MPFR path) row loss vs reference", nm);
-        ok(e < 1e-15, "%s CE p80 row gradient vs reference (err %.2g)", nm, e);
-    }
-    ok(collapse_row_loss(&r, g, z, V, V, 0, &f64, 0, &ws) == SMX_EDOM, "label >= n -> SMX_EDOM");
-    collapse_rowws_free(&ws);
-    collapse_rowws_free(&wm);
 }
 
 /* the loss kernel's inline rounding equals smx_format_round, bit for bit */
@@ -184,7 +100,7 @@ static void test_round(void)
 
 static void test_tiny_run(void)
 {
-    collapse_cfg_t c = base_cfg(7, 24, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(7, 24, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
     c.train_frac = 0.6;
@@ -198,13 +114,150 @@ static void test_tiny_run(void)
     collapse_log_free(&log);
 }
 
+/* Independent forward of the fp64 model from its parameters (collapse_param_get), plain loops,
+ * no BLAS: z = W_out relu(... relu(W_2 relu(E[a] + E[V + b])) ...). Returns the logits row. */
+static void ref_logits(double *z, const collapse_model_t *m, size_t pair)
+{
+    const size_t V = m->V, W = m->W, D = m->D, a = pair / V, b = pair % V;
+    double h[256], t[256];
+    for (size_t j = 0; j < W; j++)
+        h[j] = fmax(0, collapse_param_get(m, m->off[0] + a * W + j) + collapse_param_get(m, m->off[0] + (V + b) * W + j));
+    for (size_t l = 1; l < D; l++) {
+        for (size_t o = 0; o < W; o++) {
+            double s = 0;
+            for (size_t j = 0; j < W; j++) s += collapse_param_get(m, m->off[l] + o * W + j) * h[j];
+            t[o] = fmax(0, s);
+        }
+        memcpy(h, t, W * sizeof *h);
+    }
+    for (size_t k = 0; k < V; k++) {
+        double s = 0;
+        for (size_t j = 0; j < W; j++) s += collapse_param_get(m, m->off[D] + k * W + j) * h[j];
+        z[k] = s;
+    }
+}
+
+/* Accuracy (first argmax == label), mean CE (exact, in long double) and SC fraction (criterion
+ * in format f: zr = fl(z), 1 + sum_{k != max} fl(exp(fl(zr_k - max))) == 1, summed sequentially
+ * in f, the max term first) of a pair set, independently. */
+static void ref_metrics(double *acc, double *loss, double *sc, double *zero, double gaps[2], const collapse_model_t *m,
+                        const size_t *idx, size_t n, const smx_format_t *f)
+{
+    size_t right = 0, nsc = 0, nzero = 0;
+    gaps[0] = NAN; /* min over SC rows of max - second largest rounded logit */
+    gaps[1] = NAN; /* max over the other rows */
+    long double tot = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z[128];
+        ref_logits(z, m, idx[i]);
+        size_t am = 0, y = collapse_label(m, idx[i]);
+        for (size_t k = 1; k < m->V; k++)
+            if (z[k] > z[am]) am = k;
+        right += am == y;
+        long double se = 0;
+        double s = 1, zm = smx_format_round(z[am], f);
+        for (size_t k = 0; k < m->V; k++) {
+            se += expl((long double)z[k] - z[am]);
+            if (k != am) s = smx_format_round(s + smx_format_round(exp(smx_format_round(smx_format_round(z[k], f) - zm, f)), f), f);
+        }
+        nsc += s == 1;
+        double second = -INFINITY;
+        for (size_t k = 0; k < m->V; k++)
+            if (k != am) second = fmax(second, smx_format_round(z[k], f));
+        double gap = zm - second;
+        if (s == 1) gaps[0] = isnan(gaps[0]) ? gap : fmin(gaps[0], gap);
+        else gaps[1] = isnan(gaps[1]) ? gap : fmax(gaps[1], gap);
+        /* the loss in f, fl(fl(log S) - fl(zr_y - max)), is exactly 0 */
+        nzero += smx_format_round(smx_format_round(log(s), f) - smx_format_round(smx_format_round(z[y], f) - zm, f), f) == 0;
+        tot += logl(se) - ((long double)z[y] - z[am]);
+    }
+    *acc = (double)right / (double)n;
+    *loss = (double)(tot / n);
+    *sc = (double)nsc / (double)n;
+    *zero = (double)nzero / (double)n;
+}
+
+/* Value check of every logged column against an independent computation from the final
+ * parameters (fp64 model and loss): train / test accuracy, train loss, sc_fraction, weight
+ * norms (issue 8: "training accuracy written into test_acc" must fail). Both runs stop where
+ * train and test accuracy differ (checked), so a swapped column cannot pass; at epoch 0 both
+ * are nonzero (chance level), at epoch 40 the training set is nearly memorised. */
+static void test_log_values(long epochs, const char *fmt, double lr, double loss_tol)
+{
+    collapse_cfg_t c = base_cfg(11, 24, SMX_XENT_SOFTMAX);
+    c.train_frac = 0.5;
+    c.opt.lr = lr;
+    smx_format_get(&c.fmt, fmt);
+    collapse_run_opts_t o = {.cfg = c, .epochs = epochs, .log_every = 20, .quiet = 1, .cfgstr = "t"};
+    const size_t nrows = (size_t)epochs / 20 + 1;
+    collapse_log_t log;
+    collapse_model_t *m = NULL;
+    int fin;
+    int st = collapse_run(&log, &m, &fin, &o);
+    ok(st == SMX_OK && fin && m && log.nrows == nrows, "value-check run (modulus 11, fp64 model, %s loss, %ld epochs): %zu rows", fmt, epochs, nrows);
+    if (!m || log.nrows != nrows) return;
+    const double *row = log.v + (nrows - 1) * log.ncols;
+    double tra, trl, trs, trz, tea, tel, tes, tez, trg[2], teg[2];
+    ref_metrics(&tra, &trl, &trs, &trz, trg, m, m->train, m->ntrain, &c.fmt);
+    ref_metrics(&tea, &tel, &tes, &tez, teg, m, m->test, m->ntest, &c.fmt);
+    ok(row[COLLAPSE_COL_EPOCH] == (double)epochs, "last row is epoch %ld (%g)", epochs, row[COLLAPSE_COL_EPOCH]);
+    ok(tra != tea, "train and test accuracy differ at this epoch (%.4f, %.4f): the check below can tell them apart", tra, tea);
+    ok(row[COLLAPSE_COL_TRAIN_ACC] == tra, "train_acc = independent forward's (%.6f, want %.6f)", row[COLLAPSE_COL_TRAIN_ACC], tra);
+    ok(row[COLLAPSE_COL_TEST_ACC] == tea, "test_acc = independent forward's on the test pairs (%.6f, want %.6f)",
+       row[COLLAPSE_COL_TEST_ACC], tea);
+    ok_abs(row[COLLAPSE_COL_LOSS], trl, loss_tol * fmax(trl, 1e-2), "train_loss = independent exact mean CE (%.6g; tol %g max(CE, 0.01))", trl, loss_tol);
+    ok(row[COLLAPSE_COL_SC] == trs, "sc_fraction = independent %s SC criterion (%.6f, want %.6f)", fmt, row[COLLAPSE_COL_SC], trs);
+    if (trs != tes) ok(row[COLLAPSE_COL_SC] != tes, "sc_fraction is the training set's (test set's %.6f differs)", tes);
+    ok(row[COLLAPSE_COL_ZERO] == trz, "zero_loss_fraction = independent count of loss == 0 in %s (%.6f, want %.6f)", fmt,
+       row[COLLAPSE_COL_ZERO], trz);
+    for (int g = 0; g < 2; g++) {
+        double got = row[COLLAPSE_COL_GAPMIN + g];
+        /* 1e-9: the reference forward sums in another order than BLAS (last bits of the logits) */
+        ok((isnan(got) && isnan(trg[g])) || fabs(got - trg[g]) <= 1e-9 * fabs(trg[g]),
+           "%s = independent (%.9g, want %.9g; test set's %.9g)",
+           g ? "nonsc_gap_max" : "sc_gap_min", got, trg[g], teg[g]);
+    }
+    if (trz != tez) ok(row[COLLAPSE_COL_ZERO] != tez, "zero_loss_fraction is the training set's (test set's %.6f differs)", tez);
+    double tot = 0;
+    long badn = 0;
+    for (size_t l = 0; l <= m->D; l++) {
+        double ww = 0;
+        for (size_t i = m->off[l]; i < m->off[l + 1]; i++) ww += collapse_param_get(m, i) * collapse_param_get(m, i);
+        tot += ww;
+        badn += fabs(row[COLLAPSE_COL_NORM1 + l] - sqrt(ww)) > 1e-12 * sqrt(ww);
+    }
+    ok(badn == 0 && fabs(row[COLLAPSE_COL_NORM1 + m->D + 1] - sqrt(tot)) <= 1e-12 * sqrt(tot),
+       "w_norm_l and w_norm_total = Frobenius norms of the final parameters");
+    /* cos_nlm_l = cos(W_l, -grad_l) with the gradient of the logged epoch (m->grad: no step after it) */
+    badn = 0;
+    for (size_t l = 0; l <= m->D; l++) {
+        double wg = 0, gg = 0, ww = 0;
+        for (size_t i = m->off[l]; i < m->off[l + 1]; i++) {
+            double w = collapse_param_get(m, i), g = collapse_grad_get(m, i);
+            wg += w * g; gg += g * g; ww += w * w;
+        }
+        double want = -wg / sqrt(ww * gg);
+        badn += !(fabs(row[COLLAPSE_COL_NORM1 + m->D + 2 + l] - want) <= 1e-12);
+    }
+    ok(badn == 0, "cos_nlm_l = cos(W_l, -grad_l) of the final parameters and gradient");
+    /* the TSV's test_acc column is a fraction of the test pairs */
+    long offgrid = 0;
+    for (size_t r = 0; r < log.nrows; r++) {
+        double k = log.v[r * log.ncols + COLLAPSE_COL_TEST_ACC] * (double)m->ntest;
+        offgrid += fabs(k - nearbyint(k)) > 1e-9;
+    }
+    ok(offgrid == 0, "every test_acc is k / ntest (ntest %zu)", m->ntest);
+    collapse_model_free(m);
+    collapse_log_free(&log);
+}
+
 /* The gradient of the mean loss w.r.t. the logits is rounded to the loss format:
  * dz_k = fl(g_k (1/n)), so in fp16 gradients below half the smallest subnormal (2^-25) flush to
  * zero, as the reference's float16 gradient tensor does. */
 static void test_dz_in_format(void)
 {
     enum { V = 31 };
-    collapse_cfg_t c = base_cfg(V, 64, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(V, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
     collapse_model_t *m;
@@ -212,17 +265,17 @@ static void test_dz_in_format(void)
     /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
     for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
     collapse_metrics_t mt;
-    collapse_model_eval(m, &mt, 0, 1);
-    collapse_rowws_t w;
-    collapse_rowws_alloc(&w, V, &c.fmt);
+    collapse_model_forward_backward(m, &mt);
+    smx_xent_t *w;
+    smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
     const float *z = m->z, *dz = m->dz;
     const double invn = 1.0 / (double)m->ntrain;
     size_t bad = 0, flushed = 0, nonzero = 0;
     for (size_t i = 0; i < m->ntrain; i++) {
         double zr[V], g[V];
-        collapse_row_t r;
+        smx_xent_row_t r;
         for (size_t k = 0; k < V; k++) zr[k] = z[i * V + k];
-        collapse_row_loss(&r, g, zr, V, collapse_label(m, m->train[i]), c.loss, &c.fmt, c.sum, &w);
+        smx_xent_eval(w, &r, g, zr, V, collapse_label(m, m->train[i]));
         for (size_t k = 0; k < V; k++) {
             double want = smx_format_round(g[k] * invn, &c.fmt), got = dz[i * V + k];
             bad += got != want;
@@ -233,14 +286,14 @@ static void test_dz_in_format(void)
     ok(bad == 0 && flushed > 0 && nonzero > 0,
        "fp16 loss: dz = fl16(g / n) for every logit (%zu mismatches; %zu nonzero gradients flushed, %zu kept)",
        bad, flushed, nonzero);
-    collapse_rowws_free(&w);
+    smx_xent_free(w);
     collapse_model_free(m);
 }
 
 static void test_threads(void)
 {
 #ifdef _OPENMP
-    collapse_cfg_t c = base_cfg(31, 64, COLLAPSE_LOSS_SOFTMAX);
+    collapse_cfg_t c = base_cfg(31, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "bf16");
     c.train_frac = 0.7; /* 672 rows: two row tiles */
@@ -252,8 +305,8 @@ static void test_threads(void)
         collapse_model_t *m;
         collapse_model_alloc(&m, &c);
         collapse_metrics_t mt;
-        for (int s = 0; s < 3; s++) { collapse_model_eval(m, &mt, 0, 1); collapse_model_step(m); }
-        collapse_model_eval(m, &mt, 0, 1);
+        for (int s = 0; s < 3; s++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
+        collapse_model_forward_backward(m, &mt);
         n = m->nparam * sizeof(float);
         g[t - 1] = malloc(n);
         memcpy(g[t - 1], m->grad, n);
@@ -271,12 +324,13 @@ static void test_threads(void)
 
 int main(void)
 {
-    test_fd(COLLAPSE_LOSS_SOFTMAX);
-    test_fd(COLLAPSE_LOSS_STABLEMAX);
-    test_sc();
-    test_row_ref();
+    test_fd(SMX_XENT_SOFTMAX);
+    test_fd(SMX_XENT_STABLEMAX);
     test_round();
     test_tiny_run();
+    test_log_values(0, "fp64", 1e-2, 1e-12);
+    test_log_values(40, "fp64", 1e-2, 1e-12);
+    test_log_values(200, "fp16", 3e-2, 0.1);
     test_threads();
     test_dz_in_format();
     return tap_done();

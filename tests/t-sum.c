@@ -59,7 +59,7 @@ int main(void)
         smx_format_t f;
         smx_format_get(&f, fmts[k]);
         double u = smx_format_u(&f);
-        for (int algo = SMX_SUM_NAIVE; algo <= SMX_SUM_COMPENSATED; algo++) {
+        for (int algo = SMX_SUM_NAIVE; algo < SMX_SUM_NALGOS; algo++) {
             long mism = 0;
             double worst = 0;
             for (int trial = 0; trial < 40; trial++) {
@@ -72,7 +72,7 @@ int main(void)
                 /* Higham (2002) ch. 4: |err| <= gamma_{n-1} sum|x| (naive), gamma_{ceil log2 n}
                  * sum|x| (pairwise), (2u + O(n u^2)) sum|x| + u|s| (compensated, eq. 4.11) */
                 double lg = ceil(log2((double)n)), c;
-                if (algo == SMX_SUM_NAIVE) c = (n - 1) * u / (1 - (n - 1) * u) * A;
+                if (algo == SMX_SUM_NAIVE || algo == SMX_SUM_MAXFIRST) c = (n - 1) * u / (1 - (n - 1) * u) * A;
                 else if (algo == SMX_SUM_PAIRWISE) c = lg * u / (1 - lg * u) * A;
                 else c = u * fabs(s) + (2 * u + 2 * n * u * u) * A / (1 - 2 * n * u * u) ;
                 double ratio = fabs(fast - s) / c;
@@ -98,10 +98,27 @@ int main(void)
         ok(same(nv, mpfr_path(ones, n, SMX_SUM_NAIVE, &f)), "%s: MPFR path saturates at the same value", f.name);
         free(ones);
     }
+    /* maxfirst: the first largest term first, then the others in index order. In fp16,
+     * (1 + 2^-11) + 2^-11 ties to 1 twice, while 2^-11 + 2^-11 + 1 = 1 + 2^-10: the order shows */
+    {
+        smx_format_t h;
+        smx_format_get(&h, "fp16");
+        double v[4] = {0x1p-11, 1.0, 0x1p-11, 1.0}, w[3] = {0x1p-11, 0x1p-11, 1.0};
+        mpfr_t ms, mv[4];
+        mpfr_init2(ms, 11);
+        for (int i = 0; i < 4; i++) { mpfr_init2(mv[i], 11); mpfr_set_d(mv[i], v[i], MPFR_RNDN); }
+        smx_sum_mpfr(ms, mv, 4, SMX_SUM_MAXFIRST, &h);
+        ok(smx_sum(v, 4, SMX_SUM_MAXFIRST, &h) == 2.0 && smx_sum(w, 3, SMX_SUM_MAXFIRST, &h) == 1.0 &&
+               smx_sum(w, 3, SMX_SUM_NAIVE, &h) == 1.0 + 0x1p-10 && mpfr_cmp_d(ms, 2.0) == 0 && smx_sum_first_max(v, 4) == 1,
+           "maxfirst in fp16: first max (index 1) first, ties 1 + 2^-11 -> 1 (fast and MPFR), naive differs");
+        for (int i = 0; i < 4; i++) mpfr_clear(mv[i]);
+        mpfr_clear(ms);
+    }
     /* names and edge cases */
     smx_sum_algo_t a;
     ok(smx_sum_algo_parse(&a, "sequential") == SMX_OK && a == SMX_SUM_NAIVE && smx_sum_algo_parse(&a, "kahan") == SMX_OK &&
-           a == SMX_SUM_COMPENSATED && smx_sum_algo_parse(&a, "random") == SMX_EDOM && smx_sum_algo_parse(&a, NULL) == SMX_EDOM,
+           a == SMX_SUM_COMPENSATED && smx_sum_algo_parse(&a, "max-first") == SMX_OK && a == SMX_SUM_MAXFIRST &&
+           !strcmp(smx_sum_algo_name(SMX_SUM_MAXFIRST), "maxfirst") && smx_sum_algo_parse(&a, "random") == SMX_EDOM && smx_sum_algo_parse(&a, NULL) == SMX_EDOM,
        "algorithm names parsed, unknown rejected");
     smx_format_t f;
     smx_format_get(&f, "fp16");

@@ -1,0 +1,204 @@
+/* t-xent.c - cross-entropy in a format (numerics/xent.h): SC of a hand-built logit row at the
+ * format neighbours of the collapse threshold (numerics/threshold.h) for fp16, bf16, fp32, fp64,
+ * p64 (maxfirst and pairwise); loss and gradient vs numerics/stablemax.h references (fp64 fast
+ * path, p80 MPFR path); the fast path equals the forced MPFR path bit for bit (p <= 25, both
+ * losses, both orders: one algorithm on rreg.h); loss vs the exact CE within a first-order
+ * bound; error statuses. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smx.h"
+#include "stablemax.h"
+#include "tap.h"
+#include "threshold.h"
+#include "xent.h"
+
+/* the largest value of the format below x and the smallest at or above (x > 0, p <= 53) */
+static void neighbours(double *lo, double *hi, double x, const smx_format_t *f)
+{
+    int p = f->p > 53 ? 53 : f->p;
+    double ulp = ldexp(1.0, ilogb(x) - p + 1);
+    double r = floor(x / ulp) * ulp;
+    *lo = r < x ? r : r - ulp;
+    *hi = r < x ? r + ulp : r;
+}
+
+static void test_sc(void)
+{
+    enum { V = 113 };
+    const char *fmts[] = {"fp16", "bf16", "fp32", "fp64", "p64"};
+    smx_xent_t *ws;
+    double z[V], gr[V];
+    for (int fi = 0; fi < 5; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        for (int order = 0; order < 2; order++) {
+            smx_xent_alloc(&ws, V, SMX_XENT_SOFTMAX, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+            smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE;
+            double D;
+            smx_threshold_collapse(&D, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f);
+            double theory = f.p * M_LN2 + (order ? log(V - 1.0) : 0);
+            double lo, hi;
+            neighbours(&lo, &hi, D, &f);
+            /* D is the double nearest to the real threshold: step up if it lies below */
+            if (!smx_threshold_is_sc(hi, V, so, SMX_THRESHOLD_ROUNDED_EXP, &f)) neighbours(&lo, &hi, nextafter(hi, INFINITY), &f);
+            smx_xent_row_t rl, rh;
+            const size_t y = 37;
+            for (int k = 0; k < V; k++) z[k] = -lo;
+            z[y] = 0;
+            smx_xent_eval(ws, &rl, gr, z, V, y);
+            for (int k = 0; k < V; k++) z[k] = -hi;
+            z[y] = 0;
+            smx_xent_eval(ws, &rh, gr, z, V, y);
+            ok(!rl.sc && rh.sc && rl.gap == lo && rh.gap == hi,
+               "%s %s: no SC at gap %.9g, SC at gap %.9g (threshold %.9g; p ln 2%s = %.6g)", fmts[fi],
+               order ? "pairwise" : "sequential", lo, hi, D, order ? " + ln(V-1)" : "", theory);
+            ok(rh.zero && rh.loss == 0 && gr[y] == 0 && gr[0] > 0 && !rl.zero && rl.loss > 0,
+               "%s %s: in SC loss and correct-class gradient are exactly 0, others not", fmts[fi],
+               order ? "pairwise" : "sequential");
+            ok(fabs(D - theory) < (order ? 0.1 : 1e-3 + ldexp(1.0, 1 - f.p)), "%s %s: threshold %.6g near %.6g", fmts[fi],
+               order ? "pairwise" : "sequential", D, theory);
+            smx_xent_free(ws);
+        }
+    }
+}
+
+/* loss and gradient of one row against numerics/stablemax.h (softmax_ce, stablemax_ce) */
+static void test_row_ref(void)
+{
+    enum { V = 13 };
+    double z[V], g[V], gref[V], lref;
+    for (int k = 0; k < V; k++) z[k] = 3.1 * sin(2.385 * k) - 0.4 * k;
+    smx_format_t f64, p80;
+    smx_format_get(&f64, "fp64");
+    smx_format_get(&p80, "p80");
+    smx_xent_t *ws, *wm;
+    smx_xent_row_t r;
+    for (int loss = 0; loss < 2; loss++) {
+        smx_xent_alloc(&ws, V, (smx_xent_loss_t)loss, SMX_SUM_MAXFIRST, &f64, 0);
+        smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, SMX_SUM_PAIRWISE, &p80, 0);
+        const char *nm = loss ? "stablemax" : "softmax";
+        if (loss) smx_stablemax_ce(&lref, gref, z, V, 5);
+        else smx_softmax_ce(&lref, gref, z, V, 5, &f64);
+        smx_xent_eval(ws, &r, g, z, V, 5);
+        double e = 0;
+        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
+        ok_rel(r.loss, lref, 1e-14, "%s CE fp64 row loss vs stablemax.h reference", nm);
+        ok(e < 1e-15, "%s CE fp64 row gradient vs reference (err %.2g)", nm, e);
+        smx_xent_eval(wm, &r, g, z, V, 5);
+        e = 0;
+        for (int k = 0; k < V; k++) e = fmax(e, fabs(g[k] - gref[k]));
+        ok_rel(r.loss, lref, 1e-14, "%s CE p80 (MPFR path) row loss vs reference", nm);
+        ok(e < 1e-15, "%s CE p80 row gradient vs reference (err %.2g)", nm, e);
+        if (loss) ok(smx_xent_eval(ws, &r, g, z, V, V) == SMX_EDOM && smx_xent_eval(ws, &r, g, z, V + 1, 0) == SMX_EDOM &&
+                     smx_xent_eval(ws, &r, g, z, 0, 0) == SMX_EDOM, "label >= n, n > workspace, n == 0 -> SMX_EDOM");
+        smx_xent_free(ws);
+        smx_xent_free(wm);
+    }
+}
+
+static int same(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
+
+/* fast path == forced MPFR path, bit for bit, for formats with p <= 25 (there the double
+ * emulation of + - * / is exact and libm's exp / log almost always round the same way: a
+ * mismatch rate below 1e-3 is allowed for exp / log double rounding, none for the rest) */
+static void test_fast_vs_mpfr(void)
+{
+    const char *fmts[] = {"fp16", "bf16", "p13", "fp32"};
+    enum { V = 29 };
+    unsigned long long s = 2385;
+    for (int fi = 0; fi < 4; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        for (int loss = 0; loss < 2; loss++)
+            for (int order = 0; order < 2; order++) {
+                smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST;
+                smx_xent_t *wf, *wm;
+                smx_xent_alloc(&wf, V, (smx_xent_loss_t)loss, so, &f, 0);
+                smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, so, &f, 1);
+                long diff = 0, total = 0, scs = 0;
+                for (int rep = 0; rep < 300; rep++) {
+                    double z[V], g1[V], g2[V];
+                    double scale = 0.5 + (rep % 10) * 2.385; /* up to ~22: SC in the small formats */
+                    for (int k = 0; k < V; k++) {
+                        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                        z[k] = scale * ((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
+                    }
+                    size_t y = (size_t)(s % V);
+                    z[y] += scale; /* often the max: SC rows */
+                    smx_xent_row_t r1, r2;
+                    smx_xent_eval(wf, &r1, g1, z, V, y);
+                    smx_xent_eval(wm, &r2, g2, z, V, y);
+                    total += V + 3;
+                    diff += !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
+                    for (int k = 0; k < V; k++) diff += !same(g1[k], g2[k]);
+                    scs += r1.sc;
+                }
+                ok(diff <= total / 1000, "%s %s %s: fast == MPFR path on %ld outputs (%ld differ; %ld SC rows)", fmts[fi],
+                   loss ? "stablemax" : "softmax", order ? "pairwise" : "maxfirst", total, diff, scs);
+                smx_xent_free(wf);
+                smx_xent_free(wm);
+            }
+    }
+}
+
+/* softmax CE in fp32 vs the exact CE (long double): |err| <= (n + 4 + |zr_y - m|) u (|log S| +
+ * |zr_y - m| + 1)-ish first-order bound, and the bound is reached within 100x somewhere */
+static void test_error(void)
+{
+    enum { V = 50 };
+    smx_format_t f;
+    smx_format_get(&f, "fp32");
+    double u = smx_format_u(&f), worst = 0;
+    smx_xent_t *w;
+    smx_xent_alloc(&w, V, SMX_XENT_SOFTMAX, SMX_SUM_MAXFIRST, &f, 0);
+    unsigned long long s = 99;
+    long bad = 0;
+    for (int rep = 0; rep < 400; rep++) {
+        double z[V];
+        for (int k = 0; k < V; k++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            z[k] = (double)(float)(4.0 * ((double)(s >> 11) / 9007199254740992.0 * 2 - 1));
+        }
+        size_t y = (size_t)(s % V), k = 0;
+        for (int i = 1; i < V; i++)
+            if (z[i] > z[k]) k = (size_t)i;
+        long double se = 0;
+        for (int i = 0; i < V; i++) se += expl((long double)z[i] - z[k]);
+        long double ls = logl(se), d = (long double)z[y] - z[k];
+        double exact = (double)(ls - d);
+        smx_xent_row_t r;
+        smx_xent_eval(w, &r, NULL, z, V, y);
+        /* log S: (n - 1 + 2) u / S relative to S plus u |log S|; the subtraction u |loss| */
+        double bound = u * ((double)(V + 1) + fabs((double)ls) + fabs(exact) + fabs((double)d));
+        double q = fabs(r.loss - exact) / bound;
+        worst = fmax(worst, q);
+        bad += !(q <= 1);
+    }
+    ok(bad == 0, "fp32 softmax CE within u (n + 1 + |log S| + |loss| + |zr_y - m|) of the exact CE (worst %.3f)", worst);
+    ok(worst >= 0.01, "that bound is tight within 100x somewhere (worst %.3f)", worst);
+    smx_xent_free(w);
+}
+
+static void test_errors(void)
+{
+    smx_format_t f;
+    smx_format_get(&f, "fp16");
+    smx_xent_t *w = (smx_xent_t *)&f;
+    ok(smx_xent_alloc(&w, 0, SMX_XENT_SOFTMAX, SMX_SUM_MAXFIRST, &f, 0) == SMX_EDOM && w == NULL &&
+           smx_xent_alloc(&w, 5, SMX_XENT_SOFTMAX, SMX_SUM_NAIVE, &f, 0) == SMX_EDOM &&
+           smx_xent_alloc(&w, 5, (smx_xent_loss_t)7, SMX_SUM_PAIRWISE, &f, 0) == SMX_EDOM,
+       "alloc: n == 0, sum naive, bad loss -> SMX_EDOM");
+    smx_xent_free(NULL);
+}
+
+int main(void)
+{
+    test_sc();
+    test_row_ref();
+    test_fast_vs_mpfr();
+    test_error();
+    test_errors();
+    return tap_done();
+}
