@@ -139,7 +139,7 @@ bindir     ?= $(prefix)/bin
 libdir     ?= $(prefix)/lib
 includedir ?= $(prefix)/include
 datadir    ?= $(prefix)/share
-INTERNAL_HEADERS := numerics/cli.h numerics/kernels_inst.h numerics/kernels_tmpl.h
+INTERNAL_HEADERS := numerics/cli.h numerics/kernels_inst.h numerics/kernels_tmpl.h numerics/rreg.h
 PUBLIC_HEADERS   := $(filter-out $(INTERNAL_HEADERS),$(HEADERS))
 SMX_VERSION_STR   = $(shell sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)
 

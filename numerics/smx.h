@@ -34,11 +34,13 @@ const char *smx_strerror(int status);
 #include "threshold.h"
 #include "tsv.h"
 #include "util.h"
+#include "xent.h"
 #include "attn.h"
 #include "lp.h"
 #include "moe.h"
 #include "svd.h"
 #include "nn.h"
 #include "optim.h"
+#include "run.h"
 
 #endif
