@@ -16,7 +16,8 @@ static const char usage[] =
     "  precision  leakage 1-p and the normaliser vs n in fp16, bf16, fp32, fp64 and MPFR\n"
     "  retrieval  max-retrieval model (one attention head between two MLPs): accuracy and attention\n"
     "             for softmax, adaptive temperature (inference only) and SSMax (trained)\n"
-    "Options: --help, --version\n";
+    "Options: --help, --version; every command accepts '--' (end of options).\n"
+    SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
 {
@@ -27,10 +28,8 @@ int main(int argc, char **argv)
                 {"ssmax", dispersion_cmd_ssmax},
                 {"precision", dispersion_cmd_precision},
                 {"retrieval", dispersion_cmd_retrieval}};
-    if (argc < 2) {
-        fputs(usage, stderr);
-        smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval)");
-    }
+    smx_cli_init("smx-dispersion");
+    if (argc < 2) smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval; see --help)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -156,6 +156,13 @@ void smx_cli_distinct_or_fail(const char *a, const char *opt_a, const char *b, c
         smx_cli_fail(prog, "%s and %s are the same file ('%s'): one would overwrite the other", opt_a, opt_b, b);
 }
 
+void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt)
+{
+    smx_cli_distinct_or_fail(out, "--out", ckpt, "--checkpoint", prog);
+    if (out) smx_cli_out_check_or_fail(out, prog, "--out");
+    if (ckpt) smx_cli_out_check_or_fail(ckpt, prog, "--checkpoint");
+}
+
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog)
 {
     double avail = smx_mem_available();

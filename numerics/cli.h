@@ -88,6 +88,10 @@ void smx_cli_out_check_or_fail(const char *path, const char *prog, const char *o
  * e.g. --out and --checkpoint. Fails with exit 2 naming both options. */
 void smx_cli_distinct_or_fail(const char *a, const char *opt_a, const char *b, const char *opt_b,
                               const char *prog);
+/* Before any work, for a program writing a data file and a checkpoint: out and ckpt (either may
+ * be NULL) are distinct (smx_cli_distinct_or_fail, "--out" / "--checkpoint") and writable
+ * (smx_cli_out_check_or_fail). One call in main after option parsing. */
+void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt);
 /* Refuse up front a job whose memory estimate (bytes) exceeds what this process can get
  * (smx_mem_available): "prog: WHAT needs about X MB of memory, only Y MB available", exit 4. */
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog);
