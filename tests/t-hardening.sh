@@ -35,11 +35,17 @@ if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/n" c 1 3 2>/dev/null; then
 else
   for i in 1 2 3 4; do ok 0 "# SKIP not root: mknod"; done
 fi
-"$S" threshold-sweep --pmax 8 --out /dev/full 2>"$T/err"; rc=$?
-[ $rc = 3 ] && [ -c /dev/full ] && grep -q "No space left on device" "$T/err"; ok $? "--out /dev/full: written in place, ENOSPC named, exit 3 ($(msg))"
+# never the machine's own /dev/full as --out: a regression would replace it (a copy instead)
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/full" c 1 7 2>/dev/null; then
+  "$S" threshold-sweep --pmax 8 --out "$T/full" 2>"$T/err"; rc=$?
+  [ $rc = 3 ] && [ -c "$T/full" ] && grep -q "No space left on device" "$T/err"; ok $? "--out DEVICE (full): written in place, ENOSPC named, exit 3 ($(msg))"
+else
+  ok 0 "# SKIP not root: mknod"
+fi
 mkfifo "$T/fifo"
 cat "$T/fifo" >"$T/fifo.read" & reader=$!
 "$S" threshold-sweep --pmax 8 --out "$T/fifo"; rc=$?
+[ -p "$T/fifo" ] || kill $reader 2>/dev/null # replaced: the reader would wait forever
 wait $reader
 [ $rc = 0 ] && [ -p "$T/fifo" ] && [ "$(grep -vc '^#' "$T/fifo.read")" -eq 17 ]; ok $? "--out FIFO: written through the FIFO (header + 16 rows), still a FIFO"
 echo old >"$T/real.tsv"; ln -s real.tsv "$T/link.tsv"
