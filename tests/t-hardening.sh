@@ -135,6 +135,12 @@ exits 3 "Not a directory" "$C" --epochs 100000 --quiet --out "$T/file/x.tsv"; r=
 exits 3 "checkpoint: cannot write .*Not a directory" "$C" --epochs 100000 --quiet --out "$T/ok.tsv" --checkpoint "$T/file/c"
 ok $? "smx-collapse fails at once on an unwritable --checkpoint ($(msg))"
 
+start=$(date +%s)
+exits 3 "Not a directory" "$D" retrieval --out "$T/file/x.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-dispersion retrieval fails at once on an unwritable --out ($(msg))"
+exits 2 "same file" "$D" retrieval --out "$T/r.tsv" --checkpoint "$T/r.tsv"; ok $? "smx-dispersion retrieval --checkpoint == --out refused"
+exits 3 "Not a directory" "$D" curves --out="$T/file/x.tsv"; ok $? "smx-dispersion curves --out=... checked too"
+
 # ---- 9. temporaries removed on SIGTERM / SIGHUP (SIGINT: tests/t-tsv.c, since a background job
 # of a non-interactive shell ignores it); nothing partial appears
 for sig in TERM HUP; do
