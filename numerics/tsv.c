@@ -29,14 +29,15 @@
 #define TMP_SLOTS 64
 static char tmp_path[TMP_SLOTS][PATH_MAX];
 static volatile sig_atomic_t tmp_used[TMP_SLOTS];
+static pid_t tmp_owner[TMP_SLOTS]; /* a forked child never removes its parent's temporaries */
 static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
 static int tmp_hooks;
 
 void smx_tmp_cleanup(void)
 {
     for (int i = 0; i < TMP_SLOTS; i++)
-        if (tmp_used[i]) {
-            unlink(tmp_path[i]); /* async-signal-safe */
+        if (tmp_used[i] && tmp_owner[i] == getpid()) {
+            unlink(tmp_path[i]); /* async-signal-safe, like getpid */
             tmp_used[i] = 0;
         }
 }
@@ -74,6 +75,7 @@ int smx_tmp_register(const char *path)
         if (!tmp_used[i]) slot = i;
     if (slot >= 0) {
         strcpy(tmp_path[slot], path);
+        tmp_owner[slot] = getpid();
         tmp_used[slot] = 1;
     }
     pthread_mutex_unlock(&tmp_lock);

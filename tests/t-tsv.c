@@ -132,9 +132,10 @@ int main(void)
         if (!in || !fgets(line, sizeof line, in)) _exit(1);
         _exit(strcmp(line, "through\tfifo\n") != 0);
     }
-    int ws;
-    ok(write_tsv(path("fifo"), "through\tfifo") == SMX_OK && waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) &&
-           WEXITSTATUS(ws) == 0 && lstat(path("fifo"), &st) == 0 && S_ISFIFO(st.st_mode),
+    int ws, wst = write_tsv(path("fifo"), "through\tfifo");
+    int still = lstat(path("fifo"), &st) == 0 && S_ISFIFO(st.st_mode);
+    if (!still) kill(pid, SIGKILL); /* replaced: the reader would wait forever */
+    ok(wst == SMX_OK && waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && still,
        "FIFO: the reader gets the data, the FIFO stays");
 
     /* errors name the real cause */
@@ -205,6 +206,18 @@ int main(void)
     }
     ok(waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && stat(path("ign.tsv"), &st) == 0,
        "an ignored SIGTERM stays ignored");
+
+    /* a forked child's exit() leaves the parent's temporary alone */
+    {
+        smx_tsv_t *t = smx_tsv_open(path("parent.tsv"));
+        smx_tsv_header(t, "parent");
+        fflush(smx_tsv_stream(t));
+        pid = fork();
+        if (pid == 0) exit(0);
+        waitpid(pid, &ws, 0);
+        ok(ntmp() == 1 && smx_tsv_close(t) == SMX_OK && read_is(path("parent.tsv"), "parent\n"),
+           "a child's exit() does not remove the parent's temporary");
+    }
 
     /* mode of a new file: 0666 & ~umask, like fopen */
     umask(027);
