@@ -160,3 +160,25 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) data figures
+
+# ---- hardening (issue 9): fuzz targets and valgrind ----
+# make fuzz: each tests/fuzz/fuzz-NAME.c built with clang's libFuzzer + ASan + UBSan and run for
+# FUZZ_TIME seconds on tests/fuzz/corpus-NAME (new inputs in build/fuzz/corpus-NAME; a crash is
+# saved as tests/fuzz/corpus-NAME/crash-*, which make test then replays: tests/t-fuzz.c).
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard numerics/*.c) $(HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags gsl mpfr 2>/dev/null) -Inumerics -o $@ $< $(wildcard numerics/*.c) \
+	    -lgsl -lopenblas -lmpfr -lgmp -lm
+.PHONY: fuzz memcheck
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/fuzz-}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "fuzz-$$n: $(FUZZ_TIME) s"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -artifact_prefix=tests/fuzz/corpus-$$n/crash- \
+	      $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus-$$n 2>&1 | tail -1 || exit 1; done
+# make memcheck: the small cases of the smx calculator and the hardening paths under valgrind.
+memcheck: progs $(TBIN)/t-tsv $(TBIN)/t-util
+	@sh tests/memcheck.sh $(BIN) $(TBIN)

@@ -401,6 +401,7 @@ int main(int argc, char **argv)
 {
     opts_t o;
     parse(&o, argc, argv);
+    if (o.mode != 2) smx_cli_outputs_or_fail(PROG, o.com.out, o.ckpt); /* before any training (issue 9) */
     smx_nn_init_threads(o.com.threads);
     if (o.mode == 1) return cmd_onset(&o, argc, argv);
     if (o.mode == 2) return cmd_bench(&o);

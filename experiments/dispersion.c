@@ -16,7 +16,27 @@ static const char usage[] =
     "  precision  leakage 1-p and the normaliser vs n in fp16, bf16, fp32, fp64 and MPFR\n"
     "  retrieval  max-retrieval model (one attention head between two MLPs): accuracy and attention\n"
     "             for softmax, adaptive temperature (inference only) and SSMax (trained)\n"
-    "Options: --help, --version\n";
+    "Options: --help, --version; every command accepts '--' (end of options).\n"
+    SMX_CLI_EXIT_HELP;
+
+/* --out / --checkpoint given on the command line (before '--'): writable and distinct, checked
+ * before the command does any work (retrieval trains for minutes before writing; issue 9).
+ * Default paths are the commands' own business. */
+static void check_outputs(const char *prog, int argc, char **argv)
+{
+    const char *out = NULL, *ckpt = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) break;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "--version")) return;
+        if (!strcmp(a, "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strncmp(a, "--out=", 6)) out = a + 6;
+        else if (!strcmp(a, "--checkpoint") && i + 1 < argc) ckpt = argv[++i];
+        else if (!strncmp(a, "--checkpoint=", 13)) ckpt = a + 13;
+    }
+    if ((out && !*out) || (ckpt && !*ckpt)) return; /* the command names the empty value */
+    smx_cli_outputs_or_fail(prog, out, ckpt);
+}
 
 int main(int argc, char **argv)
 {
@@ -27,10 +47,8 @@ int main(int argc, char **argv)
                 {"ssmax", dispersion_cmd_ssmax},
                 {"precision", dispersion_cmd_precision},
                 {"retrieval", dispersion_cmd_retrieval}};
-    if (argc < 2) {
-        fputs(usage, stderr);
-        smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval)");
-    }
+    smx_cli_init("smx-dispersion");
+    if (argc < 2) smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval; see --help)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, stdout);
         return 0;
@@ -40,6 +58,9 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            check_outputs("smx-dispersion", argc, argv);
+            return cmds[i].run(argc - 1, argv + 1);
+        }
     smx_cli_fail("smx-dispersion", "unknown command '%s' (allowed: curves|ssmax|precision|retrieval)", argv[1]);
 }

@@ -27,6 +27,7 @@
 #include "tsv.h"
 #include "util.h"
 
+#include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
@@ -57,7 +58,9 @@ static const char lse_usage[] =
     "  --profile P   quick|paper (both 2500 vectors: the experiment is cheap)\n"
     "  --out FILE    TSV output (default data/PROFILE/numerics-lse-error.tsv)\n"
     "  --threads T   accepted for uniformity; the run is single-threaded (< 10 s)\n"
-    "  --help, --version\n";
+    "  --help, --version\n"
+    "  --            end of options\n"
+    SMX_CLI_EXIT_HELP;
 
 static const char *const lse_formats[] = {"fp16", "bf16", "fp32"};
 static const smx_lse_algo_t lse_algos[] = {SMX_LSE_NAIVE, SMX_LSE_SHIFTED, SMX_LSE_LOG1P, SMX_LSE_ONLINE,
@@ -124,14 +127,14 @@ int smx_cmd_lse_error(int argc, char **argv)
         case OPT_VECTORS: nvec = smx_cli_long_or_fail(optarg, 1, 10000000, LSE_PROG, "--vectors"); break;
         case OPT_N: n = smx_cli_long_or_fail(optarg, 2, 100000, LSE_PROG, "--n"); break;
         case OPT_SUM: sum = (smx_sum_algo_t)smx_cli_choice_or_fail(optarg, sums, LSE_PROG, "--sum"); break;
-        default:
-            smx_cli_fail(LSE_PROG, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+        default: smx_cli_bad_option_fail(LSE_PROG, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, LSE_PROG);
     char defout[256];
     snprintf(defout, sizeof defout, "data/%s/numerics-lse-error.tsv", c.profile == SMX_PROFILE_PAPER ? "paper" : "quick");
     const char *out = c.out ? c.out : defout;
+    smx_cli_out_check_or_fail(out, LSE_PROG, "--out"); /* before the work, not after */
 
     smx_format_t fmt[LSE_NF], f64;
     for (int k = 0; k < LSE_NF; k++) smx_format_get(&fmt[k], lse_formats[k]);
@@ -140,10 +143,8 @@ int smx_cmd_lse_error(int argc, char **argv)
     lse_row_t *rows = malloc(nrows * sizeof *rows);
     double *x0 = malloc(N * sizeof *x0), *x = malloc(N * sizeof *x), *e = malloc(N * sizeof *e),
            *y = malloc(N * sizeof *y), *mu = malloc(N * LSE_FEATURES * sizeof *mu);
-    if (!rows || !x0 || !x || !e || !y || !mu) {
-        fprintf(stderr, "%s: out of memory\n", LSE_PROG);
-        return 1;
-    }
+    if (!rows || !x0 || !x || !e || !y || !mu)
+        smx_cli_die(SMX_EXIT_NOMEM, LSE_PROG, "out of memory (%zu result rows of %zu bytes)", nrows, sizeof *rows);
     gsl_rng *r = smx_rng_alloc(c.seed);
     for (size_t k = 0; k < N * LSE_FEATURES; k++) mu[k] = gsl_ran_gaussian(r, 1.0);
     long ovf[LSE_NF][LSE_NA] = {{0}}, above[LSE_NF][LSE_NA][2] = {{{0}}};
@@ -182,10 +183,7 @@ int smx_cmd_lse_error(int argc, char **argv)
     smx_progress_finish(&pr);
 
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) {
-        fprintf(stderr, "%s: --out: cannot write '%s'\n", LSE_PROG, out);
-        return 1;
-    }
+    if (!t) smx_cli_io_fail(LSE_PROG, "--out: cannot write", out);
     smx_tsv_meta_std(t, LSE_PROG, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "vectors", "%ld", nvec);
@@ -230,7 +228,7 @@ int smx_cmd_lse_error(int argc, char **argv)
                     smx_tsv_endrow(t);
                 }
             }
-    int st = smx_tsv_close(t);
+    int st = smx_tsv_close(t), st_errno = errno;
     fprintf(stderr, "%s: fp16 overflows (lse not finite) of %ld vectors:", LSE_PROG, nvec);
     for (int j = 0; j < LSE_NA; j++) fprintf(stderr, " %s %ld", smx_lse_algo_name(lse_algos[j]), ovf[0][j]);
     fprintf(stderr, " (paper: basic 475/2500, shifted 0)\n");
@@ -247,8 +245,8 @@ int smx_cmd_lse_error(int argc, char **argv)
     free(y);
     free(mu);
     if (st) {
-        fprintf(stderr, "%s: --out: cannot write '%s'\n", LSE_PROG, out);
-        return 1;
+        errno = st_errno;
+        smx_cli_io_fail(LSE_PROG, "--out: cannot write", out);
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* ckpt.h - checkpoint files for long runs: a list of named binary entries with a header and a
- * checksum, written atomically (smx_file_write_atomic: PATH.tmp + rename).
+ * checksum, written atomically by smx_file_write_atomic (a temporary created with O_EXCL beside
+ * PATH, never following a symlink, then renamed; see tsv.h).
  *
  * File layout (integers little-endian):
  *   "SMXCKPT\n" (8 bytes) | u32 format version (1) | u32 entry count |

@@ -2,15 +2,90 @@
 #include "cli.h"
 #include "smx.h"
 
+#include "util.h"
+
 #include <errno.h>
+#include <gmp.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- process-wide safety net */
+
+static const char *cli_prog;
+static int cli_inited;
+
+static const char *prog_name(void) { return cli_prog ? cli_prog : program_invocation_short_name; }
+
+/* atexit: a write error on stdout (buffered data that could not be written, or an earlier
+ * failed write) becomes one line on stderr and exit status SMX_EXIT_IO. */
+static void check_stdout(void)
+{
+    int bad = ferror(stdout) != 0, e = 0;
+    errno = 0;
+    if (fflush(stdout) != 0) bad = 1, e = errno;
+    /* fclose's close() reports deferred errors (e.g. NFS); EBADF from it only means stdout
+     * was closed (>&-) by a program that wrote nothing there: not an error */
+    if (fclose(stdout) != 0 && !bad && errno != EBADF) bad = 1, e = errno;
+    if (!bad) return;
+    fprintf(stderr, "%s: write error on standard output%s%s\n", prog_name(), e ? ": " : "",
+            e ? strerror(e) : " (an earlier write failed)");
+    smx_tmp_cleanup();
+    _exit(SMX_EXIT_IO);
+}
+
+/* GMP / MPFR allocation that fails cleanly (mp_set_memory_functions) instead of aborting. */
+static void gmp_oom(size_t n)
+{
+    char msg[160];
+    int k = snprintf(msg, sizeof msg, "%s: out of memory (GMP/MPFR allocation of %zu bytes failed)\n", prog_name(), n);
+    if (k > 0) {
+        ssize_t w = write(STDERR_FILENO, msg, (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1);
+        (void)w;
+    }
+    smx_tmp_cleanup();
+    _exit(SMX_EXIT_NOMEM);
+}
+
+static void *gmp_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p && n) gmp_oom(n);
+    return p;
+}
+
+static void *gmp_realloc(void *p, size_t old, size_t n)
+{
+    (void)old;
+    void *q = realloc(p, n);
+    if (!q && n) gmp_oom(n);
+    return q;
+}
+
+static void gmp_free(void *p, size_t n)
+{
+    (void)n;
+    free(p);
+}
+
+void smx_cli_init(const char *prog)
+{
+    if (prog) cli_prog = prog;
+    if (cli_inited) return;
+    cli_inited = 1;
+    mp_set_memory_functions(gmp_alloc, gmp_realloc, gmp_free);
+    atexit(check_stdout);
+}
+
+/* ---------------------------------------------------------------- options */
 
 void smx_cli_common_init(smx_cli_common_t *c)
 {
+    smx_cli_init(NULL);
     c->seed = 1;
     c->out = NULL;
     c->profile = SMX_PROFILE_QUICK;
@@ -34,6 +109,66 @@ void smx_cli_fail(const char *prog, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     exit(SMX_EXIT_USAGE);
+}
+
+void smx_cli_die(int status, const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+void smx_cli_io_fail(const char *prog, const char *what, const char *path)
+{
+    int e = errno;
+    smx_cli_die(e == ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_IO, prog, "%s '%s': %s", what, path ? path : "",
+                e ? strerror(e) : "unknown error");
+}
+
+void smx_cli_bad_option_fail(const char *prog, int argc, char *const argv[])
+{
+    /* getopt_long has advanced optind past the bad word (and past a missing value) */
+    const char *w = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (optopt && w[0] == '-' && w[1] == '-')
+        smx_cli_fail(prog, "option '%s' needs a value (see --help)", w);
+    if (optopt && w[0] == '-' && w[1] != '-')
+        smx_cli_fail(prog, "unknown option '-%c' (see --help)", optopt);
+    smx_cli_fail(prog, "unknown or ambiguous option '%s' (see --help)", w);
+}
+
+void smx_cli_out_check_or_fail(const char *path, const char *prog, const char *opt)
+{
+    char what[96];
+    snprintf(what, sizeof what, "%s: cannot write", opt);
+    if (smx_out_check(path) != SMX_OK) smx_cli_io_fail(prog, what, path);
+}
+
+void smx_cli_distinct_or_fail(const char *a, const char *opt_a, const char *b, const char *opt_b,
+                              const char *prog)
+{
+    struct stat sa, sb;
+    if (!a || !b) return;
+    if (!strcmp(a, b) || (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino))
+        smx_cli_fail(prog, "%s and %s are the same file ('%s'): one would overwrite the other", opt_a, opt_b, b);
+}
+
+void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt)
+{
+    smx_cli_distinct_or_fail(out, "--out", ckpt, "--checkpoint", prog);
+    if (out) smx_cli_out_check_or_fail(out, prog, "--out");
+    if (ckpt) smx_cli_out_check_or_fail(ckpt, prog, "--checkpoint");
+}
+
+void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog)
+{
+    double avail = smx_mem_available();
+    if (bytes > avail)
+        smx_cli_die(SMX_EXIT_NOMEM, prog, "%s needs about %.0f MB of memory; only %.0f MB available (RAM / ulimit)",
+                    what, bytes / 1e6, avail / 1e6);
 }
 
 int smx_cli_double(double *v, const char *s)
@@ -65,6 +200,14 @@ double smx_cli_double_or_fail(const char *s, const char *prog, const char *opt)
 {
     double v;
     if (smx_cli_double(&v, s) != SMX_OK) smx_cli_fail(prog, "%s: '%s' is not a number", opt, s ? s : "");
+    return v;
+}
+
+double smx_cli_double_range_or_fail(const char *s, double lo, double hi, const char *prog, const char *opt)
+{
+    double v;
+    if (smx_cli_double(&v, s) != SMX_OK || !isfinite(v) || v < lo || v > hi)
+        smx_cli_fail(prog, "%s: '%s' is not a finite number in [%g, %g]", opt, s ? s : "", lo, hi);
     return v;
 }
 
@@ -121,6 +264,7 @@ int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *pr
         return 1;
     case SMX_OPT_HELP:
         fputs(usage, stdout);
+        if (!strstr(usage, "Exit status")) fputs(SMX_CLI_EXIT_HELP, stdout);
         exit(0);
     case SMX_OPT_VERSION:
         printf("%s (smx) %s\n", prog, SMX_VERSION);

@@ -10,8 +10,18 @@
 #include "format.h"
 #include "tsv.h"
 
-/* Exit status of every smx program for bad options or bad input. */
+/* Exit status of every smx program, one per kind of failure (documented in every --help by
+ * SMX_CLI_EXIT_HELP, which smx_cli_common's --help appends):
+ *   0 success; 1 a computation failed; 2 bad option or bad input (usage);
+ *   3 an output or input file (or standard output) could not be written / read;
+ *   4 out of memory, or a size whose memory estimate exceeds the machine. */
+#define SMX_EXIT_FAILURE 1
 #define SMX_EXIT_USAGE 2
+#define SMX_EXIT_IO 3
+#define SMX_EXIT_NOMEM 4
+#define SMX_CLI_EXIT_HELP                                                                          \
+    "Exit status: 0 success, 1 computation failed, 2 bad option or input, 3 file or output error\n" \
+    "(e.g. --out not writable, disk full, stdout closed), 4 out of memory or size too large.\n"
 
 /* Options every program has (DESIGN.md): use these ids in getopt_long's table via
  * SMX_CLI_COMMON_OPTIONS and hand the parsed values to smx_cli_common. */
@@ -35,7 +45,19 @@ typedef struct {
     int threads;          /* --threads (0: OpenMP default) */
 } smx_cli_common_t;
 
+/* Defaults; also calls smx_cli_init(NULL). */
 void smx_cli_common_init(smx_cli_common_t *c);
+
+/* Process-wide safety net, idempotent (smx_cli_common_init calls it; programs that do not use
+ * smx_cli_common call it first thing in main). prog: name for messages (NULL: the invocation
+ * name). Installs:
+ * - an atexit check of standard output (fflush + fclose): a write error, e.g. stdout on
+ *   /dev/full or a closed pipe, prints "prog: write error on standard output: REASON" and the
+ *   exit status becomes SMX_EXIT_IO;
+ * - GMP / MPFR memory functions that turn a failed allocation into one line
+ *   "prog: out of memory (GMP/MPFR allocation of N bytes)" and exit SMX_EXIT_NOMEM, instead of
+ *   GMP's abort. Temporaries of unfinished outputs are removed in both cases (tsv.h). */
+void smx_cli_init(const char *prog);
 
 /* Handle a common option id. Returns 1 if handled, 0 if opt is not a common option.
  * --help prints usage (the given text) to stdout and exits 0; --version prints
@@ -50,6 +72,29 @@ void smx_cli_meta(smx_tsv_t *t, const smx_cli_common_t *c);
 
 /* "prog: message" on stderr, then exit(2). */
 void smx_cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* "prog: message" on stderr, then exit(status) (one of SMX_EXIT_*). */
+void smx_cli_die(int status, const char *prog, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+/* After a failed file operation (errno set): "prog: WHAT 'PATH': strerror(errno)", exit
+ * SMX_EXIT_NOMEM if errno is ENOMEM, else SMX_EXIT_IO. what: e.g. "--out: cannot write". */
+void smx_cli_io_fail(const char *prog, const char *what, const char *path) __attribute__((noreturn));
+/* getopt_long returned '?' or ':' (call with opterr = 0): one line naming the option
+ * ("unknown option '--x'", "option '--x' needs a value"), exit 2. */
+void smx_cli_bad_option_fail(const char *prog, int argc, char *const argv[]) __attribute__((noreturn));
+
+/* Before any work: fail (smx_cli_io_fail) unless PATH can be written (smx_out_check). opt
+ * names the option, e.g. "--out". */
+void smx_cli_out_check_or_fail(const char *path, const char *prog, const char *opt);
+/* Two output paths must not be the same file (same string, or same device and inode):
+ * e.g. --out and --checkpoint. Fails with exit 2 naming both options. */
+void smx_cli_distinct_or_fail(const char *a, const char *opt_a, const char *b, const char *opt_b,
+                              const char *prog);
+/* Before any work, for a program writing a data file and a checkpoint: out and ckpt (either may
+ * be NULL) are distinct (smx_cli_distinct_or_fail, "--out" / "--checkpoint") and writable
+ * (smx_cli_out_check_or_fail). One call in main after option parsing. */
+void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt);
+/* Refuse up front a job whose memory estimate (bytes) exceeds what this process can get
+ * (smx_mem_available): "prog: WHAT needs about X MB of memory, only Y MB available", exit 4. */
+void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog);
 
 /* Strict number parsing: the whole string must be a number (leading/trailing blanks
  * rejected); "nan", "inf", "-inf" accepted by smx_cli_double. */
@@ -58,6 +103,8 @@ int smx_cli_long(long *v, const char *s, long lo, long hi);
 
 /* Parse or fail with a message naming the option: "prog: --opt: 'x' is not a number". */
 double smx_cli_double_or_fail(const char *s, const char *prog, const char *opt);
+/* A finite number in [lo, hi], or fail: "prog: --opt: 'x' is not a finite number in [lo, hi]". */
+double smx_cli_double_range_or_fail(const char *s, double lo, double hi, const char *prog, const char *opt);
 long smx_cli_long_or_fail(const char *s, long lo, long hi, const char *prog, const char *opt);
 /* Index of s in the NULL-terminated list, or fail listing the allowed values. */
 int smx_cli_choice_or_fail(const char *s, const char *const *choices, const char *prog, const char *opt);

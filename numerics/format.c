@@ -2,6 +2,7 @@
 #include "format.h"
 #include "smx.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@ const char *smx_strerror(int status)
     case SMX_OK: return "success";
     case SMX_EDOM: return "invalid argument";
     case SMX_ENOMEM: return "out of memory";
-    case SMX_EIO: return "input/output error";
+    case SMX_EIO: return errno ? strerror(errno) : "input/output error"; /* the real cause (issue 9) */
     case SMX_ERANGE: return "result out of range";
     case SMX_EUNSUP: return "not supported";
     default: return "unknown error";

@@ -16,7 +16,8 @@ enum {
     SMX_EUNSUP = 5  /* combination not supported (e.g. fast path for p > 53) */
 };
 
-/* Short English text for a status code (static string). */
+/* Short English text for a status code (static string). SMX_EIO: strerror(errno) when errno is
+ * set (call it right after the failure, before errno changes), so messages name the real cause. */
 const char *smx_strerror(int status);
 
 /* The umbrella: #include <smx/smx.h> gives the whole library interface (tests/t-install.sh checks

@@ -1,12 +1,16 @@
-/* tsv.c - atomic TSV writer (see tsv.h). */
+/* tsv.c - atomic TSV writer and safe output files (see tsv.h). */
 #include "tsv.h"
 #include "smx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gmp.h>
 #include <gsl/gsl_version.h>
+#include <limits.h>
 #include <math.h>
 #include <mpfr.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,47 +21,279 @@
 #define SMX_GIT_COMMIT "unknown"
 #endif
 
-struct smx_tsv {
-    FILE *fp;
-    char *path, *tmp;
-    int col; /* fields written on the current row */
-};
+/* ---------------------------------------------------------------- temporaries
+ * Every temporary output file is registered here until it is renamed or removed, so that an
+ * exit() (atexit) or SIGINT / SIGTERM / SIGHUP / SIGPIPE (handlers installed only where the
+ * signal still has its default action) removes it: no FILE.XXXXXX.tmp is left behind. */
+
+#define TMP_SLOTS 64
+static char tmp_path[TMP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t tmp_used[TMP_SLOTS];
+static pid_t tmp_owner[TMP_SLOTS]; /* a forked child never removes its parent's temporaries */
+static pthread_mutex_t tmp_lock = PTHREAD_MUTEX_INITIALIZER;
+static int tmp_hooks;
+
+void smx_tmp_cleanup(void)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (tmp_used[i] && tmp_owner[i] == getpid()) {
+            unlink(tmp_path[i]); /* async-signal-safe, like getpid */
+            tmp_used[i] = 0;
+        }
+}
+
+static void tmp_signal(int sig)
+{
+    smx_tmp_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void tmp_install_hooks(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    if (tmp_hooks) return;
+    tmp_hooks = 1;
+    atexit(smx_tmp_cleanup);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = tmp_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int smx_tmp_register(const char *path)
+{
+    if (strlen(path) >= PATH_MAX) return -1;
+    pthread_mutex_lock(&tmp_lock);
+    tmp_install_hooks();
+    int slot = -1;
+    for (int i = 0; i < TMP_SLOTS && slot < 0; i++)
+        if (!tmp_used[i]) slot = i;
+    if (slot >= 0) {
+        strcpy(tmp_path[slot], path);
+        tmp_owner[slot] = getpid();
+        tmp_used[slot] = 1;
+    }
+    pthread_mutex_unlock(&tmp_lock);
+    return slot;
+}
+
+void smx_tmp_unregister(int slot)
+{
+    if (slot < 0 || slot >= TMP_SLOTS) return;
+    pthread_mutex_lock(&tmp_lock);
+    tmp_used[slot] = 0;
+    pthread_mutex_unlock(&tmp_lock);
+}
+
+/* ---------------------------------------------------------------- output files */
 
 int smx_mkdir_parent(const char *path)
 {
-    char buf[4096];
+    char buf[PATH_MAX];
     size_t n = strlen(path);
-    if (n >= sizeof buf) return SMX_EIO;
+    if (n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return SMX_EIO;
+    }
     memcpy(buf, path, n + 1);
     for (char *s = buf + 1; *s; s++) {
-        if (*s != '/') continue;
+        if (*s != '/' || s[-1] == '/') continue;
         *s = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return SMX_EIO;
+        struct stat st;
+        if (mkdir(buf, 0777) != 0 && !(errno == EEXIST && stat(buf, &st) == 0 && S_ISDIR(st.st_mode))) {
+            if (errno == EEXIST) errno = ENOTDIR;
+            return SMX_EIO;
+        }
         *s = '/';
     }
     return SMX_OK;
 }
 
+/* The process's umask without changing it (Linux: /proc/self/status; else umask twice). */
+static mode_t current_umask(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (fp) {
+        char line[256];
+        unsigned m;
+        while (fgets(line, sizeof line, fp))
+            if (sscanf(line, "Umask: %o", &m) == 1) {
+                fclose(fp);
+                return (mode_t)m;
+            }
+        fclose(fp);
+    }
+    mode_t m = umask(022);
+    umask(m);
+    return m;
+}
+
+/* An output being written: fd on a registered temporary beside the real target (tmp != NULL),
+ * or on the target itself when it is not a regular file (device, FIFO: written in place). */
+typedef struct {
+    int fd, slot;
+    char *target, *tmp;
+} out_t;
+
+static void out_free(out_t *o)
+{
+    int e = errno;
+    free(o->target);
+    free(o->tmp);
+    o->target = o->tmp = NULL;
+    errno = e;
+}
+
+/* Open the output for path (see tsv.h): -1 with errno on failure. check_only: only find out
+ * whether it could be written (nothing is left behind, nothing blocks). */
+static int out_open(out_t *o, const char *path, int check_only)
+{
+    struct stat st;
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    o->slot = -1;
+    if (!path || !*path) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (smx_mkdir_parent(path) != SMX_OK) return -1;
+    /* a symlink: follow it to the real file, so the link stays and its target is replaced */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) o->target = realpath(path, NULL);
+    else o->target = strdup(path);
+    if (!o->target) return -1;
+    if (stat(o->target, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            /* device, FIFO, socket: never replaced; written in place */
+            if (check_only) {
+                if (access(o->target, W_OK) != 0) goto fail;
+                return 0;
+            }
+            o->fd = open(o->target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+            if (o->fd < 0) goto fail;
+            return 0;
+        }
+    } else if (errno != ENOENT) {
+        goto fail;
+    }
+    size_t n = strlen(o->target);
+    o->tmp = malloc(n + 12);
+    if (!o->tmp) goto fail;
+    memcpy(o->tmp, o->target, n);
+    memcpy(o->tmp + n, ".XXXXXX.tmp", 12);
+    /* mkostemps: O_CREAT | O_EXCL, mode 0600, never follows a symlink */
+    o->fd = mkostemps(o->tmp, 4, O_CLOEXEC);
+    if (o->fd < 0) goto fail;
+    o->slot = smx_tmp_register(o->tmp);
+    if (check_only) {
+        close(o->fd);
+        unlink(o->tmp);
+        smx_tmp_unregister(o->slot);
+        o->fd = -1;
+        return 0;
+    }
+    if (fchmod(o->fd, 0666 & ~current_umask()) != 0) {
+        int e = errno;
+        close(o->fd);
+        unlink(o->tmp);
+        smx_tmp_unregister(o->slot);
+        errno = e;
+        o->fd = -1;
+        goto fail;
+    }
+    return 0;
+fail:
+    out_free(o);
+    return -1;
+}
+
+/* After the fd is closed: rename a temporary onto its target (or drop it when bad). */
+static int out_finish(out_t *o, int bad)
+{
+    if (o->tmp) {
+        if (!bad && rename(o->tmp, o->target) != 0) bad = 1;
+        if (bad) {
+            int e = errno;
+            unlink(o->tmp);
+            errno = e;
+        }
+        smx_tmp_unregister(o->slot);
+    }
+    out_free(o);
+    return bad ? SMX_EIO : SMX_OK;
+}
+
+int smx_out_check(const char *path)
+{
+    out_t o;
+    if (out_open(&o, path, 1) != 0) return SMX_EIO;
+    out_free(&o);
+    return SMX_OK;
+}
+
+int smx_file_write_atomic(const char *path, const void *data, size_t size)
+{
+    out_t o;
+    if (out_open(&o, path, 0) != 0) return errno == ENOMEM ? SMX_ENOMEM : SMX_EIO;
+    const char *p = data;
+    int bad = 0;
+    while (size > 0 && !bad) {
+        ssize_t k = write(o.fd, p, size);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            if (k == 0) errno = EIO;
+            bad = 1;
+            break;
+        }
+        p += k;
+        size -= (size_t)k;
+    }
+    if (!bad && o.tmp && fsync(o.fd) != 0) bad = 1;
+    int e = errno;
+    if (close(o.fd) != 0 && !bad) bad = 1, e = errno;
+    errno = e;
+    return out_finish(&o, bad);
+}
+
+/* ---------------------------------------------------------------- TSV */
+
+struct smx_tsv {
+    FILE *fp;
+    out_t out;
+    int col; /* fields written on the current row */
+};
+
 smx_tsv_t *smx_tsv_open(const char *path)
 {
     smx_tsv_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    size_t n = strlen(path);
-    t->path = malloc(n + 1);
-    t->tmp = malloc(n + 5);
-    if (!t->path || !t->tmp || smx_mkdir_parent(path) != SMX_OK) goto fail;
-    memcpy(t->path, path, n + 1);
-    memcpy(t->tmp, path, n);
-    memcpy(t->tmp + n, ".tmp", 5);
-    t->fp = fopen(t->tmp, "w");
-    if (!t->fp) goto fail;
+    if (out_open(&t->out, path, 0) != 0) {
+        int e = errno;
+        free(t);
+        errno = e;
+        return NULL;
+    }
+    t->fp = fdopen(t->out.fd, "w");
+    if (!t->fp) {
+        int e = errno;
+        close(t->out.fd);
+        out_finish(&t->out, 1);
+        free(t);
+        errno = e;
+        return NULL;
+    }
     return t;
-fail:
-    free(t->path);
-    free(t->tmp);
-    free(t);
-    return NULL;
 }
+
+const char *smx_tsv_path(const smx_tsv_t *t) { return t->out.target; }
 
 void smx_tsv_meta(smx_tsv_t *t, const char *key, const char *fmt, ...)
 {
@@ -126,49 +362,49 @@ void smx_tsv_endrow(smx_tsv_t *t)
 
 FILE *smx_tsv_stream(smx_tsv_t *t) { return t->fp; }
 
-static void tsv_free(smx_tsv_t *t)
+/* Flush and close the stream (fsync a temporary): 0, or 1 with errno the first failure's. */
+static int tsv_flush_close(smx_tsv_t *t)
 {
-    free(t->path);
-    free(t->tmp);
-    free(t);
+    int bad = 0, e = 0;
+    if (ferror(t->fp)) bad = 1, e = EIO;
+    if (fflush(t->fp) != 0 && !bad) bad = 1, e = errno;
+    if (!bad && t->out.tmp && fsync(fileno(t->fp)) != 0) bad = 1, e = errno;
+    if (fclose(t->fp) != 0 && !bad) bad = 1, e = errno;
+    t->fp = NULL;
+    errno = e;
+    return bad;
 }
 
 int smx_tsv_close(smx_tsv_t *t)
 {
-    int bad = ferror(t->fp) | fflush(t->fp);
-    bad |= fsync(fileno(t->fp));
-    bad |= fclose(t->fp);
-    if (!bad) bad = rename(t->tmp, t->path);
-    if (bad) remove(t->tmp);
-    tsv_free(t);
+    int st = out_finish(&t->out, tsv_flush_close(t));
+    int e = errno;
+    free(t);
+    errno = e;
+    return st;
+}
+
+int smx_tsv_close_all(smx_tsv_t **t, size_t n)
+{
+    int bad = 0, e = 0;
+    for (size_t i = 0; i < n; i++)
+        if (tsv_flush_close(t[i]) && !bad) bad = 1, e = errno;
+    /* all closed and synced: now rename every one (or drop every temporary) */
+    for (size_t i = 0; i < n; i++) {
+        errno = e;
+        if (out_finish(&t[i]->out, bad) != SMX_OK && !bad) bad = 1, e = errno;
+        free(t[i]);
+        t[i] = NULL;
+    }
+    errno = e;
     return bad ? SMX_EIO : SMX_OK;
 }
 
 void smx_tsv_abort(smx_tsv_t *t)
 {
+    int e = errno;
     fclose(t->fp);
-    remove(t->tmp);
-    tsv_free(t);
-}
-
-int smx_file_write_atomic(const char *path, const void *data, size_t size)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp) return SMX_ENOMEM;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    int bad = smx_mkdir_parent(path) != SMX_OK;
-    FILE *fp = bad ? NULL : fopen(tmp, "wb");
-    if (!fp) bad = 1;
-    else {
-        bad |= fwrite(data, 1, size, fp) != size;
-        bad |= fflush(fp);
-        bad |= fsync(fileno(fp));
-        bad |= fclose(fp);
-        if (!bad) bad = rename(tmp, path);
-        if (bad) remove(tmp);
-    }
-    free(tmp);
-    return bad ? SMX_EIO : SMX_OK;
+    out_finish(&t->out, 1);
+    free(t);
+    errno = e;
 }

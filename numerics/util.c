@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,33 @@ gsl_rng *smx_rng_alloc_stream(unsigned long seed, unsigned long stream)
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     z ^= z >> 31;
     return smx_rng_alloc((unsigned long)(z & 0xFFFFFFFFUL));
+}
+
+double smx_mem_available(void)
+{
+    double page = (double)sysconf(_SC_PAGESIZE);
+    double avail = (double)sysconf(_SC_PHYS_PAGES) * page;
+    /* mapped now: /proc/self/statm fields 1 (size) and 6 (data + stack), in pages */
+    double vsize = 0, data = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+    if (fp) {
+        unsigned long f[7] = {0};
+        if (fscanf(fp, "%lu %lu %lu %lu %lu %lu", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5]) == 6) {
+            vsize = (double)f[0] * page;
+            data = (double)f[5] * page;
+        }
+        fclose(fp);
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        double a = (double)rl.rlim_cur - vsize;
+        if (a < avail) avail = a;
+    }
+    if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        double a = (double)rl.rlim_cur - data;
+        if (a < avail) avail = a;
+    }
+    return avail > 0 ? avail : 0;
 }
 
 double smx_time_now(void)

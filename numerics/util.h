@@ -9,6 +9,10 @@
 gsl_rng *smx_rng_alloc(unsigned long seed);
 gsl_rng *smx_rng_alloc_stream(unsigned long seed, unsigned long stream);
 
+/* Bytes of memory this process can still get: the least of physical memory, RLIMIT_AS and
+ * RLIMIT_DATA (minus what is mapped now for the address-space limits). */
+double smx_mem_available(void);
+
 /* Monotonic wall-clock seconds. */
 double smx_time_now(void);
 

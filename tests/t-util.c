@@ -7,6 +7,7 @@
 #include "tsv.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,13 +23,27 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* Number of files NAME.*.tmp (temporaries of NAME) in dir. */
+static int count_tmp(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    int k = 0;
+    size_t n = strlen(name);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t m = strlen(e->d_name);
+        k += m > n + 4 && !strncmp(e->d_name, name, n) && e->d_name[n] == '.' && !strcmp(e->d_name + m - 4, ".tmp");
+    }
+    if (d) closedir(d);
+    return k;
+}
+
 static void check_tsv(void)
 {
     char dir[] = "/tmp/smx-t-util-XXXXXX";
     ok(mkdtemp(dir) != NULL, "temporary directory");
     char path[256], tmp[300];
     snprintf(path, sizeof path, "%s/sub/dir/out.tsv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s/sub/dir", dir);
     smx_tsv_t *t = smx_tsv_open(path);
     ok(t != NULL, "open creates missing parent directories");
     char *argv[] = {"prog", "--seed", "7", "--out", "x.tsv", "--threads=2", "--alpha", "2.385"};
@@ -45,8 +60,11 @@ static void check_tsv(void)
     smx_tsv_num(t, -INFINITY);
     smx_tsv_endrow(t);
     struct stat st;
-    ok(stat(path, &st) != 0 && stat(tmp, &st) == 0, "while open only FILE.tmp exists");
-    ok(smx_tsv_close(t) == SMX_OK && stat(path, &st) == 0 && stat(tmp, &st) != 0, "close renames FILE.tmp onto FILE");
+    ok(stat(path, &st) != 0 && count_tmp(tmp, "out.tsv") == 1, "while open only a temporary FILE.XXXXXX.tmp exists");
+    ok(smx_tsv_close(t) == SMX_OK && stat(path, &st) == 0 && count_tmp(tmp, "out.tsv") == 0,
+       "close renames the temporary onto FILE");
+    ok(S_ISREG(st.st_mode) && (st.st_mode & 0777) == (0666 & ~umask(022)), "FILE gets mode 0666 & ~umask, like fopen");
+    umask(022);
     char *s = slurp(path);
     ok(s && strstr(s, "# command: smx-test --seed 7 --alpha 2.385\n") != NULL,
        "command line recorded without --out and --threads");
@@ -60,7 +78,8 @@ static void check_tsv(void)
     t = smx_tsv_open(path);
     smx_tsv_header(t, "junk");
     smx_tsv_abort(t);
-    ok(strstr(slurp(path), "0.30000000000000004") != NULL && stat(tmp, &st) != 0, "abort keeps the previous FILE, removes .tmp");
+    ok(strstr(slurp(path), "0.30000000000000004") != NULL && count_tmp(tmp, "out.tsv") == 0,
+       "abort keeps the previous FILE, removes the temporary");
     /* failure: a parent that is a regular file */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/out.tsv/x.tsv", path);

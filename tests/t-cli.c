@@ -1,0 +1,156 @@
+/* t-cli.c - the process-wide safety net of cli.h (issue 9): GMP / MPFR out of memory becomes one
+ * line and exit 4 (not GMP's abort); a write error on stdout (/dev/full) one line and exit 3;
+ * option helpers that exit: bad options named in one line, finite ranges, --out == --checkpoint,
+ * up-front memory refusal with the estimate. Each exiting case runs in a child (fork), its
+ * stderr captured in a file. */
+#include "cli.h"
+#include "smx.h"
+#include "tap.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <gmp.h>
+#include <mpfr.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+/* under ASan a failed malloc must return NULL (as glibc's does), not abort */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+#endif
+
+static char errfile[] = "/tmp/smx-t-cli-XXXXXX";
+static char errtext[1024], errshow[1024]; /* errshow: newlines as blanks, for messages */
+
+/* Run fn in a child with stderr into errfile (stdout into out if not NULL); its exit status
+ * (128 + signal if killed); errtext gets its stderr. */
+static int child(void (*fn)(void), const char *out)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(errfile, O_WRONLY | O_TRUNC);
+        dup2(fd, 2);
+        if (out) {
+            int o = open(out, O_WRONLY);
+            dup2(o, 1);
+        }
+        fn();
+        exit(0);
+    }
+    int ws;
+    waitpid(pid, &ws, 0);
+    FILE *fp = fopen(errfile, "r");
+    size_t k = fp ? fread(errtext, 1, sizeof errtext - 1, fp) : 0;
+    errtext[k] = '\0';
+    if (fp) fclose(fp);
+    for (size_t i = 0; i <= k; i++) errshow[i] = errtext[i] == '\n' ? ' ' : errtext[i];
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+static int one_line(void)
+{
+    size_t n = strlen(errtext);
+    return n > 0 && errtext[n - 1] == '\n' && memchr(errtext, '\n', n - 1) == NULL;
+}
+
+static void gmp_huge(void)
+{
+    smx_cli_init("t-cli");
+    struct rlimit rl = {200u << 20, 200u << 20};
+    setrlimit(RLIMIT_AS, &rl);
+    mpfr_t x;
+    mpfr_init2(x, (mpfr_prec_t)1 << 33); /* 1 GB of limbs */
+    mpfr_set_ui(x, 2385, MPFR_RNDN);
+    printf("%d\n", mpfr_sgn(x));
+}
+
+static void stdout_full(void)
+{
+    smx_cli_init("t-cli");
+    printf("2.385\n");
+}
+
+static void stdout_full_big(void)
+{
+    smx_cli_init("t-cli");
+    for (int i = 0; i < 100000; i++) printf("%d 2.385\n", i); /* fails long before exit */
+}
+
+static void stdout_ok(void)
+{
+    smx_cli_init("t-cli");
+    printf("2.385\n");
+}
+
+static void bad_unknown(void)
+{
+    static const struct option o[] = {{"alpha", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+    char *argv[] = {"prog", "--bogus", NULL};
+    optind = 1;
+    opterr = 0;
+    int c = getopt_long(2, argv, "", o, NULL);
+    if (c == '?' || c == ':') smx_cli_bad_option_fail("t-cli", 2, argv);
+}
+
+static void bad_missing(void)
+{
+    static const struct option o[] = {{"alpha", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+    char *argv[] = {"prog", "--alpha", NULL};
+    optind = 1;
+    opterr = 0;
+    int c = getopt_long(2, argv, "", o, NULL);
+    if (c == '?' || c == ':') smx_cli_bad_option_fail("t-cli", 2, argv);
+}
+
+static void range_inf(void) { smx_cli_double_range_or_fail("inf", 0, 1e3, "t-cli", "--lr"); }
+static void range_big(void) { smx_cli_double_range_or_fail("1e18", 0, 1e3, "t-cli", "--lr"); }
+static void same_paths(void) { smx_cli_outputs_or_fail("t-cli", "/tmp/x.tsv", "/tmp/x.tsv"); }
+static void mem_huge(void) { smx_cli_mem_or_fail(1e18, "a test job", "t-cli"); }
+static void out_bad(void) { smx_cli_outputs_or_fail("t-cli", "/dev/null/x.tsv", NULL); }
+
+int main(void)
+{
+    int fd = mkstemp(errfile);
+    ok(fd >= 0, "stderr capture file");
+    close(fd);
+
+    int st = child(gmp_huge, NULL);
+    ok(st == SMX_EXIT_NOMEM && one_line() && strstr(errtext, "t-cli: out of memory (GMP/MPFR allocation of"),
+       "MPFR allocation of 1 GB under a 200 MB limit: exit 4, one line (status %d: %.80s)", st, errshow);
+    st = child(stdout_full, "/dev/full");
+    ok(st == SMX_EXIT_IO && one_line() && strstr(errtext, "write error on standard output: No space left on device"),
+       "stdout on /dev/full: exit 3, one line naming ENOSPC (status %d: %.80s)", st, errshow);
+    st = child(stdout_full_big, "/dev/full");
+    ok(st == SMX_EXIT_IO && one_line() && strstr(errtext, "write error on standard output"),
+       "1.2 MB to /dev/full (earlier failed writes): exit 3, one line (%.80s)", errshow);
+    st = child(stdout_ok, "/dev/null");
+    ok(st == 0 && errtext[0] == '\0', "stdout on /dev/null: exit 0, silent");
+
+    st = child(bad_unknown, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "'--bogus'"), "unknown option named (%.80s)", errshow);
+    st = child(bad_missing, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "option '--alpha' needs a value"),
+       "missing value named (%.80s)", errshow);
+    st = child(range_inf, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "--lr: 'inf' is not a finite number in [0, 1000]"),
+       "inf refused with the range (%.80s)", errshow);
+    st = child(range_big, NULL);
+    ok(st == SMX_EXIT_USAGE && strstr(errtext, "'1e18'"), "1e18 refused with the range");
+    ok(smx_cli_double_range_or_fail("2.385", 0, 1e3, "t-cli", "--lr") == 2.385, "2.385 accepted");
+    st = child(same_paths, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "--out and --checkpoint are the same file"),
+       "--out == --checkpoint refused (%.80s)", errshow);
+    st = child(mem_huge, NULL);
+    ok(st == SMX_EXIT_NOMEM && one_line() && strstr(errtext, "a test job needs about 1000000000000 MB of memory"),
+       "1e18 bytes refused with the estimate (%.90s)", errshow);
+    ok(smx_mem_available() > 1e6, "smx_mem_available: %.0f MB", smx_mem_available() / 1e6);
+    st = child(out_bad, NULL);
+    ok(st == SMX_EXIT_IO && one_line() && strstr(errtext, "--out: cannot write '/dev/null/x.tsv': Not a directory"),
+       "unwritable --out: exit 3 naming errno and path (%.80s)", errshow);
+    unlink(errfile);
+    return tap_done();
+}

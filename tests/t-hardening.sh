@@ -1,0 +1,187 @@
+#!/bin/sh
+# t-hardening.sh - issue 9, one check (or more) per defect, so that none comes back: output paths
+# that are devices, FIFOs, symlinks; write errors on stdout; strict `smx eval` input; '--';
+# out of memory; errors naming the real cause with one exit code per kind; unwritable outputs
+# found before the work; temporaries removed on signals; T -> 0; inapplicable options;
+# --checkpoint == --out; one-line errors. Env SMX_BIN = directory of the programs.
+# Exit codes (cli.h): 2 usage / bad input, 3 file or output error, 4 out of memory.
+BIN=${SMX_BIN:-build/bin}
+S=$BIN/smx; C=$BIN/smx-collapse; D=$BIN/smx-dispersion
+T=$(mktemp -d "${TMPDIR:-/tmp}/t-hardening.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+# exits CODE PATTERN CMD...: exit status CODE, exactly one line on stderr, matching PATTERN (grep -E)
+exits() {
+  code=$1; pat=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; rc=$?
+  [ $rc -eq "$code" ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -Eq -- "$pat" "$T/err"
+}
+msg() { tr '\n' ' ' <"$T/err" | cut -c1-150; }
+ntmp() { find "$1" -name '*.tmp' | wc -l; }
+COLL="--modulus 7 --width 8 --epochs 4 --log-every 2 --quiet --threads 1"
+LSE="--vectors 20"
+
+# ---- 1. a device, FIFO or symlink target is never replaced
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/n" c 1 3 2>/dev/null; then
+  "$S" threshold-sweep --pmax 8 --out "$T/n"; rc=$?
+  [ $rc = 0 ] && [ -c "$T/n" ]; ok $? "threshold-sweep --out DEVICE: still a character device, exit $rc"
+  "$S" lse-error $LSE --out "$T/n" 2>/dev/null; rc=$?
+  [ $rc = 0 ] && [ -c "$T/n" ]; ok $? "lse-error --out DEVICE: still a character device, exit $rc"
+  "$C" $COLL --out "$T/n" 2>/dev/null; rc=$?
+  [ $rc = 0 ] && [ -c "$T/n" ]; ok $? "smx-collapse --out DEVICE: still a character device, exit $rc"
+  "$D" ssmax --fig1-nmax 20 --fig3-n 10 --out "$T/n" 2>/dev/null; rc=$?
+  [ $rc = 0 ] && [ -c "$T/n" ]; ok $? "smx-dispersion ssmax --out DEVICE: still a character device, exit $rc"
+else
+  for i in 1 2 3 4; do ok 0 "# SKIP not root: mknod"; done
+fi
+# never the machine's own /dev/full as --out: a regression would replace it (a copy instead)
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/full" c 1 7 2>/dev/null; then
+  "$S" threshold-sweep --pmax 8 --out "$T/full" 2>"$T/err"; rc=$?
+  [ $rc = 3 ] && [ -c "$T/full" ] && grep -q "No space left on device" "$T/err"; ok $? "--out DEVICE (full): written in place, ENOSPC named, exit 3 ($(msg))"
+else
+  ok 0 "# SKIP not root: mknod"
+fi
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fifo.read" & reader=$!
+"$S" threshold-sweep --pmax 8 --out "$T/fifo"; rc=$?
+[ -p "$T/fifo" ] || kill $reader 2>/dev/null # replaced: the reader would wait forever
+wait $reader
+[ $rc = 0 ] && [ -p "$T/fifo" ] && [ "$(grep -vc '^#' "$T/fifo.read")" -eq 17 ]; ok $? "--out FIFO: written through the FIFO (header + 16 rows), still a FIFO"
+echo old >"$T/real.tsv"; ln -s real.tsv "$T/link.tsv"
+"$S" threshold-sweep --pmax 8 --out "$T/link.tsv"; rc=$?
+[ $rc = 0 ] && [ -L "$T/link.tsv" ] && grep -q "^p8	8	" "$T/real.tsv"; ok $? "--out SYMLINK: the link stays, the file it points to is replaced"
+[ "$(ntmp "$T")" = 0 ]; ok $? "no temporary left after writing device, FIFO, link"
+
+# ---- 2. a symlink where the old fixed temporary name was is never followed
+echo DATA >"$T/v"; ln -s v "$T/t.tsv.tmp"
+"$S" threshold-sweep --pmax 8 --out "$T/t.tsv"; rc=$?
+[ $rc = 0 ] && [ "$(cat "$T/v")" = DATA ] && [ -L "$T/t.tsv.tmp" ] && grep -q "^p8	" "$T/t.tsv"; ok $? "symlink at OUT.tmp: its target untouched, OUT written"
+rm -f "$T/t.tsv.tmp" "$T/v"
+
+# ---- 3. write errors on stdout: one line, exit 3
+for cmd in "eval softmax 1 2 3" "formats" "collapse-threshold --format fp16" "--help" "eval --help" \
+           "threshold-sweep --help" "lse-error --help" "--version"; do
+  # shellcheck disable=SC2086
+  exits 3 "write error on standard output: No space left on device" sh -c "\"\$0\" $cmd >/dev/full" "$S"
+  ok $? "smx $cmd >/dev/full: exit 3, one line ($(msg))"
+done
+exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$C"; ok $? "smx-collapse --help >/dev/full: exit 3"
+exits 3 "write error on standard output" sh -c '"$0" curves --help >/dev/full' "$D"; ok $? "smx-dispersion curves --help >/dev/full: exit 3"
+exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$D"; ok $? "smx-dispersion --help >/dev/full: exit 3"
+"$S" threshold-sweep --pmax 8 --out "$T/closed.tsv" >&-; ok $? "stdout closed but unused: not an error"
+
+# ---- 4. strict eval input
+exits 2 "argument 3 is empty" "$S" eval softmax '' 2; ok $? "eval softmax '' 2: exit 2 naming the empty argument ($(msg))"
+exits 2 "argument 4 is empty" "$S" eval softmax 2 ' '; ok $? "eval softmax 2 ' ': blank argument refused"
+printf '1 2\n\0junk\n5 6\n' >"$T/nul"
+exits 2 "line 2, byte 5: NUL byte" sh -c '"$0" eval softmax <"$1"' "$S" "$T/nul"; ok $? "NUL byte on stdin: exit 2 naming line and byte ($(msg))"
+printf '1 2\n3 4x\n' >"$T/junk"
+exits 2 "stdin line 2: '4x' is not a number" sh -c '"$0" eval softmax <"$1"' "$S" "$T/junk"; ok $? "junk on stdin: line and token named ($(msg))"
+printf '1 \001\n' >"$T/ctl"
+exits 2 "'\\\\x01' is not a number" sh -c '"$0" eval softmax <"$1"' "$S" "$T/ctl"; ok $? "control byte shown escaped ($(msg))"
+long=$(awk 'BEGIN { for (i = 0; i < 600; i++) printf "1"; printf "x" }')
+exits 2 "is not a number" "$S" eval softmax "$long"; ok $? "a 601-byte token is not truncated into a number"
+y=$(printf '2.385\n-1.5\n' | "$S" eval lse); w=$("$S" eval lse 2.385 -1.5); [ "$y" = "$w" ]; ok $? "stdin and arguments agree"
+
+# ---- 5. '--' accepted by every program and subcommand
+y=$("$S" eval softmax --format fp32 -- -1.5 2 | wc -l); [ "$y" = 2 ]; ok $? "eval softmax --format fp32 -- -1.5 2: two values"
+y=$("$S" eval -- softmax --1 2 2>&1); [ $? = 2 ] && echo "$y" | grep -q "'--1' is not a number"; ok $? "after '--' even --1 is a value"
+"$S" formats -- >/dev/null; ok $? "formats --"
+"$S" collapse-threshold --format fp16 -- >/dev/null; ok $? "collapse-threshold --format fp16 --"
+"$S" threshold-sweep --pmax 4 --out "$T/dd.tsv" --; ok $? "threshold-sweep ... --"
+"$S" lse-error $LSE --out "$T/dd2.tsv" -- 2>/dev/null; ok $? "lse-error ... --"
+"$C" $COLL --out "$T/dd3.tsv" -- 2>/dev/null; ok $? "smx-collapse ... --"
+"$D" ssmax --fig1-nmax 20 --fig3-n 10 --out "$T/dd4.tsv" -- 2>/dev/null; ok $? "smx-dispersion ssmax ... --"
+
+# ---- 6. out of memory: refused up front with the estimate, exit 4, one line
+case "$BIN" in
+*-san)  # ASan reserves terabytes of address space: no ulimit -v (GMP's OOM path: t-cli.c)
+  ok 0 "# SKIP sanitized build: ulimit -v"; ok 0 "# SKIP sanitized build: ulimit -v" ;;
+*)
+  seq 1000000 >"$T/seq"
+  exits 4 "needs about [0-9]+ MB of memory; only [0-9]+ MB available" \
+    sh -c 'ulimit -v 500000; "$0" eval softmax --format p100 <"$1"' "$S" "$T/seq"
+  ok $? "1e6 values at p100 under ulimit -v 500000: refused with the estimate ($(msg))"
+  sh -c 'ulimit -v 400000; "$0" eval lse --format p4096 --algo reference 2.385 -1.5' "$S" >"$T/out" 2>"$T/err"; rc=$?
+  { [ $rc = 0 ] && [ -s "$T/out" ]; } || { [ $rc = 4 ] && one=$(wc -l <"$T/err") && [ "$one" = 1 ]; }
+  ok $? "a small MPFR eval under ulimit -v 400000 works or fails in one line (exit $rc)" ;;
+esac
+
+# ---- 7. errors name the real cause and the path; one exit code per kind
+touch "$T/file"
+exits 3 "'$T/file/x.tsv': Not a directory" "$S" threshold-sweep --pmax 4 --out "$T/file/x.tsv"; ok $? "ENOTDIR named ($(msg))"
+exits 3 "Is a directory" "$S" threshold-sweep --pmax 4 --out "$T"; ok $? "EISDIR named"
+exits 3 "No such file or directory" "$S" threshold-sweep --pmax 4 --out /proc/nonexistent-dir/x.tsv; ok $? "ENOENT named"
+exits 3 "cannot write '$T/file/x.tsv': Not a directory" "$S" lse-error $LSE --out "$T/file/x.tsv"; ok $? "lse-error: exit 3 too ($(msg))"
+exits 3 "Not a directory" "$C" $COLL --out "$T/file/x.tsv"; ok $? "smx-collapse: exit 3 too ($(msg))"
+if [ "$(id -u)" != 0 ]; then
+  mkdir "$T/ro"; chmod 555 "$T/ro"
+  exits 3 "Permission denied" "$S" threshold-sweep --pmax 4 --out "$T/ro/x.tsv"; ok $? "EACCES named"
+else
+  ok 0 "# SKIP root: EACCES cannot be provoked with permissions"
+fi
+for p in "$S" "$C" "$D"; do "$p" --help | grep -q "^Exit status: 0 success, 1 .*, 2 .*, 3 .*"; ok $? "$(basename "$p") --help documents the exit codes"; done
+for c in eval collapse-threshold threshold-sweep lse-error formats; do "$S" $c --help | grep -q "^Exit status:"; ok $? "smx $c --help documents the exit codes"; done
+for c in curves ssmax precision retrieval; do "$D" $c --help | grep -q "^Exit status:"; ok $? "smx-dispersion $c --help documents the exit codes"; done
+
+# ---- 8. an unwritable output is found before the work
+start=$(date +%s)
+exits 3 "Not a directory" "$S" lse-error --vectors 10000000 --out "$T/file/x.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "lse-error with 1e7 vectors fails at once on an unwritable --out"
+start=$(date +%s)
+exits 3 "Not a directory" "$C" --epochs 100000 --quiet --out "$T/file/x.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-collapse fails at once on an unwritable --out"
+exits 3 "checkpoint: cannot write .*Not a directory" "$C" --epochs 100000 --quiet --out "$T/ok.tsv" --checkpoint "$T/file/c"
+ok $? "smx-collapse fails at once on an unwritable --checkpoint ($(msg))"
+
+start=$(date +%s)
+exits 3 "Not a directory" "$D" retrieval --out "$T/file/x.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-dispersion retrieval fails at once on an unwritable --out ($(msg))"
+exits 2 "same file" "$D" retrieval --out "$T/r.tsv" --checkpoint "$T/r.tsv"; ok $? "smx-dispersion retrieval --checkpoint == --out refused"
+exits 3 "Not a directory" "$D" curves --out="$T/file/x.tsv"; ok $? "smx-dispersion curves --out=... checked too"
+
+# ---- 9. temporaries removed on SIGTERM / SIGHUP (SIGINT: tests/t-tsv.c, since a background job
+# of a non-interactive shell ignores it); nothing partial appears
+for sig in TERM HUP; do
+  mkdir "$T/sig$sig"
+  "$S" threshold-sweep --pmax 4096 --classes 1000000 --out "$T/sig$sig/x.tsv" & p=$!
+  i=0; while [ $i -lt 100 ] && [ "$(ntmp "$T/sig$sig")" = 0 ]; do sleep 0.1; i=$((i + 1)); done
+  had=$(ntmp "$T/sig$sig")
+  kill -$sig $p; wait $p; rc=$?
+  [ "$had" = 1 ] && [ "$(ntmp "$T/sig$sig")" = 0 ] && [ ! -e "$T/sig$sig/x.tsv" ] && [ $rc -gt 128 ]
+  ok $? "SIG$sig during a write: killed by it (status $rc), its temporary removed, no output"
+done
+
+# ---- 10. T -> 0: the reference is the argmax limit
+y=$("$S" eval softmax --algo reference --temperature 1e-320 1 2 | tr '\n' ' '); [ "$y" = "0 1 " ]; ok $? "softmax reference T = 1e-320 of (1, 2) = (0, 1) ($y)"
+y=$("$S" eval softmax --algo reference --temperature 1e-320 2 2 -1 | tr '\n' ' '); [ "$y" = "0.5 0.5 0 " ]; ok $? "tie at T = 1e-320 splits evenly ($y)"
+y=$("$S" eval lse --algo reference --temperature 1e-300 1 2); w=$(awk 'BEGIN { printf "%.17g", 2 / 1e-300 }')
+[ "$y" = "$w" ]; ok $? "lse reference T = 1e-300 = max / T ($y)"
+y=$("$S" eval softmax --algo reference --temperature 2 2.385 -1.5 | head -1); w=$("$S" eval softmax --algo reference 1.1925 -0.75 | head -1)
+[ "$y" = "$w" ]; ok $? "reference with T = 2 equals the halved inputs ($y)"
+y=$("$S" eval softmax --algo reference --temperature 3 2.385 -1.5 0.25 | head -1)
+w=$(awk 'BEGIN { printf "%.17g", exp(2.385/3) / (exp(2.385/3) + exp(-0.5) + exp(0.25/3)) }')
+awk -v a="$y" -v b="$w" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 2e-16) }'; ok $? "reference with T = 3 against awk ($y vs $w)"
+
+# ---- 11. inapplicable or invalid options are errors
+exits 2 "--s applies to ssmax only" "$S" eval softmax --s 1 1 2; ok $? "eval softmax --s: inapplicable ($(msg))"
+exits 2 "--sum applies to softmax, logsoftmax and lse only" "$S" eval stablemax --sum pairwise 1 2; ok $? "eval stablemax --sum: inapplicable"
+exits 2 "--temperature applies" "$S" eval sparsemax --temperature 2 1 2; ok $? "eval sparsemax --temperature: inapplicable"
+exits 2 "--s: must be a finite number > 0" "$S" eval ssmax --s -1 1 2; ok $? "eval ssmax --s -1 names --s ($(msg))"
+exits 2 "--s: must be a finite number > 0" "$S" eval ssmax --s inf 1 2; ok $? "eval ssmax --s inf refused"
+
+# ---- 12. --checkpoint equal to --out
+exits 2 "--out and --checkpoint are the same file" "$C" $COLL --out "$T/same.tsv" --checkpoint "$T/same.tsv"; ok $? "smx-collapse --checkpoint == --out refused ($(msg))"
+ln -s same2.tsv "$T/alias.tsv"; echo x >"$T/same2.tsv"
+exits 2 "same file" "$C" $COLL --out "$T/same2.tsv" --checkpoint "$T/alias.tsv"; ok $? "... also through a symlink"
+
+# ---- 13. one-line errors
+exits 2 "unknown or ambiguous option '--bogus'" "$S" threshold-sweep --bogus; ok $? "threshold-sweep --bogus: one line naming it ($(msg))"
+exits 2 "option '--out' needs a value" "$S" threshold-sweep --out; ok $? "threshold-sweep --out (no value): one line"
+exits 2 "option '--format' needs a value" "$S" collapse-threshold --format; ok $? "collapse-threshold --format (no value): one line"
+exits 2 "'--bogus'" "$S" lse-error --bogus; ok $? "lse-error --bogus: one line naming it"
+exits 2 "missing COMMAND" "$D"; ok $? "bare smx-dispersion: one line ($(msg))"
+exits 2 "" "$S"; ok $? "bare smx: one line"
+
+echo "1..$n"
