@@ -218,6 +218,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
         }
         *eta_out = eta;
         size_t nl = 0;
+        double ttrain = 0; /* training time only (not the metrics), for the steps/s line on stderr */
         for (long s = 0; s <= c->steps; s++) {
             if (s % c->logev == 0) {
                 double *row = out + nl++ * CM_NV, h = 1e-5;
@@ -252,6 +253,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
                 }
             }
             if (s == c->steps) break;
+            double t0 = smx_time_now();
             memset(m.g, 0, m.np * sizeof *m.g);
             for (size_t bi = 0; bi < c->B; bi++) {
                 cl_sample(TA, Tb, NULL, n, d, c->R, r);
@@ -259,8 +261,12 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
                 cl_backward(&m, Tb, 1.0 / (double)c->B);
             }
             st = smx_optim_step(o, m.t, 4);
+            ttrain += smx_time_now() - t0;
             if (st) break;
         }
+        if (c->steps > 0 && ttrain > 0)
+            fprintf(stderr, "smx-icl closeness: n = %zu, d = %zu, batch %zu: %.1f train steps/s\n", n, d, c->B,
+                    (double)c->steps / ttrain);
     }
     smx_optim_free(o);
     cl_free(&m);
