@@ -37,16 +37,18 @@ run-icl: $(DATA)/icl-check.tsv $(DATA)/icl-lipschitz.tsv $(DATA)/icl-shift.tsv $
          $(DATA)/icl-closeness.tsv
 figures-icl: $(call fig_pair,$(ICL_FIGS))
 
-# steps/s of the multihead model (batch 256, L = 40, H = 2; one model per thread, so --threads 2 trains two
-# models at once: steps/s per model) and of the theory commands; machine may be shared
+# bench-icl: training steps/s of the multihead model (H = 2, batch 256, L = 40, d = 5) and of the closeness model
+# (n = 200, d = 20, batch 16) in smx-icl and in PyTorch (experiments/icl_peers.py; float32 and float64;
+# torch.set_num_threads 1 and 2), median and best of ICL_BENCH_REPEATS runs, into data/bench/icl.tsv with the
+# machine and load in the metadata (a '#' note and smx-icl's rows only when torch is not importable by
+# ICL_PYTHON). Timings are noisy on a shared machine: run it alone (`make bench-icl`, no -j). OMP_WAIT_POLICY
+# defaults to passive (spinning OpenMP threads collapse when the 2 cores are oversubscribed).
 .PHONY: bench-icl
 BENCHES += bench-icl
-bench-icl: $(BIN)/smx-icl
-	@echo "bench-icl: multihead H = 2, batch 256, L = 40, 2000 steps, 1 thread; then H = 2,2 on 2 threads"
-	@$(BIN)/smx-icl multihead --H 2 --steps 2000 --eval-tasks 256 --threads 1 --out $(BUILD)/bench-icl.tsv 2>&1 | grep steps/s
-	@$(BIN)/smx-icl multihead --H 2,2 --steps 2000 --eval-tasks 256 --threads 2 --out $(BUILD)/bench-icl.tsv 2>&1 | grep steps/s
-	@echo "bench-icl: closeness, n = 200, d = 20, batch 16, 50 steps (one run per thread)"
-	@/usr/bin/time -f "%e s wall" $(BIN)/smx-icl closeness --n 200 --vs-d 5 --vs-d-n 2 --reps 1 --steps 50 --eval-tasks 4 \
-	    --scan-tasks 4 --threads 1 --out $(BUILD)/bench-icl-closeness.tsv
-	@if python3 -c 'import torch' 2>/dev/null; then echo "PyTorch present: comparison script not written yet"; \
-	 else echo "PyTorch not installed (python3-torch): no comparison"; fi
+ICL_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+ICL_BENCH_REPEATS ?= 3
+ICL_BENCH_OPTS ?=
+bench-icl: $(BIN)/smx-icl experiments/icl_peers.py
+	@mkdir -p data/bench
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(ICL_PYTHON) experiments/icl_peers.py --bench --smx $(BIN)/smx-icl \
+	    --repeats $(ICL_BENCH_REPEATS) $(ICL_BENCH_OPTS) --out data/bench/icl.tsv

@@ -9,7 +9,7 @@
  *        (grad L(0) = (1/n) A^T (1/n - b) when sum b = 1), bhat = softmax(A x1); eta from a log grid minimising the
  *        mean loss on --scan-tasks training tasks.
  *   TF (in-context learning): tokens z_i = (a_i, n b_i) in R^D, D = d + 1; one softmax self-attention layer
- *        (solvers/attn, one head, every token attends to every token, scores / sqrt(D)):
+ *        (solvers/attn, GEMM form, one head, every token attends to every token, scores / sqrt(D)):
  *        o_i = sum_j softmax_j(q_i.k_j / sqrt(D)) v_j, q = W_Q z, k = W_K z, v = W_V z; the softmax unit
  *        bhat = softmax(s), s_i = w_O . o_i. Trained with Adam (lr 1e-3) on 0.5 ||bhat - b||^2, mean over the batch,
  *        fresh tasks every step; torch.nn.Linear's default initialisation.
@@ -39,8 +39,8 @@ typedef struct {
     double *w, *g, *WQ, *WK, *WV, *wO;
     smx_tensor_t t[4];
     smx_attn_t at;
-    /* work: Z, Q, K, V, O (n x D), E, A (n x n), s, bh (n), dO, dQ, dK, dV, dKi, dVi (n x D), attn work */
-    double *Z, *Q, *K, *V, *O, *E, *Al, *s, *bh, *dO, *dQ, *dK, *dV, *dKi, *dVi, *aw;
+    /* work: Z, Q, K, V, O (n x D), E (dE in the backward), A (n x n), s, bh (n), dO, dQ, dK, dV (n x D) */
+    double *Z, *Q, *K, *V, *O, *E, *Al, *s, *bh, *dO, *dQ, *dK, *dV;
 } cl_model_t;
 
 static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
@@ -49,9 +49,8 @@ static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
     size_t D = d + 1, nD = n * D;
     m->n = n, m->d = d, m->D = D, m->np = 3 * D * D + D;
     m->w = calloc(m->np, sizeof *m->w), m->g = calloc(m->np, sizeof *m->g);
-    double **p[] = {&m->Z, &m->Q, &m->K, &m->V, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->dO, &m->dQ, &m->dK, &m->dV,
-                    &m->dKi, &m->dVi, &m->aw};
-    size_t len[] = {nD, nD, nD, nD, nD, n * n, n * n, n, n, nD, nD, nD, nD, nD, nD, smx_attn_work_size(n)};
+    double **p[] = {&m->Z, &m->Q, &m->K, &m->V, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->dO, &m->dQ, &m->dK, &m->dV};
+    size_t len[] = {nD, nD, nD, nD, nD, n * n, n * n, n, n, nD, nD, nD, nD};
     int bad = !m->w || !m->g;
     for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) bad |= !(*p[i] = malloc(len[i] * sizeof(double)));
     if (bad) return SMX_ENOMEM;
@@ -69,8 +68,7 @@ static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
 
 static void cl_free(cl_model_t *m)
 {
-    double *p[] = {m->w, m->g, m->Z, m->Q, m->K, m->V, m->O, m->E, m->Al, m->s, m->bh, m->dO, m->dQ, m->dK, m->dV,
-                   m->dKi, m->dVi, m->aw};
+    double *p[] = {m->w, m->g, m->Z, m->Q, m->K, m->V, m->O, m->E, m->Al, m->s, m->bh, m->dO, m->dQ, m->dK, m->dV};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
 }
 
@@ -85,9 +83,9 @@ static double cl_forward(cl_model_t *m, const double *A, const double *b)
     smx_nn_dense_fwd_f64(m->Q, m->Z, m->WQ, NULL, n, D, D);
     smx_nn_dense_fwd_f64(m->K, m->Z, m->WK, NULL, n, D, D);
     smx_nn_dense_fwd_f64(m->V, m->Z, m->WV, NULL, n, D, D);
+    /* all n queries at once (GEMM form; sizes > 0: cannot fail) */
+    smx_attn_forward_rows(m->O, m->Al, m->Q, m->K, m->V, n, n, D, D, m->at.scale);
     for (size_t i = 0; i < n; i++) {
-        smx_attn_forward(m->O + i * D, m->Al + i * n, m->E + i * n, m->Q + i * D, m->K, m->V, n, SMX_ATTN_NONE, 1.0,
-                         &m->at, m->aw); /* n >= 2: cannot fail */
         double t = 0;
         for (size_t k = 0; k < D; k++) t += m->wO[k] * m->O[i * D + k];
         m->s[i] = t;
@@ -106,15 +104,9 @@ static void cl_backward(cl_model_t *m, const double *b, double scale)
     for (size_t i = 0; i < n; i++) ds[i] = scale * (m->bh[i] - b[i]);
     smx_attn_softmax_vjp(ds, m->bh, ds, n);
     double *gO = m->g + 3 * D * D;
-    memset(m->dQ, 0, n * D * sizeof(double));
-    memset(m->dK, 0, n * D * sizeof(double));
-    memset(m->dV, 0, n * D * sizeof(double));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < D; k++) gO[k] += ds[i] * m->O[i * D + k], m->dO[i * D + k] = ds[i] * m->wO[k];
-        smx_attn_backward(m->dQ + i * D, m->dKi, m->dVi, NULL, m->dO + i * D, m->Al + i * n, m->E + i * n,
-                          m->Q + i * D, m->K, m->V, n, SMX_ATTN_NONE, 1.0, &m->at, m->aw);
-        for (size_t k = 0; k < n * D; k++) m->dK[k] += m->dKi[k], m->dV[k] += m->dVi[k];
-    }
+    smx_attn_backward_rows(m->dQ, m->dK, m->dV, m->E, m->dO, m->Al, m->Q, m->K, m->V, n, n, D, D, m->at.scale);
     smx_nn_dense_bwd_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D, 1);
     smx_nn_dense_bwd_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D, 1);
     smx_nn_dense_bwd_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D, 1);
@@ -218,6 +210,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
         }
         *eta_out = eta;
         size_t nl = 0;
+        double ttrain = 0; /* training time only (not the metrics), for the steps/s line on stderr */
         for (long s = 0; s <= c->steps; s++) {
             if (s % c->logev == 0) {
                 double *row = out + nl++ * CM_NV, h = 1e-5;
@@ -252,6 +245,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
                 }
             }
             if (s == c->steps) break;
+            double t0 = smx_time_now();
             memset(m.g, 0, m.np * sizeof *m.g);
             for (size_t bi = 0; bi < c->B; bi++) {
                 cl_sample(TA, Tb, NULL, n, d, c->R, r);
@@ -259,8 +253,12 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
                 cl_backward(&m, Tb, 1.0 / (double)c->B);
             }
             st = smx_optim_step(o, m.t, 4);
+            ttrain += smx_time_now() - t0;
             if (st) break;
         }
+        if (c->steps > 0 && ttrain > 0)
+            fprintf(stderr, "smx-icl closeness: n = %zu, d = %zu, batch %zu: %.1f train steps/s\n", n, d, c->B,
+                    (double)c->steps / ttrain);
     }
     smx_optim_free(o);
     cl_free(&m);

@@ -199,6 +199,42 @@ int icl_multihead_gradcheck(double *max_err, size_t H, unsigned long seed)
     return SMX_OK;
 }
 
+/* --dump: the initial weights of an H-head model (RNG stream (seed, H), as in training), its first batch, the loss
+ * and the gradient of one forward / backward, as text (%.17g): a line "smx-icl-multihead-dump H d L B np", then
+ * lines "name count" followed by count values one a line: Wq, Wk, Wv, O (torch.nn.Linear weight layout: (out, in)
+ * row-major), Z (B, L, d+1), Zq (B, d+1), yq (B), loss (1), grad (np, the order of Wq, Wk, Wv, O). */
+static int mh_dump(const char *path, size_t H, size_t d, size_t L, size_t B, double s2, unsigned long seed)
+{
+    mh_model_t m = {0};
+    mh_ws_t w = {0};
+    gsl_rng *r = smx_rng_alloc_stream(seed, H);
+    int st = r ? mh_model_alloc(&m, H, d, r) : SMX_ENOMEM;
+    if (!st) st = mh_ws_alloc(&w, B, L, &m);
+    FILE *f = NULL;
+    if (!st) {
+        mh_sample(&w, B, L, d, s2, r);
+        double loss = mh_forward(&w, &m, B, L);
+        mh_backward(&w, &m, B, L);
+        size_t D = m.D, HD = H * D;
+        const char *names[] = {"Wq", "Wk", "Wv", "O", "Z", "Zq", "yq", "loss", "grad"};
+        const double *v[] = {m.Wq, m.Wk, m.Wv, m.O, w.Z, w.Zq, w.yq, &loss, m.g};
+        size_t cnt[] = {HD * D, HD * D, HD * D, HD, B * L * D, B * D, B, 1, m.np};
+        if (!(f = fopen(path, "w"))) st = SMX_EIO;
+        if (f) {
+            fprintf(f, "smx-icl-multihead-dump %zu %zu %zu %zu %zu\n", H, d, L, B, m.np);
+            for (size_t i = 0; i < sizeof cnt / sizeof cnt[0]; i++) {
+                fprintf(f, "%s %zu\n", names[i], cnt[i]);
+                for (size_t k = 0; k < cnt[i]; k++) fprintf(f, "%.17g\n", v[i][k]);
+            }
+            if (fclose(f)) st = SMX_EIO;
+        }
+    }
+    mh_ws_free(&w);
+    mh_model_free(&m);
+    if (r) gsl_rng_free(r);
+    return st;
+}
+
 /* ---------------- program ---------------- */
 
 static const char usage[] =
@@ -221,11 +257,15 @@ static const char usage[] =
     "  --log-every N   (quick 200, paper 5000)\n"
     "  --eval-L LIST   test prompt lengths (default 10,20,40,60,80,100)\n"
     "  --eval-tasks N  test tasks per L (quick 2048, paper 20480)\n"
+    "  --dump FILE     no training: write the first H's initial weights, its first batch, the loss and the\n"
+    "                  gradient of one forward / backward to FILE (text, %.17g; read by experiments/icl_peers.py\n"
+    "                  --check, the PyTorch cross-check) and exit\n"
     "  --seed N --out FILE (default data/quick/icl-multihead.tsv; also OUT-heads.tsv, OUT-patterns.tsv,\n"
-    "  OUT-length.tsv) --profile quick|paper --threads N (models trained in parallel, one thread each)\n"
+    "  OUT-length.tsv) --profile quick|paper --threads N (models trained in parallel, one thread each; a single\n"
+    "  H uses all threads inside its forward / backward: same bytes)\n"
     "  --help --version\n";
 
-enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT };
+enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT, O_DUMP };
 
 static char *sibling(const char *out, const char *suffix)
 {
@@ -247,11 +287,12 @@ int icl_cmd_multihead(int argc, char **argv)
         {"sigma2", required_argument, 0, O_S2}, {"batch", required_argument, 0, O_BATCH},
         {"steps", required_argument, 0, O_STEPS}, {"lr", required_argument, 0, O_LR},
         {"log-every", required_argument, 0, O_LOG}, {"eval-L", required_argument, 0, O_EVL},
-        {"eval-tasks", required_argument, 0, O_EVT}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"eval-tasks", required_argument, 0, O_EVT}, {"dump", required_argument, 0, O_DUMP}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     size_t Hs[8] = {1, 2, 4, 8}, nH = 4, L = 40, d = 5, B = 256, evL[32] = {10, 20, 40, 60, 80, 100}, nev = 6;
     double s2 = 0.1, lr = 1e-3;
+    const char *dump = NULL;
     long steps = -1, logev = -1, evt = -1;
     int opt;
     optind = 1;
@@ -271,6 +312,7 @@ int icl_cmd_multihead(int argc, char **argv)
         case O_LOG: logev = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--log-every"); break;
         case O_EVL: nev = icl_sizes_or_fail(evL, 32, optarg, 1, 10000, prog, "--eval-L"); break;
         case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--eval-tasks"); break;
+        case O_DUMP: dump = optarg; break;
         default:
             if (!smx_cli_common(&c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
         }
@@ -279,6 +321,15 @@ int icl_cmd_multihead(int argc, char **argv)
     for (size_t i = 0; i < nH; i++)
         if (Hs[i] * (d + 1) > 512) smx_cli_fail(prog, "--H: H (d + 1) must be <= 512");
     smx_nn_init_threads(c.threads);
+    if (dump) {
+        int rc = mh_dump(dump, Hs[0], d, L, B, s2, c.seed);
+        if (rc == SMX_ENOMEM) smx_cli_fail(prog, "out of memory");
+        if (rc) {
+            fprintf(stderr, "%s: --dump: cannot write %s: %s\n", prog, dump, strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
     int paper = c.profile == SMX_PROFILE_PAPER;
     if (steps < 0) steps = paper ? 500001 : 4000;
     if (logev < 0) logev = paper ? 5000 : 200;
@@ -296,9 +347,10 @@ int icl_cmd_multihead(int argc, char **argv)
     if (!ph || !pp || !pl || !res) smx_cli_fail(prog, "out of memory");
     int st = SMX_OK, fail = SMX_OK;
     /* one model per thread: OpenMP over the H values (each run single-threaded inside; its own RNG stream
-     * (seed, H)), so the bytes do not depend on --threads */
+     * (seed, H)), so the bytes do not depend on --threads. A single H: the outer region is inactive and the
+     * batch loops of mh_forward / mh_backward get the threads (per-task writes, sums in task order: same bytes) */
     omp_set_max_active_levels(1);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (nH > 1)
     for (size_t hi = 0; hi < nH; hi++) {
         size_t H = Hs[hi];
         double *lg = res + hi * per, *hl = lg + nlog, *pat = hl + nlog * Hmax * 2, *len = pat + Hmax * (D * D + D);
@@ -338,8 +390,8 @@ int icl_cmd_multihead(int argc, char **argv)
             smx_progress_update(&pr, (double)(s + 1));
         }
         smx_progress_finish(&pr);
-        fprintf(stderr, "%s: H = %zu: %.1f steps/s (one thread per model)\n", prog, H,
-                (double)steps / (smx_time_now() - t0));
+        fprintf(stderr, "%s: H = %zu: %.1f steps/s (%s)\n", prog, H, (double)steps / (smx_time_now() - t0),
+                nH > 1 ? "one thread per model" : "all threads on one model");
         for (size_t h = 0; !st && h < H; h++) mh_patterns(pat + h * (D * D + D), pat + h * (D * D + D) + D * D, &m, h);
         /* test MSE at each eval L: fixed test streams (seed, L), the same for every H */
         for (size_t e = 0; e < nev && !st; e++) {

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <gsl/gsl_cblas.h>
 
 void smx_attn_init(smx_attn_t *a, size_t H, size_t dk, size_t dv)
 {
@@ -144,4 +145,34 @@ int smx_attn_backward(double *dq, double *dK, double *dV, double *dc, const doub
     }
     if (dc) *dc = sdc;
     return 0;
+}
+
+/* Self-attention of nq queries over nk keys, one head, softmax, in GEMM form (CBLAS; shapes in attn.h). */
+int smx_attn_forward_rows(double *O, double *Al, const double *Q, const double *K, const double *V, size_t nq,
+                          size_t nk, size_t dk, size_t dv, double scale)
+{
+    if (nq == 0 || nk == 0 || dk == 0 || dv == 0) return SMX_EDOM;
+    int iq = (int)nq, ik = (int)nk, idk = (int)dk, idv = (int)dv;
+    /* E = scale Q K^T (nq, nk), in Al */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iq, ik, idk, scale, Q, idk, K, idk, 0.0, Al, ik);
+    for (size_t i = 0; i < nq; i++) smx_softmax_f64(Al + i * nk, Al + i * nk, nk); /* Al_i = softmax(E_i) */
+    /* O = Al V (nq, dv) */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, iq, idv, ik, 1.0, Al, ik, V, idv, 0.0, O, idv);
+    return SMX_OK;
+}
+
+int smx_attn_backward_rows(double *dQ, double *dK, double *dV, double *dE, const double *dO, const double *Al,
+                           const double *Q, const double *K, const double *V, size_t nq, size_t nk, size_t dk,
+                           size_t dv, double scale)
+{
+    if (nq == 0 || nk == 0 || dk == 0 || dv == 0) return SMX_EDOM;
+    int iq = (int)nq, ik = (int)nk, idk = (int)dk, idv = (int)dv;
+    /* dAl = dO V^T (nq, nk), in dE; dE_i = J_softmax(Al_i)^T dAl_i */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iq, ik, idv, 1.0, dO, idv, V, idv, 0.0, dE, ik);
+    for (size_t i = 0; i < nq; i++) smx_attn_softmax_vjp(dE + i * nk, Al + i * nk, dE + i * nk, nk);
+    /* dQ = scale dE K, dK = scale dE^T Q, dV = Al^T dO */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, iq, idk, ik, scale, dE, ik, K, idk, 0.0, dQ, idk);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, idk, iq, scale, dE, ik, Q, idk, 0.0, dK, idk);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ik, idv, iq, 1.0, Al, ik, dO, idv, 0.0, dV, idv);
+    return SMX_OK;
 }

@@ -55,6 +55,18 @@ int smx_attn_backward(double *dq, double *dK, double *dV, double *dc, const doub
                       const double *e, const double *q, const double *K, const double *V, size_t n, size_t exclude,
                       double c, const smx_attn_t *a, double *work);
 
+/* Self-attention of nq queries over nk keys (one head, softmax, no exclusion, c = 1) in GEMM form, e.g. every token
+ * of a sequence attending to every token: Q (nq, dk), K (nk, dk), V (nk, dv) row-major;
+ *   E = scale Q K^T,  Al (nq, nk) = row-wise softmax(E),  O (nq, dv) = Al V.
+ * Backward, given dO (nq, dv): dAl = dO V^T, dE_i = J_softmax(Al_i)^T dAl_i (dE: nq x nk, overwritten),
+ *   dQ = scale dE K,  dK = scale dE^T Q,  dV = Al^T dO (all overwritten). Row i equals smx_attn_forward /
+ *   backward of query i with H = 1 up to rounding (different summation order). Return 0 or SMX_EDOM (a zero size). */
+int smx_attn_forward_rows(double *O, double *Al, const double *Q, const double *K, const double *V, size_t nq,
+                          size_t nk, size_t dk, size_t dv, double scale);
+int smx_attn_backward_rows(double *dQ, double *dK, double *dV, double *dE, const double *dO, const double *Al,
+                           const double *Q, const double *K, const double *V, size_t nq, size_t nk, size_t dk,
+                           size_t dv, double scale);
+
 /* Softmax VJP g = (diag(y) - y y^T) v, g_i = y_i (v_i - <v, y>) (g may alias v). */
 void smx_attn_softmax_vjp(double *g, const double *y, const double *v, size_t n);
 

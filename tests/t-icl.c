@@ -3,6 +3,7 @@
  * ||S||_2 <= 1/2 (attained); one GD step from 0 in closed form; MPFR at low precision really is less accurate. */
 #include "icl_cmds.h"
 #include "icl_softreg.h"
+#include "attn.h"
 #include "nn.h"
 #include "smx.h"
 #include "tap.h"
@@ -187,6 +188,36 @@ int main(void)
         double err = NAN;
         int st = icl_closeness_gradcheck(&err, 2385);
         ok(st == SMX_OK && err < 1e-6, "closeness self-attention layer gradient = finite differences (rel %.3g)", err);
+    }
+    {
+        /* GEMM-form attention of all queries (smx_attn_forward_rows / backward_rows) = the per-query
+         * smx_attn_forward / backward (H = 1), nq = 5 queries over nk = 7 keys, dk = 3, dv = 4 */
+        enum { NQ = 5, NK = 7, DK = 3, DV = 4 };
+        double Q[NQ * DK], K[NK * DK], V[NK * DV], dO[NQ * DV], O[NQ * DV], Al[NQ * NK], dE[NQ * NK], dQ[NQ * DK],
+            dK[NK * DK], dV[NK * DV], O1[NQ * DV], dQ1[NQ * DK] = {0}, dK1[NK * DK] = {0}, dV1[NK * DV] = {0},
+            a1[NK], e1[NK], dKi[NK * DK], dVi[NK * DV], wk[3 * NK];
+        double *all[] = {Q, K, V, dO};
+        size_t len[] = {NQ * DK, NK * DK, NK * DV, NQ * DV};
+        for (int t = 0; t < 4; t++)
+            for (size_t i = 0; i < len[t]; i++) all[t][i] = gsl_ran_gaussian(r, 2.385);
+        smx_attn_t at;
+        smx_attn_init(&at, 1, DK, DV);
+        int st = smx_attn_forward_rows(O, Al, Q, K, V, NQ, NK, DK, DV, at.scale);
+        st |= smx_attn_backward_rows(dQ, dK, dV, dE, dO, Al, Q, K, V, NQ, NK, DK, DV, at.scale);
+        for (size_t i = 0; i < NQ; i++) {
+            st |= smx_attn_forward(O1 + i * DV, a1, e1, Q + i * DK, K, V, NK, SMX_ATTN_NONE, 1.0, &at, wk);
+            st |= smx_attn_backward(dQ1 + i * DK, dKi, dVi, NULL, dO + i * DV, a1, e1, Q + i * DK, K, V, NK,
+                                    SMX_ATTN_NONE, 1.0, &at, wk);
+            for (size_t k = 0; k < NK * DK; k++) dK1[k] += dKi[k];
+            for (size_t k = 0; k < NK * DV; k++) dV1[k] += dVi[k];
+        }
+        double eo = relerr(O, O1, NQ * DV), eq = relerr(dQ, dQ1, NQ * DK), ek = relerr(dK, dK1, NK * DK),
+               ev = relerr(dV, dV1, NK * DV);
+        ok(st == 0 && eo < 1e-14 && eq < 1e-13 && ek < 1e-13 && ev < 1e-14,
+           "attention rows (GEMM form) = per-query attention: O %.2g, dQ %.2g, dK %.2g, dV %.2g", eo, eq, ek, ev);
+        ok(smx_attn_forward_rows(O, Al, Q, K, V, 0, NK, DK, DV, 1.0) == SMX_EDOM &&
+               smx_attn_backward_rows(dQ, dK, dV, dE, dO, Al, Q, K, V, NQ, 0, DK, DV, 1.0) == SMX_EDOM,
+           "attention rows: zero sizes rejected (SMX_EDOM)");
     }
     gsl_rng_free(r);
     return tap_done();

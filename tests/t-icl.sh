@@ -105,6 +105,30 @@ ok $? "multihead: test MSE per (H, L), above the noise floor 0.1"
 bad "\-\-H" multihead --H 0
 bad "\-\-lr" multihead --lr 0
 bad "\-\-eval-L" multihead --eval-L 5,x
+M1="multihead --H 2 --steps 20 --batch 16 --log-every 10 --eval-L 10 --eval-tasks 32"
+"$B" $M1 --threads 1 --out "$T/s1.tsv" 2>/dev/null && "$B" $M1 --threads 2 --out "$T/s2.tsv" 2>/dev/null
+same=0; for s in "" -heads -patterns -length; do cmp -s "$T/s1$s.tsv" "$T/s2$s.tsv" || same=1; done
+ok $same "multihead, a single H (all threads inside one model): same bytes with 1 and 2 threads"
+# PyTorch cross-check (float64): same initial weights and batch -> the same loss and gradient to ~1e-12
+"$B" multihead --H 2 --batch 7 --L 9 --seed 2385 --dump "$T/dump.txt" 2>/dev/null
+ok $? "multihead --dump writes the initial weights, a batch, the loss and the gradient"
+grep -q "^smx-icl-multihead-dump 2 5 9 7 228$" "$T/dump.txt" && [ "$(wc -l <"$T/dump.txt")" -eq 894 ]
+ok $? "multihead --dump: header and 9 blocks (228 parameters, 7 x 9 x 6 tokens)"
+PY=${SMX_PYTHON:-/usr/bin/python3}
+PEERS=${SMX_SRC:-.}/experiments/icl_peers.py
+if [ -x "$PY" ] && "$PY" -c 'import torch' 2>/dev/null && [ -f "$PEERS" ]; then
+  for H in 1 2; do
+    "$B" multihead --H $H --batch 7 --L 9 --seed $((2385 + H)) --dump "$T/dump$H.txt" 2>/dev/null
+    "$PY" "$PEERS" --check "$T/dump$H.txt" --tol 1e-12 >"$T/chk" 2>&1; r=$?
+    [ $r -ne 0 ] && cat "$T/chk"
+    ok $r "multihead H = $H forward / backward = PyTorch float64 to 1e-12 ($(sed 's/.*: loss.*rel \([^;]*\);.*max rel \(.*\)/loss \1, gradient \2/' "$T/chk"))"
+  done
+else
+  n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 1 vs PyTorch)"
+  n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 2 vs PyTorch)"
+fi
+"$B" multihead --dump /no-such-dir/x 2>"$T/err"; r=$?
+[ $r -eq 1 ] && grep -q -- "--dump: cannot write /no-such-dir/x" "$T/err"; ok $? "multihead --dump to an unwritable path: exit 1 naming it"
 G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
 "$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
 "$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null
