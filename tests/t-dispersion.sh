@@ -79,9 +79,9 @@ same e && test -s "$T/sub/e.ckpt"; ok $? "--checkpoint-every 1e-9 --checkpoint F
 test $rc -eq 0 && grep -q "no checkpoint.*afresh" "$T/err" && same f; ok $? "--resume without a checkpoint starts afresh, same bytes"
 "$B" $R --out "$T/k.tsv" --stop-after 60 2>/dev/null
 cp "$T/k.tsv.ckpt" "$T/keep.ckpt"
-bad "written with --lr 0.001, this run has --lr 0.002" $R --out "$T/k.tsv" --resume --lr 0.002
-bad "written with --seed 23, this run has --seed 24" $R --seed 24 --out "$T/k.tsv" --resume
-bad "written with --test-sets 4" $R --test-sets 5 --out "$T/k.tsv" --resume
+bad "written with lr=0.001, this run has lr=0.002" $R --out "$T/k.tsv" --resume --lr 0.002
+bad "written with seed=23, this run has seed=24" $R --seed 24 --out "$T/k.tsv" --resume
+bad "written with test-sets=4, this run has test-sets=5" $R --test-sets 5 --out "$T/k.tsv" --resume
 head -c 3000 "$T/keep.ckpt" >"$T/t.ckpt"
 bad "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/t.ckpt"
 cp "$T/keep.ckpt" "$T/c.ckpt"; printf 'X' | dd of="$T/c.ckpt" bs=1 seek=2385 conv=notrunc 2>/dev/null
@@ -92,5 +92,12 @@ bad "\-\-checkpoint-every" retrieval --checkpoint-every -1
 bad "\-\-stop-after" retrieval --stop-after 0
 "$B" $R --out "$T/k.tsv" --resume --checkpoint "$T/keep.ckpt" 2>/dev/null && same k; ok $? "the good checkpoint still resumes to the same bytes"
 "$B" retrieval --help | grep -q -- "--resume"; ok $? "retrieval --help documents --resume"
+# one rule for both training programs (solvers/run.h): --resume without a checkpoint starts afresh, default
+# interval 180 s, --stop-after exit 3; both --help say so
+C=${SMX_BIN:-build/bin}/smx-collapse
+for p in "$B retrieval" "$C"; do
+  $p --help >"$T/h" 2>&1; grep -q "none, start afresh" "$T/h" && grep -q "180" "$T/h" && grep -q "status 3" "$T/h"
+  ok $? "$p --help: --resume without a checkpoint starts afresh, interval 180 s, --stop-after exits 3"
+done
 rm -rf "$T"
 echo "1..$n"
