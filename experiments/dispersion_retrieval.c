@@ -288,9 +288,7 @@ enum { O_D = SMX_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TES
 typedef struct {
     long d, steps, batch, train_nmax, test_log2, test_sets;
     double lr, wd, s_init;
-    smx_cli_common_t c;
-    int argc;
-    char **argv;       /* without the checkpoint options (the data do not depend on them) */
+    dispersion_cmd_t cmd; /* common options and the command line for the metadata */
     const char *ckpt;  /* checkpoint file */
     double ckpt_every; /* seconds between checkpoints during training (0: none) */
     long stop_after;   /* testing: stop after this many steps in all (0: never) */
@@ -312,8 +310,7 @@ static double paper_acc(double n, ret_method_t m)
 
 static void meta(smx_tsv_t *t, const ret_opts_t *o)
 {
-    smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
+    dispersion_meta_std(t, prog, &o->cmd);
     smx_tsv_meta(t, "d", "%ld", o->d);
     smx_tsv_meta(t, "steps", "%ld", o->steps);
     smx_tsv_meta(t, "batch", "%ld", o->batch);
@@ -354,7 +351,7 @@ static int ret_state_alloc(ret_state_t *S, const ret_opts_t *o)
     memset(S, 0, sizeof *S);
     int st = SMX_OK;
     for (int i = 0; i < 2 && !st; i++) {
-        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 999); /* the same initial weights */
+        gsl_rng *r = smx_rng_alloc_stream(o->cmd.c.seed, 999); /* the same initial weights */
         st = ret_model_alloc(&S->m[i], (size_t)o->d, o->s_init, r);
         gsl_rng_free(r);
     }
@@ -372,7 +369,7 @@ static int ret_phase_begin(ret_state_t *S, const ret_opts_t *o)
     cfg.weight_decay = o->wd;
     size_t len[RET_NT];
     for (int i = 0; i < RET_NT; i++) len[i] = S->m[S->phase].t[i].n;
-    S->r = smx_rng_alloc_stream(o->c.seed, 1000 + ret_phase_meth[S->phase]);
+    S->r = smx_rng_alloc_stream(o->cmd.c.seed, 1000 + ret_phase_meth[S->phase]);
     return smx_optim_alloc(&S->opt, &cfg, SMX_DTYPE_F64, len, RET_NT);
 }
 
@@ -398,7 +395,7 @@ static void ret_state_free(ret_state_t *S)
 static void ret_fingerprint(char *buf, size_t size, const ret_opts_t *o)
 {
     snprintf(buf, size, "seed=%lu d=%ld steps=%ld batch=%ld lr=%.17g wd=%.17g train-nmax=%ld test-log2=%ld "
-             "test-sets=%ld s-init=%.17g", o->c.seed, o->d, o->steps, o->batch, o->lr, o->wd, o->train_nmax,
+             "test-sets=%ld s-init=%.17g", o->cmd.c.seed, o->d, o->steps, o->batch, o->lr, o->wd, o->train_nmax,
              o->test_log2, o->test_sets, o->s_init);
 }
 
@@ -593,7 +590,7 @@ static int ret_eval(const ret_model_t *m, const ret_opts_t *o, const ret_method_
         for (size_t j = 0; j < S; j++) {
             int tid = omp_get_thread_num();
             ret_ws_t *w = &ws[tid];
-            gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 1000000UL * (ni + 1) + j);
+            gsl_rng *r = smx_rng_alloc_stream(o->cmd.c.seed, 1000000UL * (ni + 1) + j);
             ret_sample(w, 1, n, r);
             gsl_rng_free(r);
             ret_encode(w, m, n);
@@ -735,11 +732,11 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         {"stop-after", required_argument, 0, O_STOP_AFTER}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     ret_opts_t o = {.d = 128, .steps = -1, .batch = 64, .train_nmax = 16, .test_log2 = 14, .test_sets = -1,
                     .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .ckpt_every = SMX_RUN_CKPT_EVERY};
-    smx_cli_common_init(&o.c);
+    dispersion_cmd_init(&o.cmd, argc, argv);
     /* the command line for the metadata, without the checkpoint options (solvers/run.h) */
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(prog, "out of memory");
-    o.argc = smx_run_argv_filter(kept, argc, argv), o.argv = kept;
+    o.cmd.argc = smx_run_argv_filter(kept, argc, argv), o.cmd.argv = kept;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -769,17 +766,17 @@ int dispersion_cmd_retrieval(int argc, char **argv)
             break;
         case O_RESUME: o.resume = 1; break;
         case O_STOP_AFTER: o.stop_after = smx_cli_long_or_fail(optarg, 1, 200000000, prog, "--stop-after"); break;
-        default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
+    int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.steps < 0) o.steps = paper ? 20000 : 5000;
     if (o.test_sets < 0) o.test_sets = paper ? 1000 : 200;
-    smx_nn_init_threads(o.c.threads);
+    smx_nn_init_threads(o.cmd.c.threads);
     omp_set_max_active_levels(1); /* our loop over test sets is the parallel level */
-    const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-retrieval.tsv" : "data/quick/dispersion-retrieval.tsv");
+    char buf[64];
+    const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "retrieval");
     char *ckpt = NULL;
     if (!o.ckpt) {
         ckpt = malloc(strlen(out) + 6);
