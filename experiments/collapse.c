@@ -388,13 +388,13 @@ static int cmd_bench(opts_t *o)
             if (d == 0) {
                 smx_nn_dense_fwd_f32(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
                 smx_nn_dense_fwd_f32(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
-                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
             } else {
                 smx_nn_dense_fwd_f64(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
                 smx_nn_dense_fwd_f64(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
-                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
             }
         }
         double tg = (smx_time_now() - t0) / (double)K;

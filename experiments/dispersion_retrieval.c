@@ -185,9 +185,9 @@ static void ret_backward(ret_ws_t *w, ret_model_t *m, size_t B, size_t n, ret_me
     for (size_t b = 0; b < B; b++)
         for (int k = 0; k < RET_NC; k++)
             w->dL[b * RET_NC + k] = (w->P[b * RET_NC + k] - (k == w->y[b])) / (double)B;
-    smx_nn_dense_bwd_f64(w->dU, GRAD(m, m->Wp2), GRAD(m, m->bp2), w->dL, w->U, m->Wp2, B, d, RET_NC, 0);
+    smx_nn_dense_bwd_f64(w->dU, GRAD(m, m->Wp2), GRAD(m, m->bp2), w->dL, w->U, m->Wp2, B, d, RET_NC);
     smx_nn_relu_bwd_f64(w->dU, w->dU, w->U, B * d);
-    smx_nn_dense_bwd_f64(w->dO, GRAD(m, m->Wp1), GRAD(m, m->bp1), w->dU, w->O, m->Wp1, B, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dO, GRAD(m, m->Wp1), GRAD(m, m->bp1), w->dU, w->O, m->Wp1, B, d, d);
     double *gq = GRAD(m, m->q), *gs = GRAD(m, m->s);
     memset(gq, 0, d * sizeof *gq);
     *gs = 0;
@@ -200,12 +200,12 @@ static void ret_backward(ret_ws_t *w, ret_model_t *m, size_t B, size_t n, ret_me
                                 w->beta[b], &at, w->work);
         if (meth == RET_SSMAX) *gs += log((double)n) * dc; /* c = s ln n */
     }
-    smx_nn_dense_bwd_f64(w->dH, GRAD(m, m->Wk), NULL, w->dK, w->H, m->Wk, N, d, d, 0);
-    smx_nn_dense_bwd_f64(w->dH2, GRAD(m, m->Wv), NULL, w->dV, w->H, m->Wv, N, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dH, GRAD(m, m->Wk), NULL, w->dK, w->H, m->Wk, N, d, d);
+    smx_nn_dense_bwd_f64(w->dH2, GRAD(m, m->Wv), NULL, w->dV, w->H, m->Wv, N, d, d);
     for (size_t i = 0; i < N * d; i++) w->dH[i] += w->dH2[i];
-    smx_nn_dense_bwd_f64(w->dR1, GRAD(m, m->W2), GRAD(m, m->b2), w->dH, w->R1, m->W2, N, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dR1, GRAD(m, m->W2), GRAD(m, m->b2), w->dH, w->R1, m->W2, N, d, d);
     smx_nn_relu_bwd_f64(w->dR1, w->dR1, w->R1, N * d);
-    smx_nn_dense_bwd_f64(NULL, GRAD(m, m->W1), GRAD(m, m->b1), w->dR1, w->X, m->W1, N, RET_DIN, d, 0);
+    smx_nn_dense_bwd_f64(NULL, GRAD(m, m->W1), GRAD(m, m->b1), w->dR1, w->X, m->W1, N, RET_DIN, d);
 }
 
 /* Test hook: the whole model's gradient (ret_backward) against central differences of the mean

@@ -115,9 +115,9 @@ static void cl_backward(cl_model_t *m, const double *b, double scale)
                           m->Q + i * D, m->K, m->V, n, SMX_ATTN_NONE, 1.0, &m->at, m->aw);
         for (size_t k = 0; k < n * D; k++) m->dK[k] += m->dKi[k], m->dV[k] += m->dVi[k];
     }
-    smx_nn_dense_bwd_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D, 1);
-    smx_nn_dense_bwd_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D, 1);
-    smx_nn_dense_bwd_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D, 1);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D);
 }
 
 /* one task: A, x*, b (n), plus a random unit direction u with sum u = 0 */
