@@ -59,6 +59,17 @@ static void meta(smx_tsv_t *t, const opts_t *o)
 
 /* Max, min coefficient and entropy of softmax of n random logits U[0, delta] with 0 and delta
  * attained (x_0 = delta, x_1 = 0): the Lemma's two-sided bound must hold for every coefficient. */
+/* Shannon entropy H = -sum p_i ln p_i (nats, 0 ln 0 = 0) of a computed softmax: the exact
+ * definition beside the closed forms, not the 1e-9-guarded entropy of Velickovic et al.'s code
+ * that adaptive temperature uses (smx_softmax_entropy, temperature.h). */
+static double shannon_entropy(const double *p, size_t n)
+{
+    double h = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] > 0) h -= p[i] * log(p[i]);
+    return h;
+}
+
 static void random_set(double *pmax, double *pmin, double *H, double *x, double *y, size_t n, double delta,
                        gsl_rng *r)
 {
@@ -66,15 +77,14 @@ static void random_set(double *pmax, double *pmin, double *H, double *x, double 
     x[0] = delta;
     x[1] = 0.0;
     smx_softmax_f64(y, x, n);
-    double hi = 0, lo = 1, h = 0;
+    double hi = 0, lo = 1;
     for (size_t i = 0; i < n; i++) {
         hi = fmax(hi, y[i]);
         lo = fmin(lo, y[i]);
-        if (y[i] > 0) h -= y[i] * log(y[i]);
     }
     *pmax = hi;
     *pmin = lo;
-    *H = h;
+    *H = shannon_entropy(y, n);
 }
 
 static int write_curves(const opts_t *o, const char *path)
@@ -151,9 +161,7 @@ static int write_materialised(const opts_t *o, const char *path)
                     double delta = o->deltas[d];
                     x[0] = delta;
                     status = smx_softmax(y, x, n, SMX_LSE_SHIFTED, (smx_sum_algo_t)a, &o->formats[fi]);
-                    double h = 0, pe = dispersion_pmax_gap((double)n, 1, delta);
-                    for (size_t i = 0; i < n; i++)
-                        if (y[i] > 0) h -= y[i] * log(y[i]);
+                    double h = shannon_entropy(y, n), pe = dispersion_pmax_gap((double)n, 1, delta);
                     smx_tsv_int(t, (long long)n);
                     smx_tsv_num(t, delta);
                     smx_tsv_str(t, o->formats[fi].name);
