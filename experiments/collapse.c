@@ -59,10 +59,12 @@ static const char *USAGE =
     "  --formats LIST      onset: comma-separated formats (p8,p11,p16,p24,p32,p40,p53,p64)\n"
     "  --log-every N       log every N epochs (quick 20, paper 50)\n"
     "  --checkpoint PATH   checkpoint file (OUT.ckpt); written atomically every --checkpoint-every\n"
-    "                      seconds (180) and at the end\n"
-    "  --resume            continue from the checkpoint (same options), bit for bit\n"
+    "                      seconds (180; 0: only at the end / at the stop) and at the end\n"
+    "  --resume            continue from the checkpoint (same options), bit for bit; if there is\n"
+    "                      none, start afresh (a note on stderr); one written with other options\n"
+    "                      or unreadable: exit 2 naming it (solvers/run.h)\n"
     "  --stop-after N      stop after N epochs in all, after writing the checkpoint: no TSV, exit\n"
-    "                      status 3 (for tests; solvers/run.h; --stop-at N is the old name)\n"
+    "                      status 3 (solvers/run.h; --stop-at N is the old name)\n"
     "  --seed N            data split (stream 0) and init (stream 1) (1)\n"
     "  --out PATH          output TSV (data/quick/collapse.tsv)\n"
     "  --threads N         OpenMP threads (BLAS single-threaded on fixed tiles: same bytes for any N)\n"
@@ -208,7 +210,8 @@ static void parse(opts_t *o, int argc, char **argv)
     if (!(c->opt.eps >= 0)) smx_cli_fail(PROG, "--eps: must be >= 0");
     if (!(c->opt.weight_decay >= 0)) smx_cli_fail(PROG, "--weight-decay: must be >= 0");
     if (!(c->opt.momentum >= 0)) smx_cli_fail(PROG, "--momentum: must be >= 0");
-    if (!(o->ckpt_every > 0)) smx_cli_fail(PROG, "--checkpoint-every: must be > 0");
+    if (!(o->ckpt_every >= 0 && o->ckpt_every <= 1e9))
+        smx_cli_fail(PROG, "--checkpoint-every: must be seconds in [0, 1e9]");
     size_t P = (size_t)c->modulus * (size_t)c->modulus, nt = (size_t)floor(c->train_frac * (double)P);
     if (nt < 1 || nt >= P) smx_cli_fail(PROG, "--train-frac: %g of %zu pairs leaves an empty set", c->train_frac, P);
     c->seed = o->com.seed;
@@ -261,12 +264,20 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     char cs[1024], ck[4096];
     cfg_string(cs, sizeof cs, o);
     if (!o->ckpt) { snprintf(ck, sizeof ck, "%s.ckpt", o->com.out); o->ckpt = ck; }
+    if (o->resume && smx_run_ckpt_missing(o->ckpt)) {
+        fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", PROG, o->ckpt);
+        o->resume = 0;
+    }
     collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every,
                               .ckpt_path = o->ckpt, .ckpt_every = o->ckpt_every, .stop_at = o->stop_at,
                               .resume = o->resume, .quiet = o->quiet, .cfgstr = cs};
     collapse_log_t log;
     int fin, st = collapse_run(&log, NULL, &fin, &ro);
-    if (st == SMX_EDOM && o->resume) smx_cli_fail(PROG, "--resume: checkpoint %s was written with other options", o->ckpt);
+    if (st == SMX_EDOM && o->resume) {
+        char diff[1200];
+        smx_run_fingerprint_diff(diff, sizeof diff, o->ckpt, cs);
+        smx_cli_fail(PROG, "--resume: %s was %s", o->ckpt, diff);
+    }
     if (st == SMX_EIO && o->resume) smx_cli_fail(PROG, "--resume: cannot read checkpoint %s", o->ckpt);
     if (st != SMX_OK) fail_status(st, "training");
     if (!fin) { collapse_log_free(&log); return SMX_RUN_EXIT_STOPPED; } /* --stop-after: checkpoint written */
@@ -377,13 +388,13 @@ static int cmd_bench(opts_t *o)
             if (d == 0) {
                 smx_nn_dense_fwd_f32(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
                 smx_nn_dense_fwd_f32(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
-                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
             } else {
                 smx_nn_dense_fwd_f64(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
                 smx_nn_dense_fwd_f64(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V, 0);
-                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W, 0);
+                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
             }
         }
         double tg = (smx_time_now() - t0) / (double)K;

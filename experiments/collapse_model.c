@@ -243,9 +243,9 @@ static inline int collapse_num_threads(void)
         const size_t V = m->V, W = m->W, D = m->D;                                               \
         T *h[COLLAPSE_MAX_DEPTH], *dcur = m->dh[0], *dnext = m->dh[1];                           \
         for (size_t l = 0; l < COLLAPSE_MAX_DEPTH; l++) h[l] = m->h[l];                          \
-        smx_nn_dense_bwd_relu_##SFX(dcur, m->tens[D].g, NULL, m->dz, h[D - 1], m->tens[D].w, n, W, V, 0); \
+        smx_nn_dense_bwd_relu_##SFX(dcur, m->tens[D].g, NULL, m->dz, h[D - 1], m->tens[D].w, n, W, V); \
         for (size_t l = D - 1; l >= 1; l--) {                                                    \
-            smx_nn_dense_bwd_relu_##SFX(dnext, m->tens[l].g, NULL, dcur, h[l - 1], m->tens[l].w, n, W, W, 0); \
+            smx_nn_dense_bwd_relu_##SFX(dnext, m->tens[l].g, NULL, dcur, h[l - 1], m->tens[l].w, n, W, W); \
             T *tmp = dcur; dcur = dnext; dnext = tmp;                                            \
         }                                                                                        \
         scatter_##SFX(m->tens[0].g, dcur, idx, n, V, W);                                         \

@@ -64,6 +64,26 @@ size_t dispersion_grid(double **grid, int lo, int hi, int per);
 struct smx_tsv;
 void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n);
 
+/* ---- what every subcommand does around its computation (dispersion_io.c) ---- */
+/* A subcommand's common options (SMX_CLI_COMMON_OPTIONS) and the command line its data record. */
+typedef struct {
+    smx_cli_common_t c;
+    int argc;
+    char **argv;
+} dispersion_cmd_t;
+/* c = the common options' defaults (smx_cli_common_init); the command line argc, argv. */
+void dispersion_cmd_init(dispersion_cmd_t *cmd, int argc, char **argv);
+/* The data's standard metadata: program, version, commit, libraries, command line
+ * (smx_tsv_meta_std), seed and profile (smx_cli_meta). */
+void dispersion_meta_std(struct smx_tsv *t, const char *prog, const dispersion_cmd_t *cmd);
+/* The output path: --out if given, else data/{quick,paper}/dispersion-NAME.tsv by --profile
+ * (written into buf). */
+const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, const char *name);
+/* A common option (SMX_CLI_COMMON_OPTIONS) or exit 2: "bad option (see --help)". */
+void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage);
+/* Exit status of a subcommand that wrote out with status st (one line on stderr if not SMX_OK). */
+int dispersion_exit(const char *prog, const char *out, int st);
+
 /* Whole retrieval model's gradient vs central differences (tiny model); see dispersion_retrieval.c. */
 int dispersion_retrieval_gradcheck(double *max_err, int ssmax, unsigned long seed);
 

@@ -40,15 +40,12 @@ typedef struct {
     size_t ndeltas, neps, nformats;
     smx_format_t formats[8];
     int nmax_log2, per, rand_log2, mat_log2;
-    smx_cli_common_t c;
-    int argc;
-    char **argv;
+    dispersion_cmd_t cmd; /* common options and the command line for the metadata */
 } opts_t;
 
 static void meta(smx_tsv_t *t, const opts_t *o)
 {
-    smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
+    dispersion_meta_std(t, prog, &o->cmd);
     smx_tsv_meta(t, "s", "%g", o->s);
     smx_tsv_meta(t, "nmax_log2", "%d", o->nmax_log2);
     smx_tsv_meta(t, "per_octave", "%d", o->per);
@@ -62,6 +59,17 @@ static void meta(smx_tsv_t *t, const opts_t *o)
 
 /* Max, min coefficient and entropy of softmax of n random logits U[0, delta] with 0 and delta
  * attained (x_0 = delta, x_1 = 0): the Lemma's two-sided bound must hold for every coefficient. */
+/* Shannon entropy H = -sum p_i ln p_i (nats, 0 ln 0 = 0) of a computed softmax: the exact
+ * definition beside the closed forms, not the 1e-9-guarded entropy of Velickovic et al.'s code
+ * that adaptive temperature uses (smx_softmax_entropy, temperature.h). */
+static double shannon_entropy(const double *p, size_t n)
+{
+    double h = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] > 0) h -= p[i] * log(p[i]);
+    return h;
+}
+
 static void random_set(double *pmax, double *pmin, double *H, double *x, double *y, size_t n, double delta,
                        gsl_rng *r)
 {
@@ -69,15 +77,14 @@ static void random_set(double *pmax, double *pmin, double *H, double *x, double 
     x[0] = delta;
     x[1] = 0.0;
     smx_softmax_f64(y, x, n);
-    double hi = 0, lo = 1, h = 0;
+    double hi = 0, lo = 1;
     for (size_t i = 0; i < n; i++) {
         hi = fmax(hi, y[i]);
         lo = fmin(lo, y[i]);
-        if (y[i] > 0) h -= y[i] * log(y[i]);
     }
     *pmax = hi;
     *pmin = lo;
-    *H = h;
+    *H = shannon_entropy(y, n);
 }
 
 static int write_curves(const opts_t *o, const char *path)
@@ -98,7 +105,7 @@ static int write_curves(const opts_t *o, const char *path)
                                "random_*: one draw of U[0,delta] logits (nan beyond random_log2)");
     smx_tsv_header(t, "n\tln_n\tdelta\tpmax_softmax\tH_softmax\tbound_upper\tbound_lower\tpmax_ssmax\tH_ssmax"
                       "\tbeta_adaptive\tpmax_adaptive\tH_adaptive\trandom_pmax\trandom_pmin\trandom_H");
-    gsl_rng *r = smx_rng_alloc(o->c.seed);
+    gsl_rng *r = smx_rng_alloc(o->cmd.c.seed);
     for (size_t d = 0; d < o->ndeltas; d++) {
         double delta = o->deltas[d];
         for (size_t i = 0; i < ng; i++) {
@@ -154,9 +161,7 @@ static int write_materialised(const opts_t *o, const char *path)
                     double delta = o->deltas[d];
                     x[0] = delta;
                     status = smx_softmax(y, x, n, SMX_LSE_SHIFTED, (smx_sum_algo_t)a, &o->formats[fi]);
-                    double h = 0, pe = dispersion_pmax_gap((double)n, 1, delta);
-                    for (size_t i = 0; i < n; i++)
-                        if (y[i] > 0) h -= y[i] * log(y[i]);
+                    double h = shannon_entropy(y, n), pe = dispersion_pmax_gap((double)n, 1, delta);
                     smx_tsv_int(t, (long long)n);
                     smx_tsv_num(t, delta);
                     smx_tsv_str(t, o->formats[fi].name);
@@ -225,7 +230,7 @@ static int write_adaptive_beta(const opts_t *o, const char *path)
     smx_tsv_header(t, "H\tbeta\tpoly");
     for (int i = 0; i <= 800; i++) {
         double H = i * 0.01;
-        double poly = (((-0.037 * H + 0.481) * H - 2.3) * H + 4.917) * H - 1.791;
+        double poly = smx_adaptive_poly(H);
         smx_tsv_num(t, H);
         smx_tsv_num(t, smx_adaptive_beta(H));
         smx_tsv_num(t, poly);
@@ -242,8 +247,8 @@ int dispersion_cmd_curves(int argc, char **argv)
         {"per-octave", required_argument, 0, O_PER}, {"random-log2", required_argument, 0, O_RAND},
         {"materialise-log2", required_argument, 0, O_MAT}, {"formats", required_argument, 0, O_FORMATS},
         SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-    opts_t o = {.s = 0.43, .nmax_log2 = 30, .per = -1, .rand_log2 = -1, .mat_log2 = -1, .argc = argc, .argv = argv};
-    smx_cli_common_init(&o.c);
+    opts_t o = {.s = 0.43, .nmax_log2 = 30, .per = -1, .rand_log2 = -1, .mat_log2 = -1};
+    dispersion_cmd_init(&o.cmd, argc, argv);
     o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, "2.28,5.69,14.78", 0, 700, prog, "--deltas");
     o.neps = smx_cli_doubles_or_fail(o.eps, 8, "0.1,0.01,0.001", 0, 1, prog, "--eps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64,fp128", 0, prog, "--formats");
@@ -261,16 +266,16 @@ int dispersion_cmd_curves(int argc, char **argv)
         case O_RAND: o.rand_log2 = (int)smx_cli_long_or_fail(optarg, 1, 28, prog, "--random-log2"); break;
         case O_MAT: o.mat_log2 = (int)smx_cli_long_or_fail(optarg, 1, 26, prog, "--materialise-log2"); break;
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 0, prog, "--formats"); break;
-        default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
+    int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.per < 0) o.per = paper ? 8 : 4;
     if (o.rand_log2 < 0) o.rand_log2 = paper ? 24 : 20;
     if (o.mat_log2 < 0) o.mat_log2 = paper ? 22 : 18;
-    const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-curves.tsv" : "data/quick/dispersion-curves.tsv");
+    char buf[64];
+    const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "curves");
     char *pm = dispersion_sibling(out, "materialised"), *pb = dispersion_sibling(out, "beta-star"),
          *pa = dispersion_sibling(out, "adaptive-beta");
     int st = (!pm || !pb || !pa) ? SMX_ENOMEM : SMX_OK;
@@ -278,7 +283,6 @@ int dispersion_cmd_curves(int argc, char **argv)
     if (!st) st = write_materialised(&o, pm);
     if (!st) st = write_beta_star(&o, pb);
     if (!st) st = write_adaptive_beta(&o, pa);
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
     free(pm), free(pb), free(pa);
-    return st ? 1 : 0;
+    return dispersion_exit(prog, out, st);
 }

@@ -39,7 +39,7 @@ typedef struct {
     size_t ngaps, nformats;
     smx_format_t formats[8];
     int nmax_log2, per;
-    smx_cli_common_t c;
+    dispersion_cmd_t cmd; /* common options and the command line for the metadata */
 } opts_t;
 
 /* Cost control: the log-space leakage (a second sum) and the Delta > 0 rows stop at 2^22. */
@@ -82,7 +82,7 @@ static void put_row(smx_tsv_t *t, double delta, const char *fmt, const char *sum
     smx_tsv_endrow(t);
 }
 
-static int run(const opts_t *o, const char *path, int argc, char **argv)
+static int run(const opts_t *o, const char *path)
 {
     size_t nmax = (size_t)1 << o->nmax_log2;
     double *grid, *t = malloc(nmax * sizeof *t);
@@ -93,8 +93,7 @@ static int run(const opts_t *o, const char *path, int argc, char **argv)
         if (ts) smx_tsv_abort(ts);
         return SMX_EIO;
     }
-    smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_cli_meta(ts, &o->c);
+    dispersion_meta_std(ts, prog, &o->cmd);
     smx_tsv_meta(ts, "nmax_log2", "%d", o->nmax_log2);
     smx_tsv_meta(ts, "per_octave", "%d", o->per);
     dispersion_meta_list(ts, "gaps", o->gaps, o->ngaps);
@@ -152,7 +151,7 @@ int dispersion_cmd_precision(int argc, char **argv)
                                           SMX_CLI_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.nmax_log2 = -1, .per = -1};
-    smx_cli_common_init(&o.c);
+    dispersion_cmd_init(&o.cmd, argc, argv);
     o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, "0,14.78,40", 0, 700, prog, "--gaps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64", 1, prog, "--formats");
     int opt;
@@ -163,16 +162,14 @@ int dispersion_cmd_precision(int argc, char **argv)
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 1, prog, "--formats"); break;
         case O_NMAX: o.nmax_log2 = (int)smx_cli_long_or_fail(optarg, 2, 30, prog, "--nmax-log2"); break;
         case O_PER: o.per = (int)smx_cli_long_or_fail(optarg, 1, 16, prog, "--per-octave"); break;
-        default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
+    int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.nmax_log2 < 0) o.nmax_log2 = paper ? 28 : 26;
     if (o.per < 0) o.per = paper ? 4 : 2;
-    const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-precision.tsv" : "data/quick/dispersion-precision.tsv");
-    int st = run(&o, out, argc, argv);
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    char buf[64];
+    const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "precision");
+    return dispersion_exit(prog, out, run(&o, out));
 }

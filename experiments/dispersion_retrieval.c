@@ -18,12 +18,12 @@
 #include "lse.h"
 #include "nn.h"
 #include "optim.h"
+#include "run.h"
 #include "smx.h"
 #include "temperature.h"
 #include "tsv.h"
 #include "util.h"
 
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -185,9 +185,9 @@ static void ret_backward(ret_ws_t *w, ret_model_t *m, size_t B, size_t n, ret_me
     for (size_t b = 0; b < B; b++)
         for (int k = 0; k < RET_NC; k++)
             w->dL[b * RET_NC + k] = (w->P[b * RET_NC + k] - (k == w->y[b])) / (double)B;
-    smx_nn_dense_bwd_f64(w->dU, GRAD(m, m->Wp2), GRAD(m, m->bp2), w->dL, w->U, m->Wp2, B, d, RET_NC, 0);
+    smx_nn_dense_bwd_f64(w->dU, GRAD(m, m->Wp2), GRAD(m, m->bp2), w->dL, w->U, m->Wp2, B, d, RET_NC);
     smx_nn_relu_bwd_f64(w->dU, w->dU, w->U, B * d);
-    smx_nn_dense_bwd_f64(w->dO, GRAD(m, m->Wp1), GRAD(m, m->bp1), w->dU, w->O, m->Wp1, B, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dO, GRAD(m, m->Wp1), GRAD(m, m->bp1), w->dU, w->O, m->Wp1, B, d, d);
     double *gq = GRAD(m, m->q), *gs = GRAD(m, m->s);
     memset(gq, 0, d * sizeof *gq);
     *gs = 0;
@@ -200,12 +200,12 @@ static void ret_backward(ret_ws_t *w, ret_model_t *m, size_t B, size_t n, ret_me
                                 w->beta[b], &at, w->work);
         if (meth == RET_SSMAX) *gs += log((double)n) * dc; /* c = s ln n */
     }
-    smx_nn_dense_bwd_f64(w->dH, GRAD(m, m->Wk), NULL, w->dK, w->H, m->Wk, N, d, d, 0);
-    smx_nn_dense_bwd_f64(w->dH2, GRAD(m, m->Wv), NULL, w->dV, w->H, m->Wv, N, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dH, GRAD(m, m->Wk), NULL, w->dK, w->H, m->Wk, N, d, d);
+    smx_nn_dense_bwd_f64(w->dH2, GRAD(m, m->Wv), NULL, w->dV, w->H, m->Wv, N, d, d);
     for (size_t i = 0; i < N * d; i++) w->dH[i] += w->dH2[i];
-    smx_nn_dense_bwd_f64(w->dR1, GRAD(m, m->W2), GRAD(m, m->b2), w->dH, w->R1, m->W2, N, d, d, 0);
+    smx_nn_dense_bwd_f64(w->dR1, GRAD(m, m->W2), GRAD(m, m->b2), w->dH, w->R1, m->W2, N, d, d);
     smx_nn_relu_bwd_f64(w->dR1, w->dR1, w->R1, N * d);
-    smx_nn_dense_bwd_f64(NULL, GRAD(m, m->W1), GRAD(m, m->b1), w->dR1, w->X, m->W1, N, RET_DIN, d, 0);
+    smx_nn_dense_bwd_f64(NULL, GRAD(m, m->W1), GRAD(m, m->b1), w->dR1, w->X, m->W1, N, RET_DIN, d);
 }
 
 /* Test hook: the whole model's gradient (ret_backward) against central differences of the mean
@@ -272,26 +272,23 @@ static const char usage[] =
     "  --test-sets N     test sets per n (quick 200, paper 1000)\n"
     "  --s-init X        SSMax initial s (default 0.5)\n"
     "  --seed N --out FILE (default data/quick/dispersion-retrieval.tsv) --profile quick|paper --threads N\n"
-    "Checkpoints (parameters, AdamW moments, RNG state, training log, and every option above but --out and\n"
-    "--threads; a resumed run writes the same bytes as an uninterrupted one):\n"
+    "Checkpoints (solvers/run.h: parameters, AdamW moments, RNG state, training log, and every option above\n"
+    "but --out and --threads; a resumed run writes the same bytes as an uninterrupted one):\n"
     "  --checkpoint FILE        where to write it (default OUT.ckpt), atomically\n"
-    "  --checkpoint-every SEC   during training every SEC seconds (default 60; 0: only after training)\n"
-    "  --resume                 continue from the checkpoint if there is one (none: start afresh); one\n"
-    "                           written with other options or unreadable: exit 2 naming the problem\n"
-    "  --stop-after N           (testing) checkpoint after N training steps in all (softmax model's steps,\n"
-    "                           then SSMax's) and exit with status 3\n"
+    "  --checkpoint-every SEC   during training every SEC seconds (default 180; 0: only after training)\n"
+    "  --resume                 continue from the checkpoint; if there is none, start afresh (a note on\n"
+    "                           stderr); one written with other options or unreadable: exit 2 naming it\n"
+    "  --stop-after N           checkpoint after N training steps in all (softmax model's steps, then\n"
+    "                           SSMax's) and exit with status 3, writing no data\n"
     "  --help --version\n";
 
 enum { O_D = SMX_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,
        O_CKPT_EVERY, O_RESUME, O_STOP_AFTER };
-#define RET_EXIT_STOPPED 3 /* --stop-after: checkpoint written, run not finished */
 
 typedef struct {
     long d, steps, batch, train_nmax, test_log2, test_sets;
     double lr, wd, s_init;
-    smx_cli_common_t c;
-    int argc;
-    char **argv;       /* without the checkpoint options (the data do not depend on them) */
+    dispersion_cmd_t cmd; /* common options and the command line for the metadata */
     const char *ckpt;  /* checkpoint file */
     double ckpt_every; /* seconds between checkpoints during training (0: none) */
     long stop_after;   /* testing: stop after this many steps in all (0: never) */
@@ -313,8 +310,7 @@ static double paper_acc(double n, ret_method_t m)
 
 static void meta(smx_tsv_t *t, const ret_opts_t *o)
 {
-    smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
+    dispersion_meta_std(t, prog, &o->cmd);
     smx_tsv_meta(t, "d", "%ld", o->d);
     smx_tsv_meta(t, "steps", "%ld", o->steps);
     smx_tsv_meta(t, "batch", "%ld", o->batch);
@@ -355,7 +351,7 @@ static int ret_state_alloc(ret_state_t *S, const ret_opts_t *o)
     memset(S, 0, sizeof *S);
     int st = SMX_OK;
     for (int i = 0; i < 2 && !st; i++) {
-        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 999); /* the same initial weights */
+        gsl_rng *r = smx_rng_alloc_stream(o->cmd.c.seed, 999); /* the same initial weights */
         st = ret_model_alloc(&S->m[i], (size_t)o->d, o->s_init, r);
         gsl_rng_free(r);
     }
@@ -373,7 +369,7 @@ static int ret_phase_begin(ret_state_t *S, const ret_opts_t *o)
     cfg.weight_decay = o->wd;
     size_t len[RET_NT];
     for (int i = 0; i < RET_NT; i++) len[i] = S->m[S->phase].t[i].n;
-    S->r = smx_rng_alloc_stream(o->c.seed, 1000 + ret_phase_meth[S->phase]);
+    S->r = smx_rng_alloc_stream(o->cmd.c.seed, 1000 + ret_phase_meth[S->phase]);
     return smx_optim_alloc(&S->opt, &cfg, SMX_DTYPE_F64, len, RET_NT);
 }
 
@@ -395,64 +391,48 @@ static void ret_state_free(ret_state_t *S)
     free(S->log);
 }
 
-/* Options that change results, as strings: stored in checkpoints and compared on --resume. */
-#define RET_NOPT 10
-static const char *const ret_opt_keys[RET_NOPT] = {"seed", "d", "steps", "batch", "lr", "wd",
-                                                   "train-nmax", "test-log2", "test-sets", "s-init"};
-static void ret_opt_values(char v[RET_NOPT][32], const ret_opts_t *o)
+/* The options fingerprint (solvers/run.h): every option that changes results, "key=value". */
+static void ret_fingerprint(char *buf, size_t size, const ret_opts_t *o)
 {
-    snprintf(v[0], 32, "%lu", o->c.seed);
-    snprintf(v[1], 32, "%ld", o->d);
-    snprintf(v[2], 32, "%ld", o->steps);
-    snprintf(v[3], 32, "%ld", o->batch);
-    snprintf(v[4], 32, "%.17g", o->lr);
-    snprintf(v[5], 32, "%.17g", o->wd);
-    snprintf(v[6], 32, "%ld", o->train_nmax);
-    snprintf(v[7], 32, "%ld", o->test_log2);
-    snprintf(v[8], 32, "%ld", o->test_sets);
-    snprintf(v[9], 32, "%.17g", o->s_init);
+    snprintf(buf, size, "seed=%lu d=%ld steps=%ld batch=%ld lr=%.17g wd=%.17g train-nmax=%ld test-log2=%ld "
+             "test-sets=%ld s-init=%.17g", o->cmd.c.seed, o->d, o->steps, o->batch, o->lr, o->wd, o->train_nmax,
+             o->test_log2, o->test_sets, o->s_init);
 }
 
-/* Write the checkpoint o->ckpt: options, phase, step, both models, the log, and for a model in
- * training its AdamW moments and step, its sampler's raw MT19937 state and the log sums. */
+/* Steps taken in all (the softmax model's, then the SSMax model's): the checkpoint's step count. */
+static long ret_total_step(const ret_state_t *S, const ret_opts_t *o) { return S->phase * o->steps + S->step; }
+
+/* Write the checkpoint o->ckpt (solvers/run.h): fingerprint, steps in all, phase, both models,
+ * the log, and for a model in training its AdamW state, its sampler's state and the log sums. */
 static int ret_ckpt_save(const ret_state_t *S, const ret_opts_t *o)
 {
-    smx_ckpt_t *c = smx_ckpt_new();
+    char fp[512];
+    ret_fingerprint(fp, sizeof fp, o);
+    smx_ckpt_t *c = smx_run_ckpt_new(fp, ret_total_step(S, o));
     if (!c) return SMX_ENOMEM;
-    char v[RET_NOPT][32], key[48];
-    ret_opt_values(v, o);
-    int st = SMX_OK;
-    for (int i = 0; i < RET_NOPT; i++) {
-        snprintf(key, sizeof key, "opt.%s", ret_opt_keys[i]);
-        st |= smx_ckpt_put_str(c, key, v[i]);
-    }
-    st |= smx_ckpt_put_long(c, "phase", S->phase);
-    st |= smx_ckpt_put_long(c, "step", S->step);
-    st |= smx_ckpt_put_f64(c, "w.softmax", S->m[0].w, S->m[0].np);
-    st |= smx_ckpt_put_f64(c, "w.ssmax", S->m[1].w, S->m[1].np);
-    st |= smx_ckpt_put_f64(c, "log", S->log, S->nlog * RET_LOGW);
-    if (S->phase < 2) {
+    int st = smx_ckpt_put_long(c, "phase", S->phase);
+    if (!st) st = smx_ckpt_put_f64(c, "w.softmax", S->m[0].w, S->m[0].np);
+    if (!st) st = smx_ckpt_put_f64(c, "w.ssmax", S->m[1].w, S->m[1].np);
+    if (!st) st = smx_ckpt_put_f64(c, "log", S->log, S->nlog * RET_LOGW);
+    if (!st && S->phase < 2) {
         double acc[2] = {S->acc_loss, S->acc_hit};
-        st |= smx_ckpt_put_f64(c, "acc", acc, 2);
-        st |= smx_ckpt_put_f64(c, "adamw.m", S->opt->m, S->opt->total);
-        st |= smx_ckpt_put_f64(c, "adamw.v", S->opt->v, S->opt->total);
-        st |= smx_ckpt_put_long(c, "adamw.step", S->opt->step);
-        st |= smx_ckpt_put_str(c, "rng.name", gsl_rng_name(S->r));
-        st |= smx_ckpt_put(c, "rng.state", gsl_rng_state(S->r), gsl_rng_size(S->r));
+        st = smx_ckpt_put_f64(c, "acc", acc, 2);
+        if (!st) st = smx_run_put_optim(c, S->opt);
+        if (!st) st = smx_run_put_rng(c, "rng", S->r);
     }
-    st = st ? SMX_ENOMEM : smx_ckpt_write(c, o->ckpt);
+    if (!st) st = smx_ckpt_write(c, o->ckpt);
     smx_ckpt_free(c);
     return st;
 }
 
-/* Restore S (freshly allocated) from the checkpoint c; a static reason on failure. */
-static const char *ret_ckpt_restore(ret_state_t *S, const smx_ckpt_t *c, const ret_opts_t *o)
+/* Restore S (freshly allocated) from the checkpoint c holding `total` steps; a static reason on failure. */
+static const char *ret_ckpt_restore(ret_state_t *S, const smx_ckpt_t *c, long total, const ret_opts_t *o)
 {
-    long phase, step, ostep;
+    long phase, step;
     size_t size;
-    if (smx_ckpt_get_long(&phase, c, "phase") || phase < 0 || phase > 2 || smx_ckpt_get_long(&step, c, "step") ||
-        step < 0 || step > o->steps)
-        return "bad phase or step";
+    if (smx_ckpt_get_long(&phase, c, "phase") || phase < 0 || phase > 2) return "bad phase or step";
+    step = total - phase * o->steps;
+    if (step < 0 || step > o->steps || (phase == 2 && step)) return "bad phase or step";
     if (smx_ckpt_get_f64(S->m[0].w, c, "w.softmax", S->m[0].np) ||
         smx_ckpt_get_f64(S->m[1].w, c, "w.ssmax", S->m[1].np))
         return "bad parameters";
@@ -469,43 +449,31 @@ static const char *ret_ckpt_restore(ret_state_t *S, const smx_ckpt_t *c, const r
     if (smx_ckpt_get_f64(acc, c, "acc", 2)) return "bad log sums";
     S->acc_loss = acc[0], S->acc_hit = acc[1];
     if (ret_phase_begin(S, o)) return "out of memory";
-    if (smx_ckpt_get_f64(S->opt->m, c, "adamw.m", S->opt->total) ||
-        smx_ckpt_get_f64(S->opt->v, c, "adamw.v", S->opt->total) || smx_ckpt_get_long(&ostep, c, "adamw.step") ||
-        ostep < 0)
-        return "bad AdamW state";
-    S->opt->step = ostep;
-    const char *name = smx_ckpt_get_str(c, "rng.name");
-    const void *rs = smx_ckpt_get(c, "rng.state", &size);
-    if (!name || strcmp(name, gsl_rng_name(S->r)) || !rs || size != gsl_rng_size(S->r)) return "bad RNG state";
-    memcpy(gsl_rng_state(S->r), rs, size);
+    if (smx_run_get_optim(S->opt, c)) return "bad AdamW state";
+    if (smx_run_get_rng(S->r, c, "rng")) return "bad RNG state";
     return NULL;
 }
 
-/* --resume: load o->ckpt into S. SMX_OK; SMX_EIO with errno ENOENT if there is none;
- * RET_BADCKPT with a one-line message in msg if it is unreadable, corrupted or was written
- * with other options. */
+/* --resume: load o->ckpt (which exists) into S. SMX_OK; RET_BADCKPT with a one-line message in
+ * msg if it is unreadable, corrupted or was written with other options. */
 static int ret_ckpt_load(ret_state_t *S, const ret_opts_t *o, char *msg, size_t msglen)
 {
+    char fp[512], diff[600];
+    ret_fingerprint(fp, sizeof fp, o);
     smx_ckpt_t *c;
-    const char *why;
-    int st = smx_ckpt_read(&c, &why, o->ckpt);
-    if (st == SMX_EIO && errno == ENOENT) return st;
-    if (st) {
-        snprintf(msg, msglen, "--resume: %s: %s", o->ckpt, st == SMX_EDOM ? why : strerror(errno));
+    const char *why = NULL;
+    long total;
+    int st = smx_run_ckpt_open(&c, &total, &why, o->ckpt, fp);
+    if (st == SMX_EDOM) {
+        smx_run_fingerprint_diff(diff, sizeof diff, o->ckpt, fp);
+        snprintf(msg, msglen, "--resume: %s was %s", o->ckpt, diff);
         return RET_BADCKPT;
     }
-    char v[RET_NOPT][32], key[48];
-    ret_opt_values(v, o);
-    for (int i = 0; i < RET_NOPT && !st; i++) {
-        snprintf(key, sizeof key, "opt.%s", ret_opt_keys[i]);
-        const char *s = smx_ckpt_get_str(c, key);
-        if (!s || strcmp(s, v[i])) {
-            snprintf(msg, msglen, "--resume: %s was written with --%s %s, this run has --%s %s", o->ckpt,
-                     ret_opt_keys[i], s ? s : "(missing)", ret_opt_keys[i], v[i]);
-            st = RET_BADCKPT;
-        }
+    if (st) {
+        snprintf(msg, msglen, "--resume: %s: %s", o->ckpt, why ? why : smx_strerror(st));
+        return RET_BADCKPT;
     }
-    why = st ? NULL : ret_ckpt_restore(S, c, o);
+    why = ret_ckpt_restore(S, c, total, o);
     if (why) {
         snprintf(msg, msglen, "--resume: %s: %s", o->ckpt, why);
         st = RET_BADCKPT;
@@ -540,9 +508,10 @@ static int ret_train_step(ret_state_t *S, ret_ws_t *w, const ret_opts_t *o)
     return st;
 }
 
-/* Train the softmax model, then the SSMax model, from wherever S stands. Checkpoints every
- * o->ckpt_every seconds (0: never) and after training; with o->stop_after, a checkpoint after
- * that many steps in all and RET_STOPPED. */
+/* Train the softmax model, then the SSMax model, from wherever S stands, on the checkpoint
+ * clock of solvers/run.h: a checkpoint every o->ckpt_every seconds (0: none in between) and
+ * after training; with o->stop_after, a checkpoint once that many steps in all are done and
+ * RET_STOPPED. */
 static int ret_train(ret_state_t *S, const ret_opts_t *o)
 {
     ret_ws_t w;
@@ -551,7 +520,8 @@ static int ret_train(ret_state_t *S, const ret_opts_t *o)
      * one thread (results do not depend on it: nn.h's fixed tiles) */
     int threads = omp_get_max_threads();
     omp_set_num_threads(1);
-    double last = smx_time_now();
+    smx_run_clock_t clk;
+    smx_run_clock_start(&clk, o->ckpt_every, o->stop_after, smx_time_now());
     while (!st && S->phase < 2) {
         if (!S->opt) st = ret_phase_begin(S, o);
         smx_progress_t pr;
@@ -559,13 +529,9 @@ static int ret_train(ret_state_t *S, const ret_opts_t *o)
         while (!st && S->step < o->steps) {
             st = ret_train_step(S, &w, o);
             smx_progress_update(&pr, (double)S->step);
-            if (!st && S->phase * o->steps + S->step == o->stop_after) {
-                st = ret_ckpt_save(S, o);
-                if (!st) st = RET_STOPPED;
-            } else if (!st && o->ckpt_every > 0 && smx_time_now() - last >= o->ckpt_every) {
-                st = ret_ckpt_save(S, o);
-                last = smx_time_now();
-            }
+            int due = st ? SMX_RUN_CONTINUE : smx_run_clock_due(&clk, ret_total_step(S, o), smx_time_now());
+            if (due != SMX_RUN_CONTINUE) st = ret_ckpt_save(S, o);
+            if (!st && due == SMX_RUN_STOP) st = RET_STOPPED;
         }
         smx_progress_finish(&pr);
         if (!st) ret_phase_end(S);
@@ -624,7 +590,7 @@ static int ret_eval(const ret_model_t *m, const ret_opts_t *o, const ret_method_
         for (size_t j = 0; j < S; j++) {
             int tid = omp_get_thread_num();
             ret_ws_t *w = &ws[tid];
-            gsl_rng *r = smx_rng_alloc_stream(o->c.seed, 1000000UL * (ni + 1) + j);
+            gsl_rng *r = smx_rng_alloc_stream(o->cmd.c.seed, 1000000UL * (ni + 1) + j);
             ret_sample(w, 1, n, r);
             gsl_rng_free(r);
             ret_encode(w, m, n);
@@ -716,10 +682,7 @@ static int ret_run(const ret_opts_t *o, const char *out, char *msg, size_t msgle
     if (!st && (!pa || !pt || !res || !attn)) st = SMX_ENOMEM;
     if (!st && o->resume) {
         st = ret_ckpt_load(&state, o, msg, msglen);
-        if (st == SMX_EIO) { /* ENOENT */
-            fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", prog, o->ckpt);
-            st = SMX_OK;
-        } else if (!st)
+        if (!st)
             fprintf(stderr, "%s: resuming from %s (model %d, step %ld)\n", prog, o->ckpt, state.phase, state.step);
     }
     if (!st) st = ret_train(&state, o);
@@ -768,16 +731,15 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         {"checkpoint-every", required_argument, 0, O_CKPT_EVERY}, {"resume", no_argument, 0, O_RESUME},
         {"stop-after", required_argument, 0, O_STOP_AFTER}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     ret_opts_t o = {.d = 128, .steps = -1, .batch = 64, .train_nmax = 16, .test_log2 = 14, .test_sets = -1,
-                    .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .ckpt_every = 60};
-    smx_cli_common_init(&o.c);
-    /* the command line for the metadata, without the checkpoint options (argv[0] kept) */
+                    .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .ckpt_every = SMX_RUN_CKPT_EVERY};
+    dispersion_cmd_init(&o.cmd, argc, argv);
+    /* the command line for the metadata, without the checkpoint options (solvers/run.h) */
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(prog, "out of memory");
-    kept[0] = argv[0];
-    o.argc = 1, o.argv = kept;
-    int opt, prev;
+    o.cmd.argc = smx_run_argv_filter(kept, argc, argv), o.cmd.argv = kept;
+    int opt;
     optind = 1;
-    while ((prev = optind, opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_D: o.d = smx_cli_long_or_fail(optarg, 1, 4096, prog, "--d"); break;
         case O_STEPS: o.steps = smx_cli_long_or_fail(optarg, 0, 100000000, prog, "--steps"); break;
@@ -804,27 +766,28 @@ int dispersion_cmd_retrieval(int argc, char **argv)
             break;
         case O_RESUME: o.resume = 1; break;
         case O_STOP_AFTER: o.stop_after = smx_cli_long_or_fail(optarg, 1, 200000000, prog, "--stop-after"); break;
-        default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
         }
-        if (opt < O_CKPT || opt > O_STOP_AFTER)
-            for (int i = prev; i < optind; i++) kept[o.argc++] = argv[i];
     }
-    kept[o.argc] = NULL;
     smx_cli_no_positional(argc, argv, optind, prog);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
+    int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.steps < 0) o.steps = paper ? 20000 : 5000;
     if (o.test_sets < 0) o.test_sets = paper ? 1000 : 200;
-    smx_nn_init_threads(o.c.threads);
+    smx_nn_init_threads(o.cmd.c.threads);
     omp_set_max_active_levels(1); /* our loop over test sets is the parallel level */
-    const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-retrieval.tsv" : "data/quick/dispersion-retrieval.tsv");
+    char buf[64];
+    const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "retrieval");
     char *ckpt = NULL;
     if (!o.ckpt) {
         ckpt = malloc(strlen(out) + 6);
         if (!ckpt) smx_cli_fail(prog, "out of memory");
         o.ckpt = strcat(strcpy(ckpt, out), ".ckpt");
     }
-    char msg[512] = "";
+    if (o.resume && smx_run_ckpt_missing(o.ckpt)) {
+        fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", prog, o.ckpt);
+        o.resume = 0;
+    }
+    char msg[1024] = "";
     int st = ret_run(&o, out, msg, sizeof msg);
     if (st == RET_STOPPED)
         fprintf(stderr, "%s: --stop-after %ld: checkpoint written to %s\n", prog, o.stop_after, o.ckpt);
@@ -834,5 +797,5 @@ int dispersion_cmd_retrieval(int argc, char **argv)
     } else if (st)
         fprintf(stderr, "%s: writing %s or %s: %s\n", prog, out, o.ckpt, smx_strerror(st));
     free(kept), free(ckpt);
-    return st == RET_STOPPED ? RET_EXIT_STOPPED : st ? 1 : 0;
+    return st == RET_STOPPED ? SMX_RUN_EXIT_STOPPED : st ? 1 : 0;
 }

@@ -31,15 +31,12 @@ typedef struct {
     double s, fig3_n[8];
     size_t nf3;
     long fig1_nmax;
-    smx_cli_common_t c;
-    int argc;
-    char **argv;
+    dispersion_cmd_t cmd; /* common options and the command line for the metadata */
 } opts_t;
 
 static void meta(smx_tsv_t *t, const opts_t *o)
 {
-    smx_tsv_meta_std(t, prog, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
+    dispersion_meta_std(t, prog, &o->cmd);
     smx_tsv_meta(t, "s", "%g", o->s);
     smx_tsv_meta(t, "fig1_nmax", "%ld", o->fig1_nmax);
     dispersion_meta_list(t, "fig3_n", o->fig3_n, o->nf3);
@@ -57,17 +54,27 @@ static void fig1_vec(double *pm_soft, double *pm_ss, double *x, double *y, size_
     *pm_ss = y[0];
 }
 
+/* Two work vectors of nmax doubles and the TSV path opened with the metadata written; NULL
+ * (nothing left allocated) if either fails. */
+static smx_tsv_t *open_with_vectors(double **x, double **y, size_t nmax, const char *path, const opts_t *o)
+{
+    *x = malloc(nmax * sizeof **x), *y = malloc(nmax * sizeof **y);
+    smx_tsv_t *t = smx_tsv_open(path);
+    if (!*x || !*y || !t) {
+        free(*x), free(*y);
+        if (t) smx_tsv_abort(t);
+        return NULL;
+    }
+    meta(t, o);
+    return t;
+}
+
 static int write_fig1(const opts_t *o, const char *path, const smx_format_t *f64)
 {
     size_t nmax = (size_t)o->fig1_nmax;
-    double *x = malloc(nmax * sizeof *x), *y = malloc(nmax * sizeof *y);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!x || !y || !t) {
-        free(x), free(y);
-        if (t) smx_tsv_abort(t);
-        return SMX_EIO;
-    }
-    meta(t, o);
+    double *x, *y;
+    smx_tsv_t *t = open_with_vectors(&x, &y, nmax, path, o);
+    if (!t) return SMX_EIO;
     smx_tsv_meta(t, "setup", "n-1 logits -2, one +3 (gap 5); softmax beta = 1, SSMax beta = s ln n");
     smx_tsv_meta(t, "paper_values", "softmax p_max 0.5 at n ~ 149, 0.129 at n = 1000; SSMax 0.816 (n=2), 0.940 (10), 0.995 (100)");
     smx_tsv_header(t, "n\tpmax_softmax\tpmax_softmax_vec\tpmax_ssmax\tpmax_ssmax_vec");
@@ -89,14 +96,9 @@ static int write_fig3(const opts_t *o, const char *path, const smx_format_t *f64
 {
     size_t nmax = 3;
     for (size_t i = 0; i < o->nf3; i++) nmax = fmax(nmax, o->fig3_n[i]);
-    double *x = malloc(nmax * sizeof *x), *y = malloc(nmax * sizeof *y);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!x || !y || !t) {
-        free(x), free(y);
-        if (t) smx_tsv_abort(t);
-        return SMX_EIO;
-    }
-    meta(t, o);
+    double *x, *y;
+    smx_tsv_t *t = open_with_vectors(&x, &y, nmax, path, o);
+    if (!t) return SMX_EIO;
     smx_tsv_meta(t, "setup", "logits k/(n-2), k = 0..n-2, plus z_max (index 0); n = all entries");
     smx_tsv_meta(t, "paper_claim", "softmax: z_max needed for focus grows without bound in n; SSMax: focus once z_max exceeds the rest by ~1/s");
     smx_tsv_header(t, "n\tzmax\tp_softmax\tp_softmax_vec\tp_ssmax\tp_ssmax_vec");
@@ -178,8 +180,8 @@ int dispersion_cmd_ssmax(int argc, char **argv)
                                           {"fig3-n", required_argument, 0, O_F3N},
                                           SMX_CLI_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
-    opts_t o = {.s = 0.43, .fig1_nmax = 10000, .argc = argc, .argv = argv};
-    smx_cli_common_init(&o.c);
+    opts_t o = {.s = 0.43, .fig1_nmax = 10000};
+    dispersion_cmd_init(&o.cmd, argc, argv);
     o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, "10,100,1000,10000,100000", 3, 1e7, prog, "--fig3-n");
     int opt;
     optind = 1;
@@ -190,15 +192,14 @@ int dispersion_cmd_ssmax(int argc, char **argv)
             break;
         case O_F1N: o.fig1_nmax = smx_cli_long_or_fail(optarg, 2, 100000000, prog, "--fig1-nmax"); break;
         case O_F3N: o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, optarg, 3, 1e7, prog, "--fig3-n"); break;
-        default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     for (size_t i = 0; i < o.nf3; i++)
         if (o.fig3_n[i] != floor(o.fig3_n[i])) smx_cli_fail(prog, "--fig3-n: %g is not an integer", o.fig3_n[i]);
-    int paper = o.c.profile == SMX_PROFILE_PAPER;
-    const char *out = o.c.out ? o.c.out : (paper ? "data/paper/dispersion-ssmax.tsv" : "data/quick/dispersion-ssmax.tsv");
+    char buf[64];
+    const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "ssmax");
     smx_format_t f64;
     smx_format_get(&f64, "fp64");
     char *p1 = dispersion_sibling(out, "fig1"), *p3 = dispersion_sibling(out, "fig3"),
@@ -208,7 +209,6 @@ int dispersion_cmd_ssmax(int argc, char **argv)
     if (!st) st = write_fig1(&o, p1, &f64);
     if (!st) st = write_fig3(&o, p3, &f64);
     if (!st) st = write_heatmap(&o, ph);
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
     free(p1), free(p3), free(ph);
-    return st ? 1 : 0;
+    return dispersion_exit(prog, out, st);
 }

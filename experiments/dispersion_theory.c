@@ -172,38 +172,3 @@ void dispersion_adaptive_window(double *h_lo, double *h_hi, double *h_max, doubl
     *h_max = 0.5 * (a + b);
     *beta_max = smx_adaptive_beta(*h_max);
 }
-
-char *dispersion_sibling(const char *out, const char *suffix)
-{
-    size_t n = strlen(out);
-    if (n >= 4 && !strcmp(out + n - 4, ".tsv")) n -= 4;
-    char *p = malloc(n + strlen(suffix) + 6);
-    if (!p) return NULL;
-    memcpy(p, out, n);
-    p[n] = '-';
-    strcpy(p + n + 1, suffix);
-    strcat(p, ".tsv");
-    return p;
-}
-
-size_t dispersion_grid(double **grid, int lo, int hi, int per)
-{
-    size_t cap = (size_t)(hi - lo) * per + 2, k = 0;
-    double *g = malloc(cap * sizeof *g);
-    if (!g) { *grid = NULL; return 0; }
-    for (int i = 0; i <= (hi - lo) * per; i++) {
-        double v = nearbyint(exp2(lo + (double)i / per));
-        if (k == 0 || v > g[k - 1]) g[k++] = v;
-    }
-    *grid = g;
-    return k;
-}
-
-void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n)
-{
-    char buf[512] = "";
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < sizeof buf; i++)
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%g", i ? "," : "", v[i]);
-    smx_tsv_meta(t, key, "%s", buf);
-}

@@ -107,9 +107,9 @@ static void cl_backward(cl_model_t *m, const double *b, double scale)
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < D; k++) gO[k] += ds[i] * m->O[i * D + k], m->dO[i * D + k] = ds[i] * m->wO[k];
     smx_attn_backward_rows(m->dQ, m->dK, m->dV, m->E, m->dO, m->Al, m->Q, m->K, m->V, n, n, D, D, m->at.scale);
-    smx_nn_dense_bwd_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D, 1);
-    smx_nn_dense_bwd_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D, 1);
-    smx_nn_dense_bwd_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D, 1);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D);
+    smx_nn_dense_bwd_acc_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D);
 }
 
 /* one task: A, x*, b (n), plus a random unit direction u with sum u = 0 */

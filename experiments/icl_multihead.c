@@ -141,9 +141,9 @@ static void mh_backward(mh_ws_t *w, mh_model_t *m, size_t B, size_t L)
                           w->E + b * m->H * L, w->Qp + b * HD, w->Kp + b * L * HD, w->Vp + b * L * HD, L,
                           SMX_ATTN_NONE, 1.0, &m->at, wk);
     }
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wk), NULL, w->dKp, w->Z, m->Wk, B * L, D, HD, 0);
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wv), NULL, w->dVp, w->Z, m->Wv, B * L, D, HD, 0);
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wq), NULL, w->dQp, w->Zq, m->Wq, B, D, HD, 0);
+    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wk), NULL, w->dKp, w->Z, m->Wk, B * L, D, HD);
+    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wv), NULL, w->dVp, w->Z, m->Wv, B * L, D, HD);
+    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wq), NULL, w->dQp, w->Zq, m->Wq, B, D, HD);
 }
 
 /* KQ_h = K_h^T Q_h (D x D) and OV_h = V_h^T O_h^T (D) of head h */

@@ -3,7 +3,8 @@
  * Every algorithm is written once, against the rounded register machine of rreg.h whose operations
  * are rounded to the format either in double (fast path) or in MPFR (reference path); so the
  * two paths execute the same sequence of rounded operations and can be compared bit for bit.
- * The correctly rounded reference (ref_compute) is separate: MPFR with a Ziv loop. */
+ * The correctly rounded reference is lse_ref.c (MPFR with a Ziv loop, smx_lse_reference); the
+ * error bounds are lse_bound.c. */
 #include "lse.h"
 #include "rreg.h"
 #include "smx.h"
@@ -338,148 +339,6 @@ static void job_init(job_t *J, ar_t *A, size_t n, smx_lse_algo_t algo)
     J->algo = algo;
 }
 
-/* ---- correctly rounded reference (MPFR, Ziv) ---- */
-
-/* Outputs (any may be NULL) set to precision p and correctly rounded into f. Inputs exact. */
-static int ref_compute(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, size_t n, const smx_format_t *f)
-{
-    int p = f->p;
-    size_t npinf = 0, nminf = 0, k = 0, neq = 0;
-    int nan = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (mpfr_nan_p(x[i])) nan = 1;
-        else if (mpfr_inf_p(x[i])) { if (mpfr_sgn(x[i]) > 0) npinf++; else nminf++; }
-        if (!mpfr_nan_p(x[i]) && mpfr_cmp(x[i], x[k]) > 0) k = i;
-        if (mpfr_nan_p(x[k])) k = i;
-    }
-    if (nan || npinf || nminf == n) {
-        /* same rules as specials(): evaluated in double, then rounded */
-        double l = nan ? NAN : npinf ? INFINITY : -INFINITY;
-        if (lse) { mpfr_set_prec(lse, p); mpfr_set_d(lse, l, MPFR_RNDN); }
-        for (size_t i = 0; i < n; i++) {
-            int top = !nan && npinf && mpfr_inf_p(x[i]) && mpfr_sgn(x[i]) > 0;
-            double vs = nan || !npinf ? NAN : top ? 1.0 / (double)npinf : 0.0;
-            double vl = nan || !npinf ? NAN : top ? -log((double)npinf) : -INFINITY;
-            mpfr_t t;
-            mpfr_init2(t, 64);
-            if (sm) { mpfr_set_d(t, vs, MPFR_RNDN); smx_format_round_mpfr(sm[i], t, f); }
-            if (lsm) { mpfr_set_d(t, vl, MPFR_RNDN); smx_format_round_mpfr(lsm[i], t, f); }
-            mpfr_clear(t);
-        }
-        return SMX_OK;
-    }
-    for (size_t i = 0; i < n; i++) if (mpfr_equal_p(x[i], x[k])) neq++;
-    size_t nfin = n - nminf;
-
-    mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax();
-    mpfr_set_emin(mpfr_get_emin_min());
-    mpfr_set_emax(mpfr_get_emax_max());
-    mpfr_prec_t w = p + 64;
-    for (size_t m = n; m > 1; m >>= 1) w++;
-    mpfr_t y, s, t, L, B, E, *z = malloc(n * sizeof *z);
-    if (!z) { mpfr_set_emin(emin); mpfr_set_emax(emax); return SMX_ENOMEM; }
-    mpfr_inits2(w, y, s, t, L, (mpfr_ptr)0);
-    mpfr_inits2(32, B, E, (mpfr_ptr)0);
-    for (size_t i = 0; i < n; i++) mpfr_init2(z[i], w);
-    int done = 0;
-    for (int iter = 0; iter < 12 && !done; iter++, w += w / 2) {
-        mpfr_set_prec(y, w); mpfr_set_prec(s, w); mpfr_set_prec(t, w); mpfr_set_prec(L, w);
-        for (size_t i = 0; i < n; i++) mpfr_set_prec(z[i], w);
-        /* s = sum e^{x_i - a} (sequential, RNDN at w), L = log s, y = a + L.
-         * |error(y)| <= 2^{1-w} (|y| + L + 2n + 2): per operation relative error 2^-w;
-         * subtraction errors weighted by e^{t_i} sum to <= 2^-w sum |t_i| e^{t_i} <= 2^-w n/e,
-         * exps 2^-w s, additions (n-1) 2^-w s, so rel.err(s) <= 2^-w (2n + 1) (s >= 1);
-         * log adds 2^-w L, the final addition 2^-w |y|; factor 2 covers second order. */
-        mpfr_set_ui(s, 0, MPFR_RNDN);
-        for (size_t i = 0; i < n; i++) {
-            mpfr_sub(t, x[i], x[k], MPFR_RNDN);
-            mpfr_exp(t, t, MPFR_RNDN);
-            mpfr_add(s, s, t, MPFR_RNDN);
-        }
-        mpfr_log(L, s, MPFR_RNDN);
-        mpfr_add(y, x[k], L, MPFR_RNDN);
-        mpfr_abs(B, y, MPFR_RNDU);
-        mpfr_add(B, B, L, MPFR_RNDU);
-        mpfr_add_ui(B, B, 2 * (unsigned long)n + 2, MPFR_RNDU);
-        mpfr_exp_t eb = mpfr_get_exp(B) + 1 - w; /* |error(y)| <= 2^eb */
-        /* |error(L)| <= 2^ebl: the same analysis without the final addition's 2^-w |y| */
-        mpfr_set(B, L, MPFR_RNDU);
-        mpfr_add_ui(B, B, 2 * (unsigned long)n + 2, MPFR_RNDU);
-        mpfr_exp_t ebl = mpfr_get_exp(B) + 1 - w;
-        done = 1;
-        if (nfin == 1) { /* exact */
-            mpfr_set(y, x[k], MPFR_RNDN);
-            mpfr_set_zero(L, 1);
-            eb = ebl = mpfr_get_emin_min();
-        }
-        if (lse) {
-            if (nfin > 1 && (mpfr_zero_p(y) || !mpfr_can_round(y, mpfr_get_exp(y) - eb, MPFR_RNDN, MPFR_RNDZ, p + 1)))
-                done = 0;
-            else smx_format_round_mpfr(lse, y, f);
-        }
-        for (size_t i = 0; i < n && done && (sm || lsm); i++) {
-            if (mpfr_inf_p(x[i])) { /* -Inf entry */
-                mpfr_set_inf(t, -1);
-                if (lsm) smx_format_round_mpfr(lsm[i], t, f);
-                if (sm) { mpfr_set_zero(t, 1); smx_format_round_mpfr(sm[i], t, f); }
-                continue;
-            }
-            /* z_i = (x_i - x_k) - L, not x_i - y: y = x_k + L may have lost L to rounding
-             * when |x_k| is huge, and x_i - x_k keeps the gap. |error(z_i)| <=
-             * 2^-w |x_i - x_k| + 2^-w |z_i| + 2^ebl */
-            mpfr_sub(z[i], x[i], x[k], MPFR_RNDN);
-            mpfr_abs(B, z[i], MPFR_RNDU);
-            mpfr_sub(z[i], z[i], L, MPFR_RNDN);
-            mpfr_abs(E, z[i], MPFR_RNDU);
-            mpfr_add(B, B, E, MPFR_RNDU);
-            mpfr_mul_2si(B, B, -w, MPFR_RNDU);
-            mpfr_set_ui_2exp(E, 1, ebl, MPFR_RNDU);
-            mpfr_add(B, B, E, MPFR_RNDU);          /* B >= |error(z_i)| */
-            if (lsm) {
-                if (nfin == 1) mpfr_set_zero(z[i], 1);
-                if (nfin > 1 && (mpfr_zero_p(z[i]) || !mpfr_can_round(z[i], mpfr_get_exp(z[i]) - mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)))
-                    done = 0;
-                else smx_format_round_mpfr(lsm[i], z[i], f);
-            }
-            if (sm && done) {
-                if (neq == nfin) { /* all finite entries equal: softmax = 1/neq exactly */
-                    smx_mpfr_range_t sv;
-                    mpfr_set_prec(sm[i], p);
-                    smx_format_mpfr_enter(&sv, f);
-                    smx_format_mpfr_fix(sm[i], mpfr_ui_div(sm[i], 1, (mpfr_set_ui(t, neq, MPFR_RNDN), t), MPFR_RNDN), MPFR_RNDN, f);
-                    smx_format_mpfr_leave(&sv);
-                    continue;
-                }
-                /* e^{z_i}: relative error <= 2 (|error(z_i)| + 2^-w) */
-                mpfr_exp(t, z[i], MPFR_RNDN);
-                mpfr_set_ui_2exp(E, 1, -w, MPFR_RNDU);
-                mpfr_add(B, B, E, MPFR_RNDU);
-                mpfr_mul_2si(B, B, 1, MPFR_RNDU);
-                if (mpfr_zero_p(t)) { smx_format_round_mpfr(sm[i], t, f); continue; } /* below 2^-2^62 */
-                if (!mpfr_can_round(t, -mpfr_get_exp(B), MPFR_RNDN, MPFR_RNDZ, p + 1)) done = 0;
-                else smx_format_round_mpfr(sm[i], t, f);
-            }
-        }
-    }
-    /* after 12 rounds (w ~ 130 (p + 64)) the last approximation's rounding is kept */
-    if (!done) {
-        if (lse) smx_format_round_mpfr(lse, y, f);
-        for (size_t i = 0; i < n; i++) {
-            if (mpfr_inf_p(x[i])) continue;
-            mpfr_sub(z[i], x[i], x[k], MPFR_RNDN);
-            mpfr_sub(z[i], z[i], L, MPFR_RNDN);
-            if (lsm) smx_format_round_mpfr(lsm[i], z[i], f);
-            if (sm) { mpfr_exp(t, z[i], MPFR_RNDN); smx_format_round_mpfr(sm[i], t, f); }
-        }
-    }
-    for (size_t i = 0; i < n; i++) mpfr_clear(z[i]);
-    free(z);
-    mpfr_clears(y, s, t, L, B, E, (mpfr_ptr)0);
-    mpfr_set_emin(emin);
-    mpfr_set_emax(emax);
-    return SMX_OK;
-}
-
 /* ---- public API ---- */
 
 static int check_args(size_t n, smx_lse_algo_t algo, smx_sum_algo_t sum)
@@ -500,7 +359,7 @@ static int ref_from_d(double *lse, double *y, int want, const double *x, size_t 
         mpfr_set_d(t, x[i], MPFR_RNDN);
         smx_format_round_mpfr(xm[i], t, f);
     }
-    int st = ref_compute(want & WANT_LSE ? l : NULL, want & WANT_SM ? ym : NULL, want & WANT_LSM ? ym : NULL, xm, n, f);
+    int st = smx_lse_reference(want & WANT_LSE ? l : NULL, want & WANT_SM ? ym : NULL, want & WANT_LSM ? ym : NULL, xm, n, f);
     if (want & WANT_LSE) *lse = mpfr_get_d(l, MPFR_RNDN);
     if (want & (WANT_SM | WANT_LSM))
         for (size_t i = 0; i < n; i++) y[i] = mpfr_get_d(ym[i], MPFR_RNDN);
@@ -625,13 +484,13 @@ static int run_mpfr(mpfr_ptr lse, mpfr_t *y, int want, mpfr_t *const x, size_t n
         if (lse) {
             mpfr_t l;
             mpfr_init2(l, f->p);
-            st = ref_compute(l, NULL, NULL, x, n, f);
+            st = smx_lse_reference(l, NULL, NULL, x, n, f);
             mpfr_set_prec(lse, f->p);
             mpfr_set(lse, l, MPFR_RNDN);
             mpfr_clear(l);
             return st;
         }
-        return ref_compute(NULL, want & WANT_SM ? yy : NULL, want & WANT_LSM ? yy : NULL, x, n, f);
+        return smx_lse_reference(NULL, want & WANT_SM ? yy : NULL, want & WANT_LSM ? yy : NULL, x, n, f);
     }
     ar_t A;
     job_t J;
@@ -707,84 +566,4 @@ void smx_softmax_f32(float *y, const float *x, size_t n)
     float s = 0.0f;
     for (size_t i = 0; i < n; i++) s += (y[i] = expf(x[i] - a));
     for (size_t i = 0; i < n; i++) y[i] /= s;
-}
-
-/* ---- leading-order error bounds (lse.h) ---- */
-
-static double ceil_log2(size_t m)
-{
-    double h = 0;
-    for (size_t q = 1; q < m; q <<= 1) h++;
-    return h;
-}
-
-/* first-order constant of summing m positive terms */
-static double sigma(size_t m, smx_sum_algo_t sum)
-{
-    if (m < 2) return 0;
-    switch (sum) {
-    case SMX_SUM_PAIRWISE: return ceil_log2(m);
-    case SMX_SUM_COMPENSATED: return 1;
-    default: return (double)(m - 1);
-    }
-}
-
-typedef struct { double a, b, D, L, ay, cm; } shape_t;
-
-static shape_t shape(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
-{
-    shape_t s = {x[0], x[0], 0, 0, fabs(lse), 0};
-    double K = 0, run = x[0];
-    for (size_t i = 1; i < n; i++) {
-        if (x[i] > s.a) s.a = x[i];
-        if (x[i] < s.b) s.b = x[i];
-        if (x[i] > run) { run = x[i]; K++; }
-    }
-    s.D = s.a - s.b;
-    s.L = lse - s.a;
-    if (algo == SMX_LSE_ONLINE) s.cm = sum == SMX_SUM_PAIRWISE ? 3 * ceil_log2(n) : (double)n + 2 * K;
-    return s;
-}
-
-double smx_lse_error_bound(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
-{
-    shape_t s = shape(algo, sum, x, n, lse);
-    switch (algo) {
-    case SMX_LSE_NAIVE: return 1 + (sigma(n, sum) + 1) / s.ay;
-    case SMX_LSE_SHIFTED: return (s.ay + s.L + s.D + sigma(n, sum) + 1) / s.ay;
-    case SMX_LSE_LOG1P: return (s.ay + s.L + s.D + sigma(n - 1, sum) + 1) / s.ay;
-    case SMX_LSE_ONLINE: return (s.ay + s.L + s.D + s.cm) / s.ay;
-    case SMX_LSE_TWOPASS: {
-        double nl = nearbyint(s.a / M_LN2) * M_LN2;
-        return (s.ay + fabs(lse - nl) + fabs(nl) + sigma(n, sum) + 1) / s.ay;
-    }
-    default: return 0.5;
-    }
-}
-
-double smx_softmax_error_bound(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, size_t n, double lse)
-{
-    shape_t s = shape(algo, sum, x, n, lse);
-    switch (algo) {
-    case SMX_LSE_NAIVE: return sigma(n, sum) + 3;
-    case SMX_LSE_SHIFTED: return 2 * s.D + sigma(n, sum) + 3;
-    case SMX_LSE_LOG1P: return 2 * s.D + sigma(n - 1, sum) + 4;
-    case SMX_LSE_ONLINE: return 2 * s.D + s.cm + 2;
-    case SMX_LSE_TWOPASS: return sigma(n, sum) + 3;
-    default: return 0.5;
-    }
-}
-
-double smx_lse_error_bound_bhh(smx_lse_algo_t algo, const double *x, size_t n, double lse)
-{
-    shape_t s = shape(algo, SMX_SUM_NAIVE, x, n, lse);
-    if (algo == SMX_LSE_NAIVE) return 1 + ((double)n + 1) / s.ay;
-    return fabs(lse + (double)n - s.b) / s.ay;
-}
-
-double smx_softmax_error_bound_bhh(smx_lse_algo_t algo, const double *x, size_t n, double lse)
-{
-    shape_t s = shape(algo, SMX_SUM_NAIVE, x, n, lse);
-    if (algo == SMX_LSE_NAIVE) return (double)n + 3;
-    return (double)n + 2 + 2 * s.D;
 }

@@ -2,6 +2,10 @@
  *
  * lse(x) = log sum_i e^{x_i},  softmax_i = e^{x_i - lse},  logsoftmax_i = x_i - lse.
  *
+ * Files: lse.c (the algorithms on the rounded register machine of rreg.h, the double /
+ * workspace / MPFR entry points, the native kernels), lse_ref.c (the correctly rounded MPFR
+ * reference), lse_bound.c (the error bounds).
+ *
  * Emulation: inputs are first rounded to the format f (round-to-nearest-even); then every
  * operation (+ - * /, exp, log, log1p, scaling by 2^k) is rounded to f: fast path (double +
  * smx_format_round, libm exp/log) when f->p <= 53, MPFR path (precision p, the format's
@@ -105,6 +109,11 @@ int smx_softmax_mpfr(mpfr_t *y, mpfr_t *const x, size_t n, smx_lse_algo_t algo, 
                      const smx_format_t *f);
 int smx_logsoftmax_mpfr(mpfr_t *y, mpfr_t *const x, size_t n, smx_lse_algo_t algo,
                         smx_sum_algo_t sum, const smx_format_t *f);
+
+/* The correctly rounded reference (lse_ref.c; what SMX_LSE_REFERENCE computes): lse, sm[0..n),
+ * lsm[0..n) (any may be NULL; initialised by the caller) set to precision f->p and correctly
+ * rounded into f, of the exact inputs x[0..n), n >= 1 (MPFR with a Ziv loop). SMX_OK, SMX_ENOMEM. */
+int smx_lse_reference(mpfr_t lse, mpfr_t *sm, mpfr_t *lsm, mpfr_t *const x, size_t n, const smx_format_t *f);
 
 /* Native kernels: shifted three-pass in the machine's own arithmetic (no emulation, no
  * allocation; y may alias x; the max and division loops vectorise, exp / expf stay libm calls

@@ -36,10 +36,14 @@
 
 /* Velickovic et al.: beta(H) = max(-0.037H^4 + 0.481H^3 - 2.3H^2 + 4.917H - 1.791, 1) if H > 0.5
  * else 1. > 1 exactly on H in (0.849, 5.944), max 2.421 at H = 4.41. NaN -> 1 (comparisons false). */
+static inline double smx_adaptive_poly(double H) /* the quartic alone (Horner), any H */
+{
+    return (((-0.037 * H + 0.481) * H - 2.3) * H + 4.917) * H - 1.791;
+}
 static inline double smx_adaptive_beta(double H)
 {
     if (!(H > 0.5)) return 1.0;
-    double b = (((-0.037 * H + 0.481) * H - 2.3) * H + 4.917) * H - 1.791;
+    double b = smx_adaptive_poly(H);
     return b > 1.0 ? b : 1.0;
 }
 /* SSMax scale s ln n (Nakanishi 2025). n = 0 gives -Inf*s (callers reject n == 0). */

@@ -36,9 +36,9 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
     static void relu_bwd_##SFX(T *dx, const T *dy, const T *y, size_t n)                       \
     {                                                                                          \
         _Pragma("omp simd")                                                                    \
-        for (size_t i = 0; i < n; i++) { T d = dy[i], v = y[i]; dx[i] = v > 0 ? d : 0; }      \
+        for (size_t i = 0; i < n; i++) { T d = dy[i], v = y[i]; dx[i] = v > 0 ? d : 0; }       \
     }                                                                                          \
-    /* y = x W^T [+ b], then y = max(y, 0) if relu, tile by tile */                           \
+    /* y = x W^T [+ b], then y = max(y, 0) if relu, tile by tile */                            \
     static void dense_fwd_##SFX(T *y, const T *x, const T *W, const T *b, size_t B, size_t in, \
                                 size_t out, int relu)                                          \
     {                                                                                          \
@@ -66,7 +66,7 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
         dense_fwd_##SFX(y, x, W, b, B, in, out, 1);                                            \
     }                                                                                          \
                                                                                                \
-    /* dW = dy^T x, db = sum dy, dx = dy W, then dx = dx [x > 0] if relu, tile by tile */     \
+    /* dW = dy^T x, db = sum dy, dx = dy W, then dx = dx [x > 0] if relu, tile by tile */      \
     static void dense_bwd_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,      \
                                 size_t B, size_t in, size_t out, int accumulate, int relu)     \
     {                                                                                          \
@@ -91,22 +91,32 @@ static size_t tile_len(size_t n, size_t tile, size_t i) { size_t r = n - i * til
                 /* dx[r0:r0+m] (m, in) = dy[r0:r0+m] (m, out) W (out, in) */                   \
                 GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)in, (int)out, 1,  \
                      dy + r0 * out, (int)out, W, (int)in, 0, dx + r0 * in, (int)in);           \
-                if (relu) relu_bwd_##SFX(dx + r0 * in, dx + r0 * in, x + r0 * in, m * in);    \
+                if (relu) relu_bwd_##SFX(dx + r0 * in, dx + r0 * in, x + r0 * in, m * in);     \
             }                                                                                  \
         }                                                                                      \
     }                                                                                          \
     void smx_nn_dense_bwd_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,      \
-                                size_t B, size_t in, size_t out, int accumulate)               \
+        size_t B, size_t in, size_t out)                                                       \
     {                                                                                          \
-        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, accumulate, 0);                      \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, 0, 0);                               \
+    }                                                                                          \
+    void smx_nn_dense_bwd_acc_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,  \
+        size_t B, size_t in, size_t out)                                                       \
+    {                                                                                          \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, 1, 0);                               \
     }                                                                                          \
     void smx_nn_dense_bwd_relu_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W, \
-                                     size_t B, size_t in, size_t out, int accumulate)          \
+        size_t B, size_t in, size_t out)                                                       \
     {                                                                                          \
-        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, accumulate, 1);                      \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, 0, 1);                               \
+    }                                                                                          \
+    void smx_nn_dense_bwd_relu_acc_##SFX(T *dx, T *dW, T *db, const T *dy, const T *x, const T *W,\
+        size_t B, size_t in, size_t out)                                                       \
+    {                                                                                          \
+        dense_bwd_##SFX(dx, dW, db, dy, x, W, B, in, out, 1, 1);                               \
     }                                                                                          \
                                                                                                \
-    /* public ReLU: the serial kernels over fixed chunks, chunks shared among threads */         \
+    /* public ReLU: the serial kernels over fixed chunks, chunks shared among threads */       \
     void smx_nn_relu_fwd_##SFX(T *y, const T *x, size_t n)                                     \
     {                                                                                          \
         _Pragma("omp parallel for schedule(static)")                                           \

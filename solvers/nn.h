@@ -30,20 +30,29 @@ void smx_nn_dense_relu_fwd_f64(double *y, const double *x, const double *W, cons
                                size_t out);
 
 /* Backward, given dy (B, out) = dL/dy:
- *   dW (out, in) = dy^T x          (overwritten unless accumulate)
- *   db (out)     = sum_rows dy     (if db != NULL; rows summed in order 0..B-1)
+ *   dW (out, in) = dy^T x          (overwritten)
+ *   db (out)     = sum_rows dy     (if db != NULL, overwritten; rows summed in order 0..B-1)
  *   dx (B, in)   = dy W            (if dx != NULL; overwritten)
- * accumulate = 1 adds into dW and db instead of overwriting. */
+ * The _acc variants add dy^T x into dW and the row sums into db instead (dW += dy^T x,
+ * db = db + dy_0 + ... + dy_{B-1} in that order: a gradient summed over several uses of W). */
 void smx_nn_dense_bwd_f32(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W,
-                          size_t B, size_t in, size_t out, int accumulate);
+                          size_t B, size_t in, size_t out);
 void smx_nn_dense_bwd_f64(double *dx, double *dW, double *db, const double *dy, const double *x, const double *W,
-                          size_t B, size_t in, size_t out, int accumulate);
+                          size_t B, size_t in, size_t out);
+void smx_nn_dense_bwd_acc_f32(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W,
+                              size_t B, size_t in, size_t out);
+void smx_nn_dense_bwd_acc_f64(double *dx, double *dW, double *db, const double *dy, const double *x,
+                              const double *W, size_t B, size_t in, size_t out);
 /* Backward through the ReLU that produced x (x = max(u, 0)): as above, then dx = dx [x > 0],
  * i.e. dx = dL/du, applied per tile. */
 void smx_nn_dense_bwd_relu_f32(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W,
-                               size_t B, size_t in, size_t out, int accumulate);
+                               size_t B, size_t in, size_t out);
 void smx_nn_dense_bwd_relu_f64(double *dx, double *dW, double *db, const double *dy, const double *x,
-                               const double *W, size_t B, size_t in, size_t out, int accumulate);
+                               const double *W, size_t B, size_t in, size_t out);
+void smx_nn_dense_bwd_relu_acc_f32(float *dx, float *dW, float *db, const float *dy, const float *x,
+                                   const float *W, size_t B, size_t in, size_t out);
+void smx_nn_dense_bwd_relu_acc_f64(double *dx, double *dW, double *db, const double *dy, const double *x,
+                                   const double *W, size_t B, size_t in, size_t out);
 
 /* ReLU (OpenMP over elements): y = max(x, 0) (in place allowed; NaN propagates); backward dx = dy [x > 0]
  * where x is the ReLU output (or input: same sign test), in place allowed (dx == dy). */

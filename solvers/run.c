@@ -3,7 +3,9 @@
 #include "smx.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* 1 if a is an ignored option; *takes_value = 1 if it is the "--opt" form of one with a value */
 static int ignored(const char *a, int *takes_value)
@@ -68,6 +70,39 @@ int smx_run_ckpt_open(smx_ckpt_t **c, long *step, const char **why, const char *
         *c = NULL;
     }
     return st;
+}
+
+int smx_run_ckpt_missing(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) != 0 && errno == ENOENT;
+}
+
+/* length of the field at s (up to a space or the end) */
+static size_t field_len(const char *s) { return strcspn(s, " "); }
+
+void smx_run_fingerprint_diff(char *msg, size_t size, const char *path, const char *fingerprint)
+{
+    smx_ckpt_t *c = NULL;
+    const char *why, *old = NULL;
+    if (smx_ckpt_read(&c, &why, path) != SMX_OK) c = NULL;
+    if (c) old = smx_ckpt_get_str(c, "options");
+    if (!old) {
+        snprintf(msg, size, "written with other options");
+        if (c) smx_ckpt_free(c);
+        return;
+    }
+    const char *a = old, *b = fingerprint;
+    for (;;) {
+        size_t la = field_len(a), lb = field_len(b);
+        if (la != lb || memcmp(a, b, la)) {
+            snprintf(msg, size, "written with %.*s, this run has %.*s", (int)la, a, (int)lb, b);
+            break;
+        }
+        if (!a[la] || !b[lb]) { snprintf(msg, size, "written with other options"); break; }
+        a += la + 1, b += lb + 1;
+    }
+    smx_ckpt_free(c);
 }
 
 int smx_run_get_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t size)

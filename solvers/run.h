@@ -13,6 +13,11 @@
  *  - Clock: a checkpoint is due every `every` seconds of wall time (SMX_RUN_CKPT_EVERY by
  *    default; 0 = only at the end / at the stop), and when the step count reaches stop_after
  *    (> 0), after which the program stops unfinished and exits SMX_RUN_EXIT_STOPPED.
+ *  - --resume without a checkpoint file starts afresh: the program says so in one line on
+ *    stderr (smx_run_ckpt_missing tells); an unreadable checkpoint or one written with other
+ *    options is refused with exit status 2 naming the file and, for options, the first one that
+ *    differs (smx_run_fingerprint_diff). The fingerprint is "key=value" fields separated by
+ *    single spaces.
  *  - argv filter: the options that do not change the data (SMX_RUN_IGNORED_OPTIONS) are left
  *    out of the command line recorded in the data's metadata, so a resumed run and an
  *    uninterrupted one write the same bytes.
@@ -52,6 +57,14 @@ smx_ckpt_t *smx_run_ckpt_new(const char *fingerprint, long step);
  * SMX_EIO if the file is missing (errno ENOENT), unreadable, truncated or corrupted; SMX_EDOM if
  * it was written with another fingerprint; SMX_ENOMEM. *why (if not NULL) names the problem. */
 int smx_run_ckpt_open(smx_ckpt_t **c, long *step, const char **why, const char *path, const char *fingerprint);
+
+/* 1 if --resume from path must start afresh because there is no such file (ENOENT), else 0. */
+int smx_run_ckpt_missing(const char *path);
+
+/* After smx_run_ckpt_open returned SMX_EDOM: msg = "written with KEY=OLD, this run has KEY=NEW"
+ * for the first space-separated field of the checkpoint's fingerprint that differs from
+ * fingerprint's (or "written with other options" if the file cannot be read again). */
+void smx_run_fingerprint_diff(char *msg, size_t size, const char *path, const char *fingerprint);
 
 /* Copy the entry name, which must be exactly size bytes, into dst: SMX_OK or SMX_EIO. */
 int smx_run_get_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t size);

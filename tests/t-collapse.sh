@@ -30,7 +30,7 @@ bad_opt --profile --profile huge
 bad_opt --seed --seed x
 bad_opt --stop-after --stop-after 0
 bad_opt command frobnicate
-bad_opt --resume --resume --checkpoint "$T/none.ckpt"
+bad_opt --checkpoint-every --checkpoint-every -1
 "$B" --bogus >/dev/null 2>&1; ok $([ $? = 2 ] && echo 0 || echo 1) "unknown option exits 2"
 "$B" --help | grep -q -- "--softmax-format"; ok $? "--help lists --softmax-format"
 
@@ -42,7 +42,16 @@ SMALL="--modulus 11 --width 24 --epochs 60 --log-every 10 --softmax-format bf16 
 "$B" $SMALL --out "$T/res.tsv" --resume; ok $? "resumed run"
 cmp -s "$T/full.tsv" "$T/res.tsv"; ok $? "resumed TSV equals the uninterrupted one (bytes)"
 "$B" $SMALL --lr 1e-3 --out "$T/res.tsv" --resume 2>"$T/err"; rc=$?
-[ $rc = 2 ] && grep -q -- "--resume" "$T/err"; ok $? "resume with other options rejected (exit $rc)"
+[ $rc = 2 ] && grep -q -- "--resume: .* was written with lr=0.0030000000000000001, this run has lr=0.001$" "$T/err" && [ "$(wc -l <"$T/err")" = 1 ]
+ok $? "resume with other options rejected in one line naming the option (exit $rc)"
+# --resume without a checkpoint starts afresh with a note (the same rule as smx-dispersion retrieval)
+"$B" $SMALL --out "$T/fresh.tsv" --resume --checkpoint "$T/none.ckpt" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && grep -q "no checkpoint .*none.ckpt, starting afresh" "$T/err" && cmp -s "$T/full.tsv" "$T/fresh.tsv"
+ok $? "--resume without a checkpoint: starts afresh (note on stderr), same bytes (exit $rc)"
+# --checkpoint-every 0: no checkpoint in between, the one at the stop; the resumed run is the same
+"$B" $SMALL --out "$T/z.tsv" --checkpoint-every 0 --stop-after 30; rc=$?
+"$B" $SMALL --out "$T/z.tsv" --checkpoint-every 1e-9 --resume; rc2=$?
+[ $rc = 3 ] && [ $rc2 = 0 ] && cmp -s "$T/full.tsv" "$T/z.tsv"; ok $? "--checkpoint-every 0 / 1e-9: stop, resume, same bytes ($rc, $rc2)"
 # a truncated or corrupted checkpoint is refused with exit 2, never a crash
 "$B" $SMALL --out "$T/cor.tsv" --stop-at 25 >/dev/null 2>&1; rc=$?
 [ $rc = 3 ] && [ -e "$T/cor.tsv.ckpt" ] && [ ! -e "$T/cor.tsv" ]; ok $? "--stop-at (old name of --stop-after) still works (exit $rc)"

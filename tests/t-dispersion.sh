@@ -2,36 +2,35 @@
 # t-dispersion.sh - smx-dispersion: bad options exit 2 with a message naming the option, --help / --version,
 # tiny runs of every subcommand, and the same bytes whatever --threads (retrieval), and after a checkpoint and
 # --resume; mismatching options and truncated / corrupted checkpoints exit 2.
+. "$(dirname "$0")/lib.sh"
 B=${SMX_BIN:-build/bin}/smx-dispersion
-T=${TMPDIR:-/tmp}/t-dispersion.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-# expect exit status 2 and a stderr line containing $2
-bad() {
+# bad_d OPT ARGS...: smx-dispersion ARGS exits 2 with one line on stderr naming OPT (lib.sh's bad)
+bad_d() { _e=$1; shift; bad "$_e" "$B" "$@"; }
+# more than one line on stderr allowed (the usage before the error line; getopt's own line)
+bad_many() {
   exp=$1; shift
   "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
   if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; cat "$T/err"; fi
   ok $r "exit 2 naming '$exp': $*"
 }
-bad "missing COMMAND"
-bad "unknown command" frobnicate
-bad "\-\-s" curves --s -1
-bad "\-\-s" ssmax --s abc
-bad "\-\-deltas" curves --deltas 1,x
-bad "\-\-deltas" curves --deltas ""
-bad "\-\-eps" curves --eps 0.7
-bad "\-\-formats" curves --formats fp16,fp99
-bad "\-\-formats" precision --formats fp128
-bad "\-\-nmax-log2" precision --nmax-log2 99
-bad "\-\-profile" curves --profile huge
-bad "\-\-fig3-n" ssmax --fig3-n 10.5
-bad "\-\-d" retrieval --d 0
-bad "\-\-lr" retrieval --lr -1
-bad "\-\-test-log2" retrieval --test-log2 3
-bad "\-\-seed" retrieval --seed -4
-bad "unexpected argument" precision extra
-bad "bad option" retrieval --no-such-option
+bad_many "missing COMMAND"
+bad_d "unknown command" frobnicate
+bad_d "--s" curves --s -1
+bad_d "--s" ssmax --s abc
+bad_d "--deltas" curves --deltas 1,x
+bad_d "--deltas" curves --deltas ""
+bad_d "--eps" curves --eps 0.7
+bad_d "--formats" curves --formats fp16,fp99
+bad_d "--formats" precision --formats fp128
+bad_d "--nmax-log2" precision --nmax-log2 99
+bad_d "--profile" curves --profile huge
+bad_d "--fig3-n" ssmax --fig3-n 10.5
+bad_d "--d" retrieval --d 0
+bad_d "--lr" retrieval --lr -1
+bad_d "--test-log2" retrieval --test-log2 3
+bad_d "--seed" retrieval --seed -4
+bad_d "unexpected argument" precision extra
+bad_many "bad option" retrieval --no-such-option
 "$B" --help | grep -q retrieval; ok $? "--help lists the commands"
 "$B" retrieval --help | grep -q "test-sets"; ok $? "retrieval --help lists its options"
 "$B" --version | grep -q "smx-dispersion (smx)"; ok $? "--version"
@@ -61,7 +60,7 @@ ok $? "retrieval: adaptive temperature acts (scale = beta(H) > 1, entropy below 
 # checkpoint / resume: a run stopped in the softmax model's training, resumed, stopped in the SSMax
 # model's, resumed to the end writes the same bytes as an uninterrupted run (log rows every 50 steps)
 R="retrieval --d 8 --steps 120 --batch 4 --test-log2 5 --test-sets 4 --threads 1 --seed 23"
-same() { cmp -s "$T/u.tsv" "$T/$1.tsv" && cmp -s "$T/u-train.tsv" "$T/$1-train.tsv" && cmp -s "$T/u-attention.tsv" "$T/$1-attention.tsv"; }
+same3() { cmp -s "$T/u.tsv" "$T/$1.tsv" && cmp -s "$T/u-train.tsv" "$T/$1-train.tsv" && cmp -s "$T/u-attention.tsv" "$T/$1-attention.tsv"; }
 "$B" $R --out "$T/u.tsv" 2>/dev/null; ok $? "retrieval uninterrupted"
 test -s "$T/u.tsv.ckpt"; ok $? "retrieval writes the checkpoint OUT.ckpt after training"
 "$B" $R --out "$T/k.tsv" --stop-after 77 2>"$T/err"; rc=$?
@@ -70,27 +69,33 @@ ok $? "--stop-after 77: checkpoint written, exit 3, no data"
 "$B" $R --out "$T/k.tsv" --resume --stop-after 170 2>"$T/err"; rc=$?
 test $rc -eq 3 && grep -q "resuming from .*step 77" "$T/err"; ok $? "--resume, --stop-after 170 (in the SSMax model): exit 3"
 "$B" $R --out "$T/k.tsv" --resume 2>"$T/err"; ok $? "--resume to the end"
-same k; ok $? "resumed run: same bytes as the uninterrupted one (3 files)"
+same3 k; ok $? "resumed run: same bytes as the uninterrupted one (3 files)"
 "$B" $R --out "$T/g.tsv" --resume --checkpoint "$T/u.tsv.ckpt" 2>"$T/err"
-grep -q "resuming from .*model 2" "$T/err" && same g; ok $? "--resume from a run's final checkpoint: no training, same bytes"
+grep -q "resuming from .*model 2" "$T/err" && same3 g; ok $? "--resume from a run's final checkpoint: no training, same bytes"
 "$B" $R --out "$T/e.tsv" --checkpoint-every 1e-9 --checkpoint "$T/sub/e.ckpt" 2>/dev/null
-same e && test -s "$T/sub/e.ckpt"; ok $? "--checkpoint-every 1e-9 --checkpoint FILE: a checkpoint every step, same bytes"
+same3 e && test -s "$T/sub/e.ckpt"; ok $? "--checkpoint-every 1e-9 --checkpoint FILE: a checkpoint every step, same bytes"
 "$B" $R --out "$T/f.tsv" --resume 2>"$T/err"; rc=$?
-test $rc -eq 0 && grep -q "no checkpoint.*afresh" "$T/err" && same f; ok $? "--resume without a checkpoint starts afresh, same bytes"
+test $rc -eq 0 && grep -q "no checkpoint.*afresh" "$T/err" && same3 f; ok $? "--resume without a checkpoint starts afresh, same bytes"
 "$B" $R --out "$T/k.tsv" --stop-after 60 2>/dev/null
 cp "$T/k.tsv.ckpt" "$T/keep.ckpt"
-bad "written with --lr 0.001, this run has --lr 0.002" $R --out "$T/k.tsv" --resume --lr 0.002
-bad "written with --seed 23, this run has --seed 24" $R --seed 24 --out "$T/k.tsv" --resume
-bad "written with --test-sets 4" $R --test-sets 5 --out "$T/k.tsv" --resume
+bad_d "written with lr=0.001, this run has lr=0.002" $R --out "$T/k.tsv" --resume --lr 0.002
+bad_d "written with seed=23, this run has seed=24" $R --seed 24 --out "$T/k.tsv" --resume
+bad_d "written with test-sets=4, this run has test-sets=5" $R --test-sets 5 --out "$T/k.tsv" --resume
 head -c 3000 "$T/keep.ckpt" >"$T/t.ckpt"
-bad "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/t.ckpt"
+bad_d "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/t.ckpt"
 cp "$T/keep.ckpt" "$T/c.ckpt"; printf 'X' | dd of="$T/c.ckpt" bs=1 seek=2385 conv=notrunc 2>/dev/null
-bad "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/c.ckpt"
+bad_d "checksum mismatch" $R --out "$T/k.tsv" --resume --checkpoint "$T/c.ckpt"
 : >"$T/z.ckpt"
-bad "bad magic" $R --out "$T/k.tsv" --resume --checkpoint "$T/z.ckpt"
-bad "\-\-checkpoint-every" retrieval --checkpoint-every -1
-bad "\-\-stop-after" retrieval --stop-after 0
-"$B" $R --out "$T/k.tsv" --resume --checkpoint "$T/keep.ckpt" 2>/dev/null && same k; ok $? "the good checkpoint still resumes to the same bytes"
+bad_d "bad magic" $R --out "$T/k.tsv" --resume --checkpoint "$T/z.ckpt"
+bad_d "--checkpoint-every" retrieval --checkpoint-every -1
+bad_d "--stop-after" retrieval --stop-after 0
+"$B" $R --out "$T/k.tsv" --resume --checkpoint "$T/keep.ckpt" 2>/dev/null && same3 k; ok $? "the good checkpoint still resumes to the same bytes"
 "$B" retrieval --help | grep -q -- "--resume"; ok $? "retrieval --help documents --resume"
-rm -rf "$T"
-echo "1..$n"
+# one rule for both training programs (solvers/run.h): --resume without a checkpoint starts afresh, default
+# interval 180 s, --stop-after exit 3; both --help say so
+C=${SMX_BIN:-build/bin}/smx-collapse
+for p in "$B retrieval" "$C"; do
+  $p --help >"$T/h" 2>&1; grep -q "none, start afresh" "$T/h" && grep -q "180" "$T/h" && grep -q "status 3" "$T/h"
+  ok $? "$p --help: --resume without a checkpoint starts afresh, interval 180 s, --stop-after exits 3"
+done
+tap_done

@@ -70,8 +70,12 @@ static void test_dense_f64(void)
         for (int acc = 0; acc < 2; acc++) {
             for (size_t i = 0; i < OUT * IN; i++) dW[i] = acc ? 1.5 : 99;
             for (size_t i = 0; i < OUT; i++) db[i] = acc ? 1.5 : 99;
-            if (relu) smx_nn_dense_bwd_relu_f64(dx, dW, db, dy, x, W, B, IN, OUT, acc);
-            else smx_nn_dense_bwd_f64(dx, dW, db, dy, x, W, B, IN, OUT, acc);
+            /* the four entry points: overwrite / accumulate (_acc), plain / through the ReLU */
+            typedef void bwd_fn(double *, double *, double *, const double *, const double *, const double *, size_t,
+                                size_t, size_t);
+            static bwd_fn *const fns[2][2] = {{smx_nn_dense_bwd_f64, smx_nn_dense_bwd_acc_f64},
+                                              {smx_nn_dense_bwd_relu_f64, smx_nn_dense_bwd_relu_acc_f64}};
+            fns[relu][acc](dx, dW, db, dy, x, W, B, IN, OUT);
             if (acc) {
                 for (size_t i = 0; i < OUT * IN; i++) dW[i] -= 1.5;
                 for (size_t i = 0; i < OUT; i++) db[i] -= 1.5;
@@ -133,10 +137,10 @@ static void test_threads(void)
     for (size_t i = 0; i < B * OUT; i++) dy[i] = rnd(&s);
     smx_nn_init_threads(1);
     smx_nn_dense_relu_fwd_f64(y1, x, W, NULL, B, IN, OUT);
-    smx_nn_dense_bwd_relu_f64(dx1, dW1, NULL, dy, x, W, B, IN, OUT, 0);
+    smx_nn_dense_bwd_relu_f64(dx1, dW1, NULL, dy, x, W, B, IN, OUT);
     smx_nn_init_threads(2);
     smx_nn_dense_relu_fwd_f64(y2, x, W, NULL, B, IN, OUT);
-    smx_nn_dense_bwd_relu_f64(dx2, dW2, NULL, dy, x, W, B, IN, OUT, 0);
+    smx_nn_dense_bwd_relu_f64(dx2, dW2, NULL, dy, x, W, B, IN, OUT);
     ok(!memcmp(y1, y2, sizeof y1) && !memcmp(dW1, dW2, sizeof dW1) && !memcmp(dx1, dx2, sizeof dx1),
        "1 and 2 threads: same bytes of y, dW, dx");
 #else

@@ -155,7 +155,7 @@ static void test_dense(void)
     for (int i = 0; i < B * OUT; i++) dy[i] = gsl_rng_uniform(r) - 0.3;
     smx_nn_init_threads(0);
     smx_nn_dense_fwd_f64(y, x, W, bias, B, IN, OUT);
-    smx_nn_dense_bwd_f64(dx, dW, db, dy, x, W, B, IN, OUT, 0);
+    smx_nn_dense_bwd_f64(dx, dW, db, dy, x, W, B, IN, OUT);
     double ey = 0, ex = 0, ew = 0, eb = 0;
     for (int i = 0; i < B; i++)
         for (int o = 0; o < OUT; o++) {
@@ -197,7 +197,7 @@ static void test_dense(void)
     for (int i = 0; i < B * OUT; i++) nz += y[i] == 0;
     ok(same && nz > B * OUT / 10 && nz < B * OUT, "dense_relu_fwd == relu(dense_fwd) bitwise (%d zeros)", nz);
     smx_nn_relu_bwd_f64(dx, dx, x, B * IN);
-    smx_nn_dense_bwd_relu_f64(dx2, dW2, db2, dy, x, W, B, IN, OUT, 0);
+    smx_nn_dense_bwd_relu_f64(dx2, dW2, db2, dy, x, W, B, IN, OUT);
     ok(!memcmp(dx, dx2, B * IN * sizeof *dx) && !memcmp(dW, dW2, OUT * IN * sizeof *dW) &&
            !memcmp(db, db2, OUT * sizeof *db), "dense_bwd_relu == dense_bwd then dx [x > 0], bitwise");
     float *xf = malloc(B * IN * sizeof *xf), *Wf = malloc(OUT * IN * sizeof *Wf), *dyf = malloc(B * OUT * sizeof *dyf);
@@ -209,9 +209,9 @@ static void test_dense(void)
     smx_nn_dense_fwd_f32(yf, xf, Wf, NULL, B, IN, OUT);
     smx_nn_relu_fwd_f32(yf, yf, B * OUT);
     smx_nn_dense_relu_fwd_f32(yf2, xf, Wf, NULL, B, IN, OUT);
-    smx_nn_dense_bwd_f32(dxf, dWf, NULL, dyf, xf, Wf, B, IN, OUT, 0);
+    smx_nn_dense_bwd_f32(dxf, dWf, NULL, dyf, xf, Wf, B, IN, OUT);
     smx_nn_relu_bwd_f32(dxf, dxf, xf, B * IN);
-    smx_nn_dense_bwd_relu_f32(dxf2, dWf, NULL, dyf, xf, Wf, B, IN, OUT, 0);
+    smx_nn_dense_bwd_relu_f32(dxf2, dWf, NULL, dyf, xf, Wf, B, IN, OUT);
     ok(!memcmp(yf, yf2, B * OUT * sizeof *yf) && !memcmp(dxf, dxf2, B * IN * sizeof *dxf),
        "float: fused ReLU forward/backward == unfused, bitwise");
     free(y2); free(dx2); free(dW2); free(db2);

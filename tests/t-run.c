@@ -78,6 +78,14 @@ static void test_roundtrip(const char *dir)
         }
         st = smx_run_ckpt_open(&c, &step, &why, path, "lr=0.001 seed=2385");
         ok(st == SMX_EDOM && c == NULL && why && strstr(why, "other options"), "other fingerprint -> SMX_EDOM (%s)", why);
+        char msg[256];
+        smx_run_fingerprint_diff(msg, sizeof msg, path, "lr=0.001 seed=2385");
+        ok(!strcmp(msg, "written with lr=0.003, this run has lr=0.001"), "diff names the first field: %s", msg);
+        smx_run_fingerprint_diff(msg, sizeof msg, path, "lr=0.003 seed=7");
+        ok(!strcmp(msg, "written with seed=2385, this run has seed=7"), "diff names the second field: %s", msg);
+        smx_run_fingerprint_diff(msg, sizeof msg, path, "lr=0.003 seed=2385 d=8");
+        ok(!strcmp(msg, "written with other options"), "diff of a longer fingerprint: %s", msg);
+        ok(!smx_run_ckpt_missing(path), "an existing checkpoint is not missing");
         smx_optim_free(a);
         smx_optim_free(b);
         gsl_rng_free(r1);
@@ -92,6 +100,10 @@ static void test_roundtrip(const char *dir)
     errno = 0;
     int st = smx_run_ckpt_open(&c, &step, &why, p2, "x");
     ok(st == SMX_EIO && errno == ENOENT && why, "missing file -> SMX_EIO, errno ENOENT (%s)", why);
+    ok(smx_run_ckpt_missing(p2), "smx_run_ckpt_missing: the missing file (--resume starts afresh)");
+    char msg[128];
+    smx_run_fingerprint_diff(msg, sizeof msg, p2, "x");
+    ok(!strcmp(msg, "written with other options"), "diff of an unreadable file: %s", msg);
     FILE *in = fopen(path, "rb");
     char buf[4096];
     size_t nb = in ? fread(buf, 1, sizeof buf, in) : 0;

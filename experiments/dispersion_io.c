@@ -1,0 +1,76 @@
+/* dispersion_io.c - what every smx-dispersion subcommand does around its computation: the
+ * data's standard metadata, default and sibling output paths, the log-spaced n grid, list
+ * metadata, common options and the exit status (declared in dispersion_cmds.h). */
+#include "dispersion_cmds.h"
+#include "smx.h"
+#include "tsv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dispersion_cmd_init(dispersion_cmd_t *cmd, int argc, char **argv)
+{
+    smx_cli_common_init(&cmd->c);
+    cmd->argc = argc, cmd->argv = argv;
+}
+
+void dispersion_meta_std(smx_tsv_t *t, const char *prog, const dispersion_cmd_t *cmd)
+{
+    smx_tsv_meta_std(t, prog, cmd->argc, cmd->argv);
+    smx_cli_meta(t, &cmd->c);
+}
+
+const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, const char *name)
+{
+    if (c->out) return c->out;
+    snprintf(buf, size, "data/%s/dispersion-%s.tsv", c->profile == SMX_PROFILE_PAPER ? "paper" : "quick", name);
+    return buf;
+}
+
+void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage)
+{
+    if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+}
+
+int dispersion_exit(const char *prog, const char *out, int st)
+{
+    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
+    return st ? 1 : 0;
+}
+
+char *dispersion_sibling(const char *out, const char *suffix)
+{
+    size_t n = strlen(out);
+    if (n >= 4 && !strcmp(out + n - 4, ".tsv")) n -= 4;
+    char *p = malloc(n + strlen(suffix) + 6);
+    if (!p) return NULL;
+    memcpy(p, out, n);
+    p[n] = '-';
+    strcpy(p + n + 1, suffix);
+    strcat(p, ".tsv");
+    return p;
+}
+
+size_t dispersion_grid(double **grid, int lo, int hi, int per)
+{
+    size_t cap = (size_t)(hi - lo) * per + 2, k = 0;
+    double *g = malloc(cap * sizeof *g);
+    if (!g) { *grid = NULL; return 0; }
+    for (int i = 0; i <= (hi - lo) * per; i++) {
+        double v = nearbyint(exp2(lo + (double)i / per));
+        if (k == 0 || v > g[k - 1]) g[k++] = v;
+    }
+    *grid = g;
+    return k;
+}
+
+void dispersion_meta_list(struct smx_tsv *t, const char *key, const double *v, size_t n)
+{
+    char buf[512] = "";
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof buf; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%g", i ? "," : "", v[i]);
+    smx_tsv_meta(t, key, "%s", buf);
+}
