@@ -186,18 +186,37 @@ static int by_viol(const void *pa, const void *pb)
     return a->j < b->j ? -1 : a->j > b->j;
 }
 
-/* Add up to m rows, those of the largest viol[j] > 0 among classes without a row. Returns the number added. */
+/* 1 if candidate a comes before b in by_viol's order */
+static int before(const smx_lp_cand_t *a, const smx_lp_cand_t *b) { return by_viol(a, b) < 0; }
+
+/* Add up to m rows, those of the largest viol[j] > 0 among classes without a row (ties: lower j), in that
+ * order. Selection by a heap of the m best (its root the worst kept): O(v log m). Returns the number added. */
 static size_t add_most_violated(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i,
                                 size_t m)
 {
-    size_t nc = 0;
-    for (size_t j = 0; j < v; j++)
-        if (!w->in[j] && w->viol[j] > 0) w->cand[nc].viol = w->viol[j], w->cand[nc++].j = j;
-    if (nc == 0) return 0;
-    qsort(w->cand, nc, sizeof *w->cand, by_viol);
-    if (nc > m) nc = m;
-    for (size_t c = 0; c < nc; c++) add_row(w, W, b, d, i, w->cand[c].j);
-    return nc;
+    smx_lp_cand_t *h = w->cand, c;
+    size_t n = 0;
+    for (size_t j = 0; j < v; j++) {
+        if (w->in[j] || !(w->viol[j] > 0)) continue;
+        c.viol = w->viol[j], c.j = j;
+        size_t k;
+        if (n < m) { /* push: sift up while the parent comes before c */
+            for (k = n++; k > 0 && before(&h[(k - 1) / 2], &c); k = (k - 1) / 2) h[k] = h[(k - 1) / 2];
+            h[k] = c;
+        } else if (before(&c, &h[0])) { /* replace the root, sift down */
+            for (k = 0;;) {
+                size_t l = 2 * k + 1, r = l + 1, t = l;
+                if (l >= n) break;
+                if (r < n && before(&h[l], &h[r])) t = r;
+                if (!before(&c, &h[t])) break;
+                h[k] = h[t], k = t;
+            }
+            h[k] = c;
+        }
+    }
+    qsort(h, n, sizeof *h, by_viol);
+    for (size_t k = 0; k < n; k++) add_row(w, W, b, d, i, h[k].j);
+    return n;
 }
 
 static int simplex(glp_prob *P)
@@ -381,49 +400,84 @@ int smx_lp_hull_verify(const mpq_t *lam, const double *W, const double *b, size_
     return good;
 }
 
+/* dst = the double x as an integer times 2^-q (x = m 2^e exactly, m an integer of 53 bits): m 2^(e + q) */
+static void mpz_set_scaled(mpz_t dst, double x, int q)
+{
+    int e;
+    double m = frexp(x, &e); /* x = m 2^e, |m| in [0.5, 1) */
+    mpz_set_d(dst, ldexp(m, 53));
+    mpz_mul_2exp(dst, dst, (mp_bitcnt_t)(e - 53 + q));
+}
+
 int smx_lp_hull_certify(mpq_t *lam, const double *W, const double *b, size_t v, size_t d, size_t i, const size_t *S,
                         size_t ns)
 {
     if (ns == 0 || i >= v) return 0;
-    /* augmented system M [lambda | rhs]: rows k < d: w_{S,k} -> w_ik; row d: 1 -> 1 */
+    /* augmented system [A | rhs]: rows k < d: w_{S,k} -> w_ik; row d: 1 -> 1, each row scaled by a power of 2
+     * to integers, then fraction-free (Bareiss) elimination in GMP integers: every division is exact, no
+     * gcds; the echelon form is back-substituted in rationals with free unknowns 0 */
     size_t R = d + 1, C = ns + 1;
-    mpq_t *M = malloc(R * C * sizeof *M), t;
+    mpz_t *M = malloc(R * C * sizeof *M), t, prev;
     size_t *pivcol = malloc(R * sizeof *pivcol);
     if (!M || !pivcol) {
         free(M), free(pivcol);
         return 0;
     }
-    mpq_init(t);
-    for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
-            mpq_init(M[r * C + c]);
-            if (r < d) mpq_set_d(M[r * C + c], c < ns ? W[S[c] * d + r] : W[i * d + r]);
-            else mpq_set_ui(M[r * C + c], 1, 1);
+    mpz_inits(t, prev, NULL);
+    for (size_t r = 0; r < R; r++) {
+        int q = 0, any = 0; /* q: -(smallest exponent of a 53-bit integer mantissa) over the row */
+        for (size_t c = 0; c < C && r < d; c++) {
+            double x = c < ns ? W[S[c] * d + r] : W[i * d + r];
+            if (x == 0) continue;
+            int e;
+            frexp(x, &e);
+            if (!any || 53 - e > q) q = 53 - e;
+            any = 1;
         }
-    size_t rank = 0;
-    for (size_t c = 0; c < ns && rank < R; c++) { /* Gauss-Jordan */
-        size_t p = rank;
-        while (p < R && mpq_sgn(M[p * C + c]) == 0) p++;
-        if (p == R) continue;
-        for (size_t cc = 0; cc < C; cc++) mpq_swap(M[p * C + cc], M[rank * C + cc]);
-        for (size_t cc = C; cc-- > c;) mpq_div(M[rank * C + cc], M[rank * C + cc], M[rank * C + c]);
-        for (size_t r = 0; r < R; r++) {
-            if (r == rank || mpq_sgn(M[r * C + c]) == 0) continue;
-            mpq_set(t, M[r * C + c]);
-            for (size_t cc = c; cc < C; cc++) {
-                mpq_t u;
-                mpq_init(u);
-                mpq_mul(u, t, M[rank * C + cc]);
-                mpq_sub(M[r * C + cc], M[r * C + cc], u);
-                mpq_clear(u);
+        for (size_t c = 0; c < C; c++) {
+            mpz_init(M[r * C + c]);
+            if (r == d) mpz_set_ui(M[r * C + c], 1);
+            else {
+                double x = c < ns ? W[S[c] * d + r] : W[i * d + r];
+                if (x != 0) mpz_set_scaled(M[r * C + c], x, q);
             }
         }
+    }
+    size_t rank = 0;
+    mpz_set_ui(prev, 1);
+    for (size_t c = 0; c < ns && rank < R; c++) {
+        size_t p = rank;
+        while (p < R && mpz_sgn(M[p * C + c]) == 0) p++;
+        if (p == R) continue;
+        for (size_t cc = 0; cc < C; cc++) mpz_swap(M[p * C + cc], M[rank * C + cc]);
+        const mpz_t *piv = &M[rank * C + c];
+        for (size_t r = rank + 1; r < R; r++) { /* M_r <- (piv M_r - M_rc M_rank) / prev, exact */
+            for (size_t cc = c + 1; cc < C; cc++) {
+                mpz_mul(t, *piv, M[r * C + cc]);
+                mpz_submul(t, M[r * C + c], M[rank * C + cc]);
+                mpz_divexact(M[r * C + cc], t, prev);
+            }
+            mpz_set_ui(M[r * C + c], 0);
+        }
+        mpz_set(prev, *piv);
         pivcol[rank++] = c;
     }
     for (size_t s = 0; s < ns; s++) mpq_set_ui(lam[s], 0, 1);
-    for (size_t r = 0; r < rank; r++) mpq_set(lam[pivcol[r]], M[r * C + ns]);
-    for (size_t r = 0; r < R * C; r++) mpq_clear(M[r]);
-    mpq_clear(t);
+    mpq_t acc, u;
+    mpq_inits(acc, u, NULL);
+    for (size_t r = rank; r-- > 0;) { /* back substitution */
+        mpq_set_z(acc, M[r * C + ns]);
+        for (size_t r2 = r + 1; r2 < rank; r2++) {
+            mpq_set_z(u, M[r * C + pivcol[r2]]);
+            mpq_mul(u, u, lam[pivcol[r2]]);
+            mpq_sub(acc, acc, u);
+        }
+        mpq_set_z(u, M[r * C + pivcol[r]]);
+        mpq_div(lam[pivcol[r]], acc, u);
+    }
+    mpq_clears(acc, u, NULL);
+    for (size_t r = 0; r < R * C; r++) mpz_clear(M[r]);
+    mpz_clears(t, prev, NULL);
     free(M), free(pivcol);
     return smx_lp_hull_verify((const mpq_t *)lam, W, b, v, d, i, S, ns);
 }
