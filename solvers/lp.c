@@ -344,6 +344,11 @@ int smx_lp_cheb_solve(smx_lp_cheb_result_t *res, size_t *supp, smx_lp_cheb_t *w,
     /* r* <= tol: try the exact certificate on the duals' support first (it proves unargmaxability) */
     for (size_t row = 1; row < w->nrows; row++)
         if (glp_get_row_dual(P, (int)row + 1) != 0) w->supp[res->nsupp++] = w->rowcls[row];
+    for (size_t a = 1; a < res->nsupp; a++) /* class order (rows are in working-set order) */
+        for (size_t c = a; c > 0 && w->supp[c - 1] > w->supp[c]; c--) {
+            size_t t = w->supp[c];
+            w->supp[c] = w->supp[c - 1], w->supp[c - 1] = t;
+        }
     if (supp) memcpy(supp, w->supp, res->nsupp * sizeof *supp);
     if (res->nsupp > 0 && res->nsupp <= d + 1 &&
         smx_lp_hull_certify(w->lam, W, b, v, d, i, w->supp, res->nsupp)) {
