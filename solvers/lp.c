@@ -282,7 +282,7 @@ static size_t violations(smx_lp_cheb_t *w, const double *W, const double *b, siz
 
 /* LP over every constraint (w->full) or by constraint generation: a working set of the m = 4 (d + 1)
  * constraints nearest to x = w_i (largest signed distance ((w_j - w_i).w_i + b_j - b_i) / n_j), then
- * repeatedly the m most violated constraints at the working-set optimum are added and the LP re-solved
+ * repeatedly the m, 2m, 4m, ... most violated constraints at the working-set optimum are added and the LP re-solved
  * warm (dual simplex from the previous optimal basis) until none is violated: the working-set optimum is
  * then feasible for the full LP and an upper bound of its optimum, so it is the full LP's optimum. */
 static int cheb_lp(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i, double box)
@@ -313,12 +313,14 @@ static int cheb_lp(smx_lp_cheb_t *w, const double *W, const double *b, size_t v,
     for (size_t j = 0; j < v; j++)
         if (j != i) w->viol[j] = isfinite(lo) ? w->viol[j] - lo + 1 : (w->viol[j] == INFINITY ? 2 : 1);
     add_most_violated(w, W, b, v, d, i, m);
-    for (;;) {
+    /* the batch doubles every round: degenerate optima (no bias: r* = 0, a whole face of x) otherwise take
+     * hundreds of rounds; doubling bounds the rounds by log2(v / m) + 1 */
+    for (size_t batch = m;; batch = batch < v ? 2 * batch : v) {
         w->rounds++;
         int st = simplex(w->P);
         if (st) return st;
         if (violations(w, W, b, v, d, i) == 0) return SMX_OK;
-        add_most_violated(w, W, b, v, d, i, m);
+        add_most_violated(w, W, b, v, d, i, batch);
     }
 }
 

@@ -7,8 +7,8 @@
  * it is posed with y = w_i.x + b_i:  w_i.x - y = -b_i,  w_j.x - y + n_j r <= -b_j,  n_j = ||w_j - w_i||
  * (any positive n_j gives the same sign of r*), r <= rmax, y free. GLPK's dual simplex (the all-slack
  * basis is dual feasible) gives r*, by default by constraint generation: a working set of the 4 (d + 1)
- * constraints nearest to x = w_i, then the 4 (d + 1) most violated constraints at the working-set optimum are
- * added and the LP re-solved warm from its previous basis until none exceeds its bound by more than
+ * constraints nearest to x = w_i, then the 4 (d + 1), 8 (d + 1), 16 (d + 1), ... most violated constraints at the
+ * working-set optimum are added (the batch doubles: no-bias optima are degenerate) and the LP re-solved warm from its previous basis until none exceeds its bound by more than
  * 1e-9 (1 + |b_j| + |y|): the working-set optimum is then the optimum of the LP over all constraints (if GLPK
  * fails on a working set, the full LP is solved; smx_lp_cheb_set_full forces it). Where r* <= tol
  * (borderline, and every no-bias unargmaxable class,
