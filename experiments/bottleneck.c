@@ -17,16 +17,10 @@ static const char usage[] =
     "  argmax    fraction of unargmaxable classes vs d (Chebyshev-centre LP, exact certificates);\n"
     "            argmax --file F [--bias-file G] checks a user's W\n"
     "  bench     SVD (LAPACK vs GSL) and LP timings\n"
-    "  rank      softmax fits of a synthetic target: KL vs d beside the envelope, numerical ranks\n"
+    "  rank      softmax and MoS fits of a synthetic target: numerical ranks (and KL) of the fitted log-probs\n"
     "  bat       the V = 3, d = 1 image curve in the simplex and the BAT support test along it\n"
-    "  kl        not yet implemented (exit 2): the KL figures come from rank\n"
+    "  kl        optimised KL vs d beside the Eckart-Young envelope, KL vs the normalised spectral tail\n"
     "Options: --help, --version\n";
-
-static int not_yet(int argc, char **argv)
-{
-    (void)argc;
-    smx_cli_fail("smx-bottleneck", "command '%s' is not yet implemented", argv[0]);
-}
 
 int main(int argc, char **argv)
 {
@@ -37,7 +31,7 @@ int main(int argc, char **argv)
                 {"argmax", bottleneck_cmd_argmax},
                 {"bench", bottleneck_cmd_bench},
                 {"rank", bottleneck_cmd_rank},
-                {"kl", not_yet},
+                {"kl", bottleneck_cmd_kl},
                 {"bat", bottleneck_cmd_bat}};
     if (argc < 2) {
         smx_cli_fail("smx-bottleneck", "missing COMMAND (allowed: recover|argmax|rank|kl|bat)");

@@ -2,8 +2,10 @@
  * (Grivas, Bogoychev, Lopez, ACL 2022; science/bottleneck.md (d)). A class i of z = W x + b is
  * unargmaxable if no x in [-box, box]^d makes z_i the strict maximum. Fast approximate pass first (their
  * code: start at x = w_i, reflect across the violated hyperplane of the current argmax, up to a patience),
- * then the Chebyshev-centre LP (solvers/lp.h) only where it fails; r* near 0 and every no-bias candidate
- * decided by GLPK's exact rational simplex; unargmaxable classes certified in GMP rationals. */
+ * then the Chebyshev-centre LP (solvers/lp.h, constraint generation) only where it fails; r* near 0 and every
+ * no-bias candidate decided in GMP rationals; unargmaxable classes certified in GMP rationals. Patience 5 by
+ * default (their code: 50): with the LP by constraint generation a reflection (O(V d)) costs about a tenth of
+ * an LP, and patience 5 gives the fastest V = 10000 sweep (smx-bottleneck bench). */
 #include "bottleneck_cmds.h"
 #include "lp.h"
 #include "smx.h"
@@ -54,8 +56,10 @@ static const char usage[] =
     "Fraction of unargmaxable classes of a random head z = W x + b (Grivas et al. 2022): class i is\n"
     "unargmaxable iff r* = max r s.t. (w_j - w_i).x + ||w_j - w_i|| r <= b_i - b_j (j != i), x in [-box, box]^d\n"
     "is <= 0 (their code: r >= 1e-8 infeasible). Approximate pass first (x = w_i, reflect across the violated\n"
-    "hyperplane of the current argmax, up to --patience steps), GLPK simplex where it fails, GLPK's exact\n"
-    "rational simplex for |r*| <= --tol-exact and for every no-bias candidate (r* = 0 exactly there);\n"
+    "hyperplane of the current argmax, up to --patience steps), then the LP where it fails, solved by GLPK's\n"
+    "dual simplex with constraint generation (working set of the 4 (d + 1) nearest constraints, the most\n"
+    "violated added and re-solved warm until none is violated: the optimum of the LP over all constraints);\n"
+    "r* <= --tol-exact (every no-bias candidate: r* = 0 exactly there) decided in GMP rationals;\n"
     "unargmaxable classes get a certificate lambda (sum lambda_j w_j = w_i, sum lambda = 1, lambda >= 0,\n"
     "sum lambda_j b_j >= b_i) checked in GMP rationals when the box is not active.\n"
     "  --vocab V            classes (quick 1000, paper 10000)\n"
@@ -64,7 +68,7 @@ static const char usage[] =
     "  --bias-modes LIST    none, random (b from the dist), unitnorm (rows of W scaled to norm 1, no bias),\n"
     "                       normbias (b_i = -||w_i||^2/2); default all four (the last two: prevention)\n"
     "  --seeds S            heads per setting (default 1)\n"
-    "  --patience P         reflections of the approximate pass (default 50; 0: x = w_i only); --no-approx\n"
+    "  --patience P         reflections of the approximate pass (default 5; 0: x = w_i only); --no-approx\n"
     "                       skips it\n"
     "  --box B              x in [-B, B]^d (default 100)   --tol-exact T   (default 1e-6)\n"
     "  --file F             a user's W (TSV, V rows of d values, no header); --bias-file G: one b per line.\n"
@@ -326,7 +330,7 @@ int bottleneck_cmd_argmax(int argc, char **argv)
                                           SMX_CLI_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.v = -1, .seeds = 1, .dists = {0, 1}, .ndists = 2, .bmodes = {0, 1, 2, 3}, .nbmodes = 4,
-                .patience = 50, .approx = 1, .box = 100, .tol = 1e-6};
+                .patience = 5, .approx = 1, .box = 100, .tol = 1e-6};
     smx_cli_common_init(&o.c);
     o.ndims = smx_cli_doubles_or_fail(o.dims, 16, "2,4,6,8,10,15,20,30,40,50", 1, 4096, prog, "--dims");
     int opt;

@@ -15,8 +15,9 @@
 static const char prog[] = "smx-bottleneck bench";
 static const char usage[] = "Usage: smx-bottleneck bench [--classes K] [--seed N]\n"
                             "SVD of the N = 1200, V = 1000, d = 100 + bias clr matrix with LAPACK and GSL; the\n"
-                            "first K classes (default 200) of a V = 10000, d = 10 N(0,1) head with bias through the\n"
-                            "approximate pass + LP and through the LP alone. Single-threaded.\n";
+                            "first K classes (default 200) of a V = 10000, d = 10 N(0,1) head with bias through the full\n"
+                            "LP (K / 4 classes), the LP by constraint generation, and the approximate pass (patience 5,\n"
+                            "50) + constraint generation. Single-threaded.\n";
 
 int bottleneck_cmd_bench(int argc, char **argv)
 {
@@ -58,19 +59,25 @@ int bottleneck_cmd_bench(int argc, char **argv)
     for (size_t j = 0; j < V2 * d2; j++) W2[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
     for (size_t j = 0; j < V2; j++) b2[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
     smx_lp_cheb_t *lp = smx_lp_cheb_alloc(V2, d2);
-    for (int approx = 1; approx >= 0; approx--) {
-        size_t nlp = 0, un = 0;
+    /* full LP (every constraint; the first K / 4 classes only: slow), constraint generation, and constraint
+     * generation after the approximate pass (patience 5, the argmax default, and 50) */
+    static const struct { int full, patience; const char *name; } mode[] = {
+        {1, -1, "full LP"}, {0, -1, "constraint generation"}, {0, 5, "approx (patience 5) + constraint generation"},
+        {0, 50, "approx (patience 50) + constraint generation"}};
+    for (int m = 0; m < 4; m++) {
+        size_t nlp = 0, un = 0, rows = 0, rounds = 0, nk = mode[m].full ? (size_t)(K + 3) / 4 : (size_t)K;
+        smx_lp_cheb_set_full(lp, mode[m].full);
         t0 = smx_time_now();
-        for (size_t i = 0; i < (size_t)K; i++) {
-            if (approx && bottleneck_argmax_approx(x, W2, b2, V2, d2, i, 50)) continue;
+        for (size_t i = 0; i < nk; i++) {
+            if (mode[m].patience >= 0 && bottleneck_argmax_approx(x, W2, b2, V2, d2, i, mode[m].patience)) continue;
             smx_lp_cheb_result_t q;
             smx_lp_cheb_solve(&q, NULL, lp, W2, b2, V2, d2, i, 100, 1e-6);
-            nlp++, un += !q.argmaxable;
+            nlp++, un += !q.argmaxable, rows += smx_lp_cheb_rows(lp), rounds += smx_lp_cheb_rounds(lp);
         }
         t1 = smx_time_now();
-        printf("argmax V=10000 d=10 bias, %ld classes %s: %zu LPs, %zu unargmaxable, %.2f s (%.1f classes/s, "
-               "%.1f LPs/s)\n", K, approx ? "with the approximate pass" : "LP only", nlp, un, t1 - t0,
-               (double)K / (t1 - t0), (double)nlp / (t1 - t0));
+        printf("argmax V=10000 d=10 bias, %zu classes, %s: %zu LPs (mean %.1f rows, %.1f solves), %zu unargmaxable, "
+               "%.2f s (%.1f classes/s, %.1f LPs/s)\n", nk, mode[m].name, nlp, nlp ? (double)rows / (double)nlp : 0.0,
+               nlp ? (double)rounds / (double)nlp : 0.0, un, t1 - t0, (double)nk / (t1 - t0), (double)nlp / (t1 - t0));
     }
     smx_lp_cheb_free(lp);
     smx_lp_thread_done();

@@ -70,6 +70,7 @@ int bottleneck_cmd_recover(int argc, char **argv);
 int bottleneck_cmd_argmax(int argc, char **argv);
 int bottleneck_cmd_bench(int argc, char **argv);
 int bottleneck_cmd_rank(int argc, char **argv);
+int bottleneck_cmd_kl(int argc, char **argv);
 int bottleneck_cmd_bat(int argc, char **argv);
 
 /* ---- softmax fits (bottleneck_rank.c) ---- */

@@ -155,7 +155,7 @@ static size_t numrank(const double *s, size_t k, double tol)
     return r;
 }
 
-static const char prog[] = "smx-bottleneck rank";
+static const char *prog = "smx-bottleneck rank";
 static const char usage[] =
     "Usage: smx-bottleneck rank [OPTIONS]\n"
     "Softmax fits (H W^T + b, hidden size d) of a synthetic target A = log softmax(U), clr(A) = U with a\n"
@@ -175,8 +175,22 @@ static const char usage[] =
 
 enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT, O_MOS };
 
-int bottleneck_cmd_rank(int argc, char **argv)
+static const char usage_kl[] =
+    "Usage: smx-bottleneck kl [OPTIONS]\n"
+    "Optimised mean KL(p* || softmax) vs hidden size d beside the Eckart-Young envelope\n"
+    "(m/2N) sum_{i>d} sigma_i^2 <= min KL <= (1/4N) sum_{i>d} sigma_i^2 of clr(A), and KL vs the normalised\n"
+    "spectral tail sqrt(sum_{i>d} sigma_i^2 / sum sigma_i^2) (figures bottleneck-kl, bottleneck-kl-vs-tail).\n"
+    "The same fits, options and columns as 'smx-bottleneck rank' (its help follows), written to\n"
+    "data/PROFILE/bottleneck-kl.tsv by default.\n";
+
+static int rank_or_kl(int argc, char **argv, int kl);
+
+int bottleneck_cmd_rank(int argc, char **argv) { return rank_or_kl(argc, argv, 0); }
+int bottleneck_cmd_kl(int argc, char **argv) { return rank_or_kl(argc, argv, 1); }
+
+static int rank_or_kl(int argc, char **argv, int kl)
 {
+    if (kl) prog = "smx-bottleneck kl";
     static const struct option lopts[] = {{"outputs", required_argument, 0, O_N},
                                           {"vocab", required_argument, 0, O_V},
                                           {"targets", required_argument, 0, O_T},
@@ -215,6 +229,7 @@ int bottleneck_cmd_rank(int argc, char **argv)
             if (nmos == 1 && mosk[0] == 0) nmos = 0;
             break;
         default:
+            if (kl && opt == SMX_OPT_HELP) fputs(usage_kl, stdout);
             if (!smx_cli_common(&c, opt, optarg, prog, usage))
                 smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
         }
@@ -239,7 +254,11 @@ int bottleneck_cmd_rank(int argc, char **argv)
     if (V < 0) V = paper ? 300 : 100;
     if (iters < 0) iters = paper ? 2000 : 200;
     const size_t n = (size_t)N, v = (size_t)V, k = n < v ? n : v, nm = 1 + nmos, ntask = nt * nd * nm;
-    const char *out = c.out ? c.out : paper ? "data/paper/bottleneck-rank.tsv" : "data/quick/bottleneck-rank.tsv";
+    const char *out = c.out             ? c.out
+                      : kl && paper     ? "data/paper/bottleneck-kl.tsv"
+                      : kl              ? "data/quick/bottleneck-kl.tsv"
+                      : paper           ? "data/paper/bottleneck-rank.tsv"
+                                        : "data/quick/bottleneck-rank.tsv";
     /* targets (sequential: one RNG stream per target) and their clr SVDs */
     double *A = malloc(nt * n * v * sizeof *A), *sig = malloc(nt * k * sizeof *sig), *uu = malloc(nt * n * k * sizeof *uu),
            *ss = malloc(nt * k * sizeof *ss), *vt = malloc(nt * k * v * sizeof *vt), *tr = malloc(nt * k * sizeof *tr);

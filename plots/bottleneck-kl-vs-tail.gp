@@ -1,8 +1,8 @@
 # bottleneck-kl-vs-tail: optimised mean KL vs the normalised spectral tail sqrt(sum_{i>d} sigma_i^2 / sum sigma_i^2).
-# Data: smx-bottleneck rank (bottleneck-rank.tsv).
+# Data: smx-bottleneck kl (bottleneck-kl.tsv).
 load 'plots/common.gp'
 set datafile missing NaN
-f = datadir.'/bottleneck-rank.tsv'
+f = datadir.'/bottleneck-kl.tsv'
 sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column('kl_opt') > 1e-30) ? column(c) : NaN
 set title 'Softmax fits: KL vs normalised spectral tail of clr(A)'
 set logscale xy

@@ -1,9 +1,9 @@
 # bottleneck-kl: optimised mean KL(p* || softmax) vs hidden size d beside the envelope
 # (m/2N) sum_{i>d} sigma_i^2 <= min KL <= (1/4N) sum_{i>d} sigma_i^2 and the KL of the truncated-SVD start.
-# Data: smx-bottleneck rank (bottleneck-rank.tsv).
+# Data: smx-bottleneck kl (bottleneck-kl.tsv).
 load 'plots/common.gp'
 set datafile missing NaN
-f = datadir.'/bottleneck-rank.tsv'
+f = datadir.'/bottleneck-kl.tsv'
 sel(t, c) = (strcol('target') eq t && strcol('model') eq 'softmax' && column(c) > 1e-30) ? column(c) : NaN
 mos(t, c) = (strcol('target') eq t && strcol('model') eq 'mos3' && column(c) > 1e-30) ? column(c) : NaN
 set multiplot layout 1,2 title 'Softmax fits: mean KL vs d inside the Eckart-Young envelope'

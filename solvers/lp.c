@@ -7,13 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct {
+    double viol;
+    size_t j;
+} smx_lp_cand_t;
+
 struct smx_lp_cheb {
     glp_prob *P;
     size_t v, d;
-    int *ia, *ja;
-    double *ar;
     size_t *supp;
-    mpq_t *lam; /* d + 1 rationals for the certificate */
+    mpq_t *lam;       /* d + 1 rationals for the certificate */
+    size_t *rowcls;   /* class of LP row k + 1 (row 1: class i's equality row) */
+    size_t nrows;     /* rows in the LP */
+    unsigned char *in; /* class j has a row */
+    double *nrm;      /* n_j = ||w_j - w_i|| */
+    double *viol;     /* violation of constraint j at the current LP point */
+    smx_lp_cand_t *cand; /* candidates for the working set */
+    int *ind;         /* d + 3 column indices of one row */
+    double *val;      /* d + 3 coefficients of one row */
+    int full;         /* 1: every constraint from the start (no constraint generation) */
+    size_t rounds;    /* LP solves of the last smx_lp_cheb_solve */
 };
 
 smx_lp_cheb_t *smx_lp_cheb_alloc(size_t v, size_t d)
@@ -21,20 +34,26 @@ smx_lp_cheb_t *smx_lp_cheb_alloc(size_t v, size_t d)
     glp_term_out(GLP_OFF); /* GLPK prints to stdout by default: never into a program's output */
     smx_lp_cheb_t *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    size_t ne = v * (d + 2) + 1;
     w->v = v, w->d = d;
-    w->ia = malloc(ne * sizeof *w->ia), w->ja = malloc(ne * sizeof *w->ja), w->ar = malloc(ne * sizeof *w->ar);
     w->P = glp_create_prob();
     w->supp = malloc(v * sizeof *w->supp);
+    w->rowcls = malloc(v * sizeof *w->rowcls), w->in = malloc(v), w->nrm = malloc(v * sizeof *w->nrm);
+    w->viol = malloc(v * sizeof *w->viol), w->cand = malloc(v * sizeof *w->cand);
+    w->ind = malloc((d + 3) * sizeof *w->ind), w->val = malloc((d + 3) * sizeof *w->val);
     w->lam = malloc((d + 1) * sizeof *w->lam);
     if (w->lam)
         for (size_t k = 0; k <= d; k++) mpq_init(w->lam[k]);
-    if (!w->ia || !w->ja || !w->ar || !w->P || !w->supp || !w->lam) {
+    if (!w->P || !w->supp || !w->lam || !w->rowcls || !w->in || !w->nrm || !w->viol || !w->cand || !w->ind ||
+        !w->val) {
         smx_lp_cheb_free(w);
         return NULL;
     }
     return w;
 }
+
+void smx_lp_cheb_set_full(smx_lp_cheb_t *w, int full) { w->full = full != 0; }
+size_t smx_lp_cheb_rows(const smx_lp_cheb_t *w) { return w->nrows; }
+size_t smx_lp_cheb_rounds(const smx_lp_cheb_t *w) { return w->rounds; }
 
 void smx_lp_cheb_free(smx_lp_cheb_t *w)
 {
@@ -42,8 +61,8 @@ void smx_lp_cheb_free(smx_lp_cheb_t *w)
     if (w->P) glp_delete_prob(w->P);
     if (w->lam)
         for (size_t k = 0; k <= w->d; k++) mpq_clear(w->lam[k]);
-    free(w->lam), free(w->supp);
-    free(w->ia), free(w->ja), free(w->ar), free(w);
+    free(w->lam), free(w->supp), free(w->rowcls), free(w->in), free(w->nrm), free(w->viol), free(w->cand);
+    free(w->ind), free(w->val), free(w);
 }
 
 void smx_lp_thread_done(void) { glp_free_env(); }
@@ -100,8 +119,9 @@ static int rational_witness(smx_lp_cheb_t *w, const double *W, const double *b, 
         mpq_set_d(M[R * (C + 1) + C], st == GLP_NL ? -box : box);
         R++;
     }
-    for (size_t j = 0; j < v && R < cap; j++) {
-        if (j == i || glp_get_row_stat(P, (int)j + 1) != GLP_NU) continue;
+    for (size_t row = 1; row < w->nrows && R < cap; row++) {
+        size_t j = w->rowcls[row];
+        if (glp_get_row_stat(P, (int)row + 1) != GLP_NU) continue;
         double n2 = 0;
         for (size_t k = 0; k < d; k++) {
             n2 += (W[j * d + k] - W[i * d + k]) * (W[j * d + k] - W[i * d + k]);
@@ -140,48 +160,182 @@ static int rational_witness(smx_lp_cheb_t *w, const double *W, const double *b, 
     return good;
 }
 
-int smx_lp_cheb_solve(smx_lp_cheb_result_t *res, size_t *supp, smx_lp_cheb_t *w, const double *W, const double *b,
-                      size_t v, size_t d, size_t i, double box, double tol_exact)
+/* Append the row of class j: w_j.x - y + n_j r <= -b_j (j != i), or w_i.x - y = -b_i (j == i). */
+static void add_row(smx_lp_cheb_t *w, const double *W, const double *b, size_t d, size_t i, size_t j)
 {
-    if (v < 2 || d < 1 || i >= v || v > w->v || d > w->d || !(box > 0)) return SMX_EDOM;
     glp_prob *P = w->P;
-    glp_erase_prob(P);
-    glp_set_obj_dir(P, GLP_MAX);
-    glp_add_rows(P, (int)v);
-    glp_add_cols(P, (int)d + 2);
-    const int cy = (int)d + 1, cr = (int)d + 2;
-    for (size_t k = 0; k < d; k++) glp_set_col_bnds(P, (int)k + 1, GLP_DB, -box, box);
-    glp_set_col_bnds(P, cy, GLP_FR, 0, 0);
-    glp_set_col_bnds(P, cr, GLP_UP, 0, 1e6); /* r <= rmax keeps the LP bounded (duplicate rows) */
-    glp_set_obj_coef(P, cr, 1.0);
-    size_t ne = 0;
+    const double *wj = W + j * d;
+    double bj = b ? b[j] : 0.0;
+    int row = glp_add_rows(P, 1), n = 0;
+    if (j == i) glp_set_row_bnds(P, row, GLP_FX, -bj, -bj);
+    else glp_set_row_bnds(P, row, GLP_UP, 0, -bj);
+    for (size_t k = 0; k < d; k++)
+        if (wj[k] != 0) ++n, w->ind[n] = (int)k + 1, w->val[n] = wj[k];
+    ++n, w->ind[n] = (int)d + 1, w->val[n] = -1.0;
+    if (j != i && w->nrm[j] > 0) ++n, w->ind[n] = (int)d + 2, w->val[n] = w->nrm[j];
+    glp_set_mat_row(P, row, n, w->ind, w->val);
+    w->rowcls[w->nrows++] = j;
+    w->in[j] = 1;
+}
+
+/* order of candidates: larger violation first, then lower class index (deterministic) */
+static int by_viol(const void *pa, const void *pb)
+{
+    const smx_lp_cand_t *a = pa, *b = pb;
+    if (a->viol != b->viol) return a->viol > b->viol ? -1 : 1;
+    return a->j < b->j ? -1 : a->j > b->j;
+}
+
+/* 1 if candidate a comes before b in by_viol's order */
+static int before(const smx_lp_cand_t *a, const smx_lp_cand_t *b) { return by_viol(a, b) < 0; }
+
+/* Add up to m rows, those of the largest viol[j] > 0 among classes without a row (ties: lower j), in that
+ * order. Selection by a heap of the m best (its root the worst kept): O(v log m). Returns the number added. */
+static size_t add_most_violated(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i,
+                                size_t m)
+{
+    smx_lp_cand_t *h = w->cand, c;
+    size_t n = 0;
     for (size_t j = 0; j < v; j++) {
-        const double *wj = W + j * d;
-        double bj = b ? b[j] : 0.0;
-        int row = (int)j + 1;
-        if (j == i) glp_set_row_bnds(P, row, GLP_FX, -bj, -bj); /* w_i.x - y = -b_i */
-        else glp_set_row_bnds(P, row, GLP_UP, 0, -bj);          /* w_j.x - y + n_j r <= -b_j */
-        for (size_t k = 0; k < d; k++)
-            if (wj[k] != 0) ++ne, w->ia[ne] = row, w->ja[ne] = (int)k + 1, w->ar[ne] = wj[k];
-        ++ne, w->ia[ne] = row, w->ja[ne] = cy, w->ar[ne] = -1.0;
-        if (j != i) {
-            double n2 = 0;
-            for (size_t k = 0; k < d; k++) n2 += (wj[k] - W[i * d + k]) * (wj[k] - W[i * d + k]);
-            if (n2 > 0) ++ne, w->ia[ne] = row, w->ja[ne] = cr, w->ar[ne] = sqrt(n2);
+        if (w->in[j] || !(w->viol[j] > 0)) continue;
+        c.viol = w->viol[j], c.j = j;
+        size_t k;
+        if (n < m) { /* push: sift up while the parent comes before c */
+            for (k = n++; k > 0 && before(&h[(k - 1) / 2], &c); k = (k - 1) / 2) h[k] = h[(k - 1) / 2];
+            h[k] = c;
+        } else if (before(&c, &h[0])) { /* replace the root, sift down */
+            for (k = 0;;) {
+                size_t l = 2 * k + 1, r = l + 1, t = l;
+                if (l >= n) break;
+                if (r < n && before(&h[l], &h[r])) t = r;
+                if (!before(&c, &h[t])) break;
+                h[k] = h[t], k = t;
+            }
+            h[k] = c;
         }
     }
-    glp_load_matrix(P, (int)ne, w->ia, w->ja, w->ar);
+    qsort(h, n, sizeof *h, by_viol);
+    for (size_t k = 0; k < n; k++) add_row(w, W, b, d, i, h[k].j);
+    return n;
+}
+
+static int simplex(glp_prob *P)
+{
     glp_smcp parm;
     glp_init_smcp(&parm);
     parm.msg_lev = GLP_MSG_OFF;
     parm.presolve = GLP_OFF;
-    /* the all-slack basis (x at a bound, y free at 0, r at its upper bound) is dual feasible: dual simplex */
+    /* the all-slack basis (x at a bound, y free at 0, r at its upper bound) is dual feasible, and so is the
+     * previous optimal basis with new rows basic: dual simplex */
     parm.meth = GLP_DUALP;
     if (glp_simplex(P, &parm) || glp_get_status(P) != GLP_OPT) {
         /* the all-slack start can stall on degenerate heads: retry from an advanced basis */
         glp_adv_basis(P, 0);
         if (glp_simplex(P, &parm) || glp_get_status(P) != GLP_OPT) return SMX_ERANGE;
     }
+    return SMX_OK;
+}
+
+/* Set up the LP's columns and class i's row. */
+static void setup(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i, double box)
+{
+    glp_prob *P = w->P;
+    glp_erase_prob(P);
+    glp_set_obj_dir(P, GLP_MAX);
+    glp_add_cols(P, (int)d + 2);
+    for (size_t k = 0; k < d; k++) glp_set_col_bnds(P, (int)k + 1, GLP_DB, -box, box);
+    glp_set_col_bnds(P, (int)d + 1, GLP_FR, 0, 0);
+    glp_set_col_bnds(P, (int)d + 2, GLP_UP, 0, 1e6); /* r <= rmax keeps the LP bounded (duplicate rows) */
+    glp_set_obj_coef(P, (int)d + 2, 1.0);
+    w->nrows = 0;
+    memset(w->in, 0, v);
+    const double *wi = W + i * d;
+    for (size_t j = 0; j < v; j++) { /* n_j = ||w_j - w_i|| */
+        double n2 = 0;
+        for (size_t k = 0; k < d; k++) n2 += (W[j * d + k] - wi[k]) * (W[j * d + k] - wi[k]);
+        w->nrm[j] = sqrt(n2);
+    }
+    add_row(w, W, b, d, i, i);
+}
+
+/* viol[j] = w_j.x - y + n_j r + b_j at the LP's point, minus a tolerance 1e-9 (1 + |b_j| + |y|): positive
+ * where the constraint of class j is violated. Returns the number of violated constraints without a row. */
+static size_t violations(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i)
+{
+    glp_prob *P = w->P;
+    double *x = w->val; /* d + 3 doubles */
+    for (size_t k = 0; k < d; k++) x[k] = glp_get_col_prim(P, (int)k + 1);
+    double y = glp_get_col_prim(P, (int)d + 1), r = glp_get_col_prim(P, (int)d + 2);
+    size_t n = 0;
+    for (size_t j = 0; j < v; j++) {
+        if (j == i || w->in[j]) {
+            w->viol[j] = 0;
+            continue;
+        }
+        double bj = b ? b[j] : 0.0, z = bj - y + w->nrm[j] * r;
+        for (size_t k = 0; k < d; k++) z += W[j * d + k] * x[k];
+        w->viol[j] = z - 1e-9 * (1 + fabs(bj) + fabs(y));
+        n += w->viol[j] > 0;
+    }
+    return n;
+}
+
+/* LP over every constraint (w->full) or by constraint generation: a working set of the m = 4 (d + 1)
+ * constraints nearest to x = w_i (largest signed distance ((w_j - w_i).w_i + b_j - b_i) / n_j), then
+ * repeatedly the m, 2m, 4m, ... most violated constraints at the working-set optimum are added and the LP re-solved
+ * warm (dual simplex from the previous optimal basis) until none is violated: the working-set optimum is
+ * then feasible for the full LP and an upper bound of its optimum, so it is the full LP's optimum. */
+static int cheb_lp(smx_lp_cheb_t *w, const double *W, const double *b, size_t v, size_t d, size_t i, double box)
+{
+    setup(w, W, b, v, d, i, box);
+    w->rounds = 0;
+    if (w->full) {
+        for (size_t j = 0; j < v; j++)
+            if (j != i) add_row(w, W, b, d, i, j);
+        w->rounds = 1;
+        return simplex(w->P);
+    }
+    const size_t m = 4 * (d + 1);
+    const double *wi = W + i * d, bi = b ? b[i] : 0.0;
+    for (size_t j = 0; j < v; j++) {
+        if (j == i) {
+            w->viol[j] = 0;
+            continue;
+        }
+        double z = (b ? b[j] : 0.0) - bi;
+        for (size_t k = 0; k < d; k++) z += (W[j * d + k] - wi[k]) * wi[k];
+        /* every constraint is a candidate: shifted so that all are positive, nearest first */
+        w->viol[j] = w->nrm[j] > 0 ? z / w->nrm[j] : (z >= 0 ? INFINITY : -INFINITY);
+    }
+    double lo = INFINITY;
+    for (size_t j = 0; j < v; j++)
+        if (j != i && w->viol[j] < lo) lo = w->viol[j];
+    for (size_t j = 0; j < v; j++)
+        if (j != i) w->viol[j] = isfinite(lo) ? w->viol[j] - lo + 1 : (w->viol[j] == INFINITY ? 2 : 1);
+    add_most_violated(w, W, b, v, d, i, m);
+    /* the batch doubles every round: degenerate optima (no bias: r* = 0, a whole face of x) otherwise take
+     * hundreds of rounds; doubling bounds the rounds by log2(v / m) + 1 */
+    for (size_t batch = m;; batch = batch < v ? 2 * batch : v) {
+        w->rounds++;
+        int st = simplex(w->P);
+        if (st) return st;
+        if (violations(w, W, b, v, d, i) == 0) return SMX_OK;
+        add_most_violated(w, W, b, v, d, i, batch);
+    }
+}
+
+int smx_lp_cheb_solve(smx_lp_cheb_result_t *res, size_t *supp, smx_lp_cheb_t *w, const double *W, const double *b,
+                      size_t v, size_t d, size_t i, double box, double tol_exact)
+{
+    if (v < 2 || d < 1 || i >= v || v > w->v || d > w->d || !(box > 0)) return SMX_EDOM;
+    glp_prob *P = w->P;
+    int st = cheb_lp(w, W, b, v, d, i, box);
+    if (st && !w->full) { /* constraint generation failed: the full LP */
+        w->full = 1;
+        st = cheb_lp(w, W, b, v, d, i, box);
+        w->full = 0;
+    }
+    if (st) return st;
     res->r = glp_get_obj_val(P);
     res->exact = res->certified = 0;
     res->nsupp = 0;
@@ -190,8 +344,13 @@ int smx_lp_cheb_solve(smx_lp_cheb_result_t *res, size_t *supp, smx_lp_cheb_t *w,
         return SMX_OK;
     }
     /* r* <= tol: try the exact certificate on the duals' support first (it proves unargmaxability) */
-    for (size_t j = 0; j < v; j++)
-        if (j != i && glp_get_row_dual(P, (int)j + 1) != 0) w->supp[res->nsupp++] = j;
+    for (size_t row = 1; row < w->nrows; row++)
+        if (glp_get_row_dual(P, (int)row + 1) != 0) w->supp[res->nsupp++] = w->rowcls[row];
+    for (size_t a = 1; a < res->nsupp; a++) /* class order (rows are in working-set order) */
+        for (size_t c = a; c > 0 && w->supp[c - 1] > w->supp[c]; c--) {
+            size_t t = w->supp[c];
+            w->supp[c] = w->supp[c - 1], w->supp[c - 1] = t;
+        }
     if (supp) memcpy(supp, w->supp, res->nsupp * sizeof *supp);
     if (res->nsupp > 0 && res->nsupp <= d + 1 &&
         smx_lp_hull_certify(w->lam, W, b, v, d, i, w->supp, res->nsupp)) {
@@ -248,49 +407,84 @@ int smx_lp_hull_verify(const mpq_t *lam, const double *W, const double *b, size_
     return good;
 }
 
+/* dst = the double x as an integer times 2^-q (x = m 2^e exactly, m an integer of 53 bits): m 2^(e + q) */
+static void mpz_set_scaled(mpz_t dst, double x, int q)
+{
+    int e;
+    double m = frexp(x, &e); /* x = m 2^e, |m| in [0.5, 1) */
+    mpz_set_d(dst, ldexp(m, 53));
+    mpz_mul_2exp(dst, dst, (mp_bitcnt_t)(e - 53 + q));
+}
+
 int smx_lp_hull_certify(mpq_t *lam, const double *W, const double *b, size_t v, size_t d, size_t i, const size_t *S,
                         size_t ns)
 {
     if (ns == 0 || i >= v) return 0;
-    /* augmented system M [lambda | rhs]: rows k < d: w_{S,k} -> w_ik; row d: 1 -> 1 */
+    /* augmented system [A | rhs]: rows k < d: w_{S,k} -> w_ik; row d: 1 -> 1, each row scaled by a power of 2
+     * to integers, then fraction-free (Bareiss) elimination in GMP integers: every division is exact, no
+     * gcds; the echelon form is back-substituted in rationals with free unknowns 0 */
     size_t R = d + 1, C = ns + 1;
-    mpq_t *M = malloc(R * C * sizeof *M), t;
+    mpz_t *M = malloc(R * C * sizeof *M), t, prev;
     size_t *pivcol = malloc(R * sizeof *pivcol);
     if (!M || !pivcol) {
         free(M), free(pivcol);
         return 0;
     }
-    mpq_init(t);
-    for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
-            mpq_init(M[r * C + c]);
-            if (r < d) mpq_set_d(M[r * C + c], c < ns ? W[S[c] * d + r] : W[i * d + r]);
-            else mpq_set_ui(M[r * C + c], 1, 1);
+    mpz_inits(t, prev, NULL);
+    for (size_t r = 0; r < R; r++) {
+        int q = 0, any = 0; /* q: -(smallest exponent of a 53-bit integer mantissa) over the row */
+        for (size_t c = 0; c < C && r < d; c++) {
+            double x = c < ns ? W[S[c] * d + r] : W[i * d + r];
+            if (x == 0) continue;
+            int e;
+            frexp(x, &e);
+            if (!any || 53 - e > q) q = 53 - e;
+            any = 1;
         }
-    size_t rank = 0;
-    for (size_t c = 0; c < ns && rank < R; c++) { /* Gauss-Jordan */
-        size_t p = rank;
-        while (p < R && mpq_sgn(M[p * C + c]) == 0) p++;
-        if (p == R) continue;
-        for (size_t cc = 0; cc < C; cc++) mpq_swap(M[p * C + cc], M[rank * C + cc]);
-        for (size_t cc = C; cc-- > c;) mpq_div(M[rank * C + cc], M[rank * C + cc], M[rank * C + c]);
-        for (size_t r = 0; r < R; r++) {
-            if (r == rank || mpq_sgn(M[r * C + c]) == 0) continue;
-            mpq_set(t, M[r * C + c]);
-            for (size_t cc = c; cc < C; cc++) {
-                mpq_t u;
-                mpq_init(u);
-                mpq_mul(u, t, M[rank * C + cc]);
-                mpq_sub(M[r * C + cc], M[r * C + cc], u);
-                mpq_clear(u);
+        for (size_t c = 0; c < C; c++) {
+            mpz_init(M[r * C + c]);
+            if (r == d) mpz_set_ui(M[r * C + c], 1);
+            else {
+                double x = c < ns ? W[S[c] * d + r] : W[i * d + r];
+                if (x != 0) mpz_set_scaled(M[r * C + c], x, q);
             }
         }
+    }
+    size_t rank = 0;
+    mpz_set_ui(prev, 1);
+    for (size_t c = 0; c < ns && rank < R; c++) {
+        size_t p = rank;
+        while (p < R && mpz_sgn(M[p * C + c]) == 0) p++;
+        if (p == R) continue;
+        for (size_t cc = 0; cc < C; cc++) mpz_swap(M[p * C + cc], M[rank * C + cc]);
+        const mpz_t *piv = &M[rank * C + c];
+        for (size_t r = rank + 1; r < R; r++) { /* M_r <- (piv M_r - M_rc M_rank) / prev, exact */
+            for (size_t cc = c + 1; cc < C; cc++) {
+                mpz_mul(t, *piv, M[r * C + cc]);
+                mpz_submul(t, M[r * C + c], M[rank * C + cc]);
+                mpz_divexact(M[r * C + cc], t, prev);
+            }
+            mpz_set_ui(M[r * C + c], 0);
+        }
+        mpz_set(prev, *piv);
         pivcol[rank++] = c;
     }
     for (size_t s = 0; s < ns; s++) mpq_set_ui(lam[s], 0, 1);
-    for (size_t r = 0; r < rank; r++) mpq_set(lam[pivcol[r]], M[r * C + ns]);
-    for (size_t r = 0; r < R * C; r++) mpq_clear(M[r]);
-    mpq_clear(t);
+    mpq_t acc, u;
+    mpq_inits(acc, u, NULL);
+    for (size_t r = rank; r-- > 0;) { /* back substitution */
+        mpq_set_z(acc, M[r * C + ns]);
+        for (size_t r2 = r + 1; r2 < rank; r2++) {
+            mpq_set_z(u, M[r * C + pivcol[r2]]);
+            mpq_mul(u, u, lam[pivcol[r2]]);
+            mpq_sub(acc, acc, u);
+        }
+        mpq_set_z(u, M[r * C + pivcol[r]]);
+        mpq_div(lam[pivcol[r]], acc, u);
+    }
+    mpq_clears(acc, u, NULL);
+    for (size_t r = 0; r < R * C; r++) mpz_clear(M[r]);
+    mpz_clears(t, prev, NULL);
     free(M), free(pivcol);
     return smx_lp_hull_verify((const mpq_t *)lam, W, b, v, d, i, S, ns);
 }

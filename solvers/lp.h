@@ -6,7 +6,12 @@
  * is positive. To keep the LP's coefficients the exact input values (no rounded differences w_j - w_i),
  * it is posed with y = w_i.x + b_i:  w_i.x - y = -b_i,  w_j.x - y + n_j r <= -b_j,  n_j = ||w_j - w_i||
  * (any positive n_j gives the same sign of r*), r <= rmax, y free. GLPK's dual simplex (the all-slack
- * basis is dual feasible) gives r*; where r* <= tol (borderline, and every no-bias unargmaxable class,
+ * basis is dual feasible) gives r*, by default by constraint generation: a working set of the 4 (d + 1)
+ * constraints nearest to x = w_i, then the 4 (d + 1), 8 (d + 1), 16 (d + 1), ... most violated constraints at the
+ * working-set optimum are added (the batch doubles: no-bias optima are degenerate) and the LP re-solved warm from its previous basis until none exceeds its bound by more than
+ * 1e-9 (1 + |b_j| + |y|): the working-set optimum is then the optimum of the LP over all constraints (if GLPK
+ * fails on a working set, the full LP is solved; smx_lp_cheb_set_full forces it). Where r* <= tol
+ * (borderline, and every no-bias unargmaxable class,
  * which sits at r* = 0 exactly) the decision is made in GMP rationals on the exact doubles: a hull
  * certificate (unargmaxable) or the optimal vertex solved exactly from the basis's tight constraints and
  * checked to make z_i the strict maximum (argmaxable). glp_exact is not used: GLPK 5.0 converts the doubles
@@ -14,7 +19,8 @@
  *
  * Exact certificate of unargmaxability (Gordan / Farkas): lambda >= 0 over j != i with sum lambda = 1,
  * sum lambda_j w_j = w_i and sum lambda_j b_j >= b_i: then sum lambda_j (z_j - z_i) >= 0 for every x, so
- * some z_j >= z_i. Its support comes from the LP's duals; lambda is solved and checked in GMP rationals.
+ * some z_j >= z_i. Its support comes from the LP's duals; lambda is solved by fraction-free (Bareiss)
+ * elimination in GMP integers (rows scaled by powers of 2) and checked in GMP rationals.
  * GLPK's terminal output is switched off (glp_term_out) in every thread that allocates a workspace. */
 #ifndef SMX_LP_H
 #define SMX_LP_H
@@ -27,6 +33,12 @@ typedef struct smx_lp_cheb smx_lp_cheb_t;
 /* Workspace for heads with at most v classes and d dimensions. NULL on allocation failure. */
 smx_lp_cheb_t *smx_lp_cheb_alloc(size_t v, size_t d);
 void smx_lp_cheb_free(smx_lp_cheb_t *w);
+/* full = 1: every constraint in the LP from the start; 0 (default): constraint generation (see
+ * smx_lp_cheb_solve). Same decisions and r* to GLPK's tolerance either way. */
+void smx_lp_cheb_set_full(smx_lp_cheb_t *w, int full);
+/* LP rows (constraints + class i's row) and LP solves of the last smx_lp_cheb_solve. */
+size_t smx_lp_cheb_rows(const smx_lp_cheb_t *w);
+size_t smx_lp_cheb_rounds(const smx_lp_cheb_t *w);
 /* Release the calling thread's GLPK environment (after its last workspace is freed). */
 void smx_lp_thread_done(void);
 

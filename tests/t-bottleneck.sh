@@ -31,7 +31,8 @@ bad "\-\-file-format" recover --file x --file-format f16
 bad "needs \-\-rows" recover --file x --file-format f32
 bad "unexpected argument" recover extra
 bad "bad option" recover --no-such-option
-bad "not yet implemented" kl
+bad "\-\-iters" kl --iters -3
+bad "\-\-targets" kl --targets rank:0
 bad "\-\-tau" bat --tau 1
 bad "\-\-w" bat --w 1,2
 bad "\-\-targets" rank --targets rank:2.5
@@ -128,6 +129,13 @@ K="rank --outputs 30 --vocab 24 --dims 2,5,8 --targets rank:5,power:1 --iters 60
 "$B" $K --threads 2 --out "$T/k2.tsv" 2>/dev/null; cmp -s "$T/k1.tsv" "$T/k2.tsv"; ok $? "rank: same bytes with 1 and 2 threads"
 awk -F'\t' '!/^#/ && $2 == "softmax" && !($6 <= $5 + 1e-15 && $5 <= $4 + 1e-15 && $4 <= $7 + 1e-15) { bad = 1 } END { exit bad }' "$T/k1.tsv"
 ok $? "rank: env_lower <= kl_opt <= kl_init <= env_upper on every row"
+KL="kl --outputs 30 --vocab 24 --dims 2,5,8 --targets rank:5,power:1 --iters 60"
+"$B" $KL --threads 2 --out "$T/kl.tsv" 2>/dev/null; ok $? "kl runs"
+[ "$(grep -v '^#' "$T/kl.tsv")" = "$(grep -v '^#' "$T/k1.tsv")" ] && grep -q "smx-bottleneck kl" "$T/kl.tsv"
+ok $? "kl: the same rows as rank (same fits), its own metadata"
+awk -F'\t' '!/^#/ && $2 == "softmax" && !($6 <= $5 + 1e-15 && $5 <= $7 + 1e-15 && $8 > 0 && $8 <= 1) { bad = 1 } END { exit bad }' "$T/kl.tsv"
+ok $? "kl: optimum inside the envelope, tail in (0, 1]"
+"$B" kl --help | grep -q "Eckart-Young"; ok $? "kl --help"
 awk -F'\t' '!/^#/ && $2 == "softmax" && $10 != $3 + 2 && !($1 == "rank:5" && $3 >= 5) { bad = 1 } END { exit bad }' "$T/k1.tsv"
 ok $? "rank: fitted log-probs have numerical rank d + 2 (bias) below the target's rank"
 awk -F'\t' '!/^#/ && $2 == "mos3" && $1 == "power:1" && $3 == 2 && $10 > 4 { good = 1 } END { exit !good }' "$T/k1.tsv"

@@ -120,6 +120,63 @@ int main(void)
            bias ? "bias" : "no bias", un, v);
         smx_lp_cheb_free(w);
     }
+    /* 3b. constraint generation (the default) against the full LP on random heads: normal / uniform, with /
+     * without bias, several (v, d); same decisions, same exact / certified flags, r* to 1e-7 (GLPK's
+     * tolerance); V = 400 at d = 2 and 6 makes the working set (4 (d + 1) rows a round) a small part */
+    {
+        static const size_t vs[] = {60, 400, 400, 250}, ds[] = {3, 2, 6, 12};
+        size_t same = 0, total = 0, rsame = 0, nun = 0, fewer = 0;
+        double rdmax = 0;
+        for (size_t c = 0; c < 4; c++)
+            for (int dist = 0; dist < 2; dist++)
+                for (int bias = 0; bias < 2; bias++) {
+                    size_t vv = vs[c], dd = ds[c];
+                    double *Wc = malloc(vv * dd * sizeof *Wc), *bc = malloc(vv * sizeof *bc);
+                    for (size_t j = 0; j < vv * dd; j++) Wc[j] = dist ? gsl_ran_flat(r, -1, 1) : gsl_ran_gaussian(r, 1.0);
+                    for (size_t j = 0; j < vv; j++) bc[j] = dist ? gsl_ran_flat(r, -1, 1) : gsl_ran_gaussian(r, 2.385);
+                    smx_lp_cheb_t *wf = smx_lp_cheb_alloc(vv, dd), *wc = smx_lp_cheb_alloc(vv, dd);
+                    smx_lp_cheb_set_full(wf, 1);
+                    for (size_t i = 0; i < vv; i += 1 + (vv > 100)) {
+                        smx_lp_cheb_result_t qf, qc;
+                        int s1 = smx_lp_cheb_solve(&qf, NULL, wf, Wc, bias ? bc : NULL, vv, dd, i, 100, 1e-6);
+                        int s2 = smx_lp_cheb_solve(&qc, NULL, wc, Wc, bias ? bc : NULL, vv, dd, i, 100, 1e-6);
+                        total++;
+                        same += !s1 && !s2 && qf.argmaxable == qc.argmaxable && qf.exact == qc.exact &&
+                                qf.certified == qc.certified;
+                        double rd = fabs(qf.r - qc.r) / (1 + fabs(qf.r));
+                        rdmax = fmax(rdmax, rd);
+                        rsame += rd <= 1e-7;
+                        nun += !qf.argmaxable;
+                        fewer += smx_lp_cheb_rows(wc) < smx_lp_cheb_rows(wf);
+                    }
+                    smx_lp_cheb_free(wf), smx_lp_cheb_free(wc);
+                    free(Wc), free(bc);
+                }
+        ok(total > 1000 && same == total, "constraint generation vs full LP: same decision and exact/certified flags "
+           "for %zu of %zu classes (%zu unargmaxable)", same, total, nun);
+        ok(rsame == total, "... r* agrees to 1e-7 relative for %zu of %zu (max %.2g)", rsame, total, rdmax);
+        ok(fewer > total / 2, "... with fewer LP rows for %zu of %zu classes", fewer, total);
+    }
+    /* the hand-built heads through the full LP as well */
+    {
+        double bh[6] = {0.5, 0.25, -0.75, -10, -10, 0.125};
+        smx_lp_cheb_t *wf = smx_lp_cheb_alloc(6, 2), *wc = smx_lp_cheb_alloc(6, 2);
+        smx_lp_cheb_set_full(wf, 1);
+        size_t same = 0, total = 0;
+        for (int bias = 0; bias < 3; bias++) {
+            if (bias == 2) bh[5] = nextafter(0.125, 1);
+            for (size_t i = 0; i < 6; i++) {
+                smx_lp_cheb_result_t qf, qc;
+                smx_lp_cheb_solve(&qf, NULL, wf, W, bias ? bh : NULL, 6, 2, i, 100, 1e-6);
+                smx_lp_cheb_solve(&qc, NULL, wc, W, bias ? bh : NULL, 6, 2, i, 100, 1e-6);
+                total++, same += qf.argmaxable == qc.argmaxable && qf.exact == qc.exact &&
+                                 qf.certified == qc.certified && fabs(qf.r - qc.r) <= 1e-9 * (1 + fabs(qf.r));
+            }
+        }
+        ok(same == total, "hand-built heads (no bias, the tie, one ulp above): full LP = constraint generation, "
+           "%zu of %zu", same, total);
+        smx_lp_cheb_free(wf), smx_lp_cheb_free(wc);
+    }
     /* 4. prevention: unit-norm rows without bias; b_i = -||w_i||^2/2 */
     for (int mode = 0; mode < 2; mode++) {
         double *Wm = malloc(v * d * sizeof *Wm);
