@@ -15,6 +15,7 @@ int moe_cmd_loss(int argc, char **argv);
 int moe_cmd_sweep(int argc, char **argv);
 int moe_cmd_merge(int argc, char **argv);
 int moe_cmd_summary(int argc, char **argv);
+int moe_cmd_gates(int argc, char **argv); /* moe_gates.c: paper (c)'s temperature / activation gates */
 
 /* What one fit needs besides n and its seed. */
 typedef struct {
