@@ -2,7 +2,7 @@
 # One sweep per fitted k (2 = exact, 3 and 4 = over-specified), one summary over the three.
 # Quick profile: k = 2 on 16 log-spaced n in [1e2, 1e5] x 16 reps; k = 3, 4 on 8 n in [1e4, 1e5] x 8 reps.
 # PROFILE=paper: the authors' linear grids (200 n x 40 reps); run those with the shards (run-moe-shards).
-MOE_FIGS := moe-exact moe-overspecified moe-temperature
+MOE_FIGS := moe-exact moe-overspecified moe-temperature moe-multinomial
 FIGURES += $(MOE_FIGS)
 MOE_GRID := $(if $(filter paper,$(PROFILE)),--grid authors)
 MOE_KS := 2 3 4
@@ -22,8 +22,13 @@ $(DATA)/moe-gates-%.tsv: $(BIN)/smx-moe
 	$(BIN)/smx-moe gates --gate activation --act $* --profile $(PROFILE) --out $@
 $(call fig_pair,moe-temperature): $(foreach g,temperature tanh sigmoid,$(DATA)/moe-gates-$(g).tsv)
 
+# Paper (d): logistic experts, softmax vs modified gate (`smx-moe multinomial`); quick: 8 n in [1e2, 5e4] x 8.
+$(DATA)/moe-mult-%.tsv: $(BIN)/smx-moe
+	$(BIN)/smx-moe multinomial --gate $* --profile $(PROFILE) --out $@
+$(call fig_pair,moe-multinomial): $(foreach g,softmax modified,$(DATA)/moe-mult-$(g).tsv)
+
 .PHONY: run-moe figures-moe run-moe-shards
-run-moe: $(DATA)/moe-summary.tsv $(foreach g,temperature tanh sigmoid,$(DATA)/moe-gates-$(g).tsv)
+run-moe: $(DATA)/moe-summary.tsv $(foreach g,temperature tanh sigmoid,$(DATA)/moe-gates-$(g).tsv) $(foreach g,softmax modified,$(DATA)/moe-mult-$(g).tsv)
 figures-moe: $(call fig_pair,$(MOE_FIGS))
 
 # The same sweeps as MOE_SHARDS shards run by GNU parallel (add e.g. MOE_PARALLEL='--sshlogin 8/host1,8/host2'

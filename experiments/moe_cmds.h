@@ -16,6 +16,7 @@ int moe_cmd_sweep(int argc, char **argv);
 int moe_cmd_merge(int argc, char **argv);
 int moe_cmd_summary(int argc, char **argv);
 int moe_cmd_gates(int argc, char **argv); /* moe_gates.c: paper (c)'s temperature / activation gates */
+int moe_cmd_multinomial(int argc, char **argv); /* moe_mult.c: paper (d)'s logistic experts */
 
 /* What one fit needs besides n and its seed. */
 typedef struct {

@@ -120,4 +120,11 @@ test "$(grep -vc '^#' "$T/ga1.tsv")" -eq 5 && grep -q '^# act: sigmoid' "$T/ga1.
 ok $? "gates: 4 rows, act and tau_init in the metadata"
 awk -F'\t' '!/^#/ && $1 != "n" { if (!($9 > 0 && $9 < 1 && $10 > 0 && $15 == ($9 > 0.1 ? $9 - 0.1 : 0.1 - $9) + 0)) bad = 1 } END { exit bad }' "$T/ga1.tsv"
 ok $? "gates: tau in (0, 1), D > 0, err_tau = |tau - 0.1|"
+# multinomial (paper (d)): logistic experts, softmax vs modified gate
+bad "\-\-gate" multinomial --gate topk
+bad "\-\-truth: not an option of multinomial" multinomial --truth x.tsv
+M="multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5"
+"$B" $M --threads 1 --out "$T/mu1.tsv" 2>/dev/null && "$B" $M --threads 2 --out "$T/mu2.tsv" 2>/dev/null
+cmp -s "$T/mu1.tsv" "$T/mu2.tsv"; ok $? "multinomial: same bytes for --threads 1 and 2"
+test "$(grep -vc '^#' "$T/mu1.tsv")" -eq 5 && grep -q '^# gate: modified' "$T/mu1.tsv"; ok $? "multinomial: 4 rows, gate in the metadata"
 rm -rf "$T"
