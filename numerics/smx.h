@@ -36,6 +36,8 @@ const char *smx_strerror(int status);
 #include "attn.h"
 #include "lp.h"
 #include "moe.h"
+#include "moe_gate.h"
+#include "moe_mult.h"
 #include "svd.h"
 #include "nn.h"
 #include "optim.h"
