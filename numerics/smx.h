@@ -38,6 +38,7 @@ const char *smx_strerror(int status);
 #include "moe.h"
 #include "moe_gate.h"
 #include "moe_mult.h"
+#include "moe_topk.h"
 #include "svd.h"
 #include "nn.h"
 #include "optim.h"
