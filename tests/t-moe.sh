@@ -127,4 +127,13 @@ M="multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 
 "$B" $M --threads 1 --out "$T/mu1.tsv" 2>/dev/null && "$B" $M --threads 2 --out "$T/mu2.tsv" 2>/dev/null
 cmp -s "$T/mu1.tsv" "$T/mu2.tsv"; ok $? "multinomial: same bytes for --threads 1 and 2"
 test "$(grep -vc '^#' "$T/mu1.tsv")" -eq 5 && grep -q '^# gate: modified' "$T/mu1.tsv"; ok $? "multinomial: 4 rows, gate in the metadata"
+# topk (paper (b))
+bad "\-\-topk" topk --topk 0
+bad "\-\-topk: 3 exceeds" topk --k 2 --topk 3
+bad "\-\-k: 1 is below" topk --k 1
+K="topk --k 2 --topk 1 --nmin 500 --nmax 2000 --points 2 --reps 2 --seed 5"
+"$B" $K --threads 1 --out "$T/tk1.tsv" 2>/dev/null && "$B" $K --threads 2 --out "$T/tk2.tsv" 2>/dev/null
+cmp -s "$T/tk1.tsv" "$T/tk2.tsv"; ok $? "topk: same bytes for --threads 1 and 2"
+awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($9 > 0 && $9 < 2 && $8 == 1)) bad = 1 } END { exit bad || r != 4 }' "$T/tk1.tsv"
+ok $? "topk k = 2, K = 1: 4 converged fits with 0 < D1 < 2"
 rm -rf "$T"
