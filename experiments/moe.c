@@ -22,6 +22,9 @@ static const char usage[] =
     "  sweep    fits over a grid of n and replications (OpenMP; --shard I/N; --resume)\n"
     "  merge    join shard files into the bytes one unsharded sweep writes\n"
     "  summary  OLS slopes of log mean / median D on log n with bootstrap 95 %% intervals\n"
+    "  gates    paper (c): temperature gate softmax(beta1 x/tau + beta0) vs activation gate (tanh|sigmoid), fits over n\n"
+    "  multinomial  paper (d): logistic experts, softmax gate vs modified gate softmax(beta1 tanh(x) + beta0)\n"
+    "  topk     paper (b): top-K sparse softmax gate (weights exactly 0 outside the K largest), fits over n\n"
     "Options: --help, --version\n";
 
 int main(int argc, char **argv)
@@ -30,10 +33,10 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } cmds[] = {{"sample", moe_cmd_sample}, {"fit", moe_cmd_fit},     {"loss", moe_cmd_loss},
-                {"sweep", moe_cmd_sweep},   {"merge", moe_cmd_merge}, {"summary", moe_cmd_summary}};
+                {"sweep", moe_cmd_sweep},   {"merge", moe_cmd_merge}, {"summary", moe_cmd_summary}, {"gates", moe_cmd_gates}, {"multinomial", moe_cmd_multinomial}, {"topk", moe_cmd_topk}};
     if (argc < 2) {
         fputs(usage, stderr);
-        smx_cli_fail(MOE_PROG, "missing COMMAND (allowed: sample|fit|loss|sweep|merge|summary)");
+        smx_cli_fail(MOE_PROG, "missing COMMAND (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk)");
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, stdout);
@@ -45,7 +48,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
-    smx_cli_fail(MOE_PROG, "unknown command '%s' (allowed: sample|fit|loss|sweep|merge|summary)", argv[1]);
+    smx_cli_fail(MOE_PROG, "unknown command '%s' (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk)", argv[1]);
 }
 
 static void write_or_fail(smx_tsv_t *t, const char *what, const char *path)

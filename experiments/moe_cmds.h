@@ -15,6 +15,9 @@ int moe_cmd_loss(int argc, char **argv);
 int moe_cmd_sweep(int argc, char **argv);
 int moe_cmd_merge(int argc, char **argv);
 int moe_cmd_summary(int argc, char **argv);
+int moe_cmd_gates(int argc, char **argv); /* moe_gates.c: paper (c)'s temperature / activation gates */
+int moe_cmd_multinomial(int argc, char **argv); /* moe_mult.c: paper (d)'s logistic experts */
+int moe_cmd_topk(int argc, char **argv); /* moe_topk.c: paper (b)'s top-K gate */
 
 /* What one fit needs besides n and its seed. */
 typedef struct {

@@ -107,4 +107,33 @@ test "$(grep -vc '^#' "$T/su-byn.tsv")" -eq 5; ok $? "summary: per-n table with 
 "$B" sweep --grid authors --points 10 --reps 1 --nmax 2000 --max-iter 1 --out "$T/ga.tsv" 2>/dev/null
 grep -qx "# n_grid: 100,300,500,700,900,1000,1250,1500,1750,2000" "$T/ga.tsv"; ok $? "--grid authors, k = k*: numpy linspace(100, 900, 5) + linspace(1000, 2000, 5)"
 bad "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
+# gates (paper (c)): temperature vs activation gate
+bad "\-\-gate" gates --gate hard
+bad "\-\-act" gates --gate activation --act relu
+bad "\-\-act.*activation" gates --act tanh
+bad "\-\-k: not an option of gates" gates --k 3
+bad "\-\-nmax.*below" gates --nmin 500 --nmax 200
+G="gates --gate activation --act sigmoid --nmin 200 --nmax 800 --points 2 --reps 2 --seed 5"
+"$B" $G --threads 1 --out "$T/ga1.tsv" 2>/dev/null && "$B" $G --threads 2 --out "$T/ga2.tsv" 2>/dev/null
+cmp -s "$T/ga1.tsv" "$T/ga2.tsv"; ok $? "gates: same bytes for --threads 1 and 2"
+test "$(grep -vc '^#' "$T/ga1.tsv")" -eq 5 && grep -q '^# act: sigmoid' "$T/ga1.tsv" && grep -q '^# tau_init:' "$T/ga1.tsv"
+ok $? "gates: 4 rows, act and tau_init in the metadata"
+awk -F'\t' '!/^#/ && $1 != "n" { if (!($9 > 0 && $9 < 1 && $10 > 0 && $15 == ($9 > 0.1 ? $9 - 0.1 : 0.1 - $9) + 0)) bad = 1 } END { exit bad }' "$T/ga1.tsv"
+ok $? "gates: tau in (0, 1), D > 0, err_tau = |tau - 0.1|"
+# multinomial (paper (d)): logistic experts, softmax vs modified gate
+bad "\-\-gate" multinomial --gate topk
+bad "\-\-truth: not an option of multinomial" multinomial --truth x.tsv
+M="multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5"
+"$B" $M --threads 1 --out "$T/mu1.tsv" 2>/dev/null && "$B" $M --threads 2 --out "$T/mu2.tsv" 2>/dev/null
+cmp -s "$T/mu1.tsv" "$T/mu2.tsv"; ok $? "multinomial: same bytes for --threads 1 and 2"
+test "$(grep -vc '^#' "$T/mu1.tsv")" -eq 5 && grep -q '^# gate: modified' "$T/mu1.tsv"; ok $? "multinomial: 4 rows, gate in the metadata"
+# topk (paper (b))
+bad "\-\-topk" topk --topk 0
+bad "\-\-topk: 3 exceeds" topk --k 2 --topk 3
+bad "\-\-k: 1 is below" topk --k 1
+K="topk --k 2 --topk 1 --nmin 500 --nmax 2000 --points 2 --reps 2 --seed 5"
+"$B" $K --threads 1 --out "$T/tk1.tsv" 2>/dev/null && "$B" $K --threads 2 --out "$T/tk2.tsv" 2>/dev/null
+cmp -s "$T/tk1.tsv" "$T/tk2.tsv"; ok $? "topk: same bytes for --threads 1 and 2"
+awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($9 > 0 && $9 < 2 && $8 == 1)) bad = 1 } END { exit bad || r != 4 }' "$T/tk1.tsv"
+ok $? "topk k = 2, K = 1: 4 converged fits with 0 < D1 < 2"
 rm -rf "$T"

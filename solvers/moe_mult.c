@@ -1,0 +1,171 @@
+/* moe_mult.c - softmax / modified-gated mixture of logistic experts and its EM (issue 13 part 3,
+ * paper (d)). Formulas: moe_mult.h. */
+#include "moe_mult.h"
+#include "smx.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+
+static double dot(const double *u, const double *v, size_t d)
+{
+    double s = 0;
+    for (size_t c = 0; c < d; c++) s += u[c] * v[c];
+    return s;
+}
+
+/* log(1 + e^t) without overflow */
+static double log1pexp(double t) { return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)); }
+
+/* log P_i(y | x) = y t - log(1 + e^t), t = a_i.x + b_i */
+static double log_expert(const smx_moe_t *m, size_t i, const double *x, double y)
+{
+    double t = m->b[i] + dot(m->a + i * m->d, x, m->d);
+    return y * t - log1pexp(t);
+}
+
+void smx_moe_mult_gate_input(double *gx, const double *x, size_t n, size_t d, smx_moe_mgate_t g)
+{
+    for (size_t j = 0; j < n * d; j++) gx[j] = g == SMX_MOE_GATE_MODIFIED ? tanh(x[j]) : x[j];
+}
+
+int smx_moe_mult_sample(double *x, double *y, const smx_moe_t *m, smx_moe_mgate_t g, size_t n, gsl_rng *r)
+{
+    size_t k = m->k, d = m->d;
+    if (k > 64 || d > 7) return SMX_EDOM;
+    double lp[64], gx[8];
+    for (size_t j = 0; j < n; j++) {
+        double *xj = x + j * d;
+        for (size_t c = 0; c < d; c++) xj[c] = gsl_rng_uniform(r);
+        smx_moe_mult_gate_input(gx, xj, 1, d, g);
+        smx_moe_log_gate(lp, m, gx);
+        double u = gsl_rng_uniform(r), acc = 0;
+        size_t z = k - 1;
+        for (size_t i = 0; i < k; i++)
+            if (u < (acc += exp(lp[i]))) {
+                z = i;
+                break;
+            }
+        double t = m->b[z] + dot(m->a + z * d, xj, d);
+        y[j] = gsl_rng_uniform(r) < 1 / (1 + exp(-t)) ? 1.0 : 0.0;
+    }
+    return SMX_OK;
+}
+
+static double estep(double *r, const smx_moe_t *m, const double *x, const double *gx, const double *y, size_t n)
+{
+    size_t k = m->k, d = m->d;
+    double ll = 0, lw[64];
+    for (size_t j = 0; j < n; j++) {
+        smx_moe_log_gate(lw, m, gx + j * d);
+        double mx = -INFINITY, s = 0;
+        for (size_t i = 0; i < k; i++) {
+            lw[i] += log_expert(m, i, x + j * d, y[j]);
+            if (lw[i] > mx) mx = lw[i];
+        }
+        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
+        if (r)
+            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
+        ll += mx + log(s);
+    }
+    return ll;
+}
+
+double smx_moe_mult_loglik(const smx_moe_t *m, const double *x, const double *gx, const double *y, size_t n)
+{
+    return estep(NULL, m, x, gx, y, n);
+}
+
+/* weighted log-likelihood of expert i: sum_j r_ij (y_j t_j - log(1 + e^t_j)) at theta = (b, a) */
+static double expert_obj(const double *th, const double *r, size_t k, size_t i, const double *x, const double *y,
+                         size_t n, size_t d)
+{
+    double q = 0;
+    for (size_t j = 0; j < n; j++) {
+        double w = r[j * k + i];
+        if (w == 0) continue;
+        double t = th[0] + dot(th + 1, x + j * d, d);
+        q += w * (y[j] * t - log1pexp(t));
+    }
+    return q;
+}
+
+/* Newton for each expert's weighted logistic regression: gradient sum_j r_ij (y_j - p_j) z_j, negative
+ * Hessian sum_j r_ij p_j (1 - p_j) z_j z_j^T (z = (1, x)); step halved until the objective does not decrease. */
+static void expert_mstep(smx_moe_t *m, const double *r, const double *x, const double *y, size_t n,
+                         const smx_moe_em_opts_t *o)
+{
+    size_t k = m->k, d = m->d, D1 = d + 1;
+    double Hd[64], gd[8], sd[8], th[8], tt[8];
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    for (size_t i = 0; i < k; i++) {
+        th[0] = m->b[i];
+        for (size_t c = 0; c < d; c++) th[1 + c] = m->a[i * d + c];
+        double q = expert_obj(th, r, k, i, x, y, n, d);
+        for (int it = 0; it < o->gate_max_iter; it++) {
+            memset(Hd, 0, sizeof Hd);
+            memset(gd, 0, sizeof gd);
+            for (size_t j = 0; j < n; j++) {
+                double w = r[j * k + i], z[8];
+                if (w == 0) continue;
+                z[0] = 1;
+                for (size_t c = 0; c < d; c++) z[1 + c] = x[j * d + c];
+                double t = dot(th, z, D1), p = 1 / (1 + exp(-t));
+                for (size_t u = 0; u < D1; u++) {
+                    gd[u] += w * (y[j] - p) * z[u];
+                    for (size_t v = 0; v < D1; v++) Hd[u * D1 + v] += w * p * (1 - p) * z[u] * z[v];
+                }
+            }
+            gsl_matrix_view H = gsl_matrix_view_array(Hd, D1, D1);
+            gsl_vector_view g = gsl_vector_view_array(gd, D1), s = gsl_vector_view_array(sd, D1);
+            if (gsl_linalg_cholesky_decomp1(&H.matrix)) break;
+            gsl_linalg_cholesky_solve(&H.matrix, &g.vector, &s.vector);
+            double st = 1, qn = -INFINITY;
+            int h;
+            for (h = 0; h <= o->max_halvings; h++, st *= 0.5) {
+                for (size_t u = 0; u < D1; u++) tt[u] = th[u] + st * sd[u];
+                if ((qn = expert_obj(tt, r, k, i, x, y, n, d)) >= q) break;
+            }
+            if (h > o->max_halvings) break;
+            memcpy(th, tt, D1 * sizeof *th);
+            double dq = qn - q;
+            q = qn;
+            if (dq <= o->gate_tol * fabs(q)) break;
+        }
+        m->b[i] = th[0];
+        for (size_t c = 0; c < d; c++) m->a[i * d + c] = th[1 + c];
+    }
+    gsl_set_error_handler(old);
+}
+
+int smx_moe_mult_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_moe_em_t *w, const double *x,
+                    const double *gx, const double *y, size_t n, const smx_moe_em_opts_t *o)
+{
+    size_t k = m->k, d = m->d;
+    if (k > 64 || d > 7) return SMX_EDOM;
+    memset(res, 0, sizeof *res);
+    m->beta0[k - 1] = 0;
+    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    double *r = smx_moe_em_resp(w), ll = estep(r, m, x, gx, y, n);
+    if (trace) trace[0] = ll;
+    for (int it = 1; it <= o->max_iter; it++) {
+        double q;
+        expert_mstep(m, r, x, y, n, o);
+        res->gate_iters += smx_moe_gate_mstep(m, &q, w, gx, n, o);
+        double lln = estep(r, m, x, gx, y, n);
+        if (trace) trace[it] = lln;
+        res->iterations = it;
+        double dl = lln - ll;
+        ll = lln;
+        if (!isfinite(ll)) break;
+        if (fabs(dl) <= o->tol * fabs(ll)) {
+            res->converged = 1;
+            break;
+        }
+    }
+    res->loglik = ll;
+    return SMX_OK;
+}
