@@ -543,18 +543,25 @@ int smx_moe_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_moe_em
         smx_moe_expert_mstep(m, w, x, y, n, o);
         res->gate_iters += smx_moe_gate_mstep(m, &q, w, x, n, o);
         double lln = smx_moe_estep(w, m, x, y, n);
-        if (trace) trace[it] = lln;
-        res->iterations = it;
-        double dl = lln - ll;
-        ll = lln;
-        if (!isfinite(ll)) break;
-        if (fabs(dl) <= o->tol * fabs(ll)) {
-            res->converged = 1;
-            break;
-        }
+        if (smx_moe_em_step_done(res, &ll, trace, it, lln, o)) break;
     }
     res->loglik = ll;
     return SMX_OK;
+}
+
+int smx_moe_em_step_done(smx_moe_em_result_t *res, double *ll, double *trace, int it, double lln,
+                         const smx_moe_em_opts_t *o)
+{
+    if (trace) trace[it] = lln;
+    res->iterations = it;
+    double dl = lln - *ll;
+    *ll = res->loglik = lln;
+    if (!isfinite(lln)) return 1;
+    if (fabs(dl) <= o->tol * fabs(lln)) {
+        res->converged = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- initialisation ---- */

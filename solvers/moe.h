@@ -72,6 +72,12 @@ typedef struct {
     long gate_iters;/* Newton iterations over all gate M-steps */
 } smx_moe_em_result_t;
 
+/* The EM stopping rule, shared by every EM variant: after iteration `it` with new log-likelihood lln,
+ * records it (trace[it] if trace, res->iterations, *ll = res->loglik = lln) and returns 1 when EM
+ * must stop: ll not finite, or |lln - ll_old| <= tol |lln| (then res->converged = 1). */
+int smx_moe_em_step_done(smx_moe_em_result_t *res, double *ll, double *trace, int it, double lln,
+                         const smx_moe_em_opts_t *o);
+
 /* Workspace for n_max observations, k experts, dimension d. */
 typedef struct smx_moe_em smx_moe_em_t;
 smx_moe_em_t *smx_moe_em_alloc(size_t n_max, size_t k, size_t d);

@@ -222,15 +222,7 @@ int smx_moe_tgate_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, doub
         int st = gate_mstep(m, tau, act, r, x, n, o);
         if (st) return st;
         double lln = estep(r, m, *tau, act, x, y, n);
-        if (trace) trace[it] = lln;
-        res->iterations = it;
-        double dl = lln - ll;
-        ll = lln;
-        if (!isfinite(ll)) break;
-        if (fabs(dl) <= o->tol * fabs(ll)) {
-            res->converged = 1;
-            break;
-        }
+        if (smx_moe_em_step_done(res, &ll, trace, it, lln, o)) break;
     }
     res->loglik = ll;
     return SMX_OK;

@@ -156,15 +156,7 @@ int smx_moe_mult_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_m
         expert_mstep(m, r, x, y, n, o);
         res->gate_iters += smx_moe_gate_mstep(m, &q, w, gx, n, o);
         double lln = estep(r, m, x, gx, y, n);
-        if (trace) trace[it] = lln;
-        res->iterations = it;
-        double dl = lln - ll;
-        ll = lln;
-        if (!isfinite(ll)) break;
-        if (fabs(dl) <= o->tol * fabs(ll)) {
-            res->converged = 1;
-            break;
-        }
+        if (smx_moe_em_step_done(res, &ll, trace, it, lln, o)) break;
     }
     res->loglik = ll;
     return SMX_OK;
