@@ -96,3 +96,6 @@ void moe_cfg_finish(moe_cfg_t *cfg, const char *cmd);
 void moe_cfg_free(moe_cfg_t *cfg);
 /* Metadata lines of every cfg value, the EM rules and the initialisation. */
 void moe_cfg_meta(smx_tsv_t *t, const moe_cfg_t *cfg);
+/* ns[p] = round(exp(log nmin + (log nmax - log nmin) p / (points - 1))), p = 0..points-1 (nmin if points = 1):
+ * the log-spaced n grid of the gates / multinomial / topk subcommands. */
+void moe_grid_log(long *ns, long points, long nmin, long nmax);

@@ -98,10 +98,7 @@ int moe_cmd_multinomial(int argc, char **argv)
     long *ns = malloc((size_t)points * sizeof *ns);
     mres_t *res = calloc((size_t)(points * reps), sizeof *res);
     if (!ns || !res) smx_cli_fail(what, "out of memory");
-    for (long p = 0; p < points; p++) /* log-spaced, rounded */
-        ns[p] = points == 1 ? nmin
-                            : (long)floor(exp(log((double)nmin) + (log((double)nmax) - log((double)nmin)) * (double)p /
-                                                                       (double)(points - 1)) + 0.5);
+    moe_grid_log(ns, points, nmin, nmax);
     size_t ntask = (size_t)(points * reps);
     int fail = 0;
     double t0 = smx_time_now();

@@ -192,3 +192,11 @@ void moe_cfg_meta(smx_tsv_t *t, const moe_cfg_t *cfg)
     if (cfg->rbar_big > 0) smx_tsv_meta(t, "rbar_big", "%.17g", cfg->rbar_big);
     smx_tsv_meta(t, "hellinger_points", "%zu", cfg->hell_points);
 }
+
+void moe_grid_log(long *ns, long points, long nmin, long nmax)
+{
+    for (long p = 0; p < points; p++)
+        ns[p] = points == 1 ? nmin
+                            : (long)floor(exp(log((double)nmin) + (log((double)nmax) - log((double)nmin)) * (double)p /
+                                                                       (double)(points - 1)) + 0.5);
+}
