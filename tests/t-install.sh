@@ -38,6 +38,15 @@ awk -F'[ =]+' '/^softmax_bf16/ { s += $4; e = $2 - $4; if (e < 0) e = -e; if (e 
      END { exit !(bad == 0 && s > 1 - 4 * 2^-8 && s < 1 + 4 * 2^-8) }' "$T/ex.out"
 ok $? "bf16 softmax within 4u of the MPFR reference"
 
+# every module: a program that references every function libsmx.a defines links with --static libs alone
+nm -g --defined-only "$D/usr/local/lib/libsmx.a" 2>/dev/null | awk '$2 == "T" { print $3 }' | sort -u >"$T/syms"
+nsyms=$(wc -l <"$T/syms")
+{ sed 's/.*/extern void &(void);/' "$T/syms"; echo 'void (*const smx_all[])(void) = {'; sed 's/.*/    &,/' "$T/syms"
+  echo '};'; echo 'int main(void) { return smx_all[0] == 0; }'; } >"$T/all.c"
+cc -std=c11 -w $SAN -o "$T/all" "$T/all.c" $(pkg-config --static --libs smx) >"$T/all.log" 2>&1; rc=$?
+[ $rc -ne 0 ] && head -5 "$T/all.log"
+[ "$nsyms" -gt 100 ] && [ $rc -eq 0 ] && "$T/all"; ok $? "a program using all $nsyms functions of libsmx.a links with pkg-config --static --libs smx"
+
 for h in "$D"/usr/local/include/smx/*.h; do
   b=$(basename "$h")
   printf '#include <smx/%s>\nint main(void) { return 0; }\n' "$b" >"$T/h.c"
