@@ -5,7 +5,8 @@ FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxa
            bottleneck-kl-vs-tail bottleneck-simplex
 BENCHES += bench-bottleneck
 
-BOTTLENECK_THREADS ?= 2
+# one thread per run under `make figures` (its jobs fill the cores; OMP_NUM_THREADS=1 there), else 2
+BOTTLENECK_THREADS ?= $(or $(OMP_NUM_THREADS),2)
 BOTTLENECK = $(BIN)/smx-bottleneck
 
 $(DATA)/bottleneck-recovery.tsv $(DATA)/bottleneck-recovery-summary.tsv $(DATA)/bottleneck-recovery-spectra.tsv &: \
