@@ -21,7 +21,7 @@ static const char USAGE[] =
     "  smx-bench mpfr       [--out FILE] ...  MPFR softmax time per element vs precision p\n"
     "  smx-bench --help | --version\n"
     "Run 'smx-bench COMMAND --help' for a command's options. Timings depend on the machine and\n"
-    "its load: run on a quiet machine (the data's metadata names CPU, cores, caches).\n";
+    "its load: run on a quiet machine (the data's metadata names CPU, cores, caches).\n" SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
 {

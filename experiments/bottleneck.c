@@ -20,7 +20,7 @@ static const char usage[] =
     "  rank      softmax and MoS fits of a synthetic target: numerical ranks (and KL) of the fitted log-probs\n"
     "  bat       the V = 3, d = 1 image curve in the simplex and the BAT support test along it\n"
     "  kl        optimised KL vs d beside the Eckart-Young envelope, KL vs the normalised spectral tail\n"
-    "Options: --help, --version\n";
+    "Options: --help, --version\n" SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
 {

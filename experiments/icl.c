@@ -23,7 +23,7 @@ static const char usage[] =
     "  linear-gd   linear self-attention trained on in-context regression vs one GD step (von Oswald et al.):\n"
     "              Preds Diff, Model Diff, Model Cos vs training step\n"
     "  closeness   a softmax self-attention layer vs softmax regression with one GD step (Li et al. Fig 1-2)\n"
-    "Options: --help, --version\n";
+    "Options: --help, --version\n" SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
 {

@@ -382,8 +382,7 @@ int icl_cmd_closeness(int argc, char **argv)
     for (int f = 0; f < 2 && !st; f++) {
         smx_tsv_t *t = smx_tsv_open(f ? pv : out);
         if (!t) {
-            fprintf(stderr, "%s: cannot write %s: %s\n", prog, f ? pv : out, strerror(errno));
-            return 1;
+            smx_cli_io_fail(prog, "cannot write", f ? pv : out);
         }
         smx_tsv_meta_std(t, prog, argc, argv);
         smx_cli_meta(t, &cc);

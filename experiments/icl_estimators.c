@@ -174,8 +174,7 @@ int icl_cmd_estimators(int argc, char **argv)
     const char *out = c.out ? c.out : paper ? "data/paper/icl-estimators.tsv" : "data/quick/icl-estimators.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(prog, "cannot write", out);
     }
     smx_tsv_meta_std(tv, prog, argc, argv);
     smx_cli_meta(tv, &c);

@@ -377,8 +377,7 @@ int icl_cmd_linear_gd(int argc, char **argv)
     const char *out = c.out ? c.out : paper ? "data/paper/icl-linear-gd.tsv" : "data/quick/icl-linear-gd.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(prog, "cannot write", out);
     }
     smx_tsv_meta_std(tv, prog, argc, argv);
     smx_cli_meta(tv, &c);

@@ -325,8 +325,7 @@ int icl_cmd_multihead(int argc, char **argv)
         int rc = mh_dump(dump, Hs[0], d, L, B, s2, c.seed);
         if (rc == SMX_ENOMEM) smx_cli_fail(prog, "out of memory");
         if (rc) {
-            fprintf(stderr, "%s: --dump: cannot write %s: %s\n", prog, dump, strerror(errno));
-            return 1;
+            smx_cli_io_fail(prog, "--dump: cannot write", dump);
         }
         return 0;
     }
@@ -430,8 +429,7 @@ int icl_cmd_multihead(int argc, char **argv)
     for (int f = 0; f < 4 && !st; f++) {
         smx_tsv_t *t = smx_tsv_open(paths[f]);
         if (!t) {
-            fprintf(stderr, "%s: cannot write %s: %s\n", prog, paths[f], strerror(errno));
-            return 1;
+            smx_cli_io_fail(prog, "cannot write", paths[f]);
         }
         smx_tsv_meta_std(t, prog, argc, argv);
         smx_cli_meta(t, &c);

@@ -328,8 +328,7 @@ int icl_cmd_check(int argc, char **argv)
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-check.tsv" : "data/quick/icl-check.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o.prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(o.prog, "cannot write", out);
     }
     th_meta(tv, &o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
@@ -467,8 +466,7 @@ int icl_cmd_lipschitz(int argc, char **argv)
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-lipschitz.tsv" : "data/quick/icl-lipschitz.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o.prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(o.prog, "cannot write", out);
     }
     th_meta(tv, &o);
     smx_tsv_meta(tv, "trials", "%ld", o.reps);
@@ -609,8 +607,7 @@ int icl_cmd_shift(int argc, char **argv)
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-shift.tsv" : "data/quick/icl-shift.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o.prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(o.prog, "cannot write", out);
     }
     th_meta(tv, &o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
@@ -738,8 +735,7 @@ int icl_cmd_gd(int argc, char **argv)
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-gd.tsv" : "data/quick/icl-gd.tsv";
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", o.prog, out, strerror(errno));
-        return 1;
+        smx_cli_io_fail(o.prog, "cannot write", out);
     }
     th_meta(tv, &o);
     smx_tsv_meta(tv, "iters", "%ld", o.iters);

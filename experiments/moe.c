@@ -25,7 +25,7 @@ static const char usage[] =
     "  gates    paper (c): temperature gate softmax(beta1 x/tau + beta0) vs activation gate (tanh|sigmoid), fits over n\n"
     "  multinomial  paper (d): logistic experts, softmax gate vs modified gate softmax(beta1 tanh(x) + beta0)\n"
     "  topk     paper (b): top-K sparse softmax gate (weights exactly 0 outside the K largest), fits over n\n"
-    "Options: --help, --version\n";
+    "Options: --help, --version\n" SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
 {
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 
 static void write_or_fail(smx_tsv_t *t, const char *what, const char *path)
 {
-    if (smx_tsv_close(t)) smx_cli_fail(what, "--out: cannot write '%s'", path);
+    if (smx_tsv_close(t)) smx_cli_io_fail(what, "--out: cannot write", path);
 }
 
 /* ---------------- sample ---------------- */
@@ -105,7 +105,7 @@ int moe_cmd_sample(int argc, char **argv)
     gsl_rng *r = smx_rng_alloc(c.seed);
     smx_moe_sample(x, y, &cfg.truth, (size_t)n, cfg.design, r);
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(what, "--out: cannot create '%s': %s", out, strerror(errno));
+    if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "n", "%ld", n);
@@ -243,7 +243,7 @@ int moe_cmd_fit(int argc, char **argv)
     if (!s || moe_task_alloc(&task, &cfg)) smx_cli_fail(what, "out of memory");
     if (moe_task_run(&task, s, &cfg, nn, c.seed, x, y)) smx_cli_fail(what, "fit failed (bad sizes)");
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(what, "--out: cannot create '%s': %s", out, strerror(errno));
+    if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "n", "%zu", nn);
@@ -326,7 +326,7 @@ int moe_cmd_loss(int argc, char **argv)
     if (st) smx_cli_fail(what, "--rbar: a Voronoi cell has >= 4 fitted experts: give --rbar R (rbar(m) >= 7 for m >= 4)");
     if (c.out) {
         smx_tsv_t *t = smx_tsv_open(c.out);
-        if (!t) smx_cli_fail(what, "--out: cannot create '%s': %s", c.out, strerror(errno));
+        if (!t) smx_cli_io_fail(what, "--out: cannot create", c.out);
         smx_tsv_meta_std(t, MOE_PROG, argc, argv);
         smx_tsv_meta(t, "translation", "%s", TRANS[trans]);
         smx_tsv_meta(t, "D", "%.17g", v.D);

@@ -154,7 +154,7 @@ int moe_cmd_multinomial(int argc, char **argv)
     if (fail) smx_cli_fail(what, "out of memory or bad sizes");
     fprintf(stderr, "%s: %zu fits in %.2f s\n", what, ntask, smx_time_now() - t0);
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(what, "--out: cannot create '%s': %s", out, strerror(errno));
+    if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "gate", "%s", MGATES[gate]);
@@ -184,7 +184,7 @@ int moe_cmd_multinomial(int argc, char **argv)
         for (int e = 0; e < 3; e++) smx_tsv_num(t, g->err[e]);
         smx_tsv_endrow(t);
     }
-    if (smx_tsv_close(t)) smx_cli_fail(what, "--out: cannot write '%s'", out);
+    if (smx_tsv_close(t)) smx_cli_io_fail(what, "--out: cannot write", out);
     free(ns);
     free(res);
     moe_cfg_free(&cfg);

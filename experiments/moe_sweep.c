@@ -396,22 +396,22 @@ int moe_cmd_sweep(int argc, char **argv)
             what, fits_done, el, threads, fsum, fsum > 0 ? fits_done / fsum : 0.0);
     int rc = 0;
     if (stop) {
-        if (sweep_ckpt_write(&o, sig, rows, done, ntask)) smx_cli_fail(what, "cannot write checkpoint %s", o.ckpt);
+        if (sweep_ckpt_write(&o, sig, rows, done, ntask)) smx_cli_io_fail(what, "--checkpoint: cannot write", o.ckpt);
         fprintf(stderr, "%s: --stop-after %ld: checkpoint %s written\n", what, o.stop_after, o.ckpt);
         rc = 3;
         goto cleanup;
     }
     smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) smx_cli_fail(what, "--out: cannot create '%s': %s", out, strerror(errno));
+    if (!tv) smx_cli_io_fail(what, "--out: cannot create", out);
     sweep_meta(tv, &o, ngrid, ns);
     sweep_header(tv, &o.cfg);
     FILE *fp = smx_tsv_stream(tv);
     for (size_t q = 0; q < ntask; q++) fputs(rows[q], fp);
-    if (smx_tsv_close(tv)) smx_cli_fail(what, "--out: cannot write '%s'", out);
+    if (smx_tsv_close(tv)) smx_cli_io_fail(what, "--out: cannot write", out);
     remove(o.ckpt); /* finished: the data file holds every row */
     if (o.timings) {
         smx_tsv_t *tt = smx_tsv_open(o.timings);
-        if (!tt) smx_cli_fail(what, "--timings: cannot create '%s'", o.timings);
+        if (!tt) smx_cli_io_fail(what, "--timings: cannot create", o.timings);
         smx_tsv_header(tt, "n\trep\tseconds");
         for (size_t q = 0; q < ntask; q++) {
             size_t t = task[q];
@@ -420,7 +420,7 @@ int moe_cmd_sweep(int argc, char **argv)
             smx_tsv_num(tt, secs[q] > 0 ? secs[q] : NAN); /* NaN: resumed from the checkpoint */
             smx_tsv_endrow(tt);
         }
-        if (smx_tsv_close(tt)) smx_cli_fail(what, "--timings: cannot write '%s'", o.timings);
+        if (smx_tsv_close(tt)) smx_cli_io_fail(what, "--timings: cannot write", o.timings);
     }
 cleanup:
     for (size_t q = 0; q < ntask; q++) free(rows[q]);
@@ -514,7 +514,7 @@ int moe_cmd_merge(int argc, char **argv)
     sbuf_t all = {0};
     sb_add(&all, "%s", head);
     for (size_t i = 0; i < nrow; i++) sb_add(&all, "%s", rows[i].line), free(rows[i].line);
-    if (smx_file_write_atomic(c.out, all.s, all.len)) smx_cli_fail(what, "--out: cannot write '%s'", c.out);
+    if (smx_file_write_atomic(c.out, all.s, all.len)) smx_cli_io_fail(what, "--out: cannot write", c.out);
     free(all.s), free(head), free(rows);
     return 0;
 }
@@ -592,7 +592,7 @@ int moe_cmd_summary(int argc, char **argv)
     size_t ol = strlen(out);
     snprintf(byn, sizeof byn, "%.*s-byn.tsv", (int)(ol > 4 && !strcmp(out + ol - 4, ".tsv") ? ol - 4 : ol), out);
     smx_tsv_t *to = smx_tsv_open(out), *tb = smx_tsv_open(byn);
-    if (!to || !tb) smx_cli_fail(what, "--out: cannot create '%s'", out);
+    if (!to || !tb) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(to, MOE_PROG, argc, argv);
     smx_cli_meta(to, &c);
     smx_tsv_meta(to, "boot", "%ld", boot);
@@ -734,6 +734,6 @@ int moe_cmd_summary(int argc, char **argv)
         free(gs), free(lx), free(ly), free(bs), free(tmp);
     }
     gsl_rng_free(rng);
-    if (smx_tsv_close(to) || smx_tsv_close(tb)) smx_cli_fail(what, "--out: cannot write '%s'", out);
+    if (smx_tsv_close(to) || smx_tsv_close(tb)) smx_cli_io_fail(what, "--out: cannot write", out);
     return 0;
 }

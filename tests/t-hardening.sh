@@ -184,4 +184,9 @@ exits 2 "'--bogus'" "$S" lse-error --bogus; ok $? "lse-error --bogus: one line n
 exits 2 "missing COMMAND" "$D"; ok $? "bare smx-dispersion: one line ($(msg))"
 exits 2 "" "$S"; ok $? "bare smx: one line"
 
+# every program documents the exit codes in --help (issue 9, item 7)
+for p in smx smx-collapse smx-dispersion smx-moe smx-icl smx-bottleneck smx-bench; do
+  "$BIN/$p" --help 2>/dev/null | grep -q "3 file or output error"; ok $? "$p --help documents the exit codes"
+done
+
 echo "1..$n"

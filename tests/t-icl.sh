@@ -128,7 +128,14 @@ else
   n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 2 vs PyTorch)"
 fi
 "$B" multihead --dump /no-such-dir/x 2>"$T/err"; r=$?
-[ $r -eq 1 ] && grep -q -- "--dump: cannot write /no-such-dir/x" "$T/err"; ok $? "multihead --dump to an unwritable path: exit 1 naming it"
+[ $r -eq 3 ] && grep -q -- "--dump: cannot write '/no-such-dir/x': No such file or directory" "$T/err"
+ok $? "multihead --dump to an unwritable path: exit 3 (output error) naming it and the cause"
+touch "$T/afile"
+for sub in check estimators linear-gd; do
+  "$B" $sub --out "$T/afile/x.tsv" 2>"$T/err" >/dev/null; r=$?
+  [ $r -eq 3 ] && tail -1 "$T/err" | grep -q "cannot write '$T/afile/x.tsv': Not a directory"
+  ok $? "$sub --out below a regular file: exit 3 naming the path"
+done
 G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
 "$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
 "$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null

@@ -136,4 +136,11 @@ K="topk --k 2 --topk 1 --nmin 500 --nmax 2000 --points 2 --reps 2 --seed 5"
 cmp -s "$T/tk1.tsv" "$T/tk2.tsv"; ok $? "topk: same bytes for --threads 1 and 2"
 awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($9 > 0 && $9 < 2 && $8 == 1)) bad = 1 } END { exit bad || r != 4 }' "$T/tk1.tsv"
 ok $? "topk k = 2, K = 1: 4 converged fits with 0 < D1 < 2"
+touch "$T/afile"
+# an output that cannot be written: exit 3 (output error, cli.h) with the path and the cause, one line
+"$B" sample --n 50 --out "$T/afile/s.tsv" 2>"$T/err" >/dev/null; r=$?
+[ $r -eq 3 ] && grep -q "cannot create '$T/afile/s.tsv': Not a directory" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]
+ok $? "sample --out below a regular file: exit 3 naming the path and the cause"
+"$B" sweep --k 2 --nmin 100 --nmax 200 --reps 1 --out "$T/afile/w.tsv" 2>"$T/err" >/dev/null; r=$?
+[ $r -eq 3 ] && grep -q "$T/afile/w.tsv: Not a directory\|afile/w.tsv.*Not a directory" "$T/err"; ok $? "sweep --out below a regular file: exit 3"
 rm -rf "$T"
