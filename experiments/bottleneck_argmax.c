@@ -370,7 +370,9 @@ int bottleneck_cmd_argmax(int argc, char **argv)
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.v < 0) o.v = paper ? 10000 : 1000;
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-argmax.tsv" : "data/quick/bottleneck-argmax.tsv";
+    smx_cli_out_check_or_fail(out, prog, "--out");
     int st = run(&o, out, argc, argv);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
     if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    return st == SMX_ENOMEM ? SMX_EXIT_NOMEM : st ? SMX_EXIT_FAILURE : 0;
 }

@@ -66,10 +66,7 @@ int bottleneck_cmd_bat(int argc, char **argv)
     const char *out = c.out ? c.out : c.profile == SMX_PROFILE_PAPER ? "data/paper/bottleneck-bat.tsv"
                                                                        : "data/quick/bottleneck-bat.tsv";
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
+    if (!t) smx_cli_io_fail(prog, "--out: cannot write", out);
     smx_tsv_meta_std(t, prog, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "w", "%.17g,%.17g,%.17g", w[0], w[1], w[2]);
@@ -101,6 +98,7 @@ int bottleneck_cmd_bat(int argc, char **argv)
         return 1;
     }
     st = smx_tsv_close(t);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
     if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    return st ? SMX_EXIT_FAILURE : 0;
 }

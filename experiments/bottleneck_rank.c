@@ -259,6 +259,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
                       : kl              ? "data/quick/bottleneck-kl.tsv"
                       : paper           ? "data/paper/bottleneck-rank.tsv"
                                         : "data/quick/bottleneck-rank.tsv";
+    smx_cli_out_check_or_fail(out, prog, "--out");
     /* targets (sequential: one RNG stream per target) and their clr SVDs */
     double *A = malloc(nt * n * v * sizeof *A), *sig = malloc(nt * k * sizeof *sig), *uu = malloc(nt * n * k * sizeof *uu),
            *ss = malloc(nt * k * sizeof *ss), *vt = malloc(nt * k * v * sizeof *vt), *tr = malloc(nt * k * sizeof *tr);
@@ -317,10 +318,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
     fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
     if (fail) smx_cli_fail(prog, "a fit failed (out of memory)");
     smx_tsv_t *ts = smx_tsv_open(out);
-    if (!ts) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
+    if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
     smx_tsv_meta_std(ts, prog, argc, argv);
     smx_cli_meta(ts, &c);
     smx_tsv_meta(ts, "outputs", "%zu", n);
@@ -359,6 +357,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
     }
     free(A), free(sig), free(uu), free(ss), free(vt), free(tr), free(res);
     int st = smx_tsv_close(ts);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
     if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    return st ? SMX_EXIT_FAILURE : 0;
 }

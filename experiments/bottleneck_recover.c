@@ -691,7 +691,9 @@ int bottleneck_cmd_recover(int argc, char **argv)
     if (o.d + 1 >= o.v) smx_cli_fail(prog, "--hidden: %ld must be below --vocab - 1 (%ld)", o.d, o.v - 1);
     if ((double)o.n * (double)o.v > 4e8) smx_cli_fail(prog, "--outputs x --vocab: %ld x %ld is too large", o.n, o.v);
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-recovery.tsv" : "data/quick/bottleneck-recovery.tsv";
+    smx_cli_out_check_or_fail(out, prog, "--out");
     int st = run(&o, out, argc, argv);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
     if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    return st == SMX_ENOMEM ? SMX_EXIT_NOMEM : st ? SMX_EXIT_FAILURE : 0;
 }

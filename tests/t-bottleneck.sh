@@ -143,5 +143,12 @@ ok $? "rank: MoS (K = 3, d = 2) log-probs exceed rank d + 2"
 "$B" bat --points 41 --out "$T/bat.tsv"; ok $? "bat runs"
 awk -F'\t' '!/^#/ && $1 != "x" { for (i = 1; i <= 3; i++) if ($(9 + i) == 1 && $(6 + i) != 1) bad = 1; n++ } END { exit bad || n != 41 }' "$T/bat.tsv"
 ok $? "bat: every token threshold sampling keeps, BAT keeps too (41 points)"
+# an output that cannot be written: checked before any work, exit 3 (output error) naming path and cause
+touch "$T/afile"
+for sub in recover argmax rank kl bat; do
+  "$B" $sub --out "$T/afile/x.tsv" >/dev/null 2>"$T/err"; r=$?
+  [ $r -eq 3 ] && grep -q "cannot write '$T/afile/x.tsv': Not a directory" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]
+  ok $? "$sub --out below a regular file: exit 3 before any work, one line"
+done
 rm -rf "$T"
 echo "1..$n"
