@@ -64,14 +64,15 @@ static const char sample_usage[] =
     "  --n N                 sample size (default 1000)\n"
     "  --truth FILE          parameters (default paper (a)'s truth)\n"
     "  --design grid|uniform x = linspace(0,1,n) (the authors', default) or x ~ U(0,1)^d\n"
-    "  --seed N --out FILE (default data/PROFILE/moe-sample.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/PROFILE/moe-sample.tsv) --profile quick|paper --threads N --quiet --help\n"
+    "  --version\n";
 
 int moe_cmd_sample(int argc, char **argv)
 {
     const char *what = MOE_PROG " sample";
     enum { O_N = MOE_O_FIRST_CMD };
     static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, {"n", required_argument, 0, O_N},
-                                          {0, 0, 0, 0}};
+                                          {"quiet", no_argument, 0, MOE_O_QUIET}, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     moe_cfg_t cfg;
@@ -79,8 +80,10 @@ int moe_cmd_sample(int argc, char **argv)
     long n = 1000;
     int opt;
     optind = 1;
+    opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
         if (smx_cli_common(&c, opt, optarg, what, sample_usage)) continue;
         if (opt == MOE_O_TRUTH || opt == MOE_O_DESIGN) {
             moe_cfg_option(&cfg, opt, optarg, "sample");
@@ -193,6 +196,43 @@ static void read_data(double **px, double **py, size_t *pn, const char *path, si
     *px = x, *py = y, *pn = n;
 }
 
+/* fit of a variant model: one sweep row's fit at (n, seed) */
+static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_common_t *c, size_t n, const char *out,
+                       int argc, char **argv)
+{
+    const char *what = MOE_PROG " fit";
+    moe_worker_t w;
+    if (moe_worker_alloc(&w, cfg, model, n)) smx_cli_fail(what, "out of memory");
+    char *row = moe_worker_row(&w, cfg, model, (long)n, 0, c->seed);
+    if (!row) smx_cli_fail(what, "fit failed (bad sizes)");
+    smx_tsv_t *t = smx_tsv_open(out);
+    if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
+    smx_tsv_meta_std(t, MOE_PROG, argc, argv);
+    smx_cli_meta(t, c);
+    smx_tsv_meta(t, "n", "%zu", n);
+    moe_model_meta(t, cfg, model, (long)n, (long)n, 1, 1);
+    if (model->gate == MOE_GATE_TEMPERATURE || model->gate == MOE_GATE_ACTIVATION)
+        smx_tsv_meta(t, "tau", "%.17g", w.tau);
+    /* the row's columns after n rep seed, as NAME VALUE pairs (metadata and stdout) */
+    char *hdr = strdup(model->multinomial ? moe_mult_header(model) : model->gate == MOE_GATE_TOPK ? moe_topk_header(model)
+                                                                                                 : moe_gates_header(model));
+    char *hs = NULL, *rs = NULL, *h = strtok_r(hdr, "\t", &hs), *v = strtok_r(row, "\t\n", &rs);
+    for (int col = 0; h && v; col++, h = strtok_r(NULL, "\t", &hs), v = strtok_r(NULL, "\t\n", &rs)) {
+        if (col < 3) continue;
+        smx_tsv_meta(t, h, "%s", v);
+        printf("%s%s %s", col > 3 ? " " : "", h, v);
+    }
+    printf("\n");
+    smx_moe_write_rows(smx_tsv_stream(t), &w.fit);
+    write_or_fail(t, what, out);
+    if (!model->quiet) fprintf(stderr, "%s: %.3f CPU-s\n", what, w.seconds);
+    free(hdr);
+    free(row);
+    moe_worker_free(&w, model);
+    moe_cfg_free(cfg);
+    return 0;
+}
+
 static const char fit_usage[] =
     "Usage: smx-moe fit [OPTIONS]\n"
     "Fit k experts by EM to --data FILE (columns x_1..x_d, y) or to n draws from the truth sampled with --seed\n"
@@ -204,37 +244,50 @@ static const char fit_usage[] =
     "the weighted multinomial log-likelihood (GSL Cholesky, <= 30 step halvings, <= 300 iterations, relative\n"
     "tolerance 1e-7); the last expert's gate fixed at (0, 0); stop at |dloglik/loglik| <= --tol or --max-iter.\n"
     "  --data FILE           data to fit (default: sample n points)\n"
-    "  --n N                 sample size when sampling (default 1000)\n" MOE_CFG_HELP
+    "  --n N                 sample size when sampling (default 1000)\n" MOE_CFG_HELP MOE_MODEL_HELP
+    "With a variant model (--gate topk|temperature|activation, --experts multinomial) fit runs the fit of one\n"
+    "sweep row (n, seed; its truth sampled, no --data), writes the estimate as a parameter file and prints\n"
+    "the row's columns after n rep seed as NAME VALUE pairs on one line.\n"
     "  --seed N --out FILE (default data/PROFILE/moe-fit.tsv) --profile quick|paper --threads N --help --version\n";
 
 int moe_cmd_fit(int argc, char **argv)
 {
     const char *what = MOE_PROG " fit";
     enum { O_N = MOE_O_FIRST_CMD, O_DATA, O_OUTP };
-    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, {"n", required_argument, 0, O_N},
-                                          {"data", required_argument, 0, O_DATA},
+    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, MOE_MODEL_OPTIONS,
+                                          {"n", required_argument, 0, O_N}, {"data", required_argument, 0, O_DATA},
                                           {"out-params", required_argument, 0, O_OUTP}, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     moe_cfg_t cfg;
     moe_cfg_init(&cfg);
+    moe_model_t model;
+    moe_model_init(&model, MOE_CMD_FIT);
+    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
     long n = 1000;
     const char *data = NULL;
     int opt;
     optind = 1;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
         if (smx_cli_common(&c, opt, optarg, what, fit_usage)) continue;
         if (moe_cfg_option(&cfg, opt, optarg, "fit")) continue;
+        if (moe_model_option(&model, opt, optarg, what)) continue;
         if (opt == O_N) n = smx_cli_long_or_fail(optarg, 2, 100000000, what, "--n");
         else if (opt == O_DATA) data = optarg;
         else if (opt == O_OUTP) c.out = optarg;
     }
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_cfg_finish(&cfg, "fit");
+    moe_model_finish(&model, &cfg, given, what, "fit");
     char defout[256];
     snprintf(defout, sizeof defout, "data/%s/moe-fit.tsv", smx_cli_profile_name(c.profile));
     const char *out = c.out ? c.out : defout;
+    if (!moe_model_is_a(&model)) {
+        if (data) smx_cli_fail(what, "--data: only with paper (a)'s model (--gate softmax, Gaussian experts)");
+        return fit_variant(&model, &cfg, &c, (size_t)n, out, argc, argv);
+    }
     double *x = NULL, *y = NULL;
     size_t nn = (size_t)n;
     if (data) read_data(&x, &y, &nn, data, cfg.truth.d, what);
@@ -261,7 +314,7 @@ int moe_cmd_fit(int argc, char **argv)
     printf("loglik %.17g iterations %d converged %d D_min %.17g D_none %.17g hellinger %.17g gate_newton %ld\n",
            task.em.loglik, task.em.iterations, task.em.converged, task.loss_status ? NAN : task.vmin.D,
            task.loss_status ? NAN : task.vnone.D, task.hellinger, task.em.gate_iters);
-    fprintf(stderr, "%s: %.3f CPU-s\n", what, task.seconds);
+    if (!model.quiet) fprintf(stderr, "%s: %.3f CPU-s\n", what, task.seconds);
     moe_task_free(&task);
     moe_scratch_free(s);
     free(x);
@@ -285,7 +338,7 @@ static const char loss_usage[] =
     "                        minimised over one translation (t0, t1) added to every FITTED gate\n"
     "  --rbar R              r for cells of >= 4 members (default: such a cell is an error, exit 2)\n"
     "  --out FILE            also write a TSV with the cells (size and errors) and the translation\n"
-    "  --seed N --profile quick|paper --threads N --help --version (accepted; no effect)\n";
+    "  --seed N --profile quick|paper --threads N --quiet (accepted; no effect) --help --version\n";
 
 int moe_cmd_loss(int argc, char **argv)
 {
@@ -296,7 +349,7 @@ int moe_cmd_loss(int argc, char **argv)
                                           {"rbar", required_argument, 0, MOE_O_RBAR},
                                           {"fit", required_argument, 0, O_FIT},
                                           {"translation", required_argument, 0, O_TRANS},
-                                          {0, 0, 0, 0}};
+                                          {"quiet", no_argument, 0, MOE_O_QUIET}, {0, 0, 0, 0}};
     static const char *const TRANS[] = {"none", "min", NULL};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
@@ -305,14 +358,17 @@ int moe_cmd_loss(int argc, char **argv)
     const char *fitpath = NULL;
     int trans = 1, opt;
     optind = 1;
+    opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
         if (smx_cli_common(&c, opt, optarg, what, loss_usage)) continue;
         if (moe_cfg_option(&cfg, opt, optarg, "loss")) continue;
         if (opt == O_FIT) fitpath = optarg;
         else if (opt == O_TRANS) trans = smx_cli_choice_or_fail(optarg, TRANS, what, "--translation");
     }
     smx_cli_no_positional(argc, argv, optind, what);
+    moe_cfg_load_truth(&cfg, "loss");
     if (!cfg.truth.k) smx_cli_fail(what, "--truth: missing (a parameter file)");
     if (!fitpath) smx_cli_fail(what, "--fit: missing (a parameter file)");
     smx_moe_t fit;

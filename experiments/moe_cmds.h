@@ -29,7 +29,8 @@ typedef struct {
     smx_moe_em_opts_t em;
     double rbar_big;          /* r for Voronoi cells of >= 4 members (0: such a cell is an error) */
     size_t hell_points;       /* x points of the Hellinger distance */
-    int k_given, restarts_given;
+    int k_given, restarts_given, design_given, maxit_given;
+    const char *truth_path;   /* --truth (read by moe_cfg_load_truth) */
 } moe_cfg_t;
 
 typedef struct {
@@ -58,11 +59,11 @@ void moe_task_free(moe_task_t *t);
 int moe_task_run(moe_task_t *t, moe_scratch_t *s, const moe_cfg_t *cfg, size_t n, unsigned long seed,
                  const double *x, const double *y);
 
-#endif
 
 /* Model / fit options shared by fit and sweep (ids after SMX_OPT_FIRST_PRIVATE). */
 enum { MOE_O_TRUTH = SMX_OPT_FIRST_PRIVATE, MOE_O_K, MOE_O_DESIGN, MOE_O_INIT, MOE_O_RESTARTS, MOE_O_MAXIT,
-       MOE_O_TOL, MOE_O_RBAR, MOE_O_HELL, MOE_O_FIRST_CMD };
+       MOE_O_TOL, MOE_O_RBAR, MOE_O_HELL, MOE_O_GATE, MOE_O_TOPK, MOE_O_ACT, MOE_O_EXPERTS, MOE_O_TAUSD,
+       MOE_O_CLASSES, MOE_O_QUIET, MOE_O_FIRST_CMD };
 #define MOE_CFG_OPTIONS                                        \
     {"truth", required_argument, 0, MOE_O_TRUTH},              \
     {"k", required_argument, 0, MOE_O_K},                      \
@@ -93,9 +94,115 @@ enum { MOE_O_TRUTH = SMX_OPT_FIRST_PRIVATE, MOE_O_K, MOE_O_DESIGN, MOE_O_INIT, M
 void moe_cfg_init(moe_cfg_t *cfg);
 int moe_cfg_option(moe_cfg_t *cfg, int opt, const char *arg, const char *cmd);
 void moe_cfg_finish(moe_cfg_t *cfg, const char *cmd);
+/* Reads --truth's file (if given) into cfg->truth; a bad file: one line, exit 2. */
+void moe_cfg_load_truth(moe_cfg_t *cfg, const char *cmd);
 void moe_cfg_free(moe_cfg_t *cfg);
 /* Metadata lines of every cfg value, the EM rules and the initialisation. */
 void moe_cfg_meta(smx_tsv_t *t, const moe_cfg_t *cfg);
 /* ns[p] = round(exp(log nmin + (log nmax - log nmin) p / (points - 1))), p = 0..points-1 (nmin if points = 1):
  * the log-spaced n grid of the gates / multinomial / topk subcommands. */
 void moe_grid_log(long *ns, long points, long nmin, long nmax);
+
+/* ---- the model of fit / sweep (issue 13: gating variants as options) ----
+ * experts gaussian: --gate softmax (paper (a), the default) | topk (b) | temperature | activation (c);
+ * experts multinomial (d): --gate softmax | modified. The old subcommands gates / topk / multinomial are
+ * aliases of sweep with the model fixed (same output bytes). */
+typedef enum { MOE_GATE_SOFTMAX = 0, MOE_GATE_TOPK, MOE_GATE_TEMPERATURE, MOE_GATE_ACTIVATION,
+               MOE_GATE_MODIFIED } moe_gate_t;
+typedef enum { MOE_CMD_SWEEP = 0, MOE_CMD_FIT, MOE_CMD_GATES, MOE_CMD_TOPK, MOE_CMD_MULT } moe_cmd_t;
+typedef struct {
+    moe_cmd_t cmd;            /* which command parses (aliases restrict the choices) */
+    int multinomial;          /* --experts multinomial */
+    moe_gate_t gate;
+    long topk;                /* K of the top-K gate (default 1) */
+    int act;                  /* smx_moe_act_t of --gate activation (default tanh) */
+    double tau_sd;            /* --tau-init-sd (default 0.3) */
+    long classes;             /* --classes S of multinomial experts (default 2) */
+    int quiet;                /* --quiet: no progress on stderr */
+    const char *gate_arg, *experts_arg;
+    int topk_given, act_given, tau_given, classes_given;
+} moe_model_t;
+
+#define MOE_MODEL_OPTIONS                                      \
+    {"gate", required_argument, 0, MOE_O_GATE},                \
+    {"topk", required_argument, 0, MOE_O_TOPK},                \
+    {"act", required_argument, 0, MOE_O_ACT},                  \
+    {"experts", required_argument, 0, MOE_O_EXPERTS},          \
+    {"tau-init-sd", required_argument, 0, MOE_O_TAUSD},        \
+    {"classes", required_argument, 0, MOE_O_CLASSES},          \
+    {"quiet", no_argument, 0, MOE_O_QUIET}
+#define MOE_MODEL_HELP                                                                                        \
+    "  --gate softmax|topk|temperature|activation  gating (Gaussian experts; default softmax = paper (a)):\n"   \
+    "                        topk = paper (b) (see `smx-moe topk --help`), temperature / activation = paper\n" \
+    "                        (c) (see `smx-moe gates --help`); with --experts multinomial: softmax|modified\n" \
+    "                        (paper (d), see `smx-moe multinomial --help`). The variants use their own\n"      \
+    "                        truths and defaults, as the alias subcommands do (same bytes).\n"                \
+    "  --topk K              K of --gate topk (default 1)   --act tanh|sigmoid  of --gate activation (tanh)\n" \
+    "  --tau-init-sd S       spread of log tau0 (temperature / activation gates; default 0.3)\n"               \
+    "  --experts gaussian|multinomial   expert family (default gaussian)\n"                                   \
+    "  --classes S           classes of multinomial experts (default 2)\n"                                    \
+    "  --quiet               no progress line on stderr\n"
+
+void moe_model_init(moe_model_t *m, moe_cmd_t cmd);
+/* Handles one MOE_O_GATE .. MOE_O_QUIET id (1) or not (0). */
+int moe_model_option(moe_model_t *m, int opt, const char *arg, const char *what);
+/* Resolves --gate against --experts and the command, checks the companions (--topk, --act, ...) and the
+ * cfg options the model accepts, and sets the model's truth and defaults in cfg (then moe_cfg_finish for
+ * the softmax model). given: the option ids seen (given[id - SMX_OPT_FIRST_PRIVATE]). */
+void moe_model_finish(moe_model_t *m, moe_cfg_t *cfg, const unsigned char *given, const char *what, const char *cmd);
+/* 1 for paper (a)'s model (sweep's own columns), 0 for a variant */
+static inline int moe_model_is_a(const moe_model_t *m) { return !m->multinomial && m->gate == MOE_GATE_SOFTMAX; }
+/* "softmax", "topk", ... */
+const char *moe_model_gate_name(const moe_model_t *m);
+
+/* One worker (thread): scratch for fits of at most n_max points of either model. */
+typedef struct {
+    moe_scratch_t *s;         /* paper (a) */
+    moe_task_t r;
+    double *x, *gx, *y;       /* variants */
+    smx_moe_em_t *w;
+    smx_moe_t fit;
+    double tau;               /* tempered gates: the fitted temperature */
+    double *th;               /* multinomial experts with S > 2 classes: k x (S-1) x (d+1) logit parameters */
+    double seconds;           /* CPU seconds of the last fit (thread clock) */
+    int ok;
+} moe_worker_t;
+int moe_worker_alloc(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, size_t n_max);
+void moe_worker_free(moe_worker_t *w, const moe_model_t *m);
+/* One (n, rep) task: its TSV row (malloc'd, ending in a newline), or NULL on failure. After it the worker's
+ * fit (w->r.fit for paper (a), w->fit otherwise) holds the estimate. */
+char *moe_worker_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep,
+                     unsigned long seed);
+/* Metadata (after the std lines) and the header of a sweep file of model m. */
+void moe_model_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, long nmin, long nmax, long points,
+                    long reps);
+void moe_model_header(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m);
+
+/* Row text helpers: b->s grows as needed. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} moe_sb_t;
+void moe_sb_add(moe_sb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void moe_sb_num(moe_sb_t *b, double v); /* "\t" then v as smx_tsv_num spells it */
+
+/* The variants (moe_gates.c, moe_topk.c, moe_mult.c): setup (truth, k, defaults), meta (post = 0: the lines
+ * before the grid's, 1: after moe_cfg_meta's), header, row. */
+void moe_gates_setup(moe_cfg_t *cfg, const moe_model_t *m);
+void moe_gates_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
+const char *moe_gates_header(const moe_model_t *m);
+char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
+void moe_topk_setup(moe_cfg_t *cfg, const moe_model_t *m, const char *what);
+void moe_topk_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
+const char *moe_topk_header(const moe_model_t *m);
+char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
+void moe_mult_setup(moe_cfg_t *cfg, const moe_model_t *m);
+void moe_mult_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
+const char *moe_mult_header(const moe_model_t *m);
+char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
+
+/* The sweep driver shared by sweep and its aliases gates / topk / multinomial: cmd fixes the model's
+ * family, usage is the --help text. */
+int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage);
+
+#endif

@@ -27,44 +27,6 @@
                     "of their 8000 k=3 fits have D in (0.9, 1.1); 8000 fits per setting: ~15 min (k=2), 3554 s " \
                     "(k=3), 5609 s (k=4) on 8 cores"
 
-/* one number as smx_tsv_num spells it */
-static int fmt_num(char *b, size_t cap, double v)
-{
-    if (isnan(v)) return snprintf(b, cap, "nan");
-    if (isinf(v)) return snprintf(b, cap, v > 0 ? "inf" : "-inf");
-    return snprintf(b, cap, "%.17g", v);
-}
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) return;
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t nc = (b->cap + (size_t)n + 64) * 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) abort();
-        b->s = ns, b->cap = nc;
-    }
-}
-static void sb_num(sbuf_t *b, double v)
-{
-    char t[64];
-    fmt_num(t, sizeof t, v);
-    sb_add(b, "\t%s", t);
-}
-
 /* ---------------- sweep ---------------- */
 
 static const char sweep_usage[] =
@@ -84,6 +46,7 @@ static const char sweep_usage[] =
     "  --points P            grid points (quick 16 for k = k*, 8 for k > k*; paper 200; duplicates after\n"
     "                        rounding dropped)\n"
     "  --reps R              replications per n (quick 16 for k = k*, 8 for k > k*; paper 40)\n" MOE_CFG_HELP
+    MOE_MODEL_HELP
     "  --shard I/N           run only tasks t with t mod N = I-1 (t = grid index * reps + rep); `merge` joins\n"
     "  --checkpoint FILE     checkpoint (default OUT.ckpt): the rows done so far, written atomically;\n"
     "                        removed when the run finishes\n"
@@ -95,6 +58,7 @@ static const char sweep_usage[] =
 
 typedef struct {
     moe_cfg_t cfg;
+    moe_model_t model;
     smx_cli_common_t c;
     int grid_authors;
     long nmin, nmax, points, reps, shard_i, shard_n, stop_after;
@@ -153,40 +117,20 @@ static void sweep_meta(smx_tsv_t *t, const sweep_opts_t *o, size_t ngrid, const 
 
 static void sweep_header(smx_tsv_t *t, const moe_cfg_t *cfg)
 {
-    sbuf_t b = {0};
-    sb_add(&b, "n\trep\tseed\tk\tloglik\titerations\tconverged\trestarts\titerations_all\tD_min\tD_none\tt0");
-    for (size_t u = 0; u < cfg->truth.d; u++) sb_add(&b, "\tt1_%zu", u + 1);
-    sb_add(&b, "\thellinger\tloss_status");
+    moe_sb_t b = {0};
+    moe_sb_add(&b, "n\trep\tseed\tk\tloglik\titerations\tconverged\trestarts\titerations_all\tD_min\tD_none\tt0");
+    for (size_t u = 0; u < cfg->truth.d; u++) moe_sb_add(&b, "\tt1_%zu", u + 1);
+    moe_sb_add(&b, "\thellinger\tloss_status");
     for (size_t j = 0; j < cfg->truth.k; j++)
-        sb_add(&b, "\tsize_%zu\terr_beta1_%zu\terr_a_%zu\terr_b_%zu\terr_var_%zu", j + 1, j + 1, j + 1, j + 1, j + 1);
+        moe_sb_add(&b, "\tsize_%zu\terr_beta1_%zu\terr_a_%zu\terr_b_%zu\terr_var_%zu", j + 1, j + 1, j + 1, j + 1, j + 1);
     smx_tsv_header(t, b.s);
     free(b.s);
-}
-
-static char *task_row(const moe_task_t *r, const moe_cfg_t *cfg, long n, long rep, unsigned long seed)
-{
-    sbuf_t b = {0};
-    sb_add(&b, "%ld\t%ld\t%lu\t%zu", n, rep, seed, cfg->k);
-    sb_num(&b, r->em.loglik);
-    sb_add(&b, "\t%d\t%d\t%d\t%ld", r->em.iterations, r->em.converged, cfg->restarts, r->iterations_all);
-    int okl = r->loss_status == SMX_OK;
-    sb_num(&b, okl ? r->vmin.D : NAN);
-    sb_num(&b, okl ? r->vnone.D : NAN);
-    for (size_t u = 0; u <= cfg->truth.d; u++) sb_num(&b, okl ? r->vmin.t[u] : NAN);
-    sb_num(&b, r->hellinger);
-    sb_add(&b, "\t%d", r->loss_status);
-    for (size_t j = 0; j < cfg->truth.k; j++) {
-        sb_add(&b, "\t%d", okl ? r->vmin.size[j] : -1);
-        for (int g = 0; g < 4; g++) sb_num(&b, okl ? r->vmin.err[j][g] : NAN);
-    }
-    sb_add(&b, "\n");
-    return b.s;
 }
 
 /* the checkpoint's identity: the filtered command line and the shard */
 static char *sweep_signature(const sweep_opts_t *o)
 {
-    sbuf_t b = {0};
+    moe_sb_t b = {0};
     for (int i = 1; i < o->argc; i++) { /* --out and --threads do not change the rows */
         const char *a = o->argv[i];
         if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
@@ -194,19 +138,22 @@ static char *sweep_signature(const sweep_opts_t *o)
             continue;
         }
         if (!strncmp(a, "--out=", 6) || !strncmp(a, "--threads=", 10)) continue;
-        sb_add(&b, "%s ", a);
+        moe_sb_add(&b, "%s ", a);
     }
-    sb_add(&b, "| shard %ld/%ld | profile %d seed %lu", o->shard_i, o->shard_n, (int)o->c.profile, o->c.seed);
+    moe_sb_add(&b, "| shard %ld/%ld | profile %d seed %lu", o->shard_i, o->shard_n, (int)o->c.profile, o->c.seed);
+    if (!moe_model_is_a(&o->model)) /* aliases and sweep --gate ... of the same model share checkpoints */
+        moe_sb_add(&b, " | model %d %d %ld %d %.17g %ld", o->model.multinomial, (int)o->model.gate, o->model.topk,
+                   o->model.act, o->model.tau_sd, o->model.classes);
     return b.s;
 }
 
 /* Checkpoint: the options, which tasks of this shard are done (one byte each) and their rows in task order. */
 static int sweep_ckpt_write(const sweep_opts_t *o, const char *sig, char **rows, const char *done, size_t ntask)
 {
-    sbuf_t b = {0};
-    sb_add(&b, "%s", "");
+    moe_sb_t b = {0};
+    moe_sb_add(&b, "%s", "");
     for (size_t t = 0; t < ntask; t++)
-        if (done[t]) sb_add(&b, "%s", rows[t]);
+        if (done[t]) moe_sb_add(&b, "%s", rows[t]);
     smx_ckpt_t *c = smx_ckpt_new();
     int st = !c || smx_ckpt_put_str(c, "options", sig) || smx_ckpt_put(c, "done", done, ntask) ||
              smx_ckpt_put_str(c, "rows", b.s);
@@ -216,13 +163,17 @@ static int sweep_ckpt_write(const sweep_opts_t *o, const char *sig, char **rows,
     return st;
 }
 
-int moe_cmd_sweep(int argc, char **argv)
+int moe_cmd_sweep(int argc, char **argv) { return moe_sweep_main(argc, argv, MOE_CMD_SWEEP, sweep_usage); }
+
+int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
 {
-    const char *what = MOE_PROG " sweep";
+    static const char *const CMDS[] = {"sweep", "fit", "gates", "topk", "multinomial"};
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", MOE_PROG, CMDS[cmd]);
     enum { O_GRID = MOE_O_FIRST_CMD, O_NMIN, O_NMAX, O_POINTS, O_REPS, O_SHARD, O_CKPT, O_CKPT_EVERY, O_RESUME,
            O_STOP, O_TIMINGS };
     static const struct option lopts[] = {
-        SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, {"grid", required_argument, 0, O_GRID},
+        SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, MOE_MODEL_OPTIONS, {"grid", required_argument, 0, O_GRID},
         {"nmin", required_argument, 0, O_NMIN}, {"nmax", required_argument, 0, O_NMAX},
         {"points", required_argument, 0, O_POINTS}, {"reps", required_argument, 0, O_REPS},
         {"shard", required_argument, 0, O_SHARD}, {"checkpoint", required_argument, 0, O_CKPT},
@@ -233,17 +184,23 @@ int moe_cmd_sweep(int argc, char **argv)
     memset(&o, 0, sizeof o);
     smx_cli_common_init(&o.c);
     moe_cfg_init(&o.cfg);
-    o.nmin = -1, o.nmax = 100000, o.points = -1, o.reps = -1, o.shard_i = 1, o.shard_n = 1, o.ckpt_every = 30;
+    moe_model_init(&o.model, cmd);
+    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
+    o.nmin = -1, o.nmax = -1, o.points = -1, o.reps = -1, o.shard_i = 1, o.shard_n = 1, o.ckpt_every = 30;
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(what, "out of memory");
     kept[o.argc++] = argv[0];
     int opt, prev;
     optind = 1;
+    opterr = 0;
     while ((prev = optind, opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         int keep = 1;
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
-        if (smx_cli_common(&o.c, opt, optarg, what, sweep_usage)) {
-        } else if (moe_cfg_option(&o.cfg, opt, optarg, "sweep")) {
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
+        if (smx_cli_common(&o.c, opt, optarg, what, usage)) {
+        } else if (moe_cfg_option(&o.cfg, opt, optarg, CMDS[cmd])) {
+        } else if (moe_model_option(&o.model, opt, optarg, what)) {
+            if (opt == MOE_O_QUIET) keep = 0; /* does not change the rows */
         } else
             switch (opt) {
             case O_GRID: o.grid_authors = smx_cli_choice_or_fail(optarg, GRIDS, what, "--grid"); break;
@@ -278,14 +235,23 @@ int moe_cmd_sweep(int argc, char **argv)
     kept[o.argc] = NULL;
     o.argv = kept;
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_cfg_finish(&o.cfg, "sweep");
-    int paper = o.c.profile == SMX_PROFILE_PAPER, over = o.cfg.k > o.cfg.truth.k;
-    if (o.nmin < 0) o.nmin = over ? 10000 : 100; /* the authors' final k = 3, 4 runs: n in [1e4, 1e5] */
+    moe_model_finish(&o.model, &o.cfg, given, what, CMDS[cmd]);
+    int paper = o.c.profile == SMX_PROFILE_PAPER, over = o.cfg.k > o.cfg.truth.k, a = moe_model_is_a(&o.model);
+    if (a) { /* paper (a) */
+        if (o.nmin < 0) o.nmin = over ? 10000 : 100; /* the authors' final k = 3, 4 runs: n in [1e4, 1e5] */
+        if (o.nmax < 0) o.nmax = 100000;
+        if (o.points < 0) o.points = paper ? 200 : over ? 8 : 16;
+        if (o.reps < 0) o.reps = paper ? 40 : over ? 8 : 16;
+    } else { /* the variants (b), (c), (d): quick 8 n in [1e2, 5e4] x 8 reps; paper 20 n in [1e2, 1e5] x 40 */
+        if (o.nmin < 0) o.nmin = 100;
+        if (o.nmax < 0) o.nmax = paper ? 100000 : 50000;
+        if (o.points < 0) o.points = paper ? 20 : 8;
+        if (o.reps < 0) o.reps = paper ? 40 : 8;
+    }
     if (o.nmax < o.nmin) smx_cli_fail(what, "--nmax: %ld is below --nmin %ld", o.nmax, o.nmin);
-    if (o.points < 0) o.points = paper ? 200 : over ? 8 : 16;
-    if (o.reps < 0) o.reps = paper ? 40 : over ? 8 : 16;
     char defout[256], defck[300];
-    snprintf(defout, sizeof defout, "data/%s/moe-sweep.tsv", smx_cli_profile_name(o.c.profile));
+    static const char *const DEFOUT[] = {"sweep", "fit", "gates", "topk", "mult"};
+    snprintf(defout, sizeof defout, "data/%s/moe-%s.tsv", smx_cli_profile_name(o.c.profile), DEFOUT[cmd]);
     const char *out = o.c.out ? o.c.out : defout;
     if (!o.ckpt) snprintf(defck, sizeof defck, "%s.ckpt", out), o.ckpt = defck;
     long *ns = malloc((size_t)o.points * sizeof *ns);
@@ -333,15 +299,14 @@ int moe_cmd_sweep(int argc, char **argv)
     for (size_t i = 0; i < ngrid; i++) nmax = (size_t)ns[i] > nmax ? (size_t)ns[i] : nmax;
     if (o.c.threads > 0) omp_set_num_threads(o.c.threads);
     smx_progress_t pr;
-    smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), 0);
+    smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), o.model.quiet);
     double t0 = smx_time_now(), last_ck = t0;
     long fits_done = 0;
     int stop = 0, fail = 0;
 #pragma omp parallel
     {
-        moe_scratch_t *s = moe_scratch_alloc(&o.cfg, nmax);
-        moe_task_t r;
-        int bad = !s || moe_task_alloc(&r, &o.cfg);
+        moe_worker_t wk;
+        int bad = moe_worker_alloc(&wk, &o.cfg, &o.model, nmax) != SMX_OK;
         if (bad) {
 #pragma omp atomic write
             fail = 1;
@@ -355,17 +320,17 @@ int moe_cmd_sweep(int argc, char **argv)
             size_t qi = pend[p], t = task[qi];
             long n = ns[t / (size_t)o.reps], rep = (long)(t % (size_t)o.reps);
             unsigned long seed = moe_task_seed(o.c.seed, n, rep);
-            if (moe_task_run(&r, s, &o.cfg, (size_t)n, seed, NULL, NULL)) {
+            char *row = moe_worker_row(&wk, &o.cfg, &o.model, n, rep, seed);
+            if (!row) {
 #pragma omp atomic write
                 fail = 1;
                 continue;
             }
-            char *row = task_row(&r, &o.cfg, n, rep, seed);
 #pragma omp critical(moe_sweep_done)
             {
                 rows[qi] = row;
                 done[qi] = 1;
-                secs[qi] = r.seconds;
+                secs[qi] = wk.seconds;
                 fits_done++;
                 smx_progress_update(&pr, (double)fits_done);
                 double now = smx_time_now();
@@ -380,8 +345,7 @@ int moe_cmd_sweep(int argc, char **argv)
                 }
             }
         }
-        if (s) moe_scratch_free(s);
-        if (!bad) moe_task_free(&r);
+        moe_worker_free(&wk, &o.model);
     }
     smx_progress_finish(&pr);
     if (fail) smx_cli_fail(what, "out of memory or bad sizes");
@@ -392,7 +356,8 @@ int moe_cmd_sweep(int argc, char **argv)
 #endif
     double fsum = 0;
     for (size_t q = 0; q < ntask; q++) fsum += secs[q];
-    fprintf(stderr, "%s: %ld fits in %.2f s on %d threads (%.3f CPU-seconds in fits; %.2f fits per CPU-second)\n",
+    if (!o.model.quiet)
+        fprintf(stderr, "%s: %ld fits in %.2f s on %d threads (%.3f CPU-seconds in fits; %.2f fits per CPU-second)\n",
             what, fits_done, el, threads, fsum, fsum > 0 ? fits_done / fsum : 0.0);
     int rc = 0;
     if (stop) {
@@ -403,8 +368,15 @@ int moe_cmd_sweep(int argc, char **argv)
     }
     smx_tsv_t *tv = smx_tsv_open(out);
     if (!tv) smx_cli_io_fail(what, "--out: cannot create", out);
-    sweep_meta(tv, &o, ngrid, ns);
-    sweep_header(tv, &o.cfg);
+    if (a) {
+        sweep_meta(tv, &o, ngrid, ns);
+        sweep_header(tv, &o.cfg);
+    } else {
+        smx_tsv_meta_std(tv, MOE_PROG, o.argc, o.argv);
+        smx_cli_meta(tv, &o.c);
+        moe_model_meta(tv, &o.cfg, &o.model, o.nmin, o.nmax, (long)ngrid, o.reps);
+        moe_model_header(tv, &o.cfg, &o.model);
+    }
     FILE *fp = smx_tsv_stream(tv);
     for (size_t q = 0; q < ntask; q++) fputs(rows[q], fp);
     if (smx_tsv_close(tv)) smx_cli_io_fail(what, "--out: cannot write", out);
@@ -447,18 +419,20 @@ static const char merge_usage[] =
     "Usage: smx-moe merge --out FILE SHARD.tsv...\n"
     "Join the files of `sweep --shard I/N` (I = 1..N, any order) into the bytes one unsharded sweep writes:\n"
     "the metadata and header must be identical, every (n, rep) present exactly once (# tasks rows).\n"
-    "  --out FILE (required) --seed --profile --threads (accepted; no effect) --help --version\n";
+    "  --out FILE (required) --seed --profile --threads --quiet (accepted; no effect) --help --version\n";
 
 int moe_cmd_merge(int argc, char **argv)
 {
     const char *what = MOE_PROG " merge";
-    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, {"quiet", no_argument, 0, MOE_O_QUIET}, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     int opt;
     optind = 1;
+    opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
         smx_cli_common(&c, opt, optarg, what, merge_usage);
     }
     if (!c.out) smx_cli_fail(what, "--out: missing");
@@ -466,11 +440,11 @@ int moe_cmd_merge(int argc, char **argv)
     char *head = NULL;
     size_t nrow = 0, cap = 0;
     mrow_t *rows = NULL;
-    long tasks = -1;
+    long tasks = -1, points = -1, reps = -1;
     for (int f = optind; f < argc; f++) {
         FILE *fp = fopen(argv[f], "r");
         if (!fp) smx_cli_fail(what, "%s: cannot open: %s", argv[f], strerror(errno));
-        sbuf_t h = {0};
+        moe_sb_t h = {0};
         char *line = NULL;
         size_t lc = 0;
         ssize_t len;
@@ -480,8 +454,10 @@ int moe_cmd_merge(int argc, char **argv)
             lineno++;
             if (len == 0 || line[len - 1] != '\n') smx_cli_fail(what, "%s:%ld: truncated line", argv[f], lineno);
             if (in_head) {
-                sb_add(&h, "%s", line);
+                moe_sb_add(&h, "%s", line);
                 if (!strncmp(line, "# tasks: ", 9)) tasks = atol(line + 9);
+                if (!strncmp(line, "# points: ", 10)) points = atol(line + 10);
+                if (!strncmp(line, "# reps: ", 8)) reps = atol(line + 8);
                 if (line[0] != '#') in_head = 0; /* the header line ends the head */
                 continue;
             }
@@ -509,11 +485,12 @@ int moe_cmd_merge(int argc, char **argv)
     for (size_t i = 1; i < nrow; i++)
         if (!mrow_cmp(rows + i - 1, rows + i))
             smx_cli_fail(what, "row n = %ld rep = %ld appears twice", rows[i].n, rows[i].rep);
+    if (tasks < 0 && points > 0 && reps > 0) tasks = points * reps; /* the variants' files: no tasks line */
     if (tasks >= 0 && (long)nrow != tasks)
         smx_cli_fail(what, "%zu rows, the sweep has %ld tasks (a shard missing?)", nrow, tasks);
-    sbuf_t all = {0};
-    sb_add(&all, "%s", head);
-    for (size_t i = 0; i < nrow; i++) sb_add(&all, "%s", rows[i].line), free(rows[i].line);
+    moe_sb_t all = {0};
+    moe_sb_add(&all, "%s", head);
+    for (size_t i = 0; i < nrow; i++) moe_sb_add(&all, "%s", rows[i].line), free(rows[i].line);
     if (smx_file_write_atomic(c.out, all.s, all.len)) smx_cli_io_fail(what, "--out: cannot write", c.out);
     free(all.s), free(head), free(rows);
     return 0;
@@ -531,7 +508,8 @@ static const char summary_usage[] =
     "log n) and OUT-byn.tsv (per file and n:\n"
     "count, mean and median of every quantity) for the figures.\n"
     "  --boot B   bootstrap resamples (default 1000)\n"
-    "  --seed N --out FILE (default data/PROFILE/moe-summary.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/PROFILE/moe-summary.tsv) --profile quick|paper --threads N --quiet --help\n"
+    "  --version\n";
 
 enum { SQ_DMIN, SQ_DNONE, SQ_HELL, SQ_EB1, SQ_EA, SQ_EB, SQ_EV, SQ_N };
 static const char *const SQ_NAME[SQ_N] = {"D_min", "D_none", "hellinger", "pair_err_beta1", "pair_err_a",
@@ -574,14 +552,17 @@ int moe_cmd_summary(int argc, char **argv)
 {
     const char *what = MOE_PROG " summary";
     enum { O_BOOT = MOE_O_FIRST_CMD };
-    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, {"boot", required_argument, 0, O_BOOT}, {0, 0, 0, 0}};
+    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, {"boot", required_argument, 0, O_BOOT},
+                                          {"quiet", no_argument, 0, MOE_O_QUIET}, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long boot = 1000;
     int opt;
     optind = 1;
+    opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
+        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
         if (smx_cli_common(&c, opt, optarg, what, summary_usage)) continue;
         if (opt == O_BOOT) boot = smx_cli_long_or_fail(optarg, 10, 1000000, what, "--boot");
     }
@@ -600,9 +581,9 @@ int moe_cmd_summary(int argc, char **argv)
     smx_tsv_meta(to, "authors", MOE_AUTHORS);
     smx_tsv_header(to, "file\tk\tquantity\tstatistic\tslope\tintercept\tlo\thi\tpoints\ttheory\tauthors");
     smx_tsv_meta_std(tb, MOE_PROG, argc, argv);
-    sbuf_t hb = {0};
-    sb_add(&hb, "file\tk\tn\tcount");
-    for (int q = 0; q < SQ_N; q++) sb_add(&hb, "\t%s_mean\t%s_median", SQ_NAME[q], SQ_NAME[q]);
+    moe_sb_t hb = {0};
+    moe_sb_add(&hb, "file\tk\tn\tcount");
+    for (int q = 0; q < SQ_N; q++) moe_sb_add(&hb, "\t%s_mean\t%s_median", SQ_NAME[q], SQ_NAME[q]);
     smx_tsv_header(tb, hb.s);
     free(hb.s);
     gsl_rng *rng = smx_rng_alloc(c.seed);

@@ -32,12 +32,9 @@ static const char topk_usage[] =
     "  --k K --topk K        fitted experts and K (defaults 2 and 1; K <= k)\n"
     "  --nmin N --nmax N --points P --reps R   log-spaced grid (quick: 1e2..5e4, 8 points, 8 reps)\n"
     "  --max-iter N (default 2000)   --tol X (1e-6)   --rbar R (cells of >= 4 members)\n"
-    "  --seed N --out FILE (default data/PROFILE/moe-topk.tsv) --profile quick|paper --threads N --help --version\n";
-
-typedef struct {
-    double loglik, D;
-    int iterations, converged, status;
-} mres_t;
+    "  --seed N --out FILE (default data/PROFILE/moe-topk.tsv) --profile quick|paper --threads N --help --version\n"
+    "This is `smx-moe sweep --gate topk` (same bytes); the sweep options --grid, --shard, --checkpoint,\n"
+    "--resume, --quiet apply (see `smx-moe sweep --help`).\n";
 
 /* draw n points from m with the top-K gate */
 static void topk_sample(double *x, double *y, const smx_moe_t *m, size_t K, size_t n, gsl_rng *r)
@@ -57,136 +54,65 @@ static void topk_sample(double *x, double *y, const smx_moe_t *m, size_t K, size
     }
 }
 
-int moe_cmd_topk(int argc, char **argv)
+/* truth: paper (a)'s (k* = 2); k fitted (default 2, K <= k), uniform design, 1 restart */
+void moe_topk_setup(moe_cfg_t *cfg, const moe_model_t *m, const char *what)
 {
-    const char *what = MOE_PROG " topk";
-    enum { O_GATE = MOE_O_FIRST_CMD, O_NMIN, O_NMAX, O_POINTS, O_REPS };
-    static const struct option lopts[] = {
-        SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, {"topk", required_argument, 0, O_GATE},
-        {"nmin", required_argument, 0, O_NMIN}, {"nmax", required_argument, 0, O_NMAX},
-        {"points", required_argument, 0, O_POINTS}, {"reps", required_argument, 0, O_REPS}, {0, 0, 0, 0}};
-    smx_cli_common_t c;
-    smx_cli_common_init(&c);
-    moe_cfg_t cfg;
-    moe_cfg_init(&cfg);
-    int opt;
-    long K = 1;
-    long nmin = 100, nmax = -1, points = -1, reps = -1;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?') smx_cli_fail(what, "bad option (see --help)");
-        if (smx_cli_common(&c, opt, optarg, what, topk_usage)) continue;
-        switch (opt) {
-        case O_GATE: K = smx_cli_long_or_fail(optarg, 1, 64, what, "--topk"); continue;
-        case O_NMIN: nmin = smx_cli_long_or_fail(optarg, 10, 100000000, what, "--nmin"); continue;
-        case O_NMAX: nmax = smx_cli_long_or_fail(optarg, 10, 100000000, what, "--nmax"); continue;
-        case O_POINTS: points = smx_cli_long_or_fail(optarg, 1, 10000, what, "--points"); continue;
-        case O_REPS: reps = smx_cli_long_or_fail(optarg, 1, 100000, what, "--reps"); continue;
-        case MOE_O_K: case MOE_O_RBAR: case MOE_O_MAXIT: case MOE_O_TOL: moe_cfg_option(&cfg, opt, optarg, "topk"); continue;
-        }
-        const char *name = "?";
-        for (const struct option *l = lopts; l->name; l++)
-            if (l->val == opt) name = l->name;
-        smx_cli_fail(what, "--%s: not an option of topk (see --help)", name);
+    smx_moe_paper_truth(&cfg->truth);
+    if (!cfg->k_given) cfg->k = 2;
+    if (cfg->k < 2) smx_cli_fail(what, "--k: %zu is below the truth's k* = 2", cfg->k);
+    if ((size_t)m->topk > cfg->k) smx_cli_fail(what, "--topk: %ld exceeds --k %zu", m->topk, cfg->k);
+    cfg->design = SMX_MOE_DESIGN_UNIFORM;
+    cfg->restarts = 1;
+}
+
+static size_t truth_K(const moe_cfg_t *cfg, const moe_model_t *m)
+{
+    return (size_t)m->topk < cfg->truth.k ? (size_t)m->topk : cfg->truth.k;
+}
+
+void moe_topk_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post)
+{
+    if (!post) {
+        smx_tsv_meta(t, "topk", "%ld", m->topk);
+        smx_tsv_meta(t, "model", "top-K sparse softmax gate, exactly 0 outside the K largest logits (paper (b); no "
+                                 "public code: choices ours); data drawn with the top-%zu gate", truth_K(cfg, m));
+        return;
     }
-    smx_cli_no_positional(argc, argv, optind, what);
-    int paper = c.profile == SMX_PROFILE_PAPER;
-    if (nmax < 0) nmax = paper ? 100000 : 50000;
-    if (points < 0) points = paper ? 20 : 8;
-    if (reps < 0) reps = paper ? 40 : 8;
-    if (nmax < nmin) smx_cli_fail(what, "--nmax: %ld is below --nmin %ld", nmax, nmin);
-    smx_moe_paper_truth(&cfg.truth);
-    if (!cfg.k_given) cfg.k = 2;
-    if (cfg.k < 2) smx_cli_fail(what, "--k: %zu is below the truth's k* = 2", cfg.k);
-    if ((size_t)K > cfg.k) smx_cli_fail(what, "--topk: %ld exceeds --k %zu", K, cfg.k);
-    size_t Kt = (size_t)K < cfg.truth.k ? (size_t)K : cfg.truth.k, k = cfg.k;
-    cfg.design = SMX_MOE_DESIGN_UNIFORM;
-    cfg.restarts = 1;
-    char defout[256];
-    snprintf(defout, sizeof defout, "data/%s/moe-topk.tsv", smx_cli_profile_name(c.profile));
-    const char *out = c.out ? c.out : defout;
-    long *ns = malloc((size_t)points * sizeof *ns);
-    mres_t *res = calloc((size_t)(points * reps), sizeof *res);
-    if (!ns || !res) smx_cli_fail(what, "out of memory");
-    moe_grid_log(ns, points, nmin, nmax);
-    size_t ntask = (size_t)(points * reps);
-    int fail = 0;
-    double t0 = smx_time_now();
-#ifdef _OPENMP
-    if (c.threads > 0) omp_set_num_threads(c.threads);
-#endif
-#pragma omp parallel
-    {
-        size_t nm = (size_t)nmax;
-        double *x = malloc(nm * sizeof *x), *y = malloc(nm * sizeof *y);
-        smx_moe_em_t *w = smx_moe_em_alloc(nm, k, 1);
-        smx_moe_t fit;
-        int bad = !x || !y || !w || smx_moe_alloc(&fit, k, 1);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t q = 0; q < ntask; q++) {
-            if (bad) {
-#pragma omp atomic write
-                fail = 1;
-                continue;
-            }
-            long n = ns[q / (size_t)reps], rep = (long)(q % (size_t)reps);
-            unsigned long seed = moe_task_seed(c.seed, n, rep);
-            gsl_rng *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
-            mres_t *g = res + q;
-            topk_sample(x, y, &cfg.truth, Kt, (size_t)n, rd);
-            smx_moe_init_near(&fit, &cfg.truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
-            smx_moe_em_result_t er;
-            if (smx_moe_topk_em(&er, NULL, &fit, (size_t)K, w, x, y, (size_t)n, &cfg.em)) {
-#pragma omp atomic write
-                fail = 1;
-            }
-            smx_moe_voronoi_t v;
-            g->status = smx_moe_voronoi_min(&v, &cfg.truth, &fit, cfg.rbar_big);
-            g->loglik = er.loglik, g->iterations = er.iterations, g->converged = er.converged;
-            g->D = g->status ? NAN : v.D;
-            gsl_rng_free(rd);
-            gsl_rng_free(ri);
-        }
-        free(x);
-        free(y);
-        smx_moe_em_free(w);
-        if (!bad) smx_moe_free(&fit);
-    }
-    if (fail) smx_cli_fail(what, "out of memory or bad sizes");
-    fprintf(stderr, "%s: %zu fits in %.2f s\n", what, ntask, smx_time_now() - t0);
-    smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
-    smx_tsv_meta_std(t, MOE_PROG, argc, argv);
-    smx_cli_meta(t, &c);
-    smx_tsv_meta(t, "topk", "%ld", K);
-    smx_tsv_meta(t, "model", "top-K sparse softmax gate, exactly 0 outside the K largest logits (paper (b); no "
-                             "public code: choices ours); data drawn with the top-%zu gate", Kt);
-    smx_tsv_meta(t, "nmin", "%ld", nmin);
-    smx_tsv_meta(t, "nmax", "%ld", nmax);
-    smx_tsv_meta(t, "points", "%ld", points);
-    smx_tsv_meta(t, "reps", "%ld", reps);
-    moe_cfg_meta(t, &cfg);
     smx_tsv_meta(t, "gate_mstep", "Newton/IRLS on the dense-softmax posteriors; experts on the top-K posteriors");
     smx_tsv_meta(t, "loss", "D1 (k = k*) / D2 (k > k*) of paper (a), minimised over the gate translation");
     smx_tsv_meta(t, "theory", "density parametric; exact-fitted parameter rates n^-1/2; over-specified slower (paper (b))");
-    smx_tsv_header(t, "n\trep\tseed\tk\tK\tloglik\titerations\tconverged\tD");
-    for (size_t q = 0; q < ntask; q++) {
-        const mres_t *g = res + q;
-        long n = ns[q / (size_t)reps], rep = (long)(q % (size_t)reps);
-        smx_tsv_int(t, n);
-        smx_tsv_int(t, rep);
-        smx_tsv_int(t, (long long)moe_task_seed(c.seed, n, rep));
-        smx_tsv_int(t, (long long)k);
-        smx_tsv_int(t, K);
-        smx_tsv_num(t, g->loglik);
-        smx_tsv_int(t, g->iterations);
-        smx_tsv_int(t, g->converged);
-        smx_tsv_num(t, g->D);
-        smx_tsv_endrow(t);
-    }
-    if (smx_tsv_close(t)) smx_cli_io_fail(what, "--out: cannot write", out);
-    free(ns);
-    free(res);
-    moe_cfg_free(&cfg);
-    return 0;
 }
+
+const char *moe_topk_header(const moe_model_t *m)
+{
+    (void)m;
+    return "n\trep\tseed\tk\tK\tloglik\titerations\tconverged\tD";
+}
+
+char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
+{
+    gsl_rng *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
+    if (!rd || !ri) {
+        if (rd) gsl_rng_free(rd);
+        if (ri) gsl_rng_free(ri);
+        return NULL;
+    }
+    topk_sample(w->x, w->y, &cfg->truth, truth_K(cfg, m), (size_t)n, rd);
+    smx_moe_init_near(&w->fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
+    smx_moe_em_result_t er;
+    int st = smx_moe_topk_em(&er, NULL, &w->fit, (size_t)m->topk, w->w, w->x, w->y, (size_t)n, &cfg->em);
+    gsl_rng_free(rd);
+    gsl_rng_free(ri);
+    if (st) return NULL;
+    smx_moe_voronoi_t v;
+    int ls = smx_moe_voronoi_min(&v, &cfg->truth, &w->fit, cfg->rbar_big);
+    moe_sb_t b = {0};
+    moe_sb_add(&b, "%ld\t%ld\t%lu\t%zu\t%ld", n, rep, seed, cfg->k, m->topk);
+    moe_sb_num(&b, er.loglik);
+    moe_sb_add(&b, "\t%d\t%d", er.iterations, er.converged);
+    moe_sb_num(&b, ls ? NAN : v.D);
+    moe_sb_add(&b, "\n");
+    return b.s;
+}
+
+int moe_cmd_topk(int argc, char **argv) { return moe_sweep_main(argc, argv, MOE_CMD_TOPK, topk_usage); }

@@ -44,7 +44,7 @@ bad "\-\-tol" fit --tol 2
 bad "\-\-seed" fit --seed -4
 bad "\-\-profile" sample --profile huge
 bad "\-\-data.*no column 'y'" fit --data "$T/truth.tsv"
-bad "bad option" fit --no-such-option
+bad "unknown or ambiguous option '--no-such-option'" fit --no-such-option
 bad "\-\-k: not an option of sample" sample --k 3
 bad "unexpected\|positional" fit extra
 "$B" --help | grep -q summary; ok $? "--help lists the commands"

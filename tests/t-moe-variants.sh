@@ -1,0 +1,67 @@
+#!/bin/sh
+# t-moe-variants.sh - smx-moe (issue 13): the gating variants as options of sweep and fit (--gate
+# softmax|topk|temperature|activation, --experts gaussian|multinomial): `sweep --gate X` writes the bytes of
+# the alias subcommand (gates / topk / multinomial; only the options on the command line may differ); shards of every variant merge
+# into the one-run bytes (cmp); a fit row = the sweep row with the same (n, seed); options rejected with
+# ONE line naming the option (issue 9); --quiet silences stderr.
+B=${SMX_BIN:-build/bin}/smx-moe
+T=${TMPDIR:-/tmp}/t-moe-variants.$$
+mkdir -p "$T"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+bad() {
+  exp=$1; shift
+  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; then r=0; else r=1; echo "# rc $rc"; cat "$T/err"; fi
+  ok $r "exit 2, one line naming '$exp': $*"
+}
+nocmd() { grep -v '^# command:' "$1"; }
+# one line for unknown options and missing values, in every subcommand
+for c in sample fit loss sweep merge summary gates topk multinomial; do bad "unknown or ambiguous option '--frob'" $c --frob; done
+bad "option '--n' needs a value" fit --n
+bad "option '--gate' needs a value" sweep --gate
+bad "\-\-gate: unknown value 'modified' (allowed: softmax|topk|temperature|activation)" sweep --gate modified
+bad "\-\-gate: unknown value 'topk' (allowed: softmax|modified)" sweep --experts multinomial --gate topk
+bad "\-\-experts" sweep --experts poisson
+bad "\-\-topk: not an option of the softmax model" sweep --topk 2
+bad "\-\-act: needs --gate activation" sweep --gate temperature --act tanh
+bad "\-\-k: not an option of the temperature model" fit --gate temperature --k 3
+bad "\-\-classes: not an option of the topk model" sweep --gate topk --classes 3
+bad "\-\-classes" sweep --experts multinomial --classes 1
+bad "\-\-truth: not an option of the multinomial-expert softmax model" sweep --experts multinomial --truth x.tsv
+bad "\-\-gate: not an option of topk" topk --gate softmax
+bad "\-\-experts: not an option of gates" gates --experts gaussian
+bad "\-\-data: only with paper (a)'s model" fit --gate topk --data x.tsv
+# sweep --gate X == the alias, but the command line
+G="--nmin 200 --nmax 800 --points 2 --reps 2 --seed 5"
+"$B" gates --gate activation --act tanh $G --out "$T/a1.tsv" --quiet 2>"$T/err"
+"$B" sweep --gate activation --act tanh $G --out "$T/a2.tsv" --quiet 2>>"$T/err"
+cmp -s "$T/a1.tsv" "$T/a2.tsv"; ok $? "sweep --gate activation --act tanh == gates --gate activation --act tanh (same bytes)"
+test ! -s "$T/err"; ok $? "--quiet: nothing on stderr"
+"$B" topk --k 3 --topk 2 --nmin 1000 --nmax 2000 --points 2 --reps 2 --seed 5 --out "$T/k1.tsv" 2>/dev/null
+"$B" sweep --gate topk --k 3 --topk 2 --nmin 1000 --nmax 2000 --points 2 --reps 2 --seed 5 --out "$T/k2.tsv" 2>/dev/null
+nocmd "$T/k1.tsv" >"$T/k1n"; nocmd "$T/k2.tsv" >"$T/k2n"; cmp -s "$T/k1n" "$T/k2n"; ok $? "sweep --gate topk == topk (but the command line)"
+"$B" multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5 --out "$T/m1.tsv" 2>/dev/null
+"$B" sweep --experts multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5 --out "$T/m2.tsv" 2>/dev/null
+nocmd "$T/m1.tsv" >"$T/m1n"; nocmd "$T/m2.tsv" >"$T/m2n"; cmp -s "$T/m1n" "$T/m2n"; ok $? "sweep --experts multinomial == multinomial (but the command line)"
+# shards of every variant merge into the one-run bytes (3 shards, any order)
+for v in "--gate temperature" "--gate activation --act sigmoid" "--gate topk --k 3 --topk 2" "--experts multinomial --gate softmax" "--experts multinomial --classes 3"; do
+  S="sweep $v --nmin 300 --nmax 1200 --points 3 --reps 2 --seed 7 --max-iter 60 --quiet"
+  "$B" $S --threads 2 --out "$T/one.tsv" || echo "# one run failed"
+  for i in 1 2 3; do "$B" $S --threads 1 --shard $i/3 --out "$T/s$i.tsv" || echo "# shard $i failed"; done
+  "$B" merge --out "$T/mg.tsv" "$T/s2.tsv" "$T/s3.tsv" "$T/s1.tsv"; cmp -s "$T/one.tsv" "$T/mg.tsv"; ok $? "sweep $v: 3 shards merged == one run (cmp)"
+done
+bad "a shard missing" merge --out "$T/mg2.tsv" "$T/s1.tsv" "$T/s2.tsv"
+# resume of a variant: stop after 2 fits, resume == one run
+"$B" $S --threads 1 --out "$T/r.tsv" --stop-after 2 2>/dev/null; rc=$?
+"$B" $S --threads 2 --out "$T/r.tsv" --resume 2>/dev/null; test $rc -eq 3 && cmp -s "$T/one.tsv" "$T/r.tsv"; ok $? "variant: --stop-after 2 then --resume == one run"
+# fit of a variant = the sweep row with the same (n, seed)
+"$B" sweep --gate topk --topk 1 --nmin 500 --nmax 1000 --points 2 --reps 2 --seed 3 --out "$T/t.tsv" --quiet
+row=$(awk -F'\t' '!/^#/ && $1 == 1000 && $2 == 1' "$T/t.tsv"); sd=$(echo "$row" | cut -f3); D=$(echo "$row" | cut -f9)
+"$B" fit --gate topk --topk 1 --n 1000 --seed "$sd" --out "$T/tf.tsv" --quiet >"$T/tf.out" 2>"$T/err"
+grep -q " D $D\$" "$T/tf.out" && test ! -s "$T/err"; ok $? "fit --gate topk --n 1000 --seed $sd prints the sweep row's D ($D)"
+test "$(grep -vc '^#' "$T/tf.tsv")" -eq 3; ok $? "fit --gate topk writes a parameter file of 2 experts"
+"$B" fit --gate activation --act sigmoid --n 800 --seed 4 --out "$T/ga.tsv" --quiet >"$T/ga.out" && grep -q '^# tau: ' "$T/ga.tsv"
+ok $? "fit --gate activation: tau in the parameter file's metadata"
+"$B" loss --truth "$T/tf.tsv" --fit "$T/tf.tsv" | tail -1 | grep -qx 0; ok $? "fit's parameter file is read back by loss"
+rm -rf "$T"
