@@ -213,6 +213,14 @@ static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_c
     moe_model_meta(t, cfg, model, (long)n, (long)n, 1, 1);
     if (model->gate == MOE_GATE_TEMPERATURE || model->gate == MOE_GATE_ACTIVATION)
         smx_tsv_meta(t, "tau", "%.17g", w.tau);
+    if (model->multinomial && model->classes > 2) /* the rows below carry class 1's logits (b, a) */
+        for (size_t i = 0; i < cfg->k; i++)
+            for (long cl = 1; cl < model->classes; cl++) {
+                char key[64];
+                const double *th = w.th + (i * (size_t)(model->classes - 1) + (size_t)cl - 1) * 2;
+                snprintf(key, sizeof key, "fit_logit_%zu_%ld", i + 1, cl);
+                smx_tsv_meta(t, key, "b %.17g a %.17g", th[0], th[1]);
+            }
     /* the row's columns after n rep seed, as NAME VALUE pairs (metadata and stdout) */
     char *hdr = strdup(model->multinomial ? moe_mult_header(model) : model->gate == MOE_GATE_TOPK ? moe_topk_header(model)
                                                                                                  : moe_gates_header(model));

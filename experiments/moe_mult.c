@@ -5,6 +5,7 @@
 #include "moe_cmds.h"
 #include "moe_mult.h"
 #include "smx.h"
+#include <gsl/gsl_randist.h>
 #include "util.h"
 
 #include <errno.h>
@@ -22,7 +23,10 @@ static const char mult_usage[] =
     "Exact-fitted (k = k* = 2) softmax-gated mixture of multinomial-logistic experts, paper (d) (Nguyen, Nguyen,\n"
     "Ho, ICML 2024): P(y|x) = sum_i softmax_i(beta1_i M(x) + beta0_i) softmax_y(0, a_i x + b_i), y in {0, 1}.\n"
     "Fits over log-spaced n x replications; one TSV row per (n, rep). No public code exists; our choices:\n"
-    "  classes: S = 2 (class 0 the reference; S > 2 not implemented); x ~ U(0,1).\n"
+    "  classes: S = 2 by default, class 0 the reference; --classes S (<= 8): expert i's class-c logit\n"
+    "    b_ic + a_ic x, c = 1..S-1, class 1 as below, class c >= 2: expert 1 (0.5 (c-1), -(c-1)),\n"
+    "    expert 2 (-(c-1), 2 (c-1)); init: class-c logits + N(0, (0.05 n^-0.083)^2) each; loss: D1 with\n"
+    "    |da|, |db| the norms over all classes' slopes / intercepts. x ~ U(0,1).\n"
     "  gates: --gate softmax (M(x) = x) or --gate modified (M(x) = tanh(x): the input transformed first).\n"
     "  truth: gate (beta0, beta1) = (-4, 8), (0, 0); experts (b, a) = (-1, 0) (a vanishing expert slope, the\n"
     "    case of (d) where the softmax gate's rates are slower than polynomial) and (3, -6).\n"
@@ -47,6 +51,17 @@ static void moe_mult_truth(smx_moe_t *m)
     m->beta0[1] = 0, m->beta1[1] = 0, m->b[1] = 3, m->a[1] = -6, m->var[1] = 1;
 }
 
+/* the truth's class logits th (k = 2, d = 1, S classes; see usage): class 1 from m, class c >= 2 */
+static void mult_truth_th(double *th, const smx_moe_t *m, size_t S)
+{
+    for (size_t i = 0; i < 2; i++)
+        for (size_t c = 1; c < S; c++) {
+            double *t = th + (i * (S - 1) + c - 1) * 2, f = (double)(c - 1);
+            t[0] = c == 1 ? m->b[i] : i == 0 ? 0.5 * f : -f;
+            t[1] = c == 1 ? m->a[i] : i == 0 ? -f : 2 * f;
+        }
+}
+
 /* k = k* = 2, uniform design, 1 restart */
 void moe_mult_setup(moe_cfg_t *cfg, const moe_model_t *m)
 {
@@ -59,15 +74,31 @@ void moe_mult_setup(moe_cfg_t *cfg, const moe_model_t *m)
 
 void moe_mult_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post)
 {
-    (void)cfg;
     int mod = m->gate == MOE_GATE_MODIFIED;
     if (!post) {
         smx_tsv_meta(t, "gate", "%s", mod ? "modified" : "softmax");
-        smx_tsv_meta(t, "model", "P(y|x) = sum_i softmax_i(beta1_i M(x) + beta0_i) softmax_y(0, a_i x + b_i), S = 2, "
-                                 "M(x) = %s (paper (d); no public code: choices ours)", mod ? "tanh(x)" : "x");
+        if (m->classes == 2) {
+            smx_tsv_meta(t, "model", "P(y|x) = sum_i softmax_i(beta1_i M(x) + beta0_i) softmax_y(0, a_i x + b_i), S = 2, "
+                                     "M(x) = %s (paper (d); no public code: choices ours)", mod ? "tanh(x)" : "x");
+            return;
+        }
+        size_t S = (size_t)m->classes;
+        double th[2 * (SMX_MOE_MULT_SMAX - 1) * 2];
+        smx_tsv_meta(t, "model", "P(y|x) = sum_i softmax_i(beta1_i M(x) + beta0_i) softmax_y(0, a_i1 x + b_i1, .., "
+                                 "a_i,S-1 x + b_i,S-1), S = %zu, M(x) = %s (paper (d); no public code: choices ours)",
+                     S, mod ? "tanh(x)" : "x");
+        smx_tsv_meta(t, "classes", "%zu", S);
+        mult_truth_th(th, &cfg->truth, S);
+        for (size_t i = 0; i < 2; i++)
+            for (size_t c = 1; c < S; c++) {
+                char key[64];
+                snprintf(key, sizeof key, "truth_logit_%zu_%zu", i + 1, c);
+                smx_tsv_meta(t, key, "b %.17g a %.17g", th[(i * (S - 1) + c - 1) * 2], th[(i * (S - 1) + c - 1) * 2 + 1]);
+            }
         return;
     }
-    smx_tsv_meta(t, "expert_mstep", "weighted logistic regression by Newton with step halving (var column unused)");
+    smx_tsv_meta(t, "expert_mstep", m->classes == 2 ? "weighted logistic regression by Newton with step halving (var column unused)"
+                                                    : "weighted multinomial logistic regression by Newton with step halving");
     smx_tsv_meta(t, "loss", "D1 of paper (a) over (beta1, a, b), no translation (the reference gate is fixed)");
     smx_tsv_meta(t, "theory", "softmax gate with a vanishing expert slope: slower than polynomial (paper (d)); "
                               "modified gate: polynomial");
@@ -77,6 +108,41 @@ const char *moe_mult_header(const moe_model_t *m)
 {
     (void)m;
     return "n\trep\tseed\tgate\tloglik\titerations\tconverged\tD\terr_beta1\terr_a\terr_b";
+}
+
+/* a row of S > 2 classes: the general code (solvers/moe_mult.c smx_moe_mults_*) */
+static char *mult_row_s(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, smx_moe_mgate_t gate, long n,
+                        long rep, unsigned long seed, gsl_rng *rd, gsl_rng *ri)
+{
+    size_t S = (size_t)m->classes, P = (S - 1) * 2;
+    double tht[2 * (SMX_MOE_MULT_SMAX - 1) * 2], err[16][3], e[3];
+    smx_moe_t *fit = &w->fit;
+    mult_truth_th(tht, &cfg->truth, S);
+    smx_moe_mults_sample(w->x, w->y, &cfg->truth, tht, S, gate, (size_t)n, rd);
+    smx_moe_mult_gate_input(w->gx, w->x, (size_t)n, 1, gate);
+    smx_moe_init_near(fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
+    fit->var[0] = fit->var[1] = 1; /* unused by logistic experts */
+    double sd = 0.05 * pow((double)n, -0.083); /* paper (a)'s expert perturbation, every class logit */
+    for (size_t i = 0; i < 2; i++)
+        for (size_t u = 0; u < P; u++) w->th[i * P + u] = tht[i * P + u] + gsl_ran_gaussian(ri, sd);
+    smx_moe_em_result_t er;
+    if (smx_moe_mults_em(&er, NULL, fit, w->th, S, w->w, w->x, w->gx, w->y, (size_t)n, &cfg->em)) return NULL;
+    double D = smx_moe_mults_d1(err, &cfg->truth, tht, fit, w->th, S);
+    for (size_t i = 0; i < 2; i++) fit->b[i] = w->th[i * P], fit->a[i] = w->th[i * P + 1]; /* class 1's logit */
+    for (int q = 0; q < 3; q++) {
+        double mx = 0;
+        for (size_t j = 0; j < 2; j++)
+            if (isfinite(err[j][q]) && err[j][q] > mx) mx = err[j][q];
+        e[q] = mx;
+    }
+    moe_sb_t b = {0};
+    moe_sb_add(&b, "%ld\t%ld\t%lu\t%s", n, rep, seed, gate == SMX_MOE_GATE_MODIFIED ? "modified" : "softmax");
+    moe_sb_num(&b, er.loglik);
+    moe_sb_add(&b, "\t%d\t%d", er.iterations, er.converged);
+    moe_sb_num(&b, D);
+    for (int q = 0; q < 3; q++) moe_sb_num(&b, e[q]);
+    moe_sb_add(&b, "\n");
+    return b.s;
 }
 
 char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
@@ -89,6 +155,12 @@ char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, 
         return NULL;
     }
     smx_moe_t *fit = &w->fit;
+    if (m->classes > 2) {
+        char *row = mult_row_s(w, cfg, m, gate, n, rep, seed, rd, ri);
+        gsl_rng_free(rd);
+        gsl_rng_free(ri);
+        return row;
+    }
     smx_moe_mult_sample(w->x, w->y, &cfg->truth, gate, (size_t)n, rd);
     smx_moe_mult_gate_input(w->gx, w->x, (size_t)n, 1, gate);
     smx_moe_init_near(fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);

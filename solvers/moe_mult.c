@@ -161,3 +161,198 @@ int smx_moe_mult_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_m
     res->loglik = ll;
     return SMX_OK;
 }
+
+/* ---- S classes ---- */
+
+/* eta_s (s = 1..S-1) of expert i at x into eta[1..S-1], eta[0] = 0; returns log sum_s e^{eta_s} */
+static double class_logits(double *eta, const double *th, size_t i, size_t S, const double *x, size_t d)
+{
+    double mx = 0, s = 0;
+    eta[0] = 0;
+    for (size_t c = 1; c < S; c++) {
+        const double *t = th + (i * (S - 1) + c - 1) * (d + 1);
+        eta[c] = t[0] + dot(t + 1, x, d);
+        if (eta[c] > mx) mx = eta[c];
+    }
+    for (size_t c = 0; c < S; c++) s += exp(eta[c] - mx);
+    return mx + log(s);
+}
+
+int smx_moe_mults_sample(double *x, double *y, const smx_moe_t *m, const double *th, size_t S, smx_moe_mgate_t g,
+                         size_t n, gsl_rng *r)
+{
+    size_t k = m->k, d = m->d;
+    if (k > 64 || d > 7 || S < 2 || S > SMX_MOE_MULT_SMAX) return SMX_EDOM;
+    double lp[64], gx[8], eta[SMX_MOE_MULT_SMAX];
+    for (size_t j = 0; j < n; j++) {
+        double *xj = x + j * d;
+        for (size_t c = 0; c < d; c++) xj[c] = gsl_rng_uniform(r);
+        smx_moe_mult_gate_input(gx, xj, 1, d, g);
+        smx_moe_log_gate(lp, m, gx);
+        double u = gsl_rng_uniform(r), acc = 0;
+        size_t z = k - 1;
+        for (size_t i = 0; i < k; i++)
+            if (u < (acc += exp(lp[i]))) {
+                z = i;
+                break;
+            }
+        double lse = class_logits(eta, th, z, S, xj, d);
+        u = gsl_rng_uniform(r), acc = 0;
+        size_t yc = S - 1;
+        for (size_t c = 0; c < S; c++)
+            if (u < (acc += exp(eta[c] - lse))) {
+                yc = c;
+                break;
+            }
+        y[j] = (double)yc;
+    }
+    return SMX_OK;
+}
+
+static double estep_s(double *r, const smx_moe_t *m, const double *th, size_t S, const double *x, const double *gx,
+                      const double *y, size_t n)
+{
+    size_t k = m->k, d = m->d;
+    double ll = 0, lw[64], eta[SMX_MOE_MULT_SMAX];
+    for (size_t j = 0; j < n; j++) {
+        smx_moe_log_gate(lw, m, gx + j * d);
+        double mx = -INFINITY, s = 0;
+        size_t yc = (size_t)y[j];
+        for (size_t i = 0; i < k; i++) {
+            double lse = class_logits(eta, th, i, S, x + j * d, d);
+            lw[i] += eta[yc] - lse;
+            if (lw[i] > mx) mx = lw[i];
+        }
+        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
+        if (r)
+            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
+        ll += mx + log(s);
+    }
+    return ll;
+}
+
+double smx_moe_mults_loglik(const smx_moe_t *m, const double *th, size_t S, const double *x, const double *gx,
+                            const double *y, size_t n)
+{
+    return estep_s(NULL, m, th, S, x, gx, y, n);
+}
+
+/* weighted log-likelihood of expert i: sum_j r_ij log softmax_{y_j}(eta_i(x_j)) (th: expert i's block) */
+static double expert_obj_s(const double *th, const double *r, size_t k, size_t i, size_t S, const double *x,
+                           const double *y, size_t n, size_t d)
+{
+    double q = 0, eta[SMX_MOE_MULT_SMAX];
+    for (size_t j = 0; j < n; j++) {
+        double w = r[j * k + i];
+        if (w == 0) continue;
+        double lse = class_logits(eta, th, 0, S, x + j * d, d);
+        q += w * (eta[(size_t)y[j]] - lse);
+    }
+    return q;
+}
+
+#define MULT_PMAX ((SMX_MOE_MULT_SMAX - 1) * 8)
+static void expert_mstep_s(double *th_all, size_t k, size_t S, const double *r, const double *x, const double *y,
+                           size_t n, size_t d, const smx_moe_em_opts_t *o)
+{
+    size_t D1 = d + 1, P = (S - 1) * D1;
+    double Hd[MULT_PMAX * MULT_PMAX], gd[MULT_PMAX], sd[MULT_PMAX], tt[MULT_PMAX], eta[SMX_MOE_MULT_SMAX],
+        p[SMX_MOE_MULT_SMAX], z[8];
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    for (size_t i = 0; i < k; i++) {
+        double *th = th_all + i * P;
+        double q = expert_obj_s(th, r, k, i, S, x, y, n, d);
+        for (int it = 0; it < o->gate_max_iter; it++) {
+            memset(Hd, 0, P * P * sizeof *Hd);
+            memset(gd, 0, P * sizeof *gd);
+            for (size_t j = 0; j < n; j++) {
+                double w = r[j * k + i];
+                if (w == 0) continue;
+                z[0] = 1;
+                for (size_t c = 0; c < d; c++) z[1 + c] = x[j * d + c];
+                double lse = class_logits(eta, th, 0, S, x + j * d, d);
+                for (size_t c = 1; c < S; c++) p[c] = exp(eta[c] - lse);
+                size_t yc = (size_t)y[j];
+                for (size_t s = 1; s < S; s++)
+                    for (size_t u = 0; u < D1; u++) {
+                        size_t a = (s - 1) * D1 + u;
+                        gd[a] += w * ((yc == s) - p[s]) * z[u];
+                        for (size_t t = 1; t < S; t++) {
+                            double c = w * ((s == t) * p[s] - p[s] * p[t]);
+                            for (size_t v = 0; v < D1; v++) Hd[a * P + (t - 1) * D1 + v] += c * z[u] * z[v];
+                        }
+                    }
+            }
+            gsl_matrix_view H = gsl_matrix_view_array(Hd, P, P);
+            gsl_vector_view g = gsl_vector_view_array(gd, P), sv = gsl_vector_view_array(sd, P);
+            if (gsl_linalg_cholesky_decomp1(&H.matrix)) break;
+            gsl_linalg_cholesky_solve(&H.matrix, &g.vector, &sv.vector);
+            double st = 1, qn = -INFINITY;
+            int h;
+            for (h = 0; h <= o->max_halvings; h++, st *= 0.5) {
+                for (size_t u = 0; u < P; u++) tt[u] = th[u] + st * sd[u];
+                if ((qn = expert_obj_s(tt, r, k, i, S, x, y, n, d)) >= q) break;
+            }
+            if (h > o->max_halvings) break;
+            memcpy(th, tt, P * sizeof *th);
+            double dq = qn - q;
+            q = qn;
+            if (dq <= o->gate_tol * fabs(q)) break;
+        }
+    }
+    gsl_set_error_handler(old);
+}
+
+int smx_moe_mults_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, double *th, size_t S, smx_moe_em_t *w,
+                     const double *x, const double *gx, const double *y, size_t n, const smx_moe_em_opts_t *o)
+{
+    size_t k = m->k, d = m->d;
+    if (k > 64 || d > 7 || S < 2 || S > SMX_MOE_MULT_SMAX) return SMX_EDOM;
+    for (size_t j = 0; j < n; j++)
+        if (!(y[j] >= 0 && y[j] < (double)S && y[j] == floor(y[j]))) return SMX_EDOM;
+    memset(res, 0, sizeof *res);
+    m->beta0[k - 1] = 0;
+    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    double *r = smx_moe_em_resp(w), ll = estep_s(r, m, th, S, x, gx, y, n);
+    if (trace) trace[0] = ll;
+    for (int it = 1; it <= o->max_iter; it++) {
+        double q;
+        expert_mstep_s(th, k, S, r, x, y, n, d, o);
+        res->gate_iters += smx_moe_gate_mstep(m, &q, w, gx, n, o);
+        double lln = estep_s(r, m, th, S, x, gx, y, n);
+        if (smx_moe_em_step_done(res, &ll, trace, it, lln, o)) break;
+    }
+    res->loglik = ll;
+    return SMX_OK;
+}
+
+double smx_moe_mults_d1(double err[][3], const smx_moe_t *truth, const double *th_truth, const smx_moe_t *fit,
+                        const double *th_fit, size_t S)
+{
+    size_t kt = truth->k, kf = fit->k, d = truth->d, P = (S - 1) * (d + 1);
+    if (kt > 16 || kf > 64 || fit->d != d) return NAN;
+    double mass[16] = {0}, D = 0;
+    for (size_t j = 0; j < kt; j++) err[j][0] = err[j][1] = err[j][2] = NAN;
+    for (size_t i = 0; i < kf; i++) {
+        size_t best = 0;
+        double bd = INFINITY, e[16][3];
+        for (size_t j = 0; j < kt; j++) { /* |dbeta1|, |da|, |db| and the cell distance */
+            double s1 = 0, sa = 0, sb = 0;
+            for (size_t c = 0; c < d; c++) s1 += pow(fit->beta1[i * d + c] - truth->beta1[j * d + c], 2);
+            for (size_t u = 0; u < P; u++) {
+                double df = th_fit[i * P + u] - th_truth[j * P + u];
+                if (u % (d + 1) == 0) sb += df * df;
+                else sa += df * df;
+            }
+            e[j][0] = sqrt(s1), e[j][1] = sqrt(sa), e[j][2] = sqrt(sb);
+            if (s1 + sa + sb < bd) bd = s1 + sa + sb, best = j;
+        }
+        double wgt = exp(fit->beta0[i]);
+        mass[best] += wgt;
+        D += wgt * (e[best][0] + e[best][1] + e[best][2]);
+        for (int q = 0; q < 3; q++)
+            if (isnan(err[best][q]) || e[best][q] > err[best][q]) err[best][q] = e[best][q];
+    }
+    for (size_t j = 0; j < kt; j++) D += fabs(mass[j] - exp(truth->beta0[j]));
+    return D;
+}
