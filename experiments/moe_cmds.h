@@ -87,7 +87,8 @@ enum { MOE_O_TRUTH = SMX_OPT_FIRST_PRIVATE, MOE_O_K, MOE_O_DESIGN, MOE_O_INIT, M
     "                        k = k*, 5 for k > k*, the authors')\n"                                            \
     "  --max-iter N          EM iterations (default 2000)   --tol X  stop at |dloglik/loglik| <= X (1e-6)\n"    \
     "  --rbar R              r for Voronoi cells of >= 4 members (default: such a cell is an error)\n"          \
-    "  --hellinger-points M  x points of the Hellinger distance (default 50)\n"
+    "  --hellinger-points M  x points of the Hellinger distance (default 50): d = 1 the midpoint rule on [0,1],\n" \
+    "                        d > 1 quasi-Monte Carlo over the first M Sobol points of [0,1]^d\n"
 
 /* Defaults (no truth loaded yet); moe_cfg_option handles one MOE_O_* id (1) or not (0); moe_cfg_finish
  * loads the default truth and sets k and restarts if not given. */

@@ -140,9 +140,11 @@ int smx_moe_voronoi(smx_moe_voronoi_t *v, const smx_moe_t *truth, const smx_moe_
  * the best of t1 = 0 and t1 = beta1*_j - beta1_i for every pair. */
 int smx_moe_voronoi_min(smx_moe_voronoi_t *v, const smx_moe_t *truth, const smx_moe_t *fit, double rbar_big);
 
-/* Empirical Hellinger distance between g_fit(.|x) and g_truth(.|x), root mean square over M points
- * x = (m + 1/2) / M in [0, 1] (d = 1), H^2(x) = 1/2 int (sqrt g_fit - sqrt g_truth)^2 dy by the
- * trapezoid rule on a y grid of step min sd / 8 covering every component +- 10 sd. */
+/* Empirical Hellinger distance between g_fit(.|x) and g_truth(.|x): sqrt(E_x H^2(x)), x ~ U(0,1)^d, with
+ * H^2(x) = 1/2 int (sqrt g_fit - sqrt g_truth)^2 dy by the trapezoid rule on a y grid of step min sd / 8
+ * covering every component +- 10 sd. E_x: d = 1, the midpoint rule x = (m + 1/2) / M; d > 1 (<= 40),
+ * quasi-Monte Carlo over the first M points of GSL's Sobol sequence (error ~ (log M)^d / M). NAN if the
+ * d differ or M = 0. */
 double smx_moe_hellinger(const smx_moe_t *truth, const smx_moe_t *fit, size_t M);
 
 #endif

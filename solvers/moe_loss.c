@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gsl/gsl_multimin.h>
+#include <gsl/gsl_qrng.h>
 
 static double sq(double v) { return v * v; }
 
@@ -175,35 +176,57 @@ static double mixdens(const double *pi, const double *mu, const double *var, siz
     return s;
 }
 
+/* H^2(x) = 1/2 int (sqrt g_fit(y|x) - sqrt g_truth(y|x))^2 dy, trapezoid on a y grid of step min sd / 8
+ * covering every component (weight >= 1e-14) +- 10 sd (at most 400000 steps) */
+static double hellinger2_at(const smx_moe_t *truth, const smx_moe_t *fit, const double *x)
+{
+    double pt[64], pf[64], mt[64], mf[64], lo = INFINITY, hi = -INFINITY, sdmin = INFINITY;
+    size_t d = truth->d;
+    smx_moe_log_gate(pt, truth, x);
+    smx_moe_log_gate(pf, fit, x);
+    for (int side = 0; side < 2; side++) {
+        const smx_moe_t *m = side ? fit : truth;
+        double *p = side ? pf : pt, *mu = side ? mf : mt;
+        for (size_t i = 0; i < m->k; i++) {
+            p[i] = exp(p[i]);
+            mu[i] = m->b[i];
+            for (size_t c = 0; c < d; c++) mu[i] += m->a[i * d + c] * x[c];
+            if (p[i] < 1e-14) continue;
+            double sd = sqrt(m->var[i]);
+            lo = fmin(lo, mu[i] - 10 * sd), hi = fmax(hi, mu[i] + 10 * sd), sdmin = fmin(sdmin, sd);
+        }
+    }
+    double h = sdmin / 8;
+    size_t N = (size_t)ceil((hi - lo) / h);
+    if (N > 400000) N = 400000, h = (hi - lo) / N;
+    double I = 0;
+    for (size_t u = 0; u <= N; u++) { /* trapezoid; the end points are ~10 sd out: weight 1/2 */
+        double y = lo + u * h;
+        double e = sq(sqrt(mixdens(pf, mf, fit->var, fit->k, y)) - sqrt(mixdens(pt, mt, truth->var, truth->k, y)));
+        I += (u == 0 || u == N) ? 0.5 * e : e;
+    }
+    return 0.5 * I * h;
+}
+
 double smx_moe_hellinger(const smx_moe_t *truth, const smx_moe_t *fit, size_t M)
 {
-    if (truth->d != 1 || fit->d != 1 || truth->k > 64 || fit->k > 64 || M == 0) return NAN;
-    double pt[64], pf[64], mt[64], mf[64], acc = 0;
-    for (size_t q = 0; q < M; q++) {
-        double x = (q + 0.5) / (double)M, lo = INFINITY, hi = -INFINITY, sdmin = INFINITY;
-        smx_moe_log_gate(pt, truth, &x);
-        smx_moe_log_gate(pf, fit, &x);
-        for (int side = 0; side < 2; side++) {
-            const smx_moe_t *m = side ? fit : truth;
-            double *p = side ? pf : pt, *mu = side ? mf : mt;
-            for (size_t i = 0; i < m->k; i++) {
-                p[i] = exp(p[i]);
-                mu[i] = m->b[i] + m->a[i] * x;
-                if (p[i] < 1e-14) continue;
-                double sd = sqrt(m->var[i]);
-                lo = fmin(lo, mu[i] - 10 * sd), hi = fmax(hi, mu[i] + 10 * sd), sdmin = fmin(sdmin, sd);
-            }
+    size_t d = truth->d;
+    if (fit->d != d || d == 0 || d > 40 || truth->k > 64 || fit->k > 64 || M == 0) return NAN;
+    double acc = 0, x[40];
+    if (d == 1) { /* midpoint rule over x in [0, 1] */
+        for (size_t q = 0; q < M; q++) {
+            x[0] = (q + 0.5) / (double)M;
+            acc += hellinger2_at(truth, fit, x);
         }
-        double h = sdmin / 8;
-        size_t N = (size_t)ceil((hi - lo) / h);
-        if (N > 400000) N = 400000, h = (hi - lo) / N;
-        double I = 0;
-        for (size_t u = 0; u <= N; u++) { /* trapezoid; the end points are ~10 sd out: weight 1/2 */
-            double y = lo + u * h;
-            double e = sq(sqrt(mixdens(pf, mf, fit->var, fit->k, y)) - sqrt(mixdens(pt, mt, truth->var, truth->k, y)));
-            I += (u == 0 || u == N) ? 0.5 * e : e;
-        }
-        acc += 0.5 * I * h;
+        return sqrt(acc / M);
     }
+    /* d > 1: quasi-Monte Carlo over x ~ U(0,1)^d, the first M points of GSL's Sobol sequence */
+    gsl_qrng *qr = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)d);
+    if (!qr) return NAN;
+    for (size_t q = 0; q < M; q++) {
+        gsl_qrng_get(qr, x);
+        acc += hellinger2_at(truth, fit, x);
+    }
+    gsl_qrng_free(qr);
     return sqrt(acc / M);
 }

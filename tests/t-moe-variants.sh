@@ -64,6 +64,11 @@ test "$(grep -vc '^#' "$T/tf.tsv")" -eq 3; ok $? "fit --gate topk writes a param
 "$B" fit --gate activation --act sigmoid --n 800 --seed 4 --out "$T/ga.tsv" --quiet >"$T/ga.out" && grep -q '^# tau: ' "$T/ga.tsv"
 ok $? "fit --gate activation: tau in the parameter file's metadata"
 "$B" loss --truth "$T/tf.tsv" --fit "$T/tf.tsv" | tail -1 | grep -qx 0; ok $? "fit's parameter file is read back by loss"
+# Hellinger distance for d = 2 (Sobol quasi-Monte Carlo over x; was NaN)
+printf 'beta0\tbeta1_1\tbeta1_2\tb\ta_1\ta_2\tvar\n-2.1\t4.3\t-1.7\t1.5\t-2.2\t0.8\t0.09\n0\t0\t0\t-1\t2.5\t-1.3\t0.16\n' >"$T/d2.tsv"
+"$B" sweep --truth "$T/d2.tsv" --design uniform --nmin 500 --nmax 1000 --points 2 --reps 2 --quiet --out "$T/d2s.tsv"
+awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($15 > 0 && $15 < 0.5)) bad = 1 } END { exit bad || r != 4 }' "$T/d2s.tsv"
+ok $? "sweep with a d = 2 truth: Hellinger distance finite, in (0, 0.5)"
 # multinomial experts with S = 3 classes
 bad "\-\-classes" sweep --experts multinomial --classes 9
 "$B" fit --experts multinomial --gate modified --classes 3 --n 3000 --seed 6 --out "$T/c3.tsv" --quiet >"$T/c3.out"
