@@ -40,19 +40,22 @@ figures-moe: $(call fig_pair,$(MOE_FIGS))
 
 # The same sweeps as MOE_SHARDS shards run by GNU parallel (add e.g. MOE_PARALLEL='--sshlogin 8/host1,8/host2'
 # to spread them over machines; the binary and the data directory must be reachable there), then merged
-# into the bytes one unsharded run writes.
+# into the bytes one unsharded run writes, then the summary. MOE_KS picks the fitted k, MOE_SWEEP adds sweep
+# options (a small setting: make run-moe-shards MOE_KS=2 MOE_SHARDS=3 MOE_SWEEP='--nmax 2000 --points 3
+# --reps 2'; tests/t-moe-shards.sh runs that and compares with one run).
 MOE_SHARDS ?= 8
 MOE_PARALLEL ?= -j 2
+MOE_SWEEP ?=
 run-moe-shards: $(BIN)/smx-moe
 	@mkdir -p $(DATA)/moe-shards
-	for k in $(MOE_KS); do \
-	  parallel $(MOE_PARALLEL) --halt now,fail=1 $(CURDIR)/$(BIN)/smx-moe sweep --k $$k --profile $(PROFILE) $(MOE_GRID) \
-	    --threads 1 --shard {}/$(MOE_SHARDS) --resume --out $(CURDIR)/$(DATA)/moe-shards/moe-k$$k-{}.tsv \
-	    ::: $$(seq 1 $(MOE_SHARDS)) && \
-	  $(BIN)/smx-moe merge --out $(DATA)/moe-k$$k.tsv $$(seq -f '$(DATA)/moe-shards/moe-k'$$k'-%g.tsv' 1 $(MOE_SHARDS)) \
-	  || exit 1; \
+	@for k in $(MOE_KS); do \
+	  parallel --will-cite $(MOE_PARALLEL) --halt now,fail=1 $(abspath $(BIN))/smx-moe sweep --k $$k --profile $(PROFILE) \
+	    $(MOE_GRID) $(MOE_SWEEP) --quiet --threads 1 --shard {}/$(MOE_SHARDS) --resume \
+	    --out $(abspath $(DATA))/moe-shards/moe-k$$k-{}.tsv ::: $$(seq 1 $(MOE_SHARDS)) && \
+	  $(BIN)/smx-moe merge --out $(DATA)/moe-k$$k.tsv $$(seq -f '$(DATA)/moe-shards/moe-k'$$k'-%g.tsv' 1 $(MOE_SHARDS)) && \
+	  echo "run-moe-shards: $(DATA)/moe-k$$k.tsv merged from $(MOE_SHARDS) shards" || exit 1; \
 	done
-	$(MAKE) --no-print-directory $(DATA)/moe-summary.tsv
+	$(BIN)/smx-moe summary --out $(DATA)/moe-summary.tsv $(foreach k,$(MOE_KS),$(DATA)/moe-k$(k).tsv)
 
 # Fits per core-second on the authors' linear grid (20 of its n, 2 reps) for k = 2, 3, 4, and the implied
 # paper-profile time per setting (8000 fits) on 2 cores; the authors: ~900 s (k = 2), 3554 s (k = 3) and
