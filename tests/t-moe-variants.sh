@@ -64,6 +64,15 @@ test "$(grep -vc '^#' "$T/tf.tsv")" -eq 3; ok $? "fit --gate topk writes a param
 "$B" fit --gate activation --act sigmoid --n 800 --seed 4 --out "$T/ga.tsv" --quiet >"$T/ga.out" && grep -q '^# tau: ' "$T/ga.tsv"
 ok $? "fit --gate activation: tau in the parameter file's metadata"
 "$B" loss --truth "$T/tf.tsv" --fit "$T/tf.tsv" | tail -1 | grep -qx 0; ok $? "fit's parameter file is read back by loss"
+# --quiet in every subcommand: nothing on stderr
+"$B" sample --n 50 --quiet --out "$T/q1.tsv" 2>"$T/qe"
+"$B" fit --n 300 --quiet --out "$T/q2.tsv" >/dev/null 2>>"$T/qe"
+"$B" loss --truth "$T/q2.tsv" --fit "$T/q2.tsv" --quiet >/dev/null 2>>"$T/qe"
+"$B" sweep --nmax 400 --points 2 --reps 1 --quiet --out "$T/q3.tsv" 2>>"$T/qe"
+"$B" merge --quiet --out "$T/q4.tsv" "$T/q3.tsv" 2>>"$T/qe"
+"$B" summary --quiet --boot 10 --out "$T/q5.tsv" "$T/q3.tsv" 2>>"$T/qe"
+for c in gates topk multinomial; do "$B" $c --nmin 200 --nmax 300 --points 1 --reps 1 --max-iter 5 --quiet --out "$T/q6.tsv" 2>>"$T/qe"; done
+test ! -s "$T/qe" && cmp -s "$T/q3.tsv" "$T/q4.tsv"; ok $? "--quiet accepted by sample, fit, loss, sweep, merge, summary, gates, topk, multinomial: stderr empty"
 # Hellinger distance for d = 2 (Sobol quasi-Monte Carlo over x; was NaN)
 printf 'beta0\tbeta1_1\tbeta1_2\tb\ta_1\ta_2\tvar\n-2.1\t4.3\t-1.7\t1.5\t-2.2\t0.8\t0.09\n0\t0\t0\t-1\t2.5\t-1.3\t0.16\n' >"$T/d2.tsv"
 "$B" sweep --truth "$T/d2.tsv" --design uniform --nmin 500 --nmax 1000 --points 2 --reps 2 --quiet --out "$T/d2s.tsv"
