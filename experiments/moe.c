@@ -2,6 +2,7 @@
  * (issue 13, science/moe_rates.md). main, sample, fit, loss; sweep / merge / summary in moe_sweep.c,
  * the one-fit task and the shared options in moe_task.c, the model and EM in solvers/moe*.c. */
 #include "moe_cmds.h"
+#include "moe_topk.h"
 #include "smx.h"
 #include "util.h"
 
@@ -230,6 +231,20 @@ static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_c
         smx_tsv_meta(t, h, "%s", v);
         printf("%s%s %s", col > 3 ? " " : "", h, v);
     }
+    if (model->gate == MOE_GATE_TOPK) { /* where each fitted expert is in the top-K set: x = (q + 1/2) / 1000 */
+        double lp[64], sel[64] = {0};
+        for (int q = 0; q < 1000; q++) {
+            double xx = (q + 0.5) / 1000;
+            smx_moe_topk_log_gate(lp, &w.fit, (size_t)model->topk, &xx);
+            for (size_t i = 0; i < cfg->k; i++) sel[i] += lp[i] > -INFINITY;
+        }
+        for (size_t i = 0; i < cfg->k; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "selected_%zu", i + 1);
+            smx_tsv_meta(t, key, "%.3f", sel[i] / 1000);
+            printf(" %s %.3f", key, sel[i] / 1000);
+        }
+    }
     printf("\n");
     smx_moe_write_rows(smx_tsv_stream(t), &w.fit);
     write_or_fail(t, what, out);
@@ -255,7 +270,8 @@ static const char fit_usage[] =
     "  --n N                 sample size when sampling (default 1000)\n" MOE_CFG_HELP MOE_MODEL_HELP
     "With a variant model (--gate topk|temperature|activation, --experts multinomial) fit runs the fit of one\n"
     "sweep row (n, seed; its truth sampled, no --data), writes the estimate as a parameter file and prints\n"
-    "the row's columns after n rep seed as NAME VALUE pairs on one line.\n"
+    "the row's columns after n rep seed as NAME VALUE pairs on one line; --gate topk adds selected_i, the\n"
+    "fraction of x in [0, 1] (1000 midpoints) where fitted expert i is among the K largest logits.\n"
     "  --seed N --out FILE (default data/PROFILE/moe-fit.tsv) --profile quick|paper --threads N --help --version\n";
 
 int moe_cmd_fit(int argc, char **argv)

@@ -64,6 +64,9 @@ test "$(grep -vc '^#' "$T/tf.tsv")" -eq 3; ok $? "fit --gate topk writes a param
 "$B" fit --gate activation --act sigmoid --n 800 --seed 4 --out "$T/ga.tsv" --quiet >"$T/ga.out" && grep -q '^# tau: ' "$T/ga.tsv"
 ok $? "fit --gate activation: tau in the parameter file's metadata"
 "$B" loss --truth "$T/tf.tsv" --fit "$T/tf.tsv" | tail -1 | grep -qx 0; ok $? "fit's parameter file is read back by loss"
+"$B" fit --gate topk --k 3 --topk 2 --n 2000 --seed 1 --quiet --out "$T/k3.tsv" >"$T/k3.out"
+awk '{ for (i = 1; i < NF; i++) if ($i ~ /^selected_/) { s += $(i + 1); c++ } } END { exit !(c == 3 && s > 1.9995 && s < 2.0005) }' "$T/k3.out"
+ok $? "fit --gate topk --k 3 --topk 2: selected_1..3, summing to K = 2 ($(cat "$T/k3.out"))"
 # --quiet in every subcommand: nothing on stderr
 "$B" sample --n 50 --quiet --out "$T/q1.tsv" 2>"$T/qe"
 "$B" fit --n 300 --quiet --out "$T/q2.tsv" >/dev/null 2>>"$T/qe"
