@@ -205,5 +205,6 @@ char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, 
 /* The sweep driver shared by sweep and its aliases gates / topk / multinomial: cmd fixes the model's
  * family, usage is the --help text. */
 int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage);
+extern void *moe_sweep_live[8];
 
 #endif

