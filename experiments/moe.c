@@ -20,12 +20,16 @@ static const char usage[] =
     "  sample   n draws from a mixture of experts (paper (a)'s truth or --truth FILE)\n"
     "  fit      k experts by EM (log-space E-step, WLS experts, Newton/IRLS gate with step halving)\n"
     "  loss     Voronoi loss D1 (k = k*) / D2 (k > k*) of a fitted parameter file against a truth\n"
-    "  sweep    fits over a grid of n and replications (OpenMP; --shard I/N; --resume)\n"
+    "  sweep    fits over a grid of n and replications (OpenMP; --shard I/N; --resume); the model by\n"
+    "           --gate softmax|topk|temperature|activation and --experts gaussian|multinomial (also for fit)\n"
     "  merge    join shard files into the bytes one unsharded sweep writes\n"
     "  summary  OLS slopes of log mean / median D on log n with bootstrap 95 %% intervals\n"
-    "  gates    paper (c): temperature gate softmax(beta1 x/tau + beta0) vs activation gate (tanh|sigmoid), fits over n\n"
+    "  gates    paper (c): temperature gate softmax(beta1 x/tau + beta0) vs activation gate (tanh|sigmoid),\n"
+    "           fits over n (alias of sweep --gate temperature|activation)\n"
     "  multinomial  paper (d): logistic experts, softmax gate vs modified gate softmax(beta1 tanh(x) + beta0)\n"
+    "           (alias of sweep --experts multinomial)\n"
     "  topk     paper (b): top-K sparse softmax gate (weights exactly 0 outside the K largest), fits over n\n"
+    "           (alias of sweep --gate topk)\n"
     "Options: --help, --version\n" SMX_CLI_EXIT_HELP;
 
 int main(int argc, char **argv)
@@ -35,10 +39,8 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"sample", moe_cmd_sample}, {"fit", moe_cmd_fit},     {"loss", moe_cmd_loss},
                 {"sweep", moe_cmd_sweep},   {"merge", moe_cmd_merge}, {"summary", moe_cmd_summary}, {"gates", moe_cmd_gates}, {"multinomial", moe_cmd_multinomial}, {"topk", moe_cmd_topk}};
-    if (argc < 2) {
-        fputs(usage, stderr);
-        smx_cli_fail(MOE_PROG, "missing COMMAND (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk)");
-    }
+    if (argc < 2) /* one line (issue 9); the commands are in --help */
+        smx_cli_fail(MOE_PROG, "missing COMMAND (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk; see --help)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, stdout);
         return 0;

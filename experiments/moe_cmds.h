@@ -179,6 +179,10 @@ void moe_model_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, lo
                     long reps);
 void moe_model_header(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m);
 
+/* The two MT19937 streams of a task: data (*rd, seeded `seed`, = `sample --seed seed`) and initialisation
+ * (*ri, smx_rng_alloc_stream(seed, 1)). SMX_ENOMEM (nothing allocated) if either fails. */
+int moe_rng_pair(gsl_rng **rd, gsl_rng **ri, unsigned long seed);
+
 /* Row text helpers: b->s grows as needed. */
 typedef struct {
     char *s;

@@ -100,12 +100,8 @@ const char *moe_gates_header(const moe_model_t *m)
 char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
 {
     smx_moe_act_t act = gate_act(m);
-    gsl_rng *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
-    if (!rd || !ri) {
-        if (rd) gsl_rng_free(rd);
-        if (ri) gsl_rng_free(ri);
-        return NULL;
-    }
+    gsl_rng *rd, *ri;
+    if (moe_rng_pair(&rd, &ri, seed)) return NULL;
     smx_moe_t *fit = &w->fit;
     smx_moe_tgate_sample(w->x, w->y, &cfg->truth, TAU_TRUE, act, (size_t)n, cfg->design, rd);
     smx_moe_init_near(fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);

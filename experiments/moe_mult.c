@@ -148,12 +148,8 @@ static char *mult_row_s(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t
 char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
 {
     smx_moe_mgate_t gate = m->gate == MOE_GATE_MODIFIED ? SMX_MOE_GATE_MODIFIED : SMX_MOE_GATE_SOFTMAX;
-    gsl_rng *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
-    if (!rd || !ri) {
-        if (rd) gsl_rng_free(rd);
-        if (ri) gsl_rng_free(ri);
-        return NULL;
-    }
+    gsl_rng *rd, *ri;
+    if (moe_rng_pair(&rd, &ri, seed)) return NULL;
     smx_moe_t *fit = &w->fit;
     if (m->classes > 2) {
         char *row = mult_row_s(w, cfg, m, gate, n, rep, seed, rd, ri);

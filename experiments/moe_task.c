@@ -216,6 +216,16 @@ void moe_grid_log(long *ns, long points, long nmin, long nmax)
                                                                        (double)(points - 1)) + 0.5);
 }
 
+int moe_rng_pair(gsl_rng **rd, gsl_rng **ri, unsigned long seed)
+{
+    *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
+    if (*rd && *ri) return SMX_OK;
+    if (*rd) gsl_rng_free(*rd);
+    if (*ri) gsl_rng_free(*ri);
+    *rd = *ri = NULL;
+    return SMX_ENOMEM;
+}
+
 /* ---- row text ---- */
 
 void moe_sb_add(moe_sb_t *b, const char *fmt, ...)

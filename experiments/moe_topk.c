@@ -91,12 +91,8 @@ const char *moe_topk_header(const moe_model_t *m)
 
 char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
 {
-    gsl_rng *rd = smx_rng_alloc(seed), *ri = smx_rng_alloc_stream(seed, 1);
-    if (!rd || !ri) {
-        if (rd) gsl_rng_free(rd);
-        if (ri) gsl_rng_free(ri);
-        return NULL;
-    }
+    gsl_rng *rd, *ri;
+    if (moe_rng_pair(&rd, &ri, seed)) return NULL;
     topk_sample(w->x, w->y, &cfg->truth, truth_K(cfg, m), (size_t)n, rd);
     smx_moe_init_near(&w->fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
     smx_moe_em_result_t er;

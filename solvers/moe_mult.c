@@ -27,6 +27,18 @@ static double log_expert(const smx_moe_t *m, size_t i, const double *x, double y
     return y * t - log1pexp(t);
 }
 
+/* the expert of one draw at x: inverse CDF of the gate pi(M(x)) with one uniform */
+static size_t draw_expert(const smx_moe_t *m, smx_moe_mgate_t g, const double *x, gsl_rng *r)
+{
+    double lp[64], gx[8], u, acc = 0;
+    smx_moe_mult_gate_input(gx, x, 1, m->d, g);
+    smx_moe_log_gate(lp, m, gx);
+    u = gsl_rng_uniform(r);
+    for (size_t i = 0; i < m->k; i++)
+        if (u < (acc += exp(lp[i]))) return i;
+    return m->k - 1;
+}
+
 void smx_moe_mult_gate_input(double *gx, const double *x, size_t n, size_t d, smx_moe_mgate_t g)
 {
     for (size_t j = 0; j < n * d; j++) gx[j] = g == SMX_MOE_GATE_MODIFIED ? tanh(x[j]) : x[j];
@@ -36,19 +48,10 @@ int smx_moe_mult_sample(double *x, double *y, const smx_moe_t *m, smx_moe_mgate_
 {
     size_t k = m->k, d = m->d;
     if (k > 64 || d > 7) return SMX_EDOM;
-    double lp[64], gx[8];
     for (size_t j = 0; j < n; j++) {
         double *xj = x + j * d;
         for (size_t c = 0; c < d; c++) xj[c] = gsl_rng_uniform(r);
-        smx_moe_mult_gate_input(gx, xj, 1, d, g);
-        smx_moe_log_gate(lp, m, gx);
-        double u = gsl_rng_uniform(r), acc = 0;
-        size_t z = k - 1;
-        for (size_t i = 0; i < k; i++)
-            if (u < (acc += exp(lp[i]))) {
-                z = i;
-                break;
-            }
+        size_t z = draw_expert(m, g, xj, r);
         double t = m->b[z] + dot(m->a + z * d, xj, d);
         y[j] = gsl_rng_uniform(r) < 1 / (1 + exp(-t)) ? 1.0 : 0.0;
     }
@@ -183,19 +186,11 @@ int smx_moe_mults_sample(double *x, double *y, const smx_moe_t *m, const double 
 {
     size_t k = m->k, d = m->d;
     if (k > 64 || d > 7 || S < 2 || S > SMX_MOE_MULT_SMAX) return SMX_EDOM;
-    double lp[64], gx[8], eta[SMX_MOE_MULT_SMAX];
+    double eta[SMX_MOE_MULT_SMAX], u, acc;
     for (size_t j = 0; j < n; j++) {
         double *xj = x + j * d;
         for (size_t c = 0; c < d; c++) xj[c] = gsl_rng_uniform(r);
-        smx_moe_mult_gate_input(gx, xj, 1, d, g);
-        smx_moe_log_gate(lp, m, gx);
-        double u = gsl_rng_uniform(r), acc = 0;
-        size_t z = k - 1;
-        for (size_t i = 0; i < k; i++)
-            if (u < (acc += exp(lp[i]))) {
-                z = i;
-                break;
-            }
+        size_t z = draw_expert(m, g, xj, r);
         double lse = class_logits(eta, th, z, S, xj, d);
         u = gsl_rng_uniform(r), acc = 0;
         size_t yc = S - 1;

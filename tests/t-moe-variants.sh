@@ -17,6 +17,7 @@ bad() {
 }
 nocmd() { grep -v '^# command:' "$1"; }
 # one line for unknown options and missing values, in every subcommand
+bad "missing COMMAND"
 for c in sample fit loss sweep merge summary gates topk multinomial; do bad "unknown or ambiguous option '--frob'" $c --frob; done
 bad "option '--n' needs a value" fit --n
 bad "option '--gate' needs a value" sweep --gate
