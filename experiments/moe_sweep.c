@@ -510,6 +510,8 @@ static const char summary_usage[] =
     "bootstrap 95 %% interval (replications resampled within each n, --boot times, percentile interval); the\n"
     "slope of the median of each parameter group's error within 2-member cells (rows where a cell has exactly 2\n"
     "members; max over such cells). Rows with loss_status != 0 or a NaN value are left out of that quantity.\n"
+    "Files of the variants (--gate topk|temperature|activation, --experts multinomial, and their aliases): the\n"
+    "slopes of their column D (quantity 'D'; in OUT-byn.tsv under D_min_*), k from the file's '# k:' line.\n"
     "Writes OUT (file k quantity statistic slope intercept lo hi points theory authors; log D = intercept + slope\n"
     "log n) and OUT-byn.tsv (per file and n:\n"
     "count, mean and median of every quantity) for the figures.\n"
@@ -599,13 +601,16 @@ int moe_cmd_summary(int argc, char **argv)
         char *line = NULL, *fld[256];
         size_t lc = 0, nf = 0, ng = 0, gcap = 0;
         ssize_t len;
-        long lineno = 0, k = -1, col[16], colk = -1;
-        int ncell = 0;
+        long lineno = 0, k = -1, col[16], colk = -1, kmeta = -1;
+        int ncell = 0, variant = 0, header = 1;
         ngroup_t *gs = NULL;
         while ((len = getline(&line, &lc, fp)) >= 0) {
             lineno++;
             while (len > 0 && line[len - 1] == '\n') line[--len] = 0;
-            if (line[0] == '#') continue;
+            if (line[0] == '#') {
+                if (!strncmp(line, "# k: ", 5)) kmeta = atol(line + 5); /* the variants' files: no k column */
+                continue;
+            }
             nf = 0;
             for (char *s = line;;) {
                 char *tb2 = strchr(s, '\t');
@@ -613,28 +618,36 @@ int moe_cmd_summary(int argc, char **argv)
                 if (!tb2) break;
                 *tb2 = 0, s = tb2 + 1;
             }
-            if (colk < 0) { /* header */
+            if (header) { /* paper (a)'s columns, or a variant's (n ... D, no D_none / hellinger / loss_status) */
                 const char *want[5] = {"n", "D_min", "D_none", "hellinger", "loss_status"};
+                header = 0;
+                for (size_t u = 0; u < nf; u++) variant |= !strcmp(fld[u], "D");
+                if (variant) want[1] = "D";
                 for (int w = 0; w < 5; w++) {
                     col[w] = -1;
                     for (size_t u = 0; u < nf; u++)
                         if (!strcmp(fld[u], want[w])) col[w] = (long)u;
-                    if (col[w] < 0) smx_cli_fail(what, "%s:%ld: no column '%s' (not a sweep file)", argv[f], lineno, want[w]);
+                    if (col[w] < 0 && (!variant || w < 2))
+                        smx_cli_fail(what, "%s:%ld: no column '%s' (not a sweep file)", argv[f], lineno, want[w]);
                 }
                 for (size_t u = 0; u < nf; u++) {
                     if (!strcmp(fld[u], "k")) colk = (long)u;
                     if (!strncmp(fld[u], "size_", 5)) ncell++;
                 }
-                if (colk < 0) smx_cli_fail(what, "%s:%ld: no column 'k'", argv[f], lineno);
+                if (colk < 0 && !(variant && kmeta > 0)) smx_cli_fail(what, "%s:%ld: no column 'k'", argv[f], lineno);
                 continue;
             }
             double v[5];
             for (int w = 0; w < 5; w++) {
                 char *e;
+                if (col[w] < 0) { /* a variant's file: no such column */
+                    v[w] = w == 4 ? 0 : NAN;
+                    continue;
+                }
                 v[w] = strtod(fld[col[w]], &e);
                 if (*e) smx_cli_fail(what, "%s:%ld:%ld: '%s' is not a number", argv[f], lineno, col[w] + 1, fld[col[w]]);
             }
-            k = atol(fld[colk]);
+            k = colk >= 0 ? atol(fld[colk]) : kmeta;
             long n = (long)v[0];
             if (!ng || gs[ng - 1].n != n) {
                 if (ng == gcap) gs = realloc(gs, (gcap = gcap ? 2 * gcap : 64) * sizeof *gs);
@@ -703,7 +716,7 @@ int moe_cmd_summary(int argc, char **argv)
                 gsl_sort(bs, 1, nb);
                 smx_tsv_str(to, argv[f]);
                 smx_tsv_int(to, k);
-                smx_tsv_str(to, SQ_NAME[q]);
+                smx_tsv_str(to, variant && q == SQ_DMIN ? "D" : SQ_NAME[q]);
                 smx_tsv_str(to, med ? "median" : "mean");
                 smx_tsv_num(to, slope);
                 smx_tsv_num(to, icpt);
