@@ -2,7 +2,7 @@
 # Quick profile (default): V = 500, N = 600, d = 50, 5 seeds for recover; PROFILE=paper: V = 1000, N = 1200,
 # d = 100, 20 seeds (science/bottleneck.md's test setting); argmax V = 1000 quick, 10000 paper. Same bytes for any thread count.
 FIGURES += bottleneck-spectra bottleneck-recovery-precision bottleneck-unargmaxable bottleneck-rank bottleneck-kl \
-           bottleneck-kl-vs-tail bottleneck-simplex
+           bottleneck-kl-vs-tail bottleneck-simplex bottleneck-recovery-api
 BENCHES += bench-bottleneck
 
 # one thread per run under `make figures` (its jobs fill the cores; OMP_NUM_THREADS=1 there), else 2
@@ -31,9 +31,12 @@ $(DATA)/bottleneck-bat.tsv: $(BIN)/smx-bottleneck
 	$(BOTTLENECK) bat --profile $(PROFILE) --out $@
 $(call fig_pair,bottleneck-simplex): $(DATA)/bottleneck-bat.tsv
 # the same outputs as an API exposes them: top-5 log-probs plus logit-bias (B = 20) queries
-$(DATA)/bottleneck-recovery-api.tsv: $(BIN)/smx-bottleneck
+$(DATA)/bottleneck-recovery-api.tsv $(DATA)/bottleneck-recovery-api-summary.tsv $(DATA)/bottleneck-recovery-api-spectra.tsv &: \
+    $(BIN)/smx-bottleneck
 	$(BOTTLENECK) recover --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --api-topk 5 --logit-bias 20 \
-	  --heads flat,aniso --bias 1 --out $@
+	  --heads flat,aniso --bias 1 --out $(DATA)/bottleneck-recovery-api.tsv
+# the API recovery beside the direct full log-probs (issue 15)
+$(call fig_pair,bottleneck-recovery-api): $(DATA)/bottleneck-recovery-api-summary.tsv $(DATA)/bottleneck-recovery-summary.tsv
 
 $(call fig_pair,bottleneck-spectra): $(DATA)/bottleneck-recovery-spectra.tsv
 $(call fig_pair,bottleneck-recovery-precision): $(DATA)/bottleneck-recovery-summary.tsv
