@@ -19,9 +19,10 @@ $(DATA)/bottleneck-argmax.tsv: $(BIN)/smx-bottleneck
 
 $(call fig_pair,bottleneck-unargmaxable): $(DATA)/bottleneck-argmax.tsv
 
-# softmax fits of a rank-40 and a k^-1 target (N = 120, V = 100 quick; 400 x 300 paper)
+# softmax, MoS (K = 3: free per-context components and Yang's parameterisation) and MoC (K = 3) fits of a
+# rank-40 and a k^-1 target (N = 120, V = 100 quick; 400 x 300 paper)
 $(DATA)/bottleneck-rank.tsv: $(BIN)/smx-bottleneck
-	$(BOTTLENECK) rank --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --out $@
+	$(BOTTLENECK) rank --profile $(PROFILE) --threads $(BOTTLENECK_THREADS) --mos-param free,yang --out $@
 $(call fig_pair,bottleneck-rank): $(DATA)/bottleneck-rank.tsv
 # the KL figures: smx-bottleneck kl (the same fits as rank, its own data file)
 $(DATA)/bottleneck-kl.tsv: $(BIN)/smx-bottleneck

@@ -93,4 +93,18 @@ int bottleneck_fit_mos(double *Lfit, double *kl_opt, const double *A, const doub
 /* Largest relative difference between the MoS gradient and central differences at a random point. */
 int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r);
 
+/* Yang et al.'s parameterisation (bottleneck_mix.c): free context vectors g_i in R^d, pi_i = softmax(W_pi g_i),
+ * h_ik = tanh(W_k g_i + c_k), shared decoder W (v x d) with bias b. moc = 0: Mixture of Softmaxes
+ * P_i = sum_k pi_ik softmax(h_ik W^T + b); moc = 1: Mixture of Contexts P_i = softmax((sum_k pi_ik h_ik) W^T + b).
+ * theta = [G (n x d) | W_pi (K x d) | W_1..W_K (each d x d, row = output) | c (K x d) | W (v x d) | b (v)]. */
+size_t bottleneck_mix_nparams(size_t n, size_t v, size_t d, size_t K);
+/* L (n x v) = log P for parameters theta. SMX_OK or SMX_ENOMEM. */
+int bottleneck_mix_logprobs(double *L, const double *theta, size_t n, size_t v, size_t d, size_t K, int moc);
+/* Fit of A by L-BFGS (start in bottleneck_mix.c); Lfit = log P, kl_opt = mean KL(p* || P). */
+int bottleneck_fit_mix(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s, const double *vt,
+                       size_t n, size_t v, size_t d, size_t K, int moc, int iters, gsl_rng *r);
+/* Largest relative difference between the analytic gradient and central differences at a random point. */
+int bottleneck_mix_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, int moc,
+                              gsl_rng *r);
+
 #endif

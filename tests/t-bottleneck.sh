@@ -38,6 +38,8 @@ bad "\-\-w" bat --w 1,2
 bad "\-\-targets" rank --targets rank:2.5
 bad "\-\-targets" rank --targets power:0
 bad "\-\-iters" rank --iters -3
+bad "\-\-mos-param" rank --mos-param tanh
+bad "\-\-moc-k" rank --moc-k 2.5
 "$B" --help | grep -q recover; ok $? "--help lists the commands"
 "$B" recover --help | grep -q "hidden_size"; ok $? "recover --help documents --file's output"
 "$B" --version | grep -q "smx-bottleneck (smx)"; ok $? "--version"
@@ -140,6 +142,15 @@ awk -F'\t' '!/^#/ && $2 == "softmax" && $10 != $3 + 2 && !($1 == "rank:5" && $3 
 ok $? "rank: fitted log-probs have numerical rank d + 2 (bias) below the target's rank"
 awk -F'\t' '!/^#/ && $2 == "mos3" && $1 == "power:1" && $3 == 2 && $10 > 4 { good = 1 } END { exit !good }' "$T/k1.tsv"
 ok $? "rank: MoS (K = 3, d = 2) log-probs exceed rank d + 2"
+"$B" $K --mos-param free,yang --moc-k 2,3 --threads 2 --out "$T/k3.tsv" 2>/dev/null; ok $? "rank --mos-param free,yang --moc-k 2,3 runs"
+"$B" $K --moc-k 0 --threads 2 --out "$T/k0.tsv" 2>/dev/null
+[ "$(grep -v '^#' "$T/k0.tsv")" = "$(grep -v '^#' "$T/k3.tsv" | awk -F'\t' '$2 == "model" || $2 == "softmax" || $2 == "mos3"')" ] &&
+  [ "$(grep -v '^#' "$T/k1.tsv" | awk -F'\t' '$2 != "moc3"')" = "$(grep -v '^#' "$T/k0.tsv")" ]
+ok $? "rank: the softmax and free-MoS rows are unchanged by adding Yang's MoS and MoC"
+awk -F'\t' '!/^#/ && $2 ~ /^moc/ { n++; if ($10 > $3 + 2 || $11 > $3 + 2) bad = 1 } END { exit bad || n != 12 }' "$T/k3.tsv"
+ok $? "rank: MoC (K = 2, 3) log-probs have numerical rank <= d + 2 (12 rows)"
+awk -F'\t' '!/^#/ && $2 == "mos3-yang" && $3 == 2 && $10 > 4 { good++ } END { exit good != 2 }' "$T/k3.tsv"
+ok $? "rank: Yang's MoS (K = 3, d = 2) log-probs exceed rank d + 2 on both targets"
 "$B" bat --points 41 --out "$T/bat.tsv"; ok $? "bat runs"
 awk -F'\t' '!/^#/ && $1 != "x" { for (i = 1; i <= 3; i++) if ($(9 + i) == 1 && $(6 + i) != 1) bad = 1; n++ } END { exit bad || n != 41 }' "$T/bat.tsv"
 ok $? "bat: every token threshold sampling keeps, BAT keeps too (41 points)"
