@@ -181,7 +181,7 @@ static const char usage[] =
     "  --iters K     L-BFGS iterations per fit (quick 200, paper 2000)\n"
     "  --mos-k LIST  MoS component counts (default 3; 0: none)\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-rank.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress or timings on stderr) --help --version\n";
 
 enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT, O_MOS, O_MOSP, O_MOC };
 
@@ -209,11 +209,12 @@ static int rank_or_kl(int argc, char **argv, int kl)
                                           {"mos-k", required_argument, 0, O_MOS},
                                           {"mos-param", required_argument, 0, O_MOSP},
                                           {"moc-k", required_argument, 0, O_MOC},
-                                          SMX_CLI_COMMON_OPTIONS,
+                                          BOTTLENECK_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long N = -1, V = -1, iters = -1;
+    int quiet = 0;
     double dims[32];
     size_t nd = smx_cli_doubles_or_fail(dims, 32, "1,2,4,8,12,16,24,32,40,48,64,80", 1, 100000, prog, "--dims");
     int kind[8];
@@ -260,8 +261,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
             break;
         default:
             if (kl && opt == SMX_OPT_HELP) fputs(usage_kl, stdout);
-            if (!smx_cli_common(&c, opt, optarg, prog, usage))
-                smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+            bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
@@ -356,7 +356,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
         }
         free(L), free(s);
     }
-    fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
+    if (!quiet) fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
     if (fail) smx_cli_fail(prog, "a fit failed (out of memory)");
     smx_tsv_t *ts = smx_tsv_open(out);
     if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
