@@ -99,6 +99,9 @@ void bottleneck_threads(int t);
 /* Mixture of Softmaxes fit (bottleneck_mos.c): K components, shared W (v x d) and b; Lfit = log P. */
 int bottleneck_fit_mos(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s,
                        const double *vt, size_t n, size_t v, size_t d, size_t K, int iters, gsl_rng *r);
+/* max_i |g_i - (f(th + e_i h) - f(th - e_i h)) / 2h| / max(1e-6, |g_i|), h = 1e-6 (th restored). */
+#include <gsl/gsl_vector.h>
+double bottleneck_grad_maxrel(double (*f)(const gsl_vector *, void *), void *par, gsl_vector *th, const gsl_vector *g);
 /* Largest relative difference between the MoS gradient and central differences at a random point. */
 int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r);
 

@@ -22,7 +22,8 @@
 typedef struct {
     size_t n, v, d, K;
     int moc;
-    const double *P, *logP;     /* target (n x v), may be NULL for the forward pass alone */
+    double *P;                  /* target probabilities exp(logP) (n x v), NULL for the forward pass alone */
+    const double *logP;
     double *pi, *ga;            /* n x K: mixture weights, dF/dpi then dF/da */
     double *Hk;                 /* K x n x d: h_ik */
     double *Q;                  /* MoS: K x n x v component softmaxes; MoC: n x v log q */
@@ -37,13 +38,16 @@ size_t bottleneck_mix_nparams(size_t n, size_t v, size_t d, size_t K)
 
 static void mix_free(mix_t *F)
 {
-    free(F->pi), free(F->ga), free(F->Hk), free(F->Q), free(F->M), free(F->Gm), free(F->Z), free(F->Hb), free(F->dH),
+    free(F->P), free(F->pi), free(F->ga), free(F->Hk), free(F->Q), free(F->M), free(F->Gm), free(F->Z), free(F->Hb), free(F->dH),
         free(F->dU);
 }
 
-static int mix_alloc(mix_t *F, size_t n, size_t v, size_t d, size_t K, int moc, const double *P, const double *logP)
+/* workspaces; with a target logP (else NULL) also P = exp(logP) */
+static int mix_alloc(mix_t *F, size_t n, size_t v, size_t d, size_t K, int moc, const double *logP)
 {
-    *F = (mix_t){n, v, d, K, moc, P, logP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    *F = (mix_t){n, v, d, K, moc, NULL, logP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (logP && !(F->P = malloc(n * v * sizeof(double)))) return SMX_ENOMEM;
+    for (size_t i = 0; logP && i < n * v; i++) F->P[i] = exp(logP[i]);
     F->pi = malloc(n * K * sizeof(double)), F->ga = malloc(n * K * sizeof(double));
     F->Hk = malloc(K * n * d * sizeof(double)), F->Q = malloc((moc ? 1 : K) * n * v * sizeof(double));
     F->M = malloc(n * v * sizeof(double)), F->Gm = malloc(n * v * sizeof(double)), F->Z = malloc(n * v * sizeof(double));
@@ -182,7 +186,7 @@ static void mix_both(const gsl_vector *th, void *par, double *f, gsl_vector *g) 
 int bottleneck_mix_logprobs(double *L, const double *theta, size_t n, size_t v, size_t d, size_t K, int moc)
 {
     mix_t F;
-    if (mix_alloc(&F, n, v, d, K, moc, NULL, NULL)) return SMX_ENOMEM;
+    if (mix_alloc(&F, n, v, d, K, moc, NULL)) return SMX_ENOMEM;
     mix_forward(&F, theta, L);
     mix_free(&F);
     return SMX_OK;
@@ -192,32 +196,18 @@ int bottleneck_mix_check_grad(double *maxrel, const double *A, size_t n, size_t 
                               gsl_rng *r)
 {
     size_t np = bottleneck_mix_nparams(n, v, d, K);
-    double *P = malloc(n * v * sizeof *P);
     gsl_vector *th = gsl_vector_alloc(np), *g = gsl_vector_alloc(np);
     mix_t F;
-    if (!P || !th || !g || mix_alloc(&F, n, v, d, K, moc, P, A)) {
-        free(P);
+    if (!th || !g || mix_alloc(&F, n, v, d, K, moc, A)) {
         if (th) gsl_vector_free(th);
         if (g) gsl_vector_free(g);
         return SMX_ENOMEM;
     }
-    for (size_t i = 0; i < n * v; i++) P[i] = exp(A[i]);
     for (size_t i = 0; i < np; i++) gsl_vector_set(th, i, gsl_ran_gaussian(r, 0.7));
     mix_fdf(th, &F, g);
-    *maxrel = 0;
-    for (size_t i = 0; i < np; i++) {
-        double x = gsl_vector_get(th, i), e = 1e-6;
-        gsl_vector_set(th, i, x + e);
-        double fp = mix_f(th, &F);
-        gsl_vector_set(th, i, x - e);
-        double fm = mix_f(th, &F);
-        gsl_vector_set(th, i, x);
-        double fd = (fp - fm) / (2 * e), an = gsl_vector_get(g, i);
-        *maxrel = fmax(*maxrel, fabs(fd - an) / fmax(1e-6, fabs(an)));
-    }
+    *maxrel = bottleneck_grad_maxrel(mix_f, &F, th, g);
     gsl_vector_free(th), gsl_vector_free(g);
     mix_free(&F);
-    free(P);
     return SMX_OK;
 }
 
@@ -225,17 +215,14 @@ int bottleneck_fit_mix(double *Lfit, double *kl_opt, const double *A, const doub
                        size_t n, size_t v, size_t d, size_t K, int moc, int iters, gsl_rng *r)
 {
     size_t k0 = n < v ? n : v, np = bottleneck_mix_nparams(n, v, d, K);
-    double *P = malloc(n * v * sizeof *P);
     gsl_vector *th = gsl_vector_alloc(np);
     gsl_multimin_fdfminimizer *Mn = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, np);
     mix_t F;
-    if (!P || !th || !Mn || mix_alloc(&F, n, v, d, K, moc, P, A)) {
-        free(P);
+    if (!th || !Mn || mix_alloc(&F, n, v, d, K, moc, A)) {
         if (th) gsl_vector_free(th);
         if (Mn) gsl_multimin_fdfminimizer_free(Mn);
         return SMX_ENOMEM;
     }
-    for (size_t i = 0; i < n * v; i++) P[i] = exp(A[i]);
     double *G = th->data, *Wpi = G + n * d, *Wh = Wpi + K * d, *ch = Wh + K * d * d, *W = ch + K * d, *b = W + v * d;
     double c = 0;
     for (size_t i = 0; i < n; i++)
@@ -262,6 +249,5 @@ int bottleneck_fit_mix(double *Lfit, double *kl_opt, const double *A, const doub
     gsl_multimin_fdfminimizer_free(Mn);
     gsl_vector_free(th);
     mix_free(&F);
-    free(P);
     return SMX_OK;
 }
