@@ -219,10 +219,7 @@ static int run_file(const opts_t *o)
 static int run(const opts_t *o, const char *out, int argc, char **argv)
 {
     const size_t V = (size_t)o->v;
-    smx_tsv_t *ts = smx_tsv_open(out);
-    if (!ts) return SMX_EIO;
-    smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_cli_meta(ts, &o->c);
+    smx_tsv_t *ts = bottleneck_tsv_open_or_fail(out, prog, &o->c, argc, argv);
     smx_tsv_meta(ts, "vocab", "%ld", o->v);
     smx_tsv_meta(ts, "seeds", "%ld", o->seeds);
     smx_tsv_meta(ts, "patience", "%d", o->patience);

@@ -65,10 +65,7 @@ int bottleneck_cmd_bat(int argc, char **argv)
     smx_cli_no_positional(argc, argv, optind, prog);
     const char *out = c.out ? c.out : c.profile == SMX_PROFILE_PAPER ? "data/paper/bottleneck-bat.tsv"
                                                                        : "data/quick/bottleneck-bat.tsv";
-    smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_io_fail(prog, "--out: cannot write", out);
-    smx_tsv_meta_std(t, prog, argc, argv);
-    smx_cli_meta(t, &c);
+    smx_tsv_t *t = bottleneck_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(t, "w", "%.17g,%.17g,%.17g", w[0], w[1], w[2]);
     smx_tsv_meta(t, "tau", "%.17g", tau);
     smx_tsv_meta(t, "xmax", "%.17g", xmax);

@@ -91,6 +91,12 @@ int bottleneck_fit_softmax(double *Lfit, double *kl_init, double *kl_opt, const 
 void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *prog, const char *usage, int argc,
                             char **argv);
 
+/* smx_tsv_open(out) with the standard metadata (smx_tsv_meta_std, smx_cli_meta); on failure one line naming
+ * --out and the cause, exit 3 (smx_cli_io_fail). */
+#include "tsv.h"
+smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
+                                       char **argv);
+
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);
 /* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */

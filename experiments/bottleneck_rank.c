@@ -358,10 +358,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
     }
     if (!quiet) fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
     if (fail) smx_cli_fail(prog, "a fit failed (out of memory)");
-    smx_tsv_t *ts = smx_tsv_open(out);
-    if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
-    smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_cli_meta(ts, &c);
+    smx_tsv_t *ts = bottleneck_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(ts, "outputs", "%zu", n);
     smx_tsv_meta(ts, "vocab", "%zu", v);
     smx_tsv_meta(ts, "targets", "%s", tspec);

@@ -301,6 +301,16 @@ void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char
     else if (!smx_cli_common(c, opt, optarg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
 }
 
+smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
+                                       char **argv)
+{
+    smx_tsv_t *ts = smx_tsv_open(out);
+    if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
+    smx_tsv_meta_std(ts, prog, argc, argv);
+    smx_cli_meta(ts, c);
+    return ts;
+}
+
 void bottleneck_threads(int t)
 {
     smx_svd_blas_single_thread();
