@@ -77,7 +77,7 @@ static const char usage[] =
     "                       makes it unargmaxable), then 'unargmaxable K of V' last; exit 0 whatever K.\n"
     "                       Argmaxable classes are confirmed by an exact rational check of the witness x.\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-argmax.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress or timings on stderr) --help --version\n";
 
 enum { O_V = SMX_OPT_FIRST_PRIVATE, O_DIMS, O_DISTS, O_BMODES, O_SEEDS, O_PAT, O_NOAPPROX, O_BOX, O_TOL, O_FILE,
        O_BFILE };
@@ -94,6 +94,7 @@ typedef struct {
     double box, tol;
     const char *file, *bfile;
     smx_cli_common_t c;
+    int quiet;
 } opts_t;
 
 typedef struct {
@@ -218,10 +219,7 @@ static int run_file(const opts_t *o)
 static int run(const opts_t *o, const char *out, int argc, char **argv)
 {
     const size_t V = (size_t)o->v;
-    smx_tsv_t *ts = smx_tsv_open(out);
-    if (!ts) return SMX_EIO;
-    smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_cli_meta(ts, &o->c);
+    smx_tsv_t *ts = bottleneck_tsv_open_or_fail(out, prog, &o->c, argc, argv);
     smx_tsv_meta(ts, "vocab", "%ld", o->v);
     smx_tsv_meta(ts, "seeds", "%ld", o->seeds);
     smx_tsv_meta(ts, "patience", "%d", o->patience);
@@ -280,7 +278,8 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
                     for (size_t i = 0; i < V; i++)
                         un += res[i].unarg, ap += res[i].by_approx, lpn += !res[i].by_approx, ex += res[i].exact,
                             ce += res[i].certified;
-                    fprintf(stderr, "%s: %s %s d=%zu seed %ld: %zu of %zu unargmaxable, %zu LPs (%zu exact) in %.2f s\n",
+                    if (!o->quiet)
+                        fprintf(stderr, "%s: %s %s d=%zu seed %ld: %zu of %zu unargmaxable, %zu LPs (%zu exact) in %.2f s\n",
                             prog, dist_names[dist], bm_names[bm], d, sd, un, V, lpn, ex, smx_time_now() - t0);
                     smx_tsv_str(ts, dist_names[dist]), smx_tsv_str(ts, bm_names[bm]), smx_tsv_int(ts, (long long)V);
                     smx_tsv_int(ts, (long long)d), smx_tsv_int(ts, sd), smx_tsv_int(ts, (long long)un);
@@ -327,7 +326,7 @@ int bottleneck_cmd_argmax(int argc, char **argv)
                                           {"tol-exact", required_argument, 0, O_TOL},
                                           {"file", required_argument, 0, O_FILE},
                                           {"bias-file", required_argument, 0, O_BFILE},
-                                          SMX_CLI_COMMON_OPTIONS,
+                                          BOTTLENECK_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.v = -1, .seeds = 1, .dists = {0, 1}, .ndists = 2, .bmodes = {0, 1, 2, 3}, .nbmodes = 4,
                 .patience = 5, .approx = 1, .box = 100, .tol = 1e-6};
@@ -359,13 +358,13 @@ int bottleneck_cmd_argmax(int argc, char **argv)
         case O_FILE: o.file = optarg; break;
         case O_BFILE: o.bfile = optarg; break;
         default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage))
-                smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+            bottleneck_opt_default(&o.c, &o.quiet, opt, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     bottleneck_threads(o.c.threads);
     if (o.bfile && !o.file) smx_cli_fail(prog, "--bias-file: only with --file");
+    if (o.file && o.c.out) smx_cli_fail(prog, "--out: does not apply with --file (the classes go to stdout)");
     if (o.file) return run_file(&o);
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.v < 0) o.v = paper ? 10000 : 1000;

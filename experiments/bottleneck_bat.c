@@ -23,7 +23,7 @@ static const char usage[] =
     "  --tau T       threshold (default 0.05)\n"
     "  --xmax X      range of x (default 4)   --points K   grid points (default 401)\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-bat.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (accepted; bat prints no progress) --help --version\n";
 
 enum { O_W = SMX_OPT_FIRST_PRIVATE, O_TAU, O_XMAX, O_PTS };
 
@@ -33,12 +33,13 @@ int bottleneck_cmd_bat(int argc, char **argv)
                                           {"tau", required_argument, 0, O_TAU},
                                           {"xmax", required_argument, 0, O_XMAX},
                                           {"points", required_argument, 0, O_PTS},
-                                          SMX_CLI_COMMON_OPTIONS,
+                                          BOTTLENECK_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     double w[3], tau = 0.05, xmax = 4;
     long pts = 401;
+    int quiet = 0;
     smx_cli_doubles_or_fail(w, 3, "2.385,-0.5,-1.7", -100, 100, prog, "--w");
     int opt;
     optind = 1, opterr = 0;
@@ -58,17 +59,13 @@ int bottleneck_cmd_bat(int argc, char **argv)
             break;
         case O_PTS: pts = smx_cli_long_or_fail(optarg, 2, 100000, prog, "--points"); break;
         default:
-            if (!smx_cli_common(&c, opt, optarg, prog, usage))
-                smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+            bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     const char *out = c.out ? c.out : c.profile == SMX_PROFILE_PAPER ? "data/paper/bottleneck-bat.tsv"
                                                                        : "data/quick/bottleneck-bat.tsv";
-    smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_io_fail(prog, "--out: cannot write", out);
-    smx_tsv_meta_std(t, prog, argc, argv);
-    smx_cli_meta(t, &c);
+    smx_tsv_t *t = bottleneck_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(t, "w", "%.17g,%.17g,%.17g", w[0], w[1], w[2]);
     smx_tsv_meta(t, "tau", "%.17g", tau);
     smx_tsv_meta(t, "xmax", "%.17g", xmax);

@@ -17,23 +17,25 @@ static const char usage[] = "Usage: smx-bottleneck bench [--classes K] [--seed N
                             "SVD of the N = 1200, V = 1000, d = 100 + bias clr matrix with LAPACK and GSL; the\n"
                             "first K classes (default 200) of a V = 10000, d = 10 N(0,1) head with bias through the full\n"
                             "LP (K / 4 classes), the LP by constraint generation, and the approximate pass (patience 5,\n"
-                            "50) + constraint generation. Single-threaded.\n";
+                            "50) + constraint generation. Single-threaded; timings on stdout (--out does not apply).\n"
+                            "  --quiet (accepted; no progress is printed) --help --version\n";
 
 int bottleneck_cmd_bench(int argc, char **argv)
 {
     static const struct option lopts[] = {{"classes", required_argument, 0, SMX_OPT_FIRST_PRIVATE},
-                                          SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+                                          BOTTLENECK_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long K = 200;
+    int quiet = 0;
     int opt;
     optind = 1, opterr = 0;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         if (opt == SMX_OPT_FIRST_PRIVATE) K = smx_cli_long_or_fail(optarg, 1, 10000, prog, "--classes");
-        else if (!smx_cli_common(&c, opt, optarg, prog, usage))
-            smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+        else bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
     }
     smx_cli_no_positional(argc, argv, optind, prog);
+    if (c.out) smx_cli_fail(prog, "--out: does not apply to bench (it writes no data; timings go to stdout)");
     bottleneck_threads(1);
     /* SVD */
     const size_t N = 1200, V = 1000, d = 100;

@@ -82,6 +82,21 @@ int bottleneck_target(double *A, double *sig, gsl_rng *r, size_t n, size_t v, in
 int bottleneck_fit_softmax(double *Lfit, double *kl_init, double *kl_opt, const double *A, const double *u,
                            const double *s, const double *vt, size_t n, size_t v, size_t d, int iters);
 
+/* Options every subcommand shares: --quiet (no progress or timings on stderr) and SMX_CLI_COMMON_OPTIONS. */
+#define BOTTLENECK_OPT_QUIET (SMX_OPT_FIRST_PRIVATE + 100)
+#define BOTTLENECK_COMMON_OPTIONS {"quiet", no_argument, 0, BOTTLENECK_OPT_QUIET}, SMX_CLI_COMMON_OPTIONS
+/* The default branch of a subcommand's getopt_long loop: --quiet sets *quiet, a common option goes to
+ * smx_cli_common (--help prints usage and exits 0), anything else is one line naming the option and exit 2
+ * (smx_cli_bad_option_fail; call getopt_long with opterr = 0). */
+void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *prog, const char *usage, int argc,
+                            char **argv);
+
+/* smx_tsv_open(out) with the standard metadata (smx_tsv_meta_std, smx_cli_meta); on failure one line naming
+ * --out and the cause, exit 3 (smx_cli_io_fail). */
+#include "tsv.h"
+smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
+                                       char **argv);
+
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);
 /* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */
@@ -90,7 +105,24 @@ void bottleneck_threads(int t);
 /* Mixture of Softmaxes fit (bottleneck_mos.c): K components, shared W (v x d) and b; Lfit = log P. */
 int bottleneck_fit_mos(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s,
                        const double *vt, size_t n, size_t v, size_t d, size_t K, int iters, gsl_rng *r);
+/* max_i |g_i - (f(th + e_i h) - f(th - e_i h)) / 2h| / max(1e-6, |g_i|), h = 1e-6 (th restored). */
+#include <gsl/gsl_vector.h>
+double bottleneck_grad_maxrel(double (*f)(const gsl_vector *, void *), void *par, gsl_vector *th, const gsl_vector *g);
 /* Largest relative difference between the MoS gradient and central differences at a random point. */
 int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r);
+
+/* Yang et al.'s parameterisation (bottleneck_mix.c): free context vectors g_i in R^d, pi_i = softmax(W_pi g_i),
+ * h_ik = tanh(W_k g_i + c_k), shared decoder W (v x d) with bias b. moc = 0: Mixture of Softmaxes
+ * P_i = sum_k pi_ik softmax(h_ik W^T + b); moc = 1: Mixture of Contexts P_i = softmax((sum_k pi_ik h_ik) W^T + b).
+ * theta = [G (n x d) | W_pi (K x d) | W_1..W_K (each d x d, row = output) | c (K x d) | W (v x d) | b (v)]. */
+size_t bottleneck_mix_nparams(size_t n, size_t v, size_t d, size_t K);
+/* L (n x v) = log P for parameters theta. SMX_OK or SMX_ENOMEM. */
+int bottleneck_mix_logprobs(double *L, const double *theta, size_t n, size_t v, size_t d, size_t K, int moc);
+/* Fit of A by L-BFGS (start in bottleneck_mix.c); Lfit = log P, kl_opt = mean KL(p* || P). */
+int bottleneck_fit_mix(double *Lfit, double *kl_opt, const double *A, const double *u, const double *s, const double *vt,
+                       size_t n, size_t v, size_t d, size_t K, int moc, int iters, gsl_rng *r);
+/* Largest relative difference between the analytic gradient and central differences at a random point. */
+int bottleneck_mix_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, int moc,
+                              gsl_rng *r);
 
 #endif

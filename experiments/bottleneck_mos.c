@@ -84,6 +84,22 @@ static double mos_f(const gsl_vector *th, void *par) { return mos_fdf(th, par, N
 static void mos_df(const gsl_vector *th, void *par, gsl_vector *g) { mos_fdf(th, par, g); }
 static void mos_both(const gsl_vector *th, void *par, double *f, gsl_vector *g) { *f = mos_fdf(th, par, g); }
 
+double bottleneck_grad_maxrel(double (*f)(const gsl_vector *, void *), void *par, gsl_vector *th, const gsl_vector *g)
+{
+    double mx = 0;
+    for (size_t i = 0; i < th->size; i++) { /* central differences, step 1e-6 */
+        double x = gsl_vector_get(th, i), e = 1e-6;
+        gsl_vector_set(th, i, x + e);
+        double fp = f(th, par);
+        gsl_vector_set(th, i, x - e);
+        double fm = f(th, par);
+        gsl_vector_set(th, i, x);
+        double fd = (fp - fm) / (2 * e), an = gsl_vector_get(g, i);
+        mx = fmax(mx, fabs(fd - an) / fmax(1e-6, fabs(an)));
+    }
+    return mx;
+}
+
 int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t v, size_t d, size_t K, gsl_rng *r)
 {
     size_t np = K * n * d + n * K + v * d + v;
@@ -94,17 +110,7 @@ int bottleneck_mos_check_grad(double *maxrel, const double *A, size_t n, size_t 
     for (size_t i = 0; i < np; i++) gsl_vector_set(th, i, gsl_ran_gaussian(r, 0.7));
     mos_t F = {n, v, d, K, P, A, Q, M, G, Z};
     mos_fdf(th, &F, g);
-    *maxrel = 0;
-    for (size_t i = 0; i < np; i++) {
-        double x = gsl_vector_get(th, i), e = 1e-6;
-        gsl_vector_set(th, i, x + e);
-        double fp = mos_f(th, &F);
-        gsl_vector_set(th, i, x - e);
-        double fm = mos_f(th, &F);
-        gsl_vector_set(th, i, x);
-        double fd = (fp - fm) / (2 * e), an = gsl_vector_get(g, i);
-        *maxrel = fmax(*maxrel, fabs(fd - an) / fmax(1e-6, fabs(an)));
-    }
+    *maxrel = bottleneck_grad_maxrel(mos_f, &F, th, g);
     gsl_vector_free(th), gsl_vector_free(g);
     free(P), free(Q), free(M), free(G), free(Z);
     return SMX_OK;

@@ -6,7 +6,9 @@
  * the optimum beside the envelope (m/2N) sum_{i>d} sigma_i^2 <= min KL <= (1/4N) sum_{i>d} sigma_i^2,
  * m = min over entries of min(p*, q), the normalised tail sqrt(sum_{i>d} sigma_i^2 / sum sigma_i^2), and the
  * numerical rank (sigma_i > tol sigma_1) of the fitted log-probabilities, raw and as Yang's code returns
- * them, log(q + 1e-8). Mixture of Softmaxes fits in bottleneck_mos.c; MoC is not implemented yet. */
+ * them, log(q + 1e-8). Mixture of Softmaxes fits in bottleneck_mos.c (per-context free h_ik and mixture logits,
+ * the default) and bottleneck_mix.c (Yang et al.'s parameterisation, --mos-param yang; also the Mixture of
+ * Contexts, --moc-k). */
 #include "bottleneck_cmds.h"
 #include "lse.h"
 #include "smx.h"
@@ -163,17 +165,25 @@ static const char usage[] =
     "scaled to clr logits of standard deviation 2. Mean KL(p* || q) minimised by GSL L-BFGS (vector_bfgs2)\n"
     "from the truncated SVD of clr(A); KL at start and optimum beside the envelope (m/2N) tail^2 <= KL <=\n"
     "(1/4N) tail^2; numerical ranks of the fitted log-probs (sigma_i > tol sigma_1, tol 1e-4, 1e-8, 1e-12)\n"
-    "raw and floored as log(q + 1e-8) (Yang et al.'s code). Mixture of Softmaxes (K components, shared W\n"
-    "and b, per-context free h_ik and mixture logits: bottleneck_mos.c) fitted the same way. MoC: not yet.\n"
+    "raw and floored as log(q + 1e-8) (Yang et al.'s code). Mixture of Softmaxes (MoS, K components, one\n"
+    "shared decoder W with bias b) and Mixture of Contexts (MoC, Yang's baseline: softmax((sum_k pi_k h_k) W^T\n"
+    "+ b), log-probs of rank <= d + 2) fitted the same way.\n"
+    "  --mos-param LIST  free (default): per-context free h_ik and mixture logits, a superset of Yang's\n"
+    "                form for a fixed set of contexts (the most a K-component MoS of hidden size d can reach; the\n"
+    "                model column 'mosK'); yang: pi = softmax(W_pi g) without bias, h_k = tanh(W_k g + c_k)\n"
+    "                (Yang's code: Linear with bias + Tanh) from free context vectors g_i in R^d (Yang's\n"
+    "                g is the RNN output, width nhidlast; we take d), model 'mosK-yang'. free,yang: both\n"
+    "  --moc-k LIST  MoC component counts (default 3; 0: none), Yang's parameterisation (with free h_ik\n"
+    "                a MoC is just a softmax), model 'mocK'\n"
     "  --outputs N   contexts (quick 120, paper 400)     --vocab V   tokens (quick 100, paper 300)\n"
     "  --targets LIST  default rank:40,power:1\n"
     "  --dims LIST   hidden sizes (default 1,2,4,8,12,16,24,32,40,48,64,80)\n"
     "  --iters K     L-BFGS iterations per fit (quick 200, paper 2000)\n"
     "  --mos-k LIST  MoS component counts (default 3; 0: none)\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-rank.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress or timings on stderr) --help --version\n";
 
-enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT, O_MOS };
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_V, O_T, O_DIMS, O_IT, O_MOS, O_MOSP, O_MOC };
 
 static const char usage_kl[] =
     "Usage: smx-bottleneck kl [OPTIONS]\n"
@@ -197,16 +207,23 @@ static int rank_or_kl(int argc, char **argv, int kl)
                                           {"dims", required_argument, 0, O_DIMS},
                                           {"iters", required_argument, 0, O_IT},
                                           {"mos-k", required_argument, 0, O_MOS},
-                                          SMX_CLI_COMMON_OPTIONS,
+                                          {"mos-param", required_argument, 0, O_MOSP},
+                                          {"moc-k", required_argument, 0, O_MOC},
+                                          BOTTLENECK_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long N = -1, V = -1, iters = -1;
+    int quiet = 0;
     double dims[32];
     size_t nd = smx_cli_doubles_or_fail(dims, 32, "1,2,4,8,12,16,24,32,40,48,64,80", 1, 100000, prog, "--dims");
     int kind[8];
     double param[8], mosk[4];
     size_t nmos = smx_cli_doubles_or_fail(mosk, 4, "3", 0, 64, prog, "--mos-k");
+    double mock[4];
+    size_t nmoc = smx_cli_doubles_or_fail(mock, 4, "3", 0, 64, prog, "--moc-k");
+    int mos_free = 1, mos_yang = 0;
+    const char *mosp = "free";
     size_t nt = 0;
     const char *tspec = "rank:40,power:1";
     int opt;
@@ -228,10 +245,23 @@ static int rank_or_kl(int argc, char **argv, int kl)
                 if (mosk[q] != floor(mosk[q])) smx_cli_fail(prog, "--mos-k: %g is not an integer", mosk[q]);
             if (nmos == 1 && mosk[0] == 0) nmos = 0;
             break;
+        case O_MOC:
+            nmoc = smx_cli_doubles_or_fail(mock, 4, optarg, 0, 64, prog, "--moc-k");
+            for (size_t q = 0; q < nmoc; q++)
+                if (mock[q] != floor(mock[q]) || (mock[q] == 0 && nmoc > 1))
+                    smx_cli_fail(prog, "--moc-k: %g is not a positive integer", mock[q]);
+            if (nmoc == 1 && mock[0] == 0) nmoc = 0;
+            break;
+        case O_MOSP:
+            mosp = optarg;
+            if (!strcmp(optarg, "free")) mos_free = 1, mos_yang = 0;
+            else if (!strcmp(optarg, "yang")) mos_free = 0, mos_yang = 1;
+            else if (!strcmp(optarg, "free,yang") || !strcmp(optarg, "yang,free")) mos_free = mos_yang = 1;
+            else smx_cli_fail(prog, "--mos-param: '%s' is not free, yang or free,yang", optarg);
+            break;
         default:
             if (kl && opt == SMX_OPT_HELP) fputs(usage_kl, stdout);
-            if (!smx_cli_common(&c, opt, optarg, prog, usage))
-                smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+            bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
@@ -253,7 +283,9 @@ static int rank_or_kl(int argc, char **argv, int kl)
     if (N < 0) N = paper ? 400 : 120;
     if (V < 0) V = paper ? 300 : 100;
     if (iters < 0) iters = paper ? 2000 : 200;
-    const size_t n = (size_t)N, v = (size_t)V, k = n < v ? n : v, nm = 1 + nmos, ntask = nt * nd * nm;
+    /* models per (target, d): softmax, the free MoS, Yang's MoS, MoC (in this order) */
+    const size_t nfree = mos_free ? nmos : 0, nyang = mos_yang ? nmos : 0;
+    const size_t n = (size_t)N, v = (size_t)V, k = n < v ? n : v, nm = 1 + nfree + nyang + nmoc, ntask = nt * nd * nm;
     const char *out = c.out             ? c.out
                       : kl && paper     ? "data/paper/bottleneck-kl.tsv"
                       : kl              ? "data/quick/bottleneck-kl.tsv"
@@ -289,10 +321,19 @@ static int rank_or_kl(int argc, char **argv, int kl)
             if (L && s && mi == 0)
                 st = bottleneck_fit_softmax(L, &ki, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v, n, v,
                                             d, (int)iters);
-            else if (L && s) {
-                gsl_rng *rr = smx_rng_alloc_stream(c.seed, 1000 + task); /* MoS start perturbation */
+            else if (L && s && mi <= nfree) {
+                /* MoS start perturbation: stream 1000 + the task index among (softmax, free MoS) models, as before
+                 * Yang's MoS and MoC existed (same bytes for these rows) */
+                gsl_rng *rr = smx_rng_alloc_stream(c.seed, 1000 + (task / nm) * (1 + nfree) + mi);
                 st = bottleneck_fit_mos(L, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v, n, v, d,
                                         (size_t)mosk[mi - 1], (int)iters, rr);
+                gsl_rng_free(rr);
+            } else if (L && s) {
+                int moc = mi > nfree + nyang;
+                size_t K = (size_t)(moc ? mock[mi - 1 - nfree - nyang] : mosk[mi - 1 - nfree]);
+                gsl_rng *rr = smx_rng_alloc_stream(c.seed, 2000000 + task); /* Yang MoS / MoC start */
+                st = bottleneck_fit_mix(L, &ko, A + t * n * v, uu + t * n * k, ss + t * k, vt + t * k * v, n, v, d, K,
+                                        moc, (int)iters, rr);
                 gsl_rng_free(rr);
             }
             if (st) {
@@ -315,12 +356,9 @@ static int rank_or_kl(int argc, char **argv, int kl)
         }
         free(L), free(s);
     }
-    fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
+    if (!quiet) fprintf(stderr, "%s: %zu fits in %.2f s\n", prog, ntask, smx_time_now() - t0);
     if (fail) smx_cli_fail(prog, "a fit failed (out of memory)");
-    smx_tsv_t *ts = smx_tsv_open(out);
-    if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
-    smx_tsv_meta_std(ts, prog, argc, argv);
-    smx_cli_meta(ts, &c);
+    smx_tsv_t *ts = bottleneck_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(ts, "outputs", "%zu", n);
     smx_tsv_meta(ts, "vocab", "%zu", v);
     smx_tsv_meta(ts, "targets", "%s", tspec);
@@ -330,6 +368,12 @@ static int rank_or_kl(int argc, char **argv, int kl)
         fputs("# mos_k:", f);
         for (size_t q = 0; q < nmos; q++) fprintf(f, " %g", mosk[q]);
         fputc('\n', f);
+        if (nyang || nmoc) { /* new lines only when the new models run: the free-MoS-only file keeps its bytes */
+            fprintf(f, "# mos_param: %s (free: per-context h_ik and mixture logits; yang: pi = softmax(W_pi g), h_k = "
+                       "tanh(W_k g + c_k), context vectors g_i in R^d free)\n# moc_k:", mosp);
+            for (size_t q = 0; q < nmoc; q++) fprintf(f, " %g", mock[q]);
+            fputs(" (Yang's parameterisation: P = softmax((sum_k pi_k h_k) W^T + b))\n", f);
+        }
     }
     smx_tsv_meta(ts, "paper_reference", "Yang et al. 2018 Table 6 (PTB, V = 10k): numerical rank Softmax 400, MoC 280, "
                                         "MoS 9981 (d for the first two); science/bottleneck.md: actual KL optimum ~100x "
@@ -344,10 +388,12 @@ static int rank_or_kl(int argc, char **argv, int kl)
                        "rank_floor_1e-4\trank_floor_1e-8\trank_floor_1e-12\tm");
     for (size_t task = 0; task < ntask; task++) {
         size_t t = task / (nd * nm), mi = task % nm;
-        char name[32], model[16];
+        char name[32], model[40];
         snprintf(name, sizeof name, "%s:%g", kind[t] ? "power" : "rank", param[t]);
-        if (mi) snprintf(model, sizeof model, "mos%g", mosk[mi - 1]);
-        else snprintf(model, sizeof model, "softmax");
+        if (mi == 0) snprintf(model, sizeof model, "softmax");
+        else if (mi <= nfree) snprintf(model, sizeof model, "mos%g", mosk[mi - 1]);
+        else if (mi <= nfree + nyang) snprintf(model, sizeof model, "mos%g-yang", mosk[mi - 1 - nfree]);
+        else snprintf(model, sizeof model, "moc%g", mock[mi - 1 - nfree - nyang]);
         smx_tsv_str(ts, name), smx_tsv_str(ts, model), smx_tsv_int(ts, (long long)dims[(task / nm) % nd]);
         const double *q = res + task * 16;
         for (int i = 0; i < 5; i++) smx_tsv_num(ts, q[i]);

@@ -294,6 +294,23 @@ char *bottleneck_sibling(const char *out, const char *suffix)
     return s;
 }
 
+void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *prog, const char *usage, int argc,
+                            char **argv)
+{
+    if (opt == BOTTLENECK_OPT_QUIET) *quiet = 1;
+    else if (!smx_cli_common(c, opt, optarg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
+}
+
+smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
+                                       char **argv)
+{
+    smx_tsv_t *ts = smx_tsv_open(out);
+    if (!ts) smx_cli_io_fail(prog, "--out: cannot write", out);
+    smx_tsv_meta_std(ts, prog, argc, argv);
+    smx_cli_meta(ts, c);
+    return ts;
+}
+
 void bottleneck_threads(int t)
 {
     smx_svd_blas_single_thread();
@@ -330,7 +347,7 @@ static const char usage[] =
     "  --file-format tsv|f32|f64 (default tsv: tab-separated, no header, '#' lines skipped); raw needs\n"
     "  --rows R --cols C\n"
     "  --seed N --out FILE (default data/PROFILE/bottleneck-recovery.tsv; also -summary.tsv, -spectra.tsv)\n"
-    "  --profile quick|paper --threads N --help --version\n";
+    "  --profile quick|paper --threads N --quiet (no progress or timings on stderr) --help --version\n";
 
 enum { O_V = SMX_OPT_FIRST_PRIVATE, O_N, O_D, O_SEEDS, O_PREC, O_HEADS, O_BIAS, O_TOL, O_SVD, O_FILE, O_FFMT, O_ROWS,
        O_COLS, O_TOPK, O_LBIAS };
@@ -351,6 +368,7 @@ typedef struct {
     long topk;      /* >= 0: outputs through the API simulation (top-k + logit-bias queries) */
     double lbias;   /* the logit bias B of those queries */
     smx_cli_common_t c;
+    int quiet;
 } opts_t;
 
 typedef struct {
@@ -438,7 +456,7 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
         return SMX_ENOMEM;
     }
     smx_progress_t pr;
-    smx_progress_start(&pr, prog, (double)ntask, 0);
+    smx_progress_start(&pr, prog, (double)ntask, o->quiet);
     size_t done = 0;
     double t0 = smx_time_now();
 #pragma omp parallel
@@ -498,7 +516,7 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
         free(H), free(W), free(b), free(L), free(Lp), free(U), free(s);
     }
     smx_progress_finish(&pr);
-    fprintf(stderr, "%s: %zu tasks in %.2f s\n", prog, ntask, smx_time_now() - t0);
+    if (!o->quiet) fprintf(stderr, "%s: %zu tasks in %.2f s\n", prog, ntask, smx_time_now() - t0);
     if (fail) {
         free(rec), free(spec);
         return fail;
@@ -636,7 +654,7 @@ int bottleneck_cmd_recover(int argc, char **argv)
                                           {"cols", required_argument, 0, O_COLS},
                                           {"api-topk", required_argument, 0, O_TOPK},
                                           {"logit-bias", required_argument, 0, O_LBIAS},
-                                          SMX_CLI_COMMON_OPTIONS,
+                                          BOTTLENECK_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     static const char *const headn[] = {"flat", "aniso", NULL}, *const biasn[] = {"0", "1", NULL},
                              *const svdn[] = {"lapack", "gsl", NULL}, *const ffn[] = {"tsv", "f32", "f64", NULL};
@@ -670,13 +688,13 @@ int bottleneck_cmd_recover(int argc, char **argv)
             if (!(o.lbias > 0 && o.lbias <= 100)) smx_cli_fail(prog, "--logit-bias: '%s' is not in (0, 100]", optarg);
             break;
         default:
-            if (!smx_cli_common(&o.c, opt, optarg, prog, usage))
-                smx_cli_fail(prog, "bad option '%s' (see --help)", argv[optind - 1]);
+            bottleneck_opt_default(&o.c, &o.quiet, opt, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     bottleneck_threads(o.c.threads);
     if (o.file) {
+        if (o.c.out) smx_cli_fail(prog, "--out: does not apply with --file (the estimate goes to stdout)");
         if (o.ffmt != BOTTLENECK_FILE_TSV && (o.rows <= 0 || o.cols <= 0))
             smx_cli_fail(prog, "--file-format %s needs --rows and --cols", ffn[o.ffmt]);
         if (o.ffmt == BOTTLENECK_FILE_TSV && (o.rows > 0 || o.cols > 0))
@@ -692,6 +710,12 @@ int bottleneck_cmd_recover(int argc, char **argv)
     if ((double)o.n * (double)o.v > 4e8) smx_cli_fail(prog, "--outputs x --vocab: %ld x %ld is too large", o.n, o.v);
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-recovery.tsv" : "data/quick/bottleneck-recovery.tsv";
     smx_cli_out_check_or_fail(out, prog, "--out");
+    for (int k = 0; k < 2; k++) { /* the sibling files too, before any work */
+        char *sib = bottleneck_sibling(out, k ? "spectra" : "summary");
+        if (!sib) smx_cli_die(SMX_EXIT_NOMEM, prog, "out of memory");
+        smx_cli_out_check_or_fail(sib, prog, "--out");
+        free(sib);
+    }
     int st = run(&o, out, argc, argv);
     if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
     if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));

@@ -147,6 +147,116 @@ int main(void)
         ok(rk > d + 2, "MoS log-probs: numerical rank %zu > d + 2 = %zu", rk, d + 2);
         free(A), free(U), free(u), free(vt), free(L);
     }
+    /* 4. Yang et al.'s parameterisation: MoS and MoC gradients against central differences */
+    {
+        const size_t N = 11, V = 8;
+        double A[11 * 8], sig[8], mx;
+        bottleneck_target(A, sig, r, N, V, 1, 1.0);
+        for (int moc = 0; moc < 2; moc++) {
+            bottleneck_mix_check_grad(&mx, A, N, V, 3, 3, moc, r);
+            ok(mx < 1e-5, "%s (Yang: pi = softmax(W_pi g), h_k = tanh(W_k g + c_k)) gradient vs central differences: max "
+               "relative difference %.3g", moc ? "MoC" : "MoS", mx);
+        }
+    }
+    /* 5. MoC log-probs in MPFR at 256 bits (an independent evaluation of the same formulas from the double
+     * parameters): rank exactly d + 1 (b = 0) / d + 2 (random b); the double implementation agrees to 1e-13;
+     * Yang's MoS at the same parameters is full rank */
+    {
+        const size_t N = 13, V = 10, d = 3, K = 3, np = bottleneck_mix_nparams(N, V, d, K);
+        double *th = malloc(np * sizeof *th), L[13 * 10], sv[10];
+        for (size_t i = 0; i < np; i++) th[i] = gsl_ran_gaussian(r, 1.2);
+        const double *G = th, *Wpi = G + N * d, *Wh = Wpi + K * d, *ch = Wh + K * d * d, *W = ch + K * d;
+        double *b = (double *)W + V * d;
+        for (int bias = 1; bias >= 0; bias--) {
+            if (!bias)
+                for (size_t j = 0; j < V; j++) b[j] = 0;
+            bottleneck_mix_logprobs(L, th, N, V, d, K, 1);
+            mpfr_t *M = malloc(N * V * sizeof *M), t, s, pi[3], hb[3], h;
+            mpfr_inits2(PREC, t, s, h, pi[0], pi[1], pi[2], hb[0], hb[1], hb[2], (mpfr_ptr)0);
+            double maxdiff = 0;
+            for (size_t i = 0; i < N; i++) {
+                mpfr_set_zero(s, 1); /* pi = softmax(W_pi g_i) */
+                for (size_t k = 0; k < K; k++) {
+                    mpfr_set_zero(pi[k], 1);
+                    for (size_t l = 0; l < d; l++) {
+                        mpfr_set_d(t, Wpi[k * d + l], MPFR_RNDN);
+                        mpfr_mul_d(t, t, G[i * d + l], MPFR_RNDN);
+                        mpfr_add(pi[k], pi[k], t, MPFR_RNDN);
+                    }
+                    mpfr_exp(pi[k], pi[k], MPFR_RNDN);
+                    mpfr_add(s, s, pi[k], MPFR_RNDN);
+                }
+                for (size_t k = 0; k < K; k++) mpfr_div(pi[k], pi[k], s, MPFR_RNDN);
+                for (size_t l = 0; l < d; l++) { /* hbar_l = sum_k pi_k tanh(W_k g + c_k)_l */
+                    mpfr_set_zero(hb[l], 1);
+                    for (size_t k = 0; k < K; k++) {
+                        mpfr_set_d(h, ch[k * d + l], MPFR_RNDN);
+                        for (size_t m = 0; m < d; m++) {
+                            mpfr_set_d(t, Wh[(k * d + l) * d + m], MPFR_RNDN);
+                            mpfr_mul_d(t, t, G[i * d + m], MPFR_RNDN);
+                            mpfr_add(h, h, t, MPFR_RNDN);
+                        }
+                        mpfr_tanh(h, h, MPFR_RNDN);
+                        mpfr_mul(h, h, pi[k], MPFR_RNDN);
+                        mpfr_add(hb[l], hb[l], h, MPFR_RNDN);
+                    }
+                }
+                for (size_t j = 0; j < V; j++) { /* z_j = hbar . w_j + b_j */
+                    mpfr_init2(M[i * V + j], PREC);
+                    mpfr_set_d(M[i * V + j], b[j], MPFR_RNDN);
+                    for (size_t l = 0; l < d; l++) {
+                        mpfr_mul_d(t, hb[l], W[j * d + l], MPFR_RNDN);
+                        mpfr_add(M[i * V + j], M[i * V + j], t, MPFR_RNDN);
+                    }
+                }
+                mpfr_set_zero(s, 1);
+                for (size_t j = 0; j < V; j++) mpfr_exp(t, M[i * V + j], MPFR_RNDN), mpfr_add(s, s, t, MPFR_RNDN);
+                mpfr_log(s, s, MPFR_RNDN);
+                for (size_t j = 0; j < V; j++) {
+                    mpfr_sub(M[i * V + j], M[i * V + j], s, MPFR_RNDN);
+                    maxdiff = fmax(maxdiff, fabs(mpfr_get_d(M[i * V + j], MPFR_RNDN) - L[i * V + j]));
+                }
+            }
+            ok(maxdiff < 1e-13, "MoC%s: double log-probs agree with MPFR to %.3g", bias ? " + bias" : "", maxdiff);
+            double minpiv, rest;
+            size_t rk = mpfr_rank(M, N, V, &minpiv, &rest);
+            ok(rk == d + 1 + (size_t)bias && minpiv > 1e-8 && rest < 1e-60, "MPFR %d bits: rank(log MoC)%s = %zu = d + %d "
+               "(smallest pivot %.3g, largest remainder %.3g; Yang Table 6: MoC 280 = d)", PREC, bias ? " with bias" : "",
+               rk, 1 + bias, minpiv, rest);
+            for (size_t i = 0; i < N * V; i++) mpfr_clear(M[i]);
+            mpfr_clears(t, s, h, pi[0], pi[1], pi[2], hb[0], hb[1], hb[2], (mpfr_ptr)0);
+            free(M);
+        }
+        bottleneck_mix_logprobs(L, th, N, V, d, K, 0);
+        smx_svd_values(sv, L, N, V, SMX_SVD_LAPACK);
+        size_t rk = 0;
+        for (size_t i = 0; i < V; i++) rk += sv[i] > 1e-10 * sv[0];
+        ok(rk == V, "MoS (Yang), same parameters, d = 3, K = 3: log P numerically full rank %zu of %zu (sigma_min / "
+           "sigma_1 = %.3g)", rk, V, sv[V - 1] / sv[0]);
+        free(th);
+    }
+    /* 6. fits: a rank-12 target with d = 4, K = 3: MoC stays at numerical rank d + 2, Yang's MoS exceeds it */
+    {
+        const size_t N = 40, V = 30, K = 30, d = 4;
+        double *A = malloc(N * V * sizeof *A), sig[30], *U = malloc(N * V * sizeof *U), *u = malloc(N * K * sizeof *u),
+               s[30], *vt = malloc(K * V * sizeof *vt), *L = malloc(N * V * sizeof *L), kc, km, ki, ko, sv[30];
+        bottleneck_target(A, sig, r, N, V, 0, 12.0);
+        bottleneck_clr(U, A, N, V);
+        smx_svd_thin(u, s, vt, U, N, V);
+        bottleneck_fit_softmax(L, &ki, &ko, A, u, s, vt, N, V, d, 300);
+        bottleneck_fit_mix(L, &kc, A, u, s, vt, N, V, d, 3, 1, 300, r);
+        smx_svd_values(sv, L, N, V, SMX_SVD_LAPACK);
+        ok(sv[d + 2] < 1e-12 * sv[0] && sv[d + 1] > 1e-6 * sv[0], "fitted MoC (K = 3, d = 4): sigma_%zu / sigma_1 = %.3g, "
+           "sigma_%zu / sigma_1 = %.3g: numerical rank d + 2", d + 2, sv[d + 1] / sv[0], d + 3, sv[d + 2] / sv[0]);
+        ok(kc >= ko - 1e-3 * ko, "fitted MoC KL %.4g >= softmax KL %.4g (MoC is a constrained softmax)", kc, ko);
+        bottleneck_fit_mix(L, &km, A, u, s, vt, N, V, d, 3, 0, 300, r);
+        smx_svd_values(sv, L, N, V, SMX_SVD_LAPACK);
+        size_t rk = 0;
+        for (size_t i = 0; i < 30; i++) rk += sv[i] > 1e-8 * sv[0];
+        ok(rk > d + 2 && km < ki, "fitted MoS (Yang, K = 3, d = 4): numerical rank %zu > d + 2, KL %.4g (< truncated SVD "
+           "%.4g; softmax optimum %.4g)", rk, km, ki, ko);
+        free(A), free(U), free(u), free(vt), free(L);
+    }
     gsl_rng_free(r);
     return tap_done();
 }

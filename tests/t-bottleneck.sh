@@ -2,42 +2,38 @@
 # t-bottleneck.sh - smx-bottleneck: bad options exit 2 naming the option, --help / --version, tiny recover
 # runs (same bytes for 1 and 2 threads), recover --file on a TSV / raw float64 matrix of log-probs built here
 # with awk (hidden size 5, 6 with a bias) and rejection of bad files; argmax --file on hand-built heads.
+# TAP helpers: tests/lib.sh.
+. "$(dirname "$0")/lib.sh"
 B=${SMX_BIN:-build/bin}/smx-bottleneck
-T=${TMPDIR:-/tmp}/t-bottleneck.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bad() {
-  exp=$1; shift
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; then r=0; else r=1; cat "$T/err"; fi
-  ok $r "exit 2 with one line naming '$exp': $*"
-}
-bad "missing COMMAND"
-bad "unknown command" frobnicate
-bad "\-\-vocab" recover --vocab 2
-bad "\-\-hidden" recover --hidden x
-bad "\-\-hidden" recover --hidden 600 --vocab 500
-bad "\-\-precisions" recover --precisions fp32,fp128
-bad "\-\-precisions" recover --precisions dec0
-bad "\-\-heads" recover --heads round
-bad "\-\-bias" recover --bias 2
-bad "\-\-tol" recover --tol -1
-bad "\-\-svd" recover --svd jacobi
-bad "\-\-api-topk" recover --api-topk -1
-bad "\-\-logit-bias" recover --api-topk 3 --logit-bias 0
-bad "\-\-profile" recover --profile huge
-bad "\-\-file-format" recover --file x --file-format f16
-bad "needs \-\-rows" recover --file x --file-format f32
-bad "unexpected argument" recover extra
-bad "bad option" recover --no-such-option
-bad "\-\-iters" kl --iters -3
-bad "\-\-targets" kl --targets rank:0
-bad "\-\-tau" bat --tau 1
-bad "\-\-w" bat --w 1,2
-bad "\-\-targets" rank --targets rank:2.5
-bad "\-\-targets" rank --targets power:0
-bad "\-\-iters" rank --iters -3
+# bad_b OPT ARGS...: smx-bottleneck ARGS exits 2 with one line on stderr naming OPT (lib.sh's bad)
+bad_b() { _o=$1; shift; bad "$_o" "$B" "$@"; }
+bad_b "missing COMMAND"
+bad_b "unknown command" frobnicate
+bad_b "\-\-vocab" recover --vocab 2
+bad_b "\-\-hidden" recover --hidden x
+bad_b "\-\-hidden" recover --hidden 600 --vocab 500
+bad_b "\-\-precisions" recover --precisions fp32,fp128
+bad_b "\-\-precisions" recover --precisions dec0
+bad_b "\-\-heads" recover --heads round
+bad_b "\-\-bias" recover --bias 2
+bad_b "\-\-tol" recover --tol -1
+bad_b "\-\-svd" recover --svd jacobi
+bad_b "\-\-api-topk" recover --api-topk -1
+bad_b "\-\-logit-bias" recover --api-topk 3 --logit-bias 0
+bad_b "\-\-profile" recover --profile huge
+bad_b "\-\-file-format" recover --file x --file-format f16
+bad_b "needs \-\-rows" recover --file x --file-format f32
+bad_b "unexpected argument" recover extra
+bad_b "unknown or ambiguous option .--no-such-option." recover --no-such-option
+bad_b "\-\-iters" kl --iters -3
+bad_b "\-\-targets" kl --targets rank:0
+bad_b "\-\-tau" bat --tau 1
+bad_b "\-\-w" bat --w 1,2
+bad_b "\-\-targets" rank --targets rank:2.5
+bad_b "\-\-targets" rank --targets power:0
+bad_b "\-\-iters" rank --iters -3
+bad_b "\-\-mos-param" rank --mos-param tanh
+bad_b "\-\-moc-k" rank --moc-k 2.5
 "$B" --help | grep -q recover; ok $? "--help lists the commands"
 "$B" recover --help | grep -q "hidden_size"; ok $? "recover --help documents --file's output"
 "$B" --version | grep -q "smx-bottleneck (smx)"; ok $? "--version"
@@ -75,7 +71,7 @@ if command -v perl >/dev/null 2>&1; then
   perl -ne 'chomp; print pack("d<*", split /\t/)' "$T/l1.tsv" >"$T/l1.f64"
   test "$("$B" recover --file "$T/l1.f64" --file-format f64 --rows 30 --cols 25 | tail -n 1)" = "hidden_size 6"
   ok $? "recover --file raw float64: hidden_size 6"
-  bad "wrong size" recover --file "$T/l1.f64" --file-format f64 --rows 30 --cols 24
+  bad_b "wrong size" recover --file "$T/l1.f64" --file-format f64 --rows 30 --cols 24
   perl -ne 'chomp; print pack("f<*", split /\t/)' "$T/l1.tsv" >"$T/l1.f32"
   test "$("$B" recover --file "$T/l1.f32" --file-format f32 --rows 30 --cols 25 | tail -n 1)" = "hidden_size 6"
   ok $? "recover --file raw float32 (fp32 outputs): hidden_size 6"
@@ -85,10 +81,10 @@ awk -F'\t' 'BEGIN { OFS = "\t" } { $3 = (NR == 4 ? "-inf" : $3); print }' "$T/l0
 "$B" recover --file "$T/linf.tsv" >"$T/oi"; test "$(tail -n 1 "$T/oi")" = "hidden_size 5" && grep -q "1 columns with -inf dropped" "$T/oi"
 ok $? "recover --file: a -inf column is dropped"
 awk -F'\t' 'BEGIN { OFS = "\t" } { if (NR == 3) $2 = "nan"; print }' "$T/l0.tsv" >"$T/lnan.tsv"
-bad "lnan.tsv:3: column 2" recover --file "$T/lnan.tsv"
+bad_b "lnan.tsv:3: column 2" recover --file "$T/lnan.tsv"
 awk -F'\t' 'BEGIN { OFS = "\t" } { if (NR == 5) NF = 24; print }' "$T/l0.tsv" >"$T/lrag.tsv"
-bad "lrag.tsv:5: ragged row" recover --file "$T/lrag.tsv"
-bad "no_such_file" recover --file "$T/no_such_file"
+bad_b "lrag.tsv:5: ragged row" recover --file "$T/lrag.tsv"
+bad_b "no_such_file" recover --file "$T/no_such_file"
 
 # argmax: hand-built head, p = a/2 + b/4 + c/4 is class 3 (dyadic values: p exact)
 printf '2.375\t-1.25\n-1.5\t2.125\n-0.75\t-2.5\n0.625\t-0.71875\n3.5\t3.25\n-3.125\t0.5\n' >"$T/W.tsv"
@@ -104,14 +100,14 @@ ok $? "argmax --bias-file: the bias tie is unargmaxable, certificate lambda = 1/
 "$B" argmax --file "$T/W.tsv" --bias-file "$T/b2.tsv" >"$T/a2"
 test "$(tail -n 1 "$T/a2")" = "unargmaxable 0 of 6" && ! grep -q "floating point only" "$T/a2"
 ok $? "argmax --bias-file: b_3 one ulp above the tie: argmaxable, decided exactly"
-printf '1\t2\n3\n' >"$T/Wr.tsv"; bad "Wr.tsv:2: ragged row" argmax --file "$T/Wr.tsv"
-printf '1\t2\n3\tnan\n' >"$T/Wn.tsv"; bad "Wn.tsv:2: column 2" argmax --file "$T/Wn.tsv"
-printf '1\n2\n' >"$T/bs.tsv"; bad "bs.tsv: wrong size" argmax --file "$T/W.tsv" --bias-file "$T/bs.tsv"
-bad "\-\-bias-file: only with \-\-file" argmax --bias-file "$T/b.tsv"
-bad "\-\-dims" argmax --dims 2,4.5
-bad "\-\-dists" argmax --dists cauchy
-bad "\-\-bias-modes" argmax --bias-modes none,none
-bad "\-\-box" argmax --box 0
+printf '1\t2\n3\n' >"$T/Wr.tsv"; bad_b "Wr.tsv:2: ragged row" argmax --file "$T/Wr.tsv"
+printf '1\t2\n3\tnan\n' >"$T/Wn.tsv"; bad_b "Wn.tsv:2: column 2" argmax --file "$T/Wn.tsv"
+printf '1\n2\n' >"$T/bs.tsv"; bad_b "bs.tsv: wrong size" argmax --file "$T/W.tsv" --bias-file "$T/bs.tsv"
+bad_b "\-\-bias-file: only with \-\-file" argmax --bias-file "$T/b.tsv"
+bad_b "\-\-dims" argmax --dims 2,4.5
+bad_b "\-\-dists" argmax --dists cauchy
+bad_b "\-\-bias-modes" argmax --bias-modes none,none
+bad_b "\-\-box" argmax --box 0
 A="argmax --vocab 120 --dims 2,5 --seeds 2"
 "$B" $A --threads 1 --out "$T/g1.tsv" 2>/dev/null; ok $? "argmax sweep runs (--threads 1)"
 "$B" $A --threads 2 --out "$T/g2.tsv" 2>/dev/null; cmp -s "$T/g1.tsv" "$T/g2.tsv"; ok $? "argmax: same bytes with 1 and 2 threads"
@@ -140,9 +136,38 @@ awk -F'\t' '!/^#/ && $2 == "softmax" && $10 != $3 + 2 && !($1 == "rank:5" && $3 
 ok $? "rank: fitted log-probs have numerical rank d + 2 (bias) below the target's rank"
 awk -F'\t' '!/^#/ && $2 == "mos3" && $1 == "power:1" && $3 == 2 && $10 > 4 { good = 1 } END { exit !good }' "$T/k1.tsv"
 ok $? "rank: MoS (K = 3, d = 2) log-probs exceed rank d + 2"
+"$B" $K --mos-param free,yang --moc-k 2,3 --threads 2 --out "$T/k3.tsv" 2>/dev/null; ok $? "rank --mos-param free,yang --moc-k 2,3 runs"
+"$B" $K --moc-k 0 --threads 2 --out "$T/k0.tsv" 2>/dev/null
+[ "$(grep -v '^#' "$T/k0.tsv")" = "$(grep -v '^#' "$T/k3.tsv" | awk -F'\t' '$2 == "model" || $2 == "softmax" || $2 == "mos3"')" ] &&
+  [ "$(grep -v '^#' "$T/k1.tsv" | awk -F'\t' '$2 != "moc3"')" = "$(grep -v '^#' "$T/k0.tsv")" ]
+ok $? "rank: the softmax and free-MoS rows are unchanged by adding Yang's MoS and MoC"
+awk -F'\t' '!/^#/ && $2 ~ /^moc/ { n++; if ($10 > $3 + 2 || $11 > $3 + 2) bad = 1 } END { exit bad || n != 12 }' "$T/k3.tsv"
+ok $? "rank: MoC (K = 2, 3) log-probs have numerical rank <= d + 2 (12 rows)"
+awk -F'\t' '!/^#/ && $2 == "mos3-yang" && $3 == 2 && $10 > 4 { good++ } END { exit good != 2 }' "$T/k3.tsv"
+ok $? "rank: Yang's MoS (K = 3, d = 2) log-probs exceed rank d + 2 on both targets"
 "$B" bat --points 41 --out "$T/bat.tsv"; ok $? "bat runs"
 awk -F'\t' '!/^#/ && $1 != "x" { for (i = 1; i <= 3; i++) if ($(9 + i) == 1 && $(6 + i) != 1) bad = 1; n++ } END { exit bad || n != 41 }' "$T/bat.tsv"
 ok $? "bat: every token threshold sampling keeps, BAT keeps too (41 points)"
+# option hygiene (issue 9): every subcommand: an unknown option or a missing value is one line, --quiet accepted
+for sub in recover argmax rank kl bat bench; do
+  bad_b "unknown or ambiguous option '--frob'" $sub --frob
+  bad_b "option '--seed' needs a value" $sub --seed
+  "$B" $sub --quiet --help | grep -q -- "--quiet"; ok $? "$sub --quiet --help documents --quiet"
+done
+bad_b "\-\-out: does not apply to bench" bench --out "$T/bench.tsv"
+bad_b "\-\-out: does not apply with \-\-file" recover --file "$T/l0.tsv" --out "$T/x.tsv"
+bad_b "\-\-out: does not apply with \-\-file" argmax --file "$T/w.tsv" --out "$T/x.tsv"
+"$B" recover --quiet --vocab 20 --outputs 30 --hidden 3 --seeds 1 --precisions fp64 --out "$T/q.tsv" 2>"$T/qerr" &&
+  [ ! -s "$T/qerr" ] && [ -s "$T/q-summary.tsv" ]; ok $? "recover --quiet: nothing on stderr"
+"$B" argmax --quiet --vocab 30 --dims 2 --out "$T/qa.tsv" 2>"$T/qerr" && [ ! -s "$T/qerr" ]; ok $? "argmax --quiet: nothing on stderr"
+"$B" rank --quiet --outputs 12 --vocab 9 --dims 2 --targets rank:3 --iters 5 --out "$T/qr.tsv" 2>"$T/qerr" && [ ! -s "$T/qerr" ]
+ok $? "rank --quiet: nothing on stderr"
+"$B" bat --quiet --points 5 --out "$T/qb.tsv" 2>"$T/qerr" && [ ! -s "$T/qerr" ]; ok $? "bat --quiet runs"
+mkdir "$T/d-spectra.tsv"
+"$B" recover --vocab 20 --outputs 30 --hidden 3 --seeds 1 --out "$T/d.tsv" >/dev/null 2>"$T/err"; r=$?
+[ $r -eq 3 ] && grep -q "cannot write '$T/d-spectra.tsv'" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -e "$T/d.tsv" ] &&
+  [ ! -e "$T/d-summary.tsv" ]
+ok $? "recover: an unwritable sibling (-spectra.tsv) is found before any work, exit 3, nothing written"
 # an output that cannot be written: checked before any work, exit 3 (output error) naming path and cause
 touch "$T/afile"
 for sub in recover argmax rank kl bat; do
@@ -150,5 +175,4 @@ for sub in recover argmax rank kl bat; do
   [ $r -eq 3 ] && grep -q "cannot write '$T/afile/x.tsv': Not a directory" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]
   ok $? "$sub --out below a regular file: exit 3 before any work, one line"
 done
-rm -rf "$T"
-echo "1..$n"
+tap_done
