@@ -175,7 +175,8 @@ int icl_closeness_gradcheck(double *max_err, unsigned long seed)
 typedef struct {
     size_t n, d, B, evt, sct;
     long steps, logev;
-    double R, lr;
+    double R, lr, wd; /* wd: AdamW's decoupled weight decay (0: Adam) */
+    int quiet;        /* no steps/s line on stderr */
 } cl_cfg_t;
 
 enum { CM_LTF, CM_LGD, CM_PD, CM_MD, CM_MC, CM_NV };
@@ -189,7 +190,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
     smx_optim_t *o = NULL;
     smx_optim_cfg_t cfg;
     smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
-    cfg.lr = c->lr, cfg.weight_decay = 0; /* Adam */
+    cfg.lr = c->lr, cfg.weight_decay = c->wd; /* 0: Adam */
     size_t ev = c->evt, sc = c->sct;
     double *EA = malloc(ev * nd * sizeof *EA), *Eb = malloc(ev * n * sizeof *Eb), *Eu = malloc(ev * n * sizeof *Eu),
            *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(nd * sizeof *TA),
@@ -256,7 +257,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
             ttrain += smx_time_now() - t0;
             if (st) break;
         }
-        if (c->steps > 0 && ttrain > 0)
+        if (c->steps > 0 && ttrain > 0 && !c->quiet)
             fprintf(stderr, "smx-icl closeness: n = %zu, d = %zu, batch %zu: %.1f train steps/s\n", n, d, c->B,
                     (double)c->steps / ttrain);
     }
@@ -284,24 +285,14 @@ static const char usage[] =
     "  --n LIST       (default 200,25)  --d N (default 20)  --R X (default 4)\n"
     "  --reps N       (quick 2, paper 10)\n"
     "  --steps N      (quick 300, paper 3000)   --batch N (quick 16, paper 64)   --lr X (default 1e-3)\n"
+    "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam)\n"
     "  --log-every N  (quick 50, paper 100)\n"
     "  --eval-tasks N (quick 64, paper 1000)    --scan-tasks N (quick 64, paper 1000)\n"
     "  --vs-d LIST    (default 5,10,20,40)      --vs-d-n N (default 25)\n"
     "  --seed N --out FILE (default data/quick/icl-closeness.tsv; also OUT-vs-d.tsv) --profile quick|paper\n"
-    "  --threads N (runs in parallel, one thread each) --help --version\n";
+    "  --threads N (runs in parallel, one thread each) --quiet (no steps/s lines on stderr) --help --version\n";
 
-enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN };
-
-static char *sibling(const char *out, const char *suffix)
-{
-    size_t n = strlen(out);
-    size_t base = n > 4 && !strcmp(out + n - 4, ".tsv") ? n - 4 : n;
-    char *p = malloc(base + strlen(suffix) + 6);
-    if (!p) return NULL;
-    memcpy(p, out, base);
-    sprintf(p + base, "-%s.tsv", suffix);
-    return p;
-}
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN, O_WD };
 
 static void mean_std(double *mean, double *sd, const double *x, size_t k, size_t stride)
 {
@@ -320,14 +311,15 @@ int icl_cmd_closeness(int argc, char **argv)
         {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
         {"log-every", required_argument, 0, O_LOG}, {"eval-tasks", required_argument, 0, O_EVT},
         {"scan-tasks", required_argument, 0, O_SCT}, {"vs-d", required_argument, 0, O_VSD},
-        {"vs-d-n", required_argument, 0, O_VSDN}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"vs-d-n", required_argument, 0, O_VSDN},
+        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t cc;
     smx_cli_common_init(&cc);
     size_t ns[8] = {200, 25}, nn = 2, ds[16] = {5, 10, 20, 40}, nd = 4, d = 20, vn = 25;
     long reps = -1, steps = -1, B = -1, logev = -1, evt = -1, sct = -1;
-    double R = 4, lr = 1e-3;
-    int opt;
-    optind = 1;
+    double R = 4, lr = 1e-3, wd = 0;
+    int opt, quiet = 0;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_N: nn = icl_sizes_or_fail(ns, 8, optarg, 2, 4096, prog, "--n"); break;
@@ -346,11 +338,17 @@ int icl_cmd_closeness(int argc, char **argv)
         case O_SCT: sct = smx_cli_long_or_fail(optarg, 1, 10000000, prog, "--scan-tasks"); break;
         case O_VSD: nd = icl_sizes_or_fail(ds, 16, optarg, 1, 255, prog, "--vs-d"); break;
         case O_VSDN: vn = (size_t)smx_cli_long_or_fail(optarg, 2, 4096, prog, "--vs-d-n"); break;
+        case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
         default:
-            if (!smx_cli_common(&cc, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
+    char outbuf[64];
+    const char *out = icl_out_or_fail(&cc, "icl-closeness", outbuf, sizeof outbuf, prog); /* before any work */
+    char *pv = icl_sibling(out, "vs-d");
+    if (!pv) smx_cli_fail(prog, "out of memory");
+    smx_cli_out_check_or_fail(pv, prog, "--out");
     smx_nn_init_threads(cc.threads);
     int paper = cc.profile == SMX_PROFILE_PAPER;
     if (reps < 0) reps = paper ? 10 : 2;
@@ -361,16 +359,14 @@ int icl_cmd_closeness(int argc, char **argv)
     if (sct < 0) sct = paper ? 1000 : 64;
     size_t nlog = (size_t)(steps / logev) + 1, K = (size_t)reps, nruns = (nn + nd) * K;
     double *res = calloc(nruns * nlog * CM_NV, sizeof *res), *etas = calloc(nruns, sizeof *etas);
-    const char *out = cc.out ? cc.out : paper ? "data/paper/icl-closeness.tsv" : "data/quick/icl-closeness.tsv";
-    char *pv = sibling(out, "vs-d");
-    if (!res || !etas || !pv) smx_cli_fail(prog, "out of memory");
+    if (!res || !etas) smx_cli_fail(prog, "out of memory");
     int fail = 0;
     omp_set_max_active_levels(1);
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t ri = 0; ri < nruns; ri++) { /* runs: (n list x reps), then (d list x reps) at n = vs-d-n */
         size_t g = ri / K;
         cl_cfg_t c = {.n = g < nn ? ns[g] : vn, .d = g < nn ? d : ds[g - nn], .B = (size_t)B, .evt = (size_t)evt,
-                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr};
+                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr, .wd = wd, .quiet = quiet};
         int st = cl_run(res + ri * nlog * CM_NV, etas + ri, &c, cc.seed, 16 * (ri + 1));
         if (st) {
 #pragma omp critical
@@ -378,11 +374,12 @@ int icl_cmd_closeness(int argc, char **argv)
         }
     }
     if (fail) smx_cli_fail(prog, "out of memory");
-    int st = SMX_OK;
-    for (int f = 0; f < 2 && !st; f++) {
-        smx_tsv_t *t = smx_tsv_open(f ? pv : out);
+    smx_tsv_t *ts[2] = {0}; /* the two files appear together or not at all (smx_tsv_close_all) */
+    for (int f = 0; f < 2; f++) {
+        smx_tsv_t *t = ts[f] = smx_tsv_open(f ? pv : out);
         if (!t) {
-            smx_cli_io_fail(prog, "cannot write", f ? pv : out);
+            if (f) smx_tsv_abort(ts[0]);
+            smx_cli_io_fail(prog, "--out: cannot write", f ? pv : out);
         }
         smx_tsv_meta_std(t, prog, argc, argv);
         smx_cli_meta(t, &cc);
@@ -396,6 +393,7 @@ int icl_cmd_closeness(int argc, char **argv)
         smx_tsv_meta(t, "steps", "%ld", steps);
         smx_tsv_meta(t, "batch", "%ld", B);
         smx_tsv_meta(t, "lr", "%g", lr);
+        if (wd != 0) smx_tsv_meta(t, "weight_decay", "%g", wd); /* only when set: default outputs keep their bytes */
         smx_tsv_meta(t, "eval_tasks", "%ld", evt);
         smx_tsv_meta(t, "scan_tasks", "%ld", sct);
         icl_meta_list(t, "vs_d", dv, nd);
@@ -433,12 +431,9 @@ int icl_cmd_closeness(int argc, char **argv)
                 smx_tsv_endrow(t);
             }
         }
-        st = smx_tsv_close(t);
     }
+    int st = smx_tsv_close_all(ts, 2);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out); /* errno: the first failure */
     free(res), free(etas), free(pv);
-    if (st) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
-    return 0;
+    return st ? SMX_EXIT_FAILURE : 0;
 }
