@@ -343,13 +343,11 @@ int icl_cmd_closeness(int argc, char **argv)
             icl_opt_common(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
     char outbuf[64];
-    const char *out = icl_out_or_fail(&cc, "icl-closeness", outbuf, sizeof outbuf, prog); /* before any work */
+    const char *out = icl_opt_end(&cc, "icl-closeness", outbuf, sizeof outbuf, prog, argc, argv);
     char *pv = icl_sibling(out, "vs-d");
     if (!pv) smx_cli_fail(prog, "out of memory");
-    smx_cli_out_check_or_fail(pv, prog, "--out");
-    smx_nn_init_threads(cc.threads);
+    smx_cli_out_check_or_fail(pv, prog, "--out"); /* before any work */
     int paper = cc.profile == SMX_PROFILE_PAPER;
     if (reps < 0) reps = paper ? 10 : 2;
     if (steps < 0) steps = paper ? 3000 : 300;

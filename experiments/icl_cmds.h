@@ -55,6 +55,10 @@ void icl_opt_common(smx_cli_common_t *c, int *quiet, int opt, const char *arg, c
 /* The output path: --out, else data/quick|paper/NAME.tsv (buf, len bytes); before any work: exit 3 naming it
  * unless it can be written. */
 const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog);
+/* End of a subcommand's option parsing: positional arguments refused; the output path as icl_out_or_fail
+ * (name NULL: none, returns NULL); BLAS single-threaded (our OpenMP loops over tasks). */
+const char *icl_opt_end(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog,
+                        int argc, char **argv);
 /* Open out with the standard metadata and smx_cli_meta, or exit 3 naming it. */
 smx_tsv_t *icl_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc, char **argv);
 /* Close t: 0, or exit 3 naming out on a write error (another failure: a line, returns its exit status). */

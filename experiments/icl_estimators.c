@@ -150,10 +150,8 @@ int icl_cmd_estimators(int argc, char **argv)
             icl_opt_common(&c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
     char outbuf[64];
-    const char *out = icl_out_or_fail(&c, "icl-estimators", outbuf, sizeof outbuf, prog); /* before any work */
-    smx_nn_init_threads(c.threads);
+    const char *out = icl_opt_end(&c, "icl-estimators", outbuf, sizeof outbuf, prog, argc, argv);
     int paper = c.profile == SMX_PROFILE_PAPER;
     if (tasks < 0) tasks = paper ? 200000 : 20000;
     size_t N = (size_t)tasks, Lmax = 0;

@@ -286,10 +286,8 @@ int icl_cmd_linear_gd(int argc, char **argv)
             icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
     char outbuf[64];
-    const char *out = icl_out_or_fail(&c, "icl-linear-gd", outbuf, sizeof outbuf, prog); /* before any work */
-    smx_nn_init_threads(c.threads);
+    const char *out = icl_opt_end(&c, "icl-linear-gd", outbuf, sizeof outbuf, prog, argc, argv);
     int paper = c.profile == SMX_PROFILE_PAPER;
     if (B < 0) B = paper ? 2048 : 512;
     if (steps < 0) steps = paper ? 5000 : 1500;

@@ -82,6 +82,15 @@ const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *b
     return out;
 }
 
+const char *icl_opt_end(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog,
+                        int argc, char **argv)
+{
+    smx_cli_no_positional(argc, argv, optind, prog);
+    const char *out = name ? icl_out_or_fail(c, name, buf, len, prog) : NULL; /* before any work */
+    smx_nn_init_threads(c->threads); /* BLAS single-threaded; our OpenMP loops over tasks */
+    return out;
+}
+
 smx_tsv_t *icl_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc, char **argv)
 {
     smx_tsv_t *t = smx_tsv_open(out);
@@ -166,9 +175,7 @@ static void th_parse(th_opts_t *o, int argc, char **argv, unsigned allowed, cons
             icl_opt_common(&o->c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
-    if (!o->print) o->out = icl_out_or_fail(&o->c, name, o->outbuf, sizeof o->outbuf, prog); /* before any work */
-    smx_nn_init_threads(o->c.threads); /* BLAS single-threaded; our OpenMP loops over tasks */
+    o->out = icl_opt_end(&o->c, o->print ? NULL : name, o->outbuf, sizeof o->outbuf, prog, argc, argv);
 }
 
 /* o->out opened with the standard and the common metadata (exit 3 if it cannot be written) */
@@ -181,6 +188,32 @@ static smx_tsv_t *th_open(const th_opts_t *o)
     smx_tsv_meta(t, "d", "%zu", o->d);
     icl_meta_list(t, "R", o->R, o->nR);
     return t;
+}
+
+/* One task of check / lipschitz / shift: per values into out for problem size n and scale R. */
+typedef int (*th_task_fn)(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r);
+
+/* All nn x nR x T tasks in parallel, task t = (ni, Ri, k) on its own RNG stream (seed, (ni * 64 + Ri) * stride
+ * + k), results at res + t * per (the same bytes whatever --threads); exits on out of memory. */
+static double *th_run(const th_opts_t *o, size_t T, size_t per, unsigned long stride, th_task_fn fn)
+{
+    size_t nt = o->nn * o->nR * T;
+    double *res = calloc(nt * per, sizeof *res);
+    if (!res) smx_cli_fail(o->prog, "out of memory");
+    int st = SMX_OK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t t = 0; t < nt; t++) {
+        size_t ni = t / (o->nR * T), Ri = t / T % o->nR, k = t % T;
+        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, (ni * 64 + Ri) * stride + k);
+        int s = r ? fn(res + t * per, o, o->n[ni], o->R[Ri], r) : SMX_ENOMEM;
+        gsl_rng_free(r);
+        if (s) {
+#pragma omp critical
+            st = s;
+        }
+    }
+    if (st) smx_cli_fail(o->prog, "out of memory");
+    return res;
 }
 
 /* ||a - ref|| / ||ref|| (absolute if ref = 0) */
@@ -314,8 +347,10 @@ static const char *const ck_cols[CK_NV] = {"loss", "grad_norm", "err_loss_double
                                            "err_hess_double", "err_grad_fd", "err_hess_fd", "err_loss_prec",
                                            "err_grad_prec", "err_hess_prec", "hess_eig_min", "hess_eig_max"};
 
-static int check_task(double *out, size_t n, size_t d, double R, long prec, gsl_rng *r)
+static int check_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
+    long prec = o->prec;
     double *A = malloc(n * d * sizeof *A), *b = malloc(n * sizeof *b), *x = malloc(d * sizeof *x),
            *xs = malloc(d * sizeof *xs), *g = malloc(4 * d * sizeof *g), *H = malloc(3 * d * d * sizeof *H),
            *ev = malloc(d * sizeof *ev);
@@ -366,22 +401,7 @@ int icl_cmd_check(int argc, char **argv)
     if (o.prec < 0) o.prec = 53;
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 20 : 3;
-    size_t nt = o.nn * o.nR * (size_t)o.reps;
-    double *res = calloc(nt * CK_NV, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * (size_t)o.reps), Ri = t / (size_t)o.reps % o.nR, rep = t % (size_t)o.reps;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 1000000 + rep);
-        int s = check_task(res + t * CK_NV, o.n[ni], o.d, o.R[Ri], o.prec, r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
+    double *res = th_run(&o, (size_t)o.reps, CK_NV, 1000000, check_task);
     smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
     smx_tsv_meta(tv, "prec", "%ld", o.prec);
@@ -453,8 +473,9 @@ static const char lip_usage[] =
     "  --seed N --out FILE (default data/quick/icl-lipschitz.tsv) --profile quick|paper --threads N\n"
     "  --quiet (accepted; nothing is printed) --help --version\n";
 
-static int lip_task(double *out, size_t n, size_t d, double R, gsl_rng *r)
+static int lip_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
     double *A = malloc(n * d * sizeof *A), *dA = malloc(n * d * sizeof *dA), *x = malloc(2 * d * sizeof *x),
            *f = malloc(4 * n * sizeof *f);
     int st = !A || !dA || !x || !f ? SMX_ENOMEM : SMX_OK;
@@ -496,22 +517,8 @@ int icl_cmd_lipschitz(int argc, char **argv)
     th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, lip_usage, "icl-lipschitz");
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 5000 : 200;
-    size_t T = (size_t)o.reps, nt = o.nn * o.nR * T;
-    double *res = calloc(nt * 2, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 8)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * T), Ri = t / T % o.nR, k = t % T;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 100000000UL + k);
-        int s = lip_task(res + 2 * t, o.n[ni], o.d, o.R[Ri], r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
+    size_t T = (size_t)o.reps;
+    double *res = th_run(&o, T, 2, 100000000UL, lip_task);
     smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "trials", "%ld", o.reps);
     smx_tsv_meta(tv, "problem", "||A||_2 = R (rows N(0, I/d) rescaled), ||x|| = R U, random step directions with "
@@ -562,8 +569,9 @@ static const char shift_usage[] =
 enum { SH_NORM, SH_SHIFT, SH_RATIO, SH_HALF, SH_SMALL, SH_NV };
 
 /* one problem, both kinds, all steps: out[(kind * SHIFT_NS + k) * SH_NV + v] */
-static int shift_task(double *out, size_t n, size_t d, double R, gsl_rng *r)
+static int shift_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
     size_t nd = n * d;
     double *A = malloc(3 * nd * sizeof *A), *x = malloc(4 * d * sizeof *x), *f = malloc(6 * n * sizeof *f),
            *W = malloc(3 * d * d * sizeof *W), *QKV = malloc(3 * nd * sizeof *QKV), *al = malloc(n * sizeof *al),
@@ -629,22 +637,8 @@ int icl_cmd_shift(int argc, char **argv)
     th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, shift_usage, "icl-shift");
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 200 : 20;
-    size_t T = (size_t)o.reps, nt = o.nn * o.nR * T, per = 2 * SHIFT_NS * SH_NV;
-    double *res = calloc(nt * per, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * T), Ri = t / T % o.nR, k = t % T;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 100000000UL + k);
-        int s = shift_task(res + per * t, o.n[ni], o.d, o.R[Ri], r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
+    size_t T = (size_t)o.reps, per = 2 * SHIFT_NS * SH_NV;
+    double *res = th_run(&o, T, per, 100000000UL, shift_task);
     smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
     smx_tsv_meta(tv, "paper_bound", "||b~ - b|| <= M ||x_{t+1} - x_t|| and <= M ||A_{t+1} - A_t||, M = n^1.5 exp(10 R^2)");
