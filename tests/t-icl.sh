@@ -194,6 +194,13 @@ cmp -s "$T/cl1.tsv" "$T/cl2.tsv" && cmp -s "$T/cl1-vs-d.tsv" "$T/cl2-vs-d.tsv"; 
 tsv "$T/cl1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["test_loss_gd"] > 0 && $c["test_loss_tf"] > 0 && $c["test_loss_tf_std"] >= 0)) bad++' 'exit !(m == 6 && !bad)'
 ok $? "closeness: 2 n x 3 log points, losses > 0, cosines in [-1, 1]"
 tsv "$T/cl1-vs-d.tsv" 'm++' 'exit !(m == 2)'; ok $? "closeness: vs-d file, one row per d"
+C1="closeness --n 14 --d 4 --reps 1 --steps 20 --batch 5 --log-every 10 --eval-tasks 7 --scan-tasks 8 --vs-d none"
+"$B" $C1 --threads 1 --out "$T/cs1.tsv" 2>/dev/null && "$B" $C1 --threads 2 --out "$T/cs2.tsv" 2>/dev/null
+ok $? "closeness: a single run (--reps 1 --vs-d none) runs"
+cmp -s "$T/cs1.tsv" "$T/cs2.tsv" && cmp -s "$T/cs1-vs-d.tsv" "$T/cs2-vs-d.tsv"
+ok $? "closeness, a single run (threads inside the run): same bytes with 1 and 2 threads"
+tsv "$T/cs1.tsv" 'm++' 'exit !(m == 3)' && tsv "$T/cs1-vs-d.tsv" 'm++' 'exit !(m == 0)'
+ok $? "closeness --vs-d none: 3 log points, a vs-d file without rows"
 bad "\-\-vs-d" closeness --vs-d 0
 bad "\-\-R" closeness --R 0
 rm -rf "$T"
