@@ -7,7 +7,7 @@ seed(f) = substr(f, strstrt(f, 'omega-mu-s') + 10, strstrt(f, '-heads') - 1)
 set multiplot layout 1,2 title 'Two-head softmax attention (H = 2, d = 5, L = 40): omega and mu over training, per seed'
 set xlabel 'training step'
 set logscale x
-set key center right font ',8'
+set key at graph 0.98, graph 0.48 right top font ',8'
 set title 'omega_h (mean KQ diagonal / sqrt(d+2))' font ',9'
 plot for [i=1:words(files)] word(files, i) every 2::0 using 'step':'omega_authors' \
          with lines ls i title 'seed '.seed(word(files, i)), \
