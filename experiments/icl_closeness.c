@@ -43,17 +43,38 @@ typedef struct {
     double *Z, *Q, *K, *V, *O, *E, *Al, *s, *bh, *dO, *dQ, *dK, *dV;
 } cl_model_t;
 
+/* m's work buffers (sizes from m->n, m->D) */
+static int cl_work_alloc(cl_model_t *m)
+{
+    size_t n = m->n, nD = n * m->D;
+    double **p[] = {&m->Z, &m->Q, &m->K, &m->V, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->dO, &m->dQ, &m->dK, &m->dV};
+    size_t len[] = {nD, nD, nD, nD, nD, n * n, n * n, n, n, nD, nD, nD, nD};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) bad |= !(*p[i] = malloc(len[i] * sizeof(double)));
+    return bad ? SMX_ENOMEM : SMX_OK;
+}
+
+static void cl_work_free(cl_model_t *m)
+{
+    double *p[] = {m->Z, m->Q, m->K, m->V, m->O, m->E, m->Al, m->s, m->bh, m->dO, m->dQ, m->dK, m->dV};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+}
+
+/* A worker: m's weights (shared, read-only), its own work buffers; g set per task by the caller. */
+static int cl_worker_alloc(cl_model_t *wk, const cl_model_t *m)
+{
+    *wk = *m;
+    wk->g = NULL;
+    return cl_work_alloc(wk);
+}
+
 static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
 {
     memset(m, 0, sizeof *m);
-    size_t D = d + 1, nD = n * D;
+    size_t D = d + 1;
     m->n = n, m->d = d, m->D = D, m->np = 3 * D * D + D;
     m->w = calloc(m->np, sizeof *m->w), m->g = calloc(m->np, sizeof *m->g);
-    double **p[] = {&m->Z, &m->Q, &m->K, &m->V, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->dO, &m->dQ, &m->dK, &m->dV};
-    size_t len[] = {nD, nD, nD, nD, nD, n * n, n * n, n, n, nD, nD, nD, nD};
-    int bad = !m->w || !m->g;
-    for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) bad |= !(*p[i] = malloc(len[i] * sizeof(double)));
-    if (bad) return SMX_ENOMEM;
+    if (!m->w || !m->g || cl_work_alloc(m)) return SMX_ENOMEM;
     double **pw[4] = {&m->WQ, &m->WK, &m->WV, &m->wO};
     size_t tl[4] = {D * D, D * D, D * D, D}, off = 0;
     for (int i = 0; i < 4; i++) {
@@ -68,8 +89,8 @@ static int cl_alloc(cl_model_t *m, size_t n, size_t d, gsl_rng *r)
 
 static void cl_free(cl_model_t *m)
 {
-    double *p[] = {m->w, m->g, m->Z, m->Q, m->K, m->V, m->O, m->E, m->Al, m->s, m->bh, m->dO, m->dQ, m->dK, m->dV};
-    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+    free(m->w), free(m->g);
+    cl_work_free(m);
 }
 
 /* TF forward: m->bh = prediction for (A, b); returns 0.5 ||bh - b||^2 */
@@ -175,27 +196,64 @@ int icl_closeness_gradcheck(double *max_err, unsigned long seed)
 typedef struct {
     size_t n, d, B, evt, sct;
     long steps, logev;
-    double R, lr;
+    double R, lr, wd; /* wd: AdamW's decoupled weight decay (0: Adam) */
+    int quiet;        /* no steps/s line on stderr */
 } cl_cfg_t;
 
 enum { CM_LTF, CM_LGD, CM_PD, CM_MD, CM_MC, CM_NV };
 
-/* One training run; out[k * CM_NV + v] for log point k = 0..steps/logev; *eta_out = GD's eta. */
+/* Metrics of one evaluation task (A, b, direction u) on worker wk: e[CM_*]; v: 8 n scratch, bt: n scratch. */
+static void cl_eval_task(double *e, cl_model_t *wk, const double *A, const double *b, const double *u, double eta,
+                         double *v, double *TA)
+{
+    size_t n = wk->n, d = wk->d;
+    double h = 1e-5, *bp = v, *bm = v + n, *jt = v + 2 * n, *jg = v + 3 * n, *bt = v + 4 * n, *bg = v + 5 * n;
+    double lt = cl_forward(wk, A, b);
+    memcpy(bt, wk->bh, n * sizeof *bt);
+    double lg = gd_predict(bg, A, b, n, d, eta, v + 6 * n, v + 7 * n), pd = 0;
+    for (size_t k = 0; k < n; k++) pd += (bt[k] - bg[k]) * (bt[k] - bg[k]);
+    /* directional derivatives along u by central differences */
+    for (int sg = 0; sg < 2; sg++) {
+        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
+        cl_forward(wk, A, TA);
+        memcpy(sg ? bm : bp, wk->bh, n * sizeof *bp);
+    }
+    for (size_t k = 0; k < n; k++) jt[k] = (bp[k] - bm[k]) / (2 * h);
+    for (int sg = 0; sg < 2; sg++) {
+        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
+        gd_predict(sg ? bm : bp, A, TA, n, d, eta, v + 6 * n, v + 7 * n);
+    }
+    double nt = 0, ng = 0, dd = 0, dot = 0;
+    for (size_t k = 0; k < n; k++) {
+        jg[k] = (bp[k] - bm[k]) / (2 * h);
+        nt += jt[k] * jt[k], ng += jg[k] * jg[k], dd += (jt[k] - jg[k]) * (jt[k] - jg[k]);
+        dot += jt[k] * jg[k];
+    }
+    e[CM_LTF] = lt, e[CM_LGD] = lg, e[CM_PD] = sqrt(pd), e[CM_MD] = sqrt(dd);
+    e[CM_MC] = dot / ((sqrt(nt) + 1e-8) * (sqrt(ng) + 1e-8));
+}
+
+/* One training run; out[k * CM_NV + v] for log point k = 0..steps/logev; *eta_out = GD's eta.
+ * Inside the run, the evaluation tasks and the batch's tasks are spread over the threads (when the caller's
+ * loop over runs is not already parallel): one worker (work buffers) per thread, per-task results and
+ * gradients summed in task order, so the bytes do not depend on --threads. */
 static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long seed, unsigned long stream)
 {
-    size_t n = c->n, d = c->d, nd = n * d;
+    size_t n = c->n, d = c->d, nd = n * d, B = c->B, nw = (size_t)omp_get_max_threads();
     gsl_rng *r = smx_rng_alloc_stream(seed, stream), *re = smx_rng_alloc_stream(seed, stream + 1);
-    cl_model_t m;
+    cl_model_t m, *wk = calloc(nw, sizeof *wk);
     smx_optim_t *o = NULL;
     smx_optim_cfg_t cfg;
     smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
-    cfg.lr = c->lr, cfg.weight_decay = 0; /* Adam */
+    cfg.lr = c->lr, cfg.weight_decay = c->wd; /* 0: Adam */
     size_t ev = c->evt, sc = c->sct;
-    double *EA = malloc(ev * nd * sizeof *EA), *Eb = malloc(ev * n * sizeof *Eb), *Eu = malloc(ev * n * sizeof *Eu),
-           *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(nd * sizeof *TA),
-           *Tb = malloc(n * sizeof *Tb), *v = malloc(8 * n * sizeof *v), *SAall = malloc(sc * nd * sizeof *SAall);
     int st = cl_alloc(&m, n, d, r);
-    if (!EA || !Eb || !Eu || !Sb || !TA || !Tb || !v || !SAall) st = SMX_ENOMEM;
+    double *EA = malloc(ev * nd * sizeof *EA), *Eb = malloc(ev * n * sizeof *Eb), *Eu = malloc(ev * n * sizeof *Eu),
+           *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(B * nd * sizeof *TA), *Tb = malloc(B * n * sizeof *Tb),
+           *v = malloc(nw * 9 * n * sizeof *v), *SAall = malloc(sc * nd * sizeof *SAall),
+           *er = malloc(ev * CM_NV * sizeof *er), *gB = malloc(B * m.np * sizeof *gB);
+    if (!EA || !Eb || !Eu || !Sb || !TA || !Tb || !v || !SAall || !er || !gB || !wk) st = SMX_ENOMEM;
+    for (size_t t = 0; t < nw && !st; t++) st = cl_worker_alloc(wk + t, &m);
     size_t lens[4] = {m.D * m.D, m.D * m.D, m.D * m.D, m.D};
     if (!st) st = smx_optim_alloc(&o, &cfg, SMX_DTYPE_F64, lens, 4);
     if (!st) {
@@ -213,56 +271,43 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
         double ttrain = 0; /* training time only (not the metrics), for the steps/s line on stderr */
         for (long s = 0; s <= c->steps; s++) {
             if (s % c->logev == 0) {
-                double *row = out + nl++ * CM_NV, h = 1e-5;
-                memset(row, 0, CM_NV * sizeof *row);
+#pragma omp parallel for schedule(dynamic, 1)
                 for (size_t i = 0; i < ev; i++) {
-                    const double *A = EA + i * nd, *b = Eb + i * n, *u = Eu + i * n;
-                    double *bp = v, *bm = v + n, *jt = v + 2 * n, *jg = v + 3 * n, *bt = v + 4 * n, *bg = v + 5 * n;
-                    double lt = cl_forward(&m, A, b);
-                    memcpy(bt, m.bh, n * sizeof *bt);
-                    double lg = gd_predict(bg, A, b, n, d, eta, v + 6 * n, v + 7 * n), pd = 0;
-                    for (size_t k = 0; k < n; k++) pd += (bt[k] - bg[k]) * (bt[k] - bg[k]);
-                    /* directional derivatives along u by central differences */
-                    for (int sg = 0; sg < 2; sg++) {
-                        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
-                        cl_forward(&m, A, TA);
-                        memcpy(sg ? bm : bp, m.bh, n * sizeof *bp);
-                    }
-                    for (size_t k = 0; k < n; k++) jt[k] = (bp[k] - bm[k]) / (2 * h);
-                    for (int sg = 0; sg < 2; sg++) {
-                        for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
-                        gd_predict(sg ? bm : bp, A, TA, n, d, eta, v + 6 * n, v + 7 * n);
-                    }
-                    double nt = 0, ng = 0, dd = 0, dot = 0;
-                    for (size_t k = 0; k < n; k++) {
-                        jg[k] = (bp[k] - bm[k]) / (2 * h);
-                        nt += jt[k] * jt[k], ng += jg[k] * jg[k], dd += (jt[k] - jg[k]) * (jt[k] - jg[k]);
-                        dot += jt[k] * jg[k];
-                    }
-                    row[CM_LTF] += lt / (double)ev, row[CM_LGD] += lg / (double)ev;
-                    row[CM_PD] += sqrt(pd) / (double)ev, row[CM_MD] += sqrt(dd) / (double)ev;
-                    row[CM_MC] += dot / ((sqrt(nt) + 1e-8) * (sqrt(ng) + 1e-8)) / (double)ev;
+                    size_t t = (size_t)omp_get_thread_num();
+                    double *vt = v + t * 9 * n;
+                    cl_eval_task(er + i * CM_NV, wk + t, EA + i * nd, Eb + i * n, Eu + i * n, eta, vt, vt + 8 * n);
                 }
+                double *row = out + nl++ * CM_NV;
+                memset(row, 0, CM_NV * sizeof *row);
+                for (size_t i = 0; i < ev; i++) /* task order */
+                    for (int k = 0; k < CM_NV; k++) row[k] += er[i * CM_NV + k] / (double)ev;
             }
             if (s == c->steps) break;
             double t0 = smx_time_now();
-            memset(m.g, 0, m.np * sizeof *m.g);
-            for (size_t bi = 0; bi < c->B; bi++) {
-                cl_sample(TA, Tb, NULL, n, d, c->R, r);
-                cl_forward(&m, TA, Tb);
-                cl_backward(&m, Tb, 1.0 / (double)c->B);
+            for (size_t bi = 0; bi < B; bi++) cl_sample(TA + bi * nd, Tb + bi * n, NULL, n, d, c->R, r); /* in order */
+#pragma omp parallel for schedule(dynamic, 1)
+            for (size_t bi = 0; bi < B; bi++) {
+                cl_model_t *w = wk + omp_get_thread_num();
+                w->g = gB + bi * m.np;
+                memset(w->g, 0, m.np * sizeof *w->g);
+                cl_forward(w, TA + bi * nd, Tb + bi * n);
+                cl_backward(w, Tb + bi * n, 1.0 / (double)B);
             }
+            memset(m.g, 0, m.np * sizeof *m.g);
+            for (size_t bi = 0; bi < B; bi++) /* task order */
+                for (size_t k = 0; k < m.np; k++) m.g[k] += gB[bi * m.np + k];
             st = smx_optim_step(o, m.t, 4);
             ttrain += smx_time_now() - t0;
             if (st) break;
         }
-        if (c->steps > 0 && ttrain > 0)
+        if (c->steps > 0 && ttrain > 0 && !c->quiet)
             fprintf(stderr, "smx-icl closeness: n = %zu, d = %zu, batch %zu: %.1f train steps/s\n", n, d, c->B,
                     (double)c->steps / ttrain);
     }
     smx_optim_free(o);
+    for (size_t t = 0; wk && t < nw; t++) cl_work_free(wk + t);
     cl_free(&m);
-    free(EA), free(Eb), free(Eu), free(Sb), free(TA), free(Tb), free(v), free(SAall);
+    free(wk), free(EA), free(Eb), free(Eu), free(Sb), free(TA), free(Tb), free(v), free(SAall), free(er), free(gB);
     gsl_rng_free(r), gsl_rng_free(re);
     return st;
 }
@@ -284,24 +329,15 @@ static const char usage[] =
     "  --n LIST       (default 200,25)  --d N (default 20)  --R X (default 4)\n"
     "  --reps N       (quick 2, paper 10)\n"
     "  --steps N      (quick 300, paper 3000)   --batch N (quick 16, paper 64)   --lr X (default 1e-3)\n"
+    "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam)\n"
     "  --log-every N  (quick 50, paper 100)\n"
     "  --eval-tasks N (quick 64, paper 1000)    --scan-tasks N (quick 64, paper 1000)\n"
-    "  --vs-d LIST    (default 5,10,20,40)      --vs-d-n N (default 25)\n"
+    "  --vs-d LIST    (default 5,10,20,40; none: no Fig 2 runs, OUT-vs-d.tsv has no rows)   --vs-d-n N (default 25)\n"
     "  --seed N --out FILE (default data/quick/icl-closeness.tsv; also OUT-vs-d.tsv) --profile quick|paper\n"
-    "  --threads N (runs in parallel, one thread each) --help --version\n";
+    "  --threads N (runs in parallel, one thread each; a single run (e.g. --reps 1 --vs-d none) spreads its\n"
+    "  evaluation and batch tasks over the threads: same bytes) --quiet (no steps/s lines) --help --version\n";
 
-enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN };
-
-static char *sibling(const char *out, const char *suffix)
-{
-    size_t n = strlen(out);
-    size_t base = n > 4 && !strcmp(out + n - 4, ".tsv") ? n - 4 : n;
-    char *p = malloc(base + strlen(suffix) + 6);
-    if (!p) return NULL;
-    memcpy(p, out, base);
-    sprintf(p + base, "-%s.tsv", suffix);
-    return p;
-}
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN, O_WD };
 
 static void mean_std(double *mean, double *sd, const double *x, size_t k, size_t stride)
 {
@@ -320,14 +356,15 @@ int icl_cmd_closeness(int argc, char **argv)
         {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
         {"log-every", required_argument, 0, O_LOG}, {"eval-tasks", required_argument, 0, O_EVT},
         {"scan-tasks", required_argument, 0, O_SCT}, {"vs-d", required_argument, 0, O_VSD},
-        {"vs-d-n", required_argument, 0, O_VSDN}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"vs-d-n", required_argument, 0, O_VSDN},
+        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t cc;
     smx_cli_common_init(&cc);
     size_t ns[8] = {200, 25}, nn = 2, ds[16] = {5, 10, 20, 40}, nd = 4, d = 20, vn = 25;
     long reps = -1, steps = -1, B = -1, logev = -1, evt = -1, sct = -1;
-    double R = 4, lr = 1e-3;
-    int opt;
-    optind = 1;
+    double R = 4, lr = 1e-3, wd = 0;
+    int opt, quiet = 0;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_N: nn = icl_sizes_or_fail(ns, 8, optarg, 2, 4096, prog, "--n"); break;
@@ -344,14 +381,18 @@ int icl_cmd_closeness(int argc, char **argv)
         case O_LOG: logev = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--log-every"); break;
         case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 10000000, prog, "--eval-tasks"); break;
         case O_SCT: sct = smx_cli_long_or_fail(optarg, 1, 10000000, prog, "--scan-tasks"); break;
-        case O_VSD: nd = icl_sizes_or_fail(ds, 16, optarg, 1, 255, prog, "--vs-d"); break;
+        case O_VSD: nd = strcmp(optarg, "none") ? icl_sizes_or_fail(ds, 16, optarg, 1, 255, prog, "--vs-d") : 0; break;
         case O_VSDN: vn = (size_t)smx_cli_long_or_fail(optarg, 2, 4096, prog, "--vs-d-n"); break;
+        case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
         default:
-            if (!smx_cli_common(&cc, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
-    smx_nn_init_threads(cc.threads);
+    char outbuf[64];
+    const char *out = icl_opt_end(&cc, "icl-closeness", outbuf, sizeof outbuf, prog, argc, argv);
+    char *pv = icl_sibling(out, "vs-d");
+    if (!pv) smx_cli_fail(prog, "out of memory");
+    smx_cli_out_check_or_fail(pv, prog, "--out"); /* before any work */
     int paper = cc.profile == SMX_PROFILE_PAPER;
     if (reps < 0) reps = paper ? 10 : 2;
     if (steps < 0) steps = paper ? 3000 : 300;
@@ -361,16 +402,14 @@ int icl_cmd_closeness(int argc, char **argv)
     if (sct < 0) sct = paper ? 1000 : 64;
     size_t nlog = (size_t)(steps / logev) + 1, K = (size_t)reps, nruns = (nn + nd) * K;
     double *res = calloc(nruns * nlog * CM_NV, sizeof *res), *etas = calloc(nruns, sizeof *etas);
-    const char *out = cc.out ? cc.out : paper ? "data/paper/icl-closeness.tsv" : "data/quick/icl-closeness.tsv";
-    char *pv = sibling(out, "vs-d");
-    if (!res || !etas || !pv) smx_cli_fail(prog, "out of memory");
+    if (!res || !etas) smx_cli_fail(prog, "out of memory");
     int fail = 0;
     omp_set_max_active_levels(1);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (nruns > 1)
     for (size_t ri = 0; ri < nruns; ri++) { /* runs: (n list x reps), then (d list x reps) at n = vs-d-n */
         size_t g = ri / K;
         cl_cfg_t c = {.n = g < nn ? ns[g] : vn, .d = g < nn ? d : ds[g - nn], .B = (size_t)B, .evt = (size_t)evt,
-                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr};
+                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr, .wd = wd, .quiet = quiet};
         int st = cl_run(res + ri * nlog * CM_NV, etas + ri, &c, cc.seed, 16 * (ri + 1));
         if (st) {
 #pragma omp critical
@@ -378,11 +417,12 @@ int icl_cmd_closeness(int argc, char **argv)
         }
     }
     if (fail) smx_cli_fail(prog, "out of memory");
-    int st = SMX_OK;
-    for (int f = 0; f < 2 && !st; f++) {
-        smx_tsv_t *t = smx_tsv_open(f ? pv : out);
+    smx_tsv_t *ts[2] = {0}; /* the two files appear together or not at all (smx_tsv_close_all) */
+    for (int f = 0; f < 2; f++) {
+        smx_tsv_t *t = ts[f] = smx_tsv_open(f ? pv : out);
         if (!t) {
-            smx_cli_io_fail(prog, "cannot write", f ? pv : out);
+            if (f) smx_tsv_abort(ts[0]);
+            smx_cli_io_fail(prog, "--out: cannot write", f ? pv : out);
         }
         smx_tsv_meta_std(t, prog, argc, argv);
         smx_cli_meta(t, &cc);
@@ -396,6 +436,7 @@ int icl_cmd_closeness(int argc, char **argv)
         smx_tsv_meta(t, "steps", "%ld", steps);
         smx_tsv_meta(t, "batch", "%ld", B);
         smx_tsv_meta(t, "lr", "%g", lr);
+        if (wd != 0) smx_tsv_meta(t, "weight_decay", "%g", wd); /* only when set: default outputs keep their bytes */
         smx_tsv_meta(t, "eval_tasks", "%ld", evt);
         smx_tsv_meta(t, "scan_tasks", "%ld", sct);
         icl_meta_list(t, "vs_d", dv, nd);
@@ -433,12 +474,9 @@ int icl_cmd_closeness(int argc, char **argv)
                 smx_tsv_endrow(t);
             }
         }
-        st = smx_tsv_close(t);
     }
+    int st = smx_tsv_close_all(ts, 2);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out); /* errno: the first failure */
     free(res), free(etas), free(pv);
-    if (st) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
-    return 0;
+    return st ? SMX_EXIT_FAILURE : 0;
 }

@@ -41,6 +41,30 @@ void icl_random_normal(double *v, size_t d, double sd, gsl_rng *r);
 double icl_norm(const double *v, size_t d);
 /* "# key: v0,v1,..." metadata (%g). */
 void icl_meta_list(smx_tsv_t *t, const char *key, const double *v, size_t n);
+/* Options of every subcommand beside SMX_CLI_COMMON_OPTIONS (issues 8, 9): --quiet (no progress or timing
+ * lines on stderr). ICL_OPT_QUIET is above every subcommand's private option ids. */
+enum { ICL_OPT_QUIET = SMX_OPT_FIRST_PRIVATE + 256 };
+#define ICL_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, {"quiet", no_argument, 0, ICL_OPT_QUIET}
+/* Start of every subcommand's getopt_long loop: optind = 1 and opterr = 0 (getopt prints nothing; the bad
+ * option is named in one line by icl_opt_common). */
+void icl_opt_begin(void);
+/* The default branch of every subcommand's getopt_long loop: the common options and --quiet (*quiet = 1;
+ * quiet may be NULL where nothing is printed), else ONE line naming the bad option, exit 2. */
+void icl_opt_common(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
+                    int argc, char **argv);
+/* The output path: --out, else data/quick|paper/NAME.tsv (buf, len bytes); before any work: exit 3 naming it
+ * unless it can be written. */
+const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog);
+/* End of a subcommand's option parsing: positional arguments refused; the output path as icl_out_or_fail
+ * (name NULL: none, returns NULL); BLAS single-threaded (our OpenMP loops over tasks). */
+const char *icl_opt_end(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog,
+                        int argc, char **argv);
+/* Open out with the standard metadata and smx_cli_meta, or exit 3 naming it. */
+smx_tsv_t *icl_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc, char **argv);
+/* Close t: 0, or exit 3 naming out on a write error (another failure: a line, returns its exit status). */
+int icl_tsv_close_or_fail(smx_tsv_t *t, const char *out, const char *prog);
+/* OUT without a trailing .tsv, then "-SUFFIX.tsv" (malloc'ed; NULL: out of memory): a multi-file output's siblings. */
+char *icl_sibling(const char *out, const char *suffix);
 /* Parse a comma list of positive integers into v (at most max), or fail naming the option. */
 size_t icl_sizes_or_fail(size_t *v, size_t max, const char *s, size_t lo, size_t hi, const char *prog,
                          const char *opt);

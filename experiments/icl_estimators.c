@@ -46,7 +46,8 @@ static const char usage[] =
     "  --L LIST     prompt lengths (default 10,20,30,40,50,60,70,80,90,100)\n"
     "  --tasks N    tasks per L (quick 20000, paper 200000)\n"
     "  --d N        dimension (default 5)   --sigma2 X  noise variance (default 0.1)\n"
-    "  --seed N --out FILE (default data/quick/icl-estimators.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-estimators.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (accepted; nothing is printed) --help --version\n";
 
 /* errors e (E_NV - 1 estimators) and the ridge Bayes risk of one task of length L; w: work of 2 L + 3 d + d*d */
 static void est_task(double *out, size_t L, size_t d, double s2, double omega, double mu, gsl_rng *r, double *w)
@@ -123,14 +124,14 @@ int icl_cmd_estimators(int argc, char **argv)
     static const struct option lopts[] = {
         {"omega", required_argument, 0, O_OMEGA}, {"mu", required_argument, 0, O_MU}, {"L", required_argument, 0, O_L},
         {"tasks", required_argument, 0, O_TASKS}, {"d", required_argument, 0, O_D},
-        {"sigma2", required_argument, 0, O_SIGMA2}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"sigma2", required_argument, 0, O_SIGMA2}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     double omega = 0.13, mu = 3.45, s2 = 0.1;
     size_t Ls[64] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100}, nL = 10, d = 5;
     long tasks = -1;
     int opt;
-    optind = 1;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_OMEGA: omega = smx_cli_double_or_fail(optarg, prog, "--omega");
@@ -146,11 +147,11 @@ int icl_cmd_estimators(int argc, char **argv)
             if (!(s2 > 0 && s2 < 1e6)) smx_cli_fail(prog, "--sigma2: must be in (0, 1e6)");
             break;
         default:
-            if (!smx_cli_common(&c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
-    smx_nn_init_threads(c.threads);
+    char outbuf[64];
+    const char *out = icl_opt_end(&c, "icl-estimators", outbuf, sizeof outbuf, prog, argc, argv);
     int paper = c.profile == SMX_PROFILE_PAPER;
     if (tasks < 0) tasks = paper ? 200000 : 20000;
     size_t N = (size_t)tasks, Lmax = 0;
@@ -171,13 +172,7 @@ int icl_cmd_estimators(int argc, char **argv)
         }
         free(w);
     }
-    const char *out = c.out ? c.out : paper ? "data/paper/icl-estimators.tsv" : "data/quick/icl-estimators.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(prog, "cannot write", out);
-    }
-    smx_tsv_meta_std(tv, prog, argc, argv);
-    smx_cli_meta(tv, &c);
+    smx_tsv_t *tv = icl_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(tv, "omega", "%.17g", omega);
     smx_tsv_meta(tv, "mu", "%.17g", mu);
     smx_tsv_meta(tv, "d", "%zu", d);
@@ -209,9 +204,5 @@ int icl_cmd_estimators(int argc, char **argv)
         smx_tsv_endrow(tv);
     }
     free(res);
-    if (smx_tsv_close(tv)) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, out, prog);
 }

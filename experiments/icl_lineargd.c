@@ -207,11 +207,13 @@ static const char usage[] =
     "  --batch N       (quick 512, paper 2048)\n"
     "  --steps N       (quick 1500, paper 5000)\n"
     "  --lr X --clip X (default 1e-3, 0.001)\n"
+    "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam, as the authors)\n"
     "  --log-every N   (default 100)\n"
     "  --eval-tasks N --scan-tasks N   (quick 2000, paper 10000 each)\n"
-    "  --seed N --out FILE (default data/quick/icl-linear-gd.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-linear-gd.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (no progress or steps/s on stderr) --help --version\n";
 
-enum { O_D = SMX_OPT_FIRST_PRIVATE, O_NN, O_BATCH, O_STEPS, O_LR, O_CLIP, O_LOG, O_EVT, O_SCT };
+enum { O_D = SMX_OPT_FIRST_PRIVATE, O_NN, O_BATCH, O_STEPS, O_LR, O_CLIP, O_LOG, O_EVT, O_SCT, O_WD };
 #define LGD_CHUNK 64
 
 typedef struct {
@@ -257,13 +259,13 @@ int icl_cmd_linear_gd(int argc, char **argv)
         {"steps", required_argument, 0, O_STEPS}, {"lr", required_argument, 0, O_LR},
         {"clip", required_argument, 0, O_CLIP}, {"log-every", required_argument, 0, O_LOG},
         {"eval-tasks", required_argument, 0, O_EVT}, {"scan-tasks", required_argument, 0, O_SCT},
-        SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long d = 10, N = 10, B = -1, steps = -1, logev = 100, evt = -1, sct = -1;
-    double lr = 1e-3, clip = 1e-3;
-    int opt;
-    optind = 1;
+    double lr = 1e-3, clip = 1e-3, wd = 0;
+    int opt, quiet = 0;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_D: d = smx_cli_long_or_fail(optarg, 1, 62, prog, "--d"); break;
@@ -279,12 +281,13 @@ int icl_cmd_linear_gd(int argc, char **argv)
         case O_LOG: logev = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--log-every"); break;
         case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--eval-tasks"); break;
         case O_SCT: sct = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--scan-tasks"); break;
+        case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
         default:
-            if (!smx_cli_common(&c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
-    smx_nn_init_threads(c.threads);
+    char outbuf[64];
+    const char *out = icl_opt_end(&c, "icl-linear-gd", outbuf, sizeof outbuf, prog, argc, argv);
     int paper = c.profile == SMX_PROFILE_PAPER;
     if (B < 0) B = paper ? 2048 : 512;
     if (steps < 0) steps = paper ? 5000 : 1500;
@@ -309,7 +312,7 @@ int icl_cmd_linear_gd(int argc, char **argv)
     smx_optim_t *o = NULL;
     smx_optim_cfg_t cfg;
     smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
-    cfg.lr = lr, cfg.beta2 = 0.98, cfg.weight_decay = 0;
+    cfg.lr = lr, cfg.beta2 = 0.98, cfg.weight_decay = wd;
     size_t lens[4] = {D * D, D * D, D * D, D * D};
     if (!st) st = smx_optim_alloc(&o, &cfg, SMX_DTYPE_F64, lens, 4);
     if (st) smx_cli_fail(prog, "out of memory");
@@ -324,7 +327,7 @@ int icl_cmd_linear_gd(int argc, char **argv)
     double eta = sat / saa, acc = 0;
     size_t nl = 0;
     smx_progress_t pr;
-    smx_progress_start(&pr, "linear-gd", (double)steps, 0);
+    smx_progress_start(&pr, "linear-gd", (double)steps, quiet);
     double t0 = smx_time_now();
     for (long s = 0; s <= steps; s++) {
         if (s % logev == 0) { /* metrics on the evaluation tasks */
@@ -372,21 +375,17 @@ int icl_cmd_linear_gd(int argc, char **argv)
         smx_progress_update(&pr, (double)(s + 1));
     }
     smx_progress_finish(&pr);
-    fprintf(stderr, "%s: %.1f steps/s (batch %ld, %d threads)\n", prog, (double)steps / (smx_time_now() - t0), B,
-            omp_get_max_threads());
-    const char *out = c.out ? c.out : paper ? "data/paper/icl-linear-gd.tsv" : "data/quick/icl-linear-gd.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(prog, "cannot write", out);
-    }
-    smx_tsv_meta_std(tv, prog, argc, argv);
-    smx_cli_meta(tv, &c);
+    if (!quiet)
+        fprintf(stderr, "%s: %.1f steps/s (batch %ld, %d threads)\n", prog, (double)steps / (smx_time_now() - t0), B,
+                omp_get_max_threads());
+    smx_tsv_t *tv = icl_tsv_open_or_fail(out, prog, &c, argc, argv);
     smx_tsv_meta(tv, "d", "%ld", d);
     smx_tsv_meta(tv, "N", "%ld", N);
     smx_tsv_meta(tv, "batch", "%ld", B);
     smx_tsv_meta(tv, "steps", "%ld", steps);
     smx_tsv_meta(tv, "lr", "%g", lr);
     smx_tsv_meta(tv, "clip", "%g", clip);
+    if (wd != 0) smx_tsv_meta(tv, "weight_decay", "%g", wd); /* only when set: default outputs keep their bytes */
     smx_tsv_meta(tv, "eval_tasks", "%ld", evt);
     smx_tsv_meta(tv, "scan_tasks", "%ld", sct);
     smx_tsv_meta(tv, "eta_gd", "%.17g", eta);
@@ -398,14 +397,9 @@ int icl_cmd_linear_gd(int argc, char **argv)
         for (int k = 1; k < 7; k++) smx_tsv_num(tv, rows[i * 7 + k]);
         smx_tsv_endrow(tv);
     }
-    st = smx_tsv_close(tv);
     smx_optim_free(o);
     tasks_free(&tr), tasks_free(&ev), tasks_free(&sc);
     free(m.w), free(m.g), free(cg), free(bl), free(rows), free(er);
     gsl_rng_free(r), gsl_rng_free(rs), gsl_rng_free(re);
-    if (st) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, out, prog);
 }

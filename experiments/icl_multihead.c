@@ -254,6 +254,7 @@ static const char usage[] =
     "  --batch N       (default 256)\n"
     "  --steps N       (quick 4000, paper 500001)\n"
     "  --lr X          Adam learning rate (default 1e-3)\n"
+    "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam, as the authors)\n"
     "  --log-every N   (quick 200, paper 5000)\n"
     "  --eval-L LIST   test prompt lengths (default 10,20,40,60,80,100)\n"
     "  --eval-tasks N  test tasks per L (quick 2048, paper 20480)\n"
@@ -263,21 +264,9 @@ static const char usage[] =
     "  --seed N --out FILE (default data/quick/icl-multihead.tsv; also OUT-heads.tsv, OUT-patterns.tsv,\n"
     "  OUT-length.tsv) --profile quick|paper --threads N (models trained in parallel, one thread each; a single\n"
     "  H uses all threads inside its forward / backward: same bytes)\n"
-    "  --help --version\n";
+    "  --quiet (no progress or steps/s on stderr) --help --version\n";
 
-enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT, O_DUMP };
-
-static char *sibling(const char *out, const char *suffix)
-{
-    size_t n = strlen(out);
-    const char *ext = n > 4 && !strcmp(out + n - 4, ".tsv") ? ".tsv" : "";
-    size_t base = n - strlen(ext);
-    char *p = malloc(base + strlen(suffix) + 6);
-    if (!p) return NULL;
-    memcpy(p, out, base);
-    sprintf(p + base, "-%s.tsv", suffix);
-    return p;
-}
+enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT, O_DUMP, O_WD };
 
 int icl_cmd_multihead(int argc, char **argv)
 {
@@ -287,15 +276,16 @@ int icl_cmd_multihead(int argc, char **argv)
         {"sigma2", required_argument, 0, O_S2}, {"batch", required_argument, 0, O_BATCH},
         {"steps", required_argument, 0, O_STEPS}, {"lr", required_argument, 0, O_LR},
         {"log-every", required_argument, 0, O_LOG}, {"eval-L", required_argument, 0, O_EVL},
-        {"eval-tasks", required_argument, 0, O_EVT}, {"dump", required_argument, 0, O_DUMP}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"eval-tasks", required_argument, 0, O_EVT}, {"dump", required_argument, 0, O_DUMP},
+        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     size_t Hs[8] = {1, 2, 4, 8}, nH = 4, L = 40, d = 5, B = 256, evL[32] = {10, 20, 40, 60, 80, 100}, nev = 6;
-    double s2 = 0.1, lr = 1e-3;
+    double s2 = 0.1, lr = 1e-3, wd = 0;
     const char *dump = NULL;
     long steps = -1, logev = -1, evt = -1;
-    int opt;
-    optind = 1;
+    int opt, quiet = 0;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_H: nH = icl_sizes_or_fail(Hs, 8, optarg, 1, 64, prog, "--H"); break;
@@ -313,13 +303,15 @@ int icl_cmd_multihead(int argc, char **argv)
         case O_EVL: nev = icl_sizes_or_fail(evL, 32, optarg, 1, 10000, prog, "--eval-L"); break;
         case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--eval-tasks"); break;
         case O_DUMP: dump = optarg; break;
+        case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
         default:
-            if (!smx_cli_common(&c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     for (size_t i = 0; i < nH; i++)
         if (Hs[i] * (d + 1) > 512) smx_cli_fail(prog, "--H: H (d + 1) must be <= 512");
+    if (dump) smx_cli_out_check_or_fail(dump, prog, "--dump"); /* before any work */
     smx_nn_init_threads(c.threads);
     if (dump) {
         int rc = mh_dump(dump, Hs[0], d, L, B, s2, c.seed);
@@ -333,8 +325,12 @@ int icl_cmd_multihead(int argc, char **argv)
     if (steps < 0) steps = paper ? 500001 : 4000;
     if (logev < 0) logev = paper ? 5000 : 200;
     if (evt < 0) evt = paper ? 20480 : 2048;
-    const char *out = c.out ? c.out : paper ? "data/paper/icl-multihead.tsv" : "data/quick/icl-multihead.tsv";
-    char *ph = sibling(out, "heads"), *pp = sibling(out, "patterns"), *pl = sibling(out, "length");
+    char outbuf[64];
+    const char *out = icl_out_or_fail(&c, "icl-multihead", outbuf, sizeof outbuf, prog); /* before any work */
+    char *ph = icl_sibling(out, "heads"), *pp = icl_sibling(out, "patterns"), *pl = icl_sibling(out, "length");
+    if (!ph || !pp || !pl) smx_cli_fail(prog, "out of memory");
+    const char *paths[4] = {out, ph, pp, pl};
+    for (int f = 1; f < 4; f++) smx_cli_out_check_or_fail(paths[f], prog, "--out");
     size_t nlog = (size_t)(steps / logev), Hmax = 0, evmax = 0;
     for (size_t i = 0; i < nH; i++) Hmax = Hs[i] > Hmax ? Hs[i] : Hmax;
     for (size_t i = 0; i < nev; i++) evmax = evL[i] > evmax ? evL[i] : evmax;
@@ -343,7 +339,7 @@ int icl_cmd_multihead(int argc, char **argv)
      * length (nev x 2) */
     size_t per = nlog + nlog * Hmax * 2 + Hmax * (D * D + D) + nev * 2;
     double *res = calloc(nH * per, sizeof *res);
-    if (!ph || !pp || !pl || !res) smx_cli_fail(prog, "out of memory");
+    if (!res) smx_cli_fail(prog, "out of memory");
     int st = SMX_OK, fail = SMX_OK;
     /* one model per thread: OpenMP over the H values (each run single-threaded inside; its own RNG stream
      * (seed, H)), so the bytes do not depend on --threads. A single H: the outer region is inactive and the
@@ -359,7 +355,7 @@ int icl_cmd_multihead(int argc, char **argv)
         smx_optim_t *opt_ = NULL;
         smx_optim_cfg_t cfg;
         smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
-        cfg.lr = lr, cfg.weight_decay = 0; /* torch.optim.Adam */
+        cfg.lr = lr, cfg.weight_decay = wd; /* 0: torch.optim.Adam */
         size_t lens[4];
         int st = mh_model_alloc(&m, H, d, r);
         for (int i = 0; i < 4; i++) lens[i] = m.t[i].n;
@@ -368,7 +364,7 @@ int icl_cmd_multihead(int argc, char **argv)
         char label[64];
         snprintf(label, sizeof label, "multihead H = %zu", H);
         smx_progress_t pr;
-        smx_progress_start(&pr, label, (double)steps, 0);
+        smx_progress_start(&pr, label, (double)steps, quiet);
         double acc = 0, t0 = smx_time_now();
         for (long s = 0; s < steps && !st; s++) {
             mh_sample(&w, B, L, d, s2, r);
@@ -389,8 +385,9 @@ int icl_cmd_multihead(int argc, char **argv)
             smx_progress_update(&pr, (double)(s + 1));
         }
         smx_progress_finish(&pr);
-        fprintf(stderr, "%s: H = %zu: %.1f steps/s (%s)\n", prog, H, (double)steps / (smx_time_now() - t0),
-                nH > 1 ? "one thread per model" : "all threads on one model");
+        if (!quiet)
+            fprintf(stderr, "%s: H = %zu: %.1f steps/s (%s)\n", prog, H, (double)steps / (smx_time_now() - t0),
+                    nH > 1 ? "one thread per model" : "all threads on one model");
         for (size_t h = 0; !st && h < H; h++) mh_patterns(pat + h * (D * D + D), pat + h * (D * D + D) + D * D, &m, h);
         /* test MSE at each eval L: fixed test streams (seed, L), the same for every H */
         for (size_t e = 0; e < nev && !st; e++) {
@@ -424,12 +421,13 @@ int icl_cmd_multihead(int argc, char **argv)
         }
     }
     if (fail) smx_cli_fail(prog, "out of memory");
-    /* write the four files */
-    const char *paths[4] = {out, ph, pp, pl};
-    for (int f = 0; f < 4 && !st; f++) {
-        smx_tsv_t *t = smx_tsv_open(paths[f]);
+    /* write the four files: they appear all together or not at all (smx_tsv_close_all) */
+    smx_tsv_t *ts[4] = {0};
+    for (int f = 0; f < 4; f++) {
+        smx_tsv_t *t = ts[f] = smx_tsv_open(paths[f]);
         if (!t) {
-            smx_cli_io_fail(prog, "cannot write", paths[f]);
+            for (int g = 0; g < f; g++) smx_tsv_abort(ts[g]);
+            smx_cli_io_fail(prog, "--out: cannot write", paths[f]);
         }
         smx_tsv_meta_std(t, prog, argc, argv);
         smx_cli_meta(t, &c);
@@ -442,6 +440,7 @@ int icl_cmd_multihead(int argc, char **argv)
         smx_tsv_meta(t, "batch", "%zu", B);
         smx_tsv_meta(t, "steps", "%ld", steps);
         smx_tsv_meta(t, "lr", "%g", lr);
+        if (wd != 0) smx_tsv_meta(t, "weight_decay", "%g", wd); /* only when set: default outputs keep their bytes */
         smx_tsv_meta(t, "log_every", "%ld", logev);
         smx_tsv_meta(t, "eval_tasks", "%ld", evt);
         smx_tsv_meta(t, "paper", "He et al. ICML 2025: trained two-head omega = 0.13, mu = 3.45 (authors' units); "
@@ -504,12 +503,9 @@ int icl_cmd_multihead(int argc, char **argv)
                     smx_tsv_endrow(t);
                 }
         }
-        st = smx_tsv_close(t);
     }
+    st = smx_tsv_close_all(ts, 4);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out); /* errno: the first failure */
     free(res), free(ph), free(pp), free(pl);
-    if (st) {
-        fprintf(stderr, "%s: writing %s failed\n", prog, out);
-        return 1;
-    }
-    return 0;
+    return st ? SMX_EXIT_FAILURE : 0;
 }

@@ -59,6 +59,67 @@ size_t icl_sizes_or_fail(size_t *v, size_t max, const char *s, size_t lo, size_t
     return k;
 }
 
+void icl_opt_begin(void) { optind = 1, opterr = 0; }
+
+void icl_opt_common(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
+                    int argc, char **argv)
+{
+    if (opt == ICL_OPT_QUIET) {
+        if (quiet) *quiet = 1;
+        return;
+    }
+    if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
+}
+
+const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog)
+{
+    const char *out = c->out;
+    if (!out) {
+        snprintf(buf, len, "data/%s/%s.tsv", c->profile == SMX_PROFILE_PAPER ? "paper" : "quick", name);
+        out = buf;
+    }
+    smx_cli_out_check_or_fail(out, prog, "--out");
+    return out;
+}
+
+const char *icl_opt_end(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog,
+                        int argc, char **argv)
+{
+    smx_cli_no_positional(argc, argv, optind, prog);
+    const char *out = name ? icl_out_or_fail(c, name, buf, len, prog) : NULL; /* before any work */
+    smx_nn_init_threads(c->threads); /* BLAS single-threaded; our OpenMP loops over tasks */
+    return out;
+}
+
+smx_tsv_t *icl_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc, char **argv)
+{
+    smx_tsv_t *t = smx_tsv_open(out);
+    if (!t) smx_cli_io_fail(prog, "--out: cannot write", out);
+    smx_tsv_meta_std(t, prog, argc, argv);
+    smx_cli_meta(t, c);
+    return t;
+}
+
+int icl_tsv_close_or_fail(smx_tsv_t *t, const char *out, const char *prog)
+{
+    int st = smx_tsv_close(t);
+    if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out);
+    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
+    return st == SMX_ENOMEM ? SMX_EXIT_NOMEM : st ? SMX_EXIT_FAILURE : 0;
+}
+
+char *icl_sibling(const char *out, const char *suffix)
+{
+    size_t n = strlen(out);
+    const char *ext = n > 4 && !strcmp(out + n - 4, ".tsv") ? ".tsv" : "";
+    size_t base = n - strlen(ext);
+    char *p = malloc(base + strlen(suffix) + 6);
+    if (!p) return NULL;
+    memcpy(p, out, base);
+    sprintf(p + base, "-%s.tsv", suffix);
+    return p;
+}
+
 /* ---------------- options ---------------- */
 
 enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_PREC, O_PRINT, O_ITERS, O_ETA };
@@ -67,7 +128,8 @@ enum { M_N = 1 << 0, M_D = 1 << 1, M_R = 1 << 2, M_REPS = 1 << 3, M_PREC = 1 << 
 
 typedef struct {
     smx_cli_common_t c;
-    const char *prog, *print;
+    const char *prog, *print, *out; /* out: --out or the profile's default, checked writable by th_parse */
+    char outbuf[64];
     size_t n[8], nn, d;
     double R[32];
     size_t nR;
@@ -77,20 +139,21 @@ typedef struct {
     char **argv;
 } th_opts_t;
 
-static void th_parse(th_opts_t *o, int argc, char **argv, unsigned allowed, const char *usage)
+/* Options of check, lipschitz, shift, gd; name: the default output data/PROFILE/NAME.tsv. */
+static void th_parse(th_opts_t *o, int argc, char **argv, unsigned allowed, const char *usage, const char *name)
 {
     static const struct option lopts[] = {
         {"n", required_argument, 0, O_N}, {"d", required_argument, 0, O_D}, {"R", required_argument, 0, O_R},
         {"reps", required_argument, 0, O_REPS}, {"trials", required_argument, 0, O_REPS},
         {"prec", required_argument, 0, O_PREC}, {"print", required_argument, 0, O_PRINT},
-        {"iters", required_argument, 0, O_ITERS}, {"eta", required_argument, 0, O_ETA}, SMX_CLI_COMMON_OPTIONS,
+        {"iters", required_argument, 0, O_ITERS}, {"eta", required_argument, 0, O_ETA}, ICL_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     static const unsigned bit[] = {M_N, M_D, M_R, M_REPS, M_PREC, M_PRINT, M_ITERS, M_ETA};
     const char *prog = o->prog;
     o->argc = argc, o->argv = argv;
     smx_cli_common_init(&o->c);
     int opt, li;
-    optind = 1;
+    icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, &li)) != -1) {
         if (opt >= O_N && opt <= O_ETA && !(allowed & bit[opt - O_N]))
             smx_cli_fail(prog, "--%s: not an option of this command (see --help)", lopts[li].name);
@@ -109,22 +172,48 @@ static void th_parse(th_opts_t *o, int argc, char **argv, unsigned allowed, cons
             if (!(o->eta > 0 && o->eta < 1e6)) smx_cli_fail(prog, "--eta: must be in (0, 1e6)");
             break;
         default:
-            if (!smx_cli_common(&o->c, opt, optarg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+            icl_opt_common(&o->c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
-    smx_cli_no_positional(argc, argv, optind, prog);
-    smx_nn_init_threads(o->c.threads); /* BLAS single-threaded; our OpenMP loops over tasks */
+    o->out = icl_opt_end(&o->c, o->print ? NULL : name, o->outbuf, sizeof o->outbuf, prog, argc, argv);
 }
 
-static void th_meta(smx_tsv_t *t, const th_opts_t *o)
+/* o->out opened with the standard and the common metadata (exit 3 if it cannot be written) */
+static smx_tsv_t *th_open(const th_opts_t *o)
 {
-    smx_tsv_meta_std(t, o->prog, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
+    smx_tsv_t *t = icl_tsv_open_or_fail(o->out, o->prog, &o->c, o->argc, o->argv);
     double nv[8];
     for (size_t i = 0; i < o->nn; i++) nv[i] = (double)o->n[i];
     icl_meta_list(t, "n", nv, o->nn);
     smx_tsv_meta(t, "d", "%zu", o->d);
     icl_meta_list(t, "R", o->R, o->nR);
+    return t;
+}
+
+/* One task of check / lipschitz / shift: per values into out for problem size n and scale R. */
+typedef int (*th_task_fn)(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r);
+
+/* All nn x nR x T tasks in parallel, task t = (ni, Ri, k) on its own RNG stream (seed, (ni * 64 + Ri) * stride
+ * + k), results at res + t * per (the same bytes whatever --threads); exits on out of memory. */
+static double *th_run(const th_opts_t *o, size_t T, size_t per, unsigned long stride, th_task_fn fn)
+{
+    size_t nt = o->nn * o->nR * T;
+    double *res = calloc(nt * per, sizeof *res);
+    if (!res) smx_cli_fail(o->prog, "out of memory");
+    int st = SMX_OK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t t = 0; t < nt; t++) {
+        size_t ni = t / (o->nR * T), Ri = t / T % o->nR, k = t % T;
+        gsl_rng *r = smx_rng_alloc_stream(o->c.seed, (ni * 64 + Ri) * stride + k);
+        int s = r ? fn(res + t * per, o, o->n[ni], o->R[Ri], r) : SMX_ENOMEM;
+        gsl_rng_free(r);
+        if (s) {
+#pragma omp critical
+            st = s;
+        }
+    }
+    if (st) smx_cli_fail(o->prog, "out of memory");
+    return res;
 }
 
 /* ||a - ref|| / ||ref|| (absolute if ref = 0) */
@@ -167,7 +256,8 @@ static const char check_usage[] =
     "               of b, a line with the d entries of x; '#' lines ignored; tabs or spaces) and print\n"
     "               'loss L', 'grad' + a line of d values, 'hessian' + d lines of d values (%.17g; double,\n"
     "               or MPFR at P bits if --prec is given)\n"
-    "  --seed N --out FILE (default data/quick/icl-check.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-check.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (accepted; nothing is printed) --help --version\n";
 
 /* Read FILE: n rows of d numbers, then n, then d. Fails (exit 2) naming file, line and column. */
 static void read_problem(const char *prog, const char *path, double **A, double **b, double **x, size_t *n,
@@ -257,8 +347,10 @@ static const char *const ck_cols[CK_NV] = {"loss", "grad_norm", "err_loss_double
                                            "err_hess_double", "err_grad_fd", "err_hess_fd", "err_loss_prec",
                                            "err_grad_prec", "err_hess_prec", "hess_eig_min", "hess_eig_max"};
 
-static int check_task(double *out, size_t n, size_t d, double R, long prec, gsl_rng *r)
+static int check_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
+    long prec = o->prec;
     double *A = malloc(n * d * sizeof *A), *b = malloc(n * sizeof *b), *x = malloc(d * sizeof *x),
            *xs = malloc(d * sizeof *xs), *g = malloc(4 * d * sizeof *g), *H = malloc(3 * d * d * sizeof *H),
            *ev = malloc(d * sizeof *ev);
@@ -304,33 +396,13 @@ int icl_cmd_check(int argc, char **argv)
 {
     th_opts_t o = {.prog = "smx-icl check", .n = {25, 200}, .nn = 2, .d = 10,
                    .R = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64}, .nR = 9, .reps = -1, .prec = -1};
-    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS | M_PREC | M_PRINT, check_usage);
+    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS | M_PREC | M_PRINT, check_usage, "icl-check");
     if (o.print) return check_print(&o, o.prec > 0);
     if (o.prec < 0) o.prec = 53;
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 20 : 3;
-    size_t nt = o.nn * o.nR * (size_t)o.reps;
-    double *res = calloc(nt * CK_NV, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * (size_t)o.reps), Ri = t / (size_t)o.reps % o.nR, rep = t % (size_t)o.reps;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 1000000 + rep);
-        int s = check_task(res + t * CK_NV, o.n[ni], o.d, o.R[Ri], o.prec, r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
-    const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-check.tsv" : "data/quick/icl-check.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(o.prog, "cannot write", out);
-    }
-    th_meta(tv, &o);
+    double *res = th_run(&o, (size_t)o.reps, CK_NV, 1000000, check_task);
+    smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
     smx_tsv_meta(tv, "prec", "%ld", o.prec);
     smx_tsv_meta(tv, "problem", "rows of A ~ N(0, I/d); x, x* ~ N(0, I) scaled to max|Ax| = R; b = softmax(A x*) (ours)");
@@ -354,11 +426,7 @@ int icl_cmd_check(int argc, char **argv)
             smx_tsv_endrow(tv);
         }
     free(col), free(res);
-    if (smx_tsv_close(tv)) {
-        fprintf(stderr, "%s: writing %s failed\n", o.prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, o.out, o.prog);
 }
 
 /* log10 of the theorems' constant M = n^1.5 exp(10 R^2) (Li et al., Theorems; overflows double for R > 8.4) */
@@ -402,10 +470,12 @@ static const char lip_usage[] =
     "exceeds the measured maximum.\n"
     "  --n LIST     (default 25,200)  --d N (default 20)  --R LIST (default 0.5,1,2,4,6,8)\n"
     "  --trials N   random pairs per (n, R) (quick 200, paper 5000)\n"
-    "  --seed N --out FILE (default data/quick/icl-lipschitz.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-lipschitz.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (accepted; nothing is printed) --help --version\n";
 
-static int lip_task(double *out, size_t n, size_t d, double R, gsl_rng *r)
+static int lip_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
     double *A = malloc(n * d * sizeof *A), *dA = malloc(n * d * sizeof *dA), *x = malloc(2 * d * sizeof *x),
            *f = malloc(4 * n * sizeof *f);
     int st = !A || !dA || !x || !f ? SMX_ENOMEM : SMX_OK;
@@ -444,31 +514,12 @@ int icl_cmd_lipschitz(int argc, char **argv)
 {
     th_opts_t o = {.prog = "smx-icl lipschitz", .n = {25, 200}, .nn = 2, .d = 20, .R = {0.5, 1, 2, 4, 6, 8}, .nR = 6,
                    .reps = -1};
-    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, lip_usage);
+    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, lip_usage, "icl-lipschitz");
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 5000 : 200;
-    size_t T = (size_t)o.reps, nt = o.nn * o.nR * T;
-    double *res = calloc(nt * 2, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 8)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * T), Ri = t / T % o.nR, k = t % T;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 100000000UL + k);
-        int s = lip_task(res + 2 * t, o.n[ni], o.d, o.R[Ri], r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
-    const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-lipschitz.tsv" : "data/quick/icl-lipschitz.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(o.prog, "cannot write", out);
-    }
-    th_meta(tv, &o);
+    size_t T = (size_t)o.reps;
+    double *res = th_run(&o, T, 2, 100000000UL, lip_task);
+    smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "trials", "%ld", o.reps);
     smx_tsv_meta(tv, "problem", "||A||_2 = R (rows N(0, I/d) rescaled), ||x|| = R U, random step directions with "
                                 "||A dx||_inf = ||dA x||_inf = 0.009 (ours)");
@@ -494,11 +545,7 @@ int icl_cmd_lipschitz(int argc, char **argv)
                 smx_tsv_endrow(tv);
             }
     free(col), free(res);
-    if (smx_tsv_close(tv)) {
-        fprintf(stderr, "%s: writing %s failed\n", o.prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, o.out, o.prog);
 }
 
 /* ---------------- shift ---------------- */
@@ -515,14 +562,16 @@ static const char shift_usage[] =
     "Problems: ||A||_2 = R, ||x0|| = ||x*|| = R/2, b = softmax(A x*). Means over --reps problems; small_frac:\n"
     "fraction of problems where the theorems' small-step condition (||A dx||_inf or ||dA x||_inf < 0.01) holds.\n"
     "  --n LIST (default 200)  --d N (default 20)  --R LIST (default 1,4)  --reps N (quick 20, paper 200)\n"
-    "  --seed N --out FILE (default data/quick/icl-shift.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-shift.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (accepted; nothing is printed) --help --version\n";
 
 #define SHIFT_NS 13
 enum { SH_NORM, SH_SHIFT, SH_RATIO, SH_HALF, SH_SMALL, SH_NV };
 
 /* one problem, both kinds, all steps: out[(kind * SHIFT_NS + k) * SH_NV + v] */
-static int shift_task(double *out, size_t n, size_t d, double R, gsl_rng *r)
+static int shift_task(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r)
 {
+    size_t d = o->d;
     size_t nd = n * d;
     double *A = malloc(3 * nd * sizeof *A), *x = malloc(4 * d * sizeof *x), *f = malloc(6 * n * sizeof *f),
            *W = malloc(3 * d * d * sizeof *W), *QKV = malloc(3 * nd * sizeof *QKV), *al = malloc(n * sizeof *al),
@@ -585,31 +634,12 @@ static int shift_task(double *out, size_t n, size_t d, double R, gsl_rng *r)
 int icl_cmd_shift(int argc, char **argv)
 {
     th_opts_t o = {.prog = "smx-icl shift", .n = {200}, .nn = 1, .d = 20, .R = {1, 4}, .nR = 2, .reps = -1};
-    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, shift_usage);
+    th_parse(&o, argc, argv, M_N | M_D | M_R | M_REPS, shift_usage, "icl-shift");
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.reps < 0) o.reps = paper ? 200 : 20;
-    size_t T = (size_t)o.reps, nt = o.nn * o.nR * T, per = 2 * SHIFT_NS * SH_NV;
-    double *res = calloc(nt * per, sizeof *res);
-    if (!res) smx_cli_fail(o.prog, "out of memory");
-    int st = SMX_OK;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t t = 0; t < nt; t++) {
-        size_t ni = t / (o.nR * T), Ri = t / T % o.nR, k = t % T;
-        gsl_rng *r = smx_rng_alloc_stream(o.c.seed, (ni * 64 + Ri) * 100000000UL + k);
-        int s = shift_task(res + per * t, o.n[ni], o.d, o.R[Ri], r);
-        gsl_rng_free(r);
-        if (s) {
-#pragma omp critical
-            st = s;
-        }
-    }
-    if (st) smx_cli_fail(o.prog, "out of memory");
-    const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-shift.tsv" : "data/quick/icl-shift.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(o.prog, "cannot write", out);
-    }
-    th_meta(tv, &o);
+    size_t T = (size_t)o.reps, per = 2 * SHIFT_NS * SH_NV;
+    double *res = th_run(&o, T, per, 100000000UL, shift_task);
+    smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "reps", "%ld", o.reps);
     smx_tsv_meta(tv, "paper_bound", "||b~ - b|| <= M ||x_{t+1} - x_t|| and <= M ||A_{t+1} - A_t||, M = n^1.5 exp(10 R^2)");
     smx_tsv_header(tv, "kind\tn\td\tR\tstep\tnorm_delta\tshift\tratio_max\thalf_bound\tlog10_M_bound\tsmall_frac");
@@ -637,11 +667,7 @@ int icl_cmd_shift(int argc, char **argv)
                     smx_tsv_endrow(tv);
                 }
     free(res);
-    if (smx_tsv_close(tv)) {
-        fprintf(stderr, "%s: writing %s failed\n", o.prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, o.out, o.prog);
 }
 
 /* ---------------- gd ---------------- */
@@ -656,12 +682,13 @@ static const char gd_usage[] =
     "indefinite = 1). ||A||_2 = R (rows N(0, I/d) rescaled; ours).\n"
     "  --n N (default 200)  --d N (default 20)  --R X (default 4)  --iters N (quick 200, paper 2000)\n"
     "  --eta X      GD step (default 0.5 / max |eigenvalue| of H(0), per target: the local curvature at the start)\n"
-    "  --seed N --out FILE (default data/quick/icl-gd.tsv) --profile quick|paper --threads N --help --version\n";
+    "  --seed N --out FILE (default data/quick/icl-gd.tsv) --profile quick|paper --threads N\n"
+    "  --quiet (accepted; nothing is printed) --help --version\n";
 
 int icl_cmd_gd(int argc, char **argv)
 {
     th_opts_t o = {.prog = "smx-icl gd", .n = {200}, .nn = 1, .d = 20, .R = {4}, .nR = 1, .iters = -1};
-    th_parse(&o, argc, argv, M_N | M_D | M_R | M_ITERS | M_ETA, gd_usage);
+    th_parse(&o, argc, argv, M_N | M_D | M_R | M_ITERS | M_ETA, gd_usage, "icl-gd");
     if (o.nn != 1 || o.nR != 1) smx_cli_fail(o.prog, "--n and --R take one value here");
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.iters < 0) o.iters = paper ? 2000 : 200;
@@ -732,12 +759,7 @@ int icl_cmd_gd(int argc, char **argv)
         }
     }
     if (st) smx_cli_fail(o.prog, "out of memory");
-    const char *out = o.c.out ? o.c.out : paper ? "data/paper/icl-gd.tsv" : "data/quick/icl-gd.tsv";
-    smx_tsv_t *tv = smx_tsv_open(out);
-    if (!tv) {
-        smx_cli_io_fail(o.prog, "cannot write", out);
-    }
-    th_meta(tv, &o);
+    smx_tsv_t *tv = th_open(&o);
     smx_tsv_meta(tv, "iters", "%ld", o.iters);
     smx_tsv_meta(tv, "eta_realisable", "%.17g", etas[0]);
     smx_tsv_meta(tv, "eta_random", "%.17g", etas[1]);
@@ -754,9 +776,5 @@ int icl_cmd_gd(int argc, char **argv)
             smx_tsv_endrow(tv);
         }
     free(rows);
-    if (smx_tsv_close(tv)) {
-        fprintf(stderr, "%s: writing %s failed\n", o.prog, out);
-        return 1;
-    }
-    return 0;
+    return icl_tsv_close_or_fail(tv, o.out, o.prog);
 }

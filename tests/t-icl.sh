@@ -29,7 +29,6 @@ bad "\-\-profile" shift --profile huge
 bad "\-\-seed" gd --seed -1
 bad "\-\-n and \-\-R take one value" gd --n 20,30
 bad "unexpected argument" check extra
-bad "bad option" gd --no-such-option
 bad "no-such-file" check --print "$T/no-such-file"
 printf '1 2\n3 4\n0.5 0.5\n1\n' >"$T/p1.tsv"
 bad "p1.tsv:4: x has 1 entries" check --print "$T/p1.tsv"
@@ -127,15 +126,58 @@ else
   n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 1 vs PyTorch)"
   n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 2 vs PyTorch)"
 fi
-"$B" multihead --dump /no-such-dir/x 2>"$T/err"; r=$?
-[ $r -eq 3 ] && grep -q -- "--dump: cannot write '/no-such-dir/x': No such file or directory" "$T/err"
-ok $? "multihead --dump to an unwritable path: exit 3 (output error) naming it and the cause"
+# issue 9: every subcommand checks its outputs before any work (the paper profile would run for minutes to hours:
+# a fast exit 3 within the timeout shows nothing was computed first), one line naming the path and the cause
 touch "$T/afile"
-for sub in check estimators linear-gd; do
-  "$B" $sub --out "$T/afile/x.tsv" 2>"$T/err" >/dev/null; r=$?
-  [ $r -eq 3 ] && tail -1 "$T/err" | grep -q "cannot write '$T/afile/x.tsv': Not a directory"
-  ok $? "$sub --out below a regular file: exit 3 naming the path"
+for sub in check lipschitz shift gd estimators multihead linear-gd closeness; do
+  timeout 20 "$B" $sub --profile paper --threads 1 --out "$T/afile/x.tsv" 2>"$T/err" >/dev/null; r=$?
+  [ $r -eq 3 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--out: cannot write '$T/afile/x.tsv': Not a directory" "$T/err"
+  ok $? "$sub --out below a regular file: exit 3 before any work, one line naming the path (rc $r)"
 done
+timeout 20 "$B" multihead --H 8 --L 1000 --batch 4096 --dump "$T/afile/d.txt" 2>"$T/err"; r=$?
+[ $r -eq 3 ] && grep -q -- "--dump: cannot write '$T/afile/d.txt': Not a directory" "$T/err"
+ok $? "multihead --dump below a regular file: exit 3 before any work (rc $r)"
+# a sibling output (OUT-heads.tsv, OUT-vs-d.tsv) that cannot be written: exit 3 naming it before any work, and
+# nothing written (the files appear together or not at all)
+mkdir -p "$T/sib/m-heads.tsv" "$T/sib/c-vs-d.tsv"
+timeout 20 "$B" multihead --profile paper --threads 1 --out "$T/sib/m.tsv" 2>"$T/err"; r=$?
+[ $r -eq 3 ] && grep -q "cannot write '$T/sib/m-heads.tsv': Is a directory" "$T/err" && [ ! -e "$T/sib/m.tsv" ]
+ok $? "multihead: OUT-heads.tsv a directory: exit 3 naming it before any work, OUT not written (rc $r)"
+timeout 20 "$B" closeness --profile paper --threads 1 --out "$T/sib/c.tsv" 2>"$T/err"; r=$?
+[ $r -eq 3 ] && grep -q "cannot write '$T/sib/c-vs-d.tsv': Is a directory" "$T/err" && [ ! -e "$T/sib/c.tsv" ]
+ok $? "closeness: OUT-vs-d.tsv a directory: exit 3 naming it before any work, OUT not written (rc $r)"
+# unknown options and missing values: ONE line naming the option (not getopt's message + a second line)
+for sub in check lipschitz shift gd estimators multihead linear-gd closeness; do
+  "$B" $sub --no-such-option 2>"$T/err" >/dev/null; r=$?
+  [ $r -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown or ambiguous option '--no-such-option'" "$T/err"
+  ok $? "$sub --no-such-option: exit 2, one line naming it"
+done
+"$B" closeness --steps 2>"$T/err"; r=$?
+[ $r -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "option '--steps' needs a value" "$T/err"
+ok $? "closeness --steps without a value: exit 2, one line"
+# --quiet everywhere (issue 8): tiny runs print nothing on stderr
+Q1="check --n 6 --R 1 --reps 1"; Q2="lipschitz --n 6 --R 1 --trials 2"; Q3="shift --n 6 --R 1 --reps 1"
+Q4="gd --n 6 --d 3 --iters 2"; Q5="estimators --L 10 --tasks 10"
+Q6="multihead --H 1 --steps 4 --batch 4 --log-every 2 --eval-L 10 --eval-tasks 4"
+Q7="linear-gd --steps 4 --batch 8 --log-every 2 --eval-tasks 8 --scan-tasks 8"
+Q8="closeness --n 6 --d 3 --reps 1 --steps 4 --batch 2 --log-every 2 --eval-tasks 2 --scan-tasks 2 --vs-d 3 --vs-d-n 6"
+for q in "$Q1" "$Q2" "$Q3" "$Q4" "$Q5" "$Q6" "$Q7" "$Q8"; do
+  "$B" $q --quiet --out "$T/q.tsv" 2>"$T/err"; r=$?
+  [ $r -eq 0 ] && [ ! -s "$T/err" ]; ok $? "--quiet: ${q%% *} runs with nothing on stderr (rc $r)"
+done
+"$B" $Q7 --out "$T/q.tsv" 2>"$T/err"; grep -q "steps/s" "$T/err"; ok $? "linear-gd without --quiet prints its steps/s"
+# --weight-decay (AdamW's decoupled decay; default 0 = the papers' Adam) where there is an optimiser
+for q in "$Q6" "$Q7" "$Q8"; do
+  sub=${q%% *}
+  "$B" $q --quiet --out "$T/w0.tsv" 2>/dev/null && "$B" $q --weight-decay 0 --quiet --out "$T/w00.tsv" 2>/dev/null \
+    && "$B" $q --quiet --weight-decay 5 --out "$T/w5.tsv" 2>/dev/null
+  r=$?
+  [ $r -eq 0 ] && [ "$(grep -v '^# command' "$T/w0.tsv" | md5sum)" = "$(grep -v '^# command' "$T/w00.tsv" | md5sum)" ] && grep -q "^# weight_decay: 5$" "$T/w5.tsv" && ! grep -q weight_decay "$T/w0.tsv" \
+    && [ "$(grep -v '^#' "$T/w5.tsv" | md5sum)" != "$(grep -v '^#' "$T/w0.tsv" | md5sum)" ]
+  ok $? "$sub --weight-decay: 0 = the default (same bytes), 5 changes the results and is in the metadata"
+  bad "\-\-weight-decay" $sub --weight-decay -0.1
+done
+bad "\-\-weight-decay" check --weight-decay 0.1
 G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
 "$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
 "$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null
@@ -152,6 +194,13 @@ cmp -s "$T/cl1.tsv" "$T/cl2.tsv" && cmp -s "$T/cl1-vs-d.tsv" "$T/cl2-vs-d.tsv"; 
 tsv "$T/cl1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["test_loss_gd"] > 0 && $c["test_loss_tf"] > 0 && $c["test_loss_tf_std"] >= 0)) bad++' 'exit !(m == 6 && !bad)'
 ok $? "closeness: 2 n x 3 log points, losses > 0, cosines in [-1, 1]"
 tsv "$T/cl1-vs-d.tsv" 'm++' 'exit !(m == 2)'; ok $? "closeness: vs-d file, one row per d"
+C1="closeness --n 14 --d 4 --reps 1 --steps 20 --batch 5 --log-every 10 --eval-tasks 7 --scan-tasks 8 --vs-d none"
+"$B" $C1 --threads 1 --out "$T/cs1.tsv" 2>/dev/null && "$B" $C1 --threads 2 --out "$T/cs2.tsv" 2>/dev/null
+ok $? "closeness: a single run (--reps 1 --vs-d none) runs"
+cmp -s "$T/cs1.tsv" "$T/cs2.tsv" && cmp -s "$T/cs1-vs-d.tsv" "$T/cs2-vs-d.tsv"
+ok $? "closeness, a single run (threads inside the run): same bytes with 1 and 2 threads"
+tsv "$T/cs1.tsv" 'm++' 'exit !(m == 3)' && tsv "$T/cs1-vs-d.tsv" 'm++' 'exit !(m == 0)'
+ok $? "closeness --vs-d none: 3 log points, a vs-d file without rows"
 bad "\-\-vs-d" closeness --vs-d 0
 bad "\-\-R" closeness --R 0
 rm -rf "$T"
