@@ -1,6 +1,7 @@
 /* dispersion.c - smx-dispersion: softmax must disperse at scale; adaptive temperature and
  * Scalable-Softmax (issue 3, science/dispersion.md). Subcommands in dispersion_*.c. */
 #include "dispersion_cmds.h"
+#include "cli.h"
 #include "smx.h"
 
 #include <stdio.h>

@@ -2,6 +2,8 @@
  * Closed forms (dispersion_theory.c) for n = 2..2^30 and spreads delta; random logit sets;
  * materialised vectors in emulated formats (lse.h, sum.h); beta*(n); adaptive beta(H). */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "lse.h"
 #include "smx.h"
 #include "temperature.h"

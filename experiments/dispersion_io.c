@@ -1,7 +1,7 @@
 /* dispersion_io.c - what every smx-dispersion subcommand does around its computation: the
  * data's standard metadata, default and sibling output paths, the log-spaced n grid, list
- * metadata, common options and the exit status (declared in dispersion_cmds.h). */
-#include "dispersion_cmds.h"
+ * metadata, common options and the exit status (declared in dispersion_io.h). */
+#include "dispersion_io.h"
 #include "smx.h"
 #include "tsv.h"
 

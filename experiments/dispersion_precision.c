@@ -6,6 +6,8 @@
  * every addition rounded), p_max = fl(1/S), p_other = fl(t_1/S), leakage 1 - p_max, and the
  * log-space leakage ln(1 - p) = ln S' - log1p(S'), S' = sum_{i>=1} t_i, each op rounded. */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "smx.h"
 #include "sum.h"
 #include "tsv.h"

@@ -3,6 +3,8 @@
  * SSMax(z)_i = softmax((s ln n) z)_i (eq. 2). Closed forms from dispersion_theory.c; the same
  * vectors materialised through smx_ssmax / smx_softmax_temp (temperature.h) in fp64. */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "smx.h"
 #include "temperature.h"
 #include "tsv.h"
