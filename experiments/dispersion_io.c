@@ -5,6 +5,7 @@
 #include "smx.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,77 @@ void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, co
 
 int dispersion_exit(const char *prog, const char *out, int st)
 {
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    if (st == SMX_OK) return 0;
+    if (st == SMX_EIO || (st == SMX_ENOMEM && errno == ENOMEM)) {
+        int e = errno ? errno : EIO;
+        fprintf(stderr, "%s: writing %s: %s\n", prog, out, strerror(e));
+        return e == ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_IO;
+    }
+    if (st == SMX_ENOMEM) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return SMX_EXIT_NOMEM;
+    }
+    fprintf(stderr, "%s: computation failed: %s\n", prog, smx_strerror(st));
+    return SMX_EXIT_FAILURE;
+}
+
+int dispersion_files_open(dispersion_files_t *f, const char *out, const char *const *suffixes)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->failed, sizeof f->failed, "%s", out);
+    for (size_t i = 0; !i || suffixes[i - 1]; i++) {
+        if (i == DISPERSION_FILES_MAX) return dispersion_files_close(f, SMX_EDOM);
+        f->path[i] = i ? dispersion_sibling(out, suffixes[i - 1]) : strdup(out);
+        if (!f->path[i]) {
+            errno = ENOMEM;
+            return dispersion_files_close(f, SMX_ENOMEM);
+        }
+        f->n = i + 1;
+        f->t[i] = smx_tsv_open(f->path[i]);
+        if (!f->t[i]) {
+            snprintf(f->failed, sizeof f->failed, "%s", f->path[i]);
+            int e = errno;
+            dispersion_files_close(f, SMX_EIO);
+            errno = e;
+            return SMX_EIO;
+        }
+    }
+    return SMX_OK;
+}
+
+int dispersion_files_close(dispersion_files_t *f, int st)
+{
+    if (st == SMX_OK) st = smx_tsv_close_all(f->t, f->n);
+    else
+        for (size_t i = 0; i < f->n; i++)
+            if (f->t[i]) smx_tsv_abort(f->t[i]), f->t[i] = NULL;
+    int e = errno;
+    for (size_t i = 0; i < f->n; i++) free(f->path[i]), f->path[i] = NULL;
+    errno = e;
+    return st;
+}
+
+int dispersion_write_files(const char *prog, const char *out, const char *const *siblings,
+                           void (*meta)(smx_tsv_t *t, const void *opts), const dispersion_write_t *write,
+                           const void *opts)
+{
+    dispersion_files_t f;
+    int st = dispersion_files_open(&f, out, siblings);
+    for (size_t i = 0; i < f.n && !st; i++) {
+        meta(f.t[i], opts);
+        st = write[i](f.t[i], opts);
+    }
+    st = dispersion_files_close(&f, st);
+    return dispersion_exit(prog, f.failed, st);
+}
+
+void dispersion_meta_table(smx_tsv_t *t, const dispersion_meta_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].type == 'i') smx_tsv_meta(t, m[i].key, "%d", *(const int *)m[i].value);
+        else if (m[i].type == 'l') smx_tsv_meta(t, m[i].key, "%ld", *(const long *)m[i].value);
+        else smx_tsv_meta(t, m[i].key, "%g", *(const double *)m[i].value);
+    }
 }
 
 char *dispersion_sibling(const char *out, const char *suffix)

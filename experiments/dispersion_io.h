@@ -13,6 +13,14 @@ char *dispersion_sibling(const char *out, const char *suffix);
  * (rounded to integers, deduplicated, ascending). Returns count; *grid malloc'ed. */
 size_t dispersion_grid(double **grid, int lo, int hi, int per);
 
+/* Option values as metadata lines "# key: value", in table order: type 'i' int (%d), 'l' long
+ * (%ld), 'g' double (%g). */
+typedef struct {
+    const char *key;
+    char type;
+    const void *value;
+} dispersion_meta_t;
+void dispersion_meta_table(smx_tsv_t *t, const dispersion_meta_t *m, size_t n);
 /* "# key: v0,v1,..." metadata line (%g) on the TSV writer t. */
 void dispersion_meta_list(smx_tsv_t *t, const char *key, const double *v, size_t n);
 
@@ -32,7 +40,36 @@ void dispersion_meta_std(smx_tsv_t *t, const char *prog, const dispersion_cmd_t 
 const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, const char *name);
 /* A common option (SMX_CLI_COMMON_OPTIONS) or exit 2: "bad option (see --help)". */
 void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage);
-/* Exit status of a subcommand that wrote out with status st (one line on stderr if not SMX_OK). */
+/* Exit status of a subcommand whose output `out` ended with status st, with one line on stderr
+ * if st is not SMX_OK: SMX_EIO "prog: writing OUT: strerror(errno)" exit 3 (SMX_EXIT_IO);
+ * SMX_ENOMEM exit 4 (SMX_EXIT_NOMEM); any other status "computation failed" exit 1. */
 int dispersion_exit(const char *prog, const char *out, int st);
+
+/* A multi-file output (issue 9): OUT and its siblings OUT-SUFFIX.tsv, all opened before any work
+ * and renamed onto their paths at the end only if every one was written (smx_tsv_close_all):
+ * they appear all together or not at all; a failure or an interruption leaves none of them. */
+#define DISPERSION_FILES_MAX 4
+typedef struct {
+    smx_tsv_t *t[DISPERSION_FILES_MAX]; /* [0] OUT, [i] OUT-suffix[i-1].tsv */
+    char *path[DISPERSION_FILES_MAX];
+    size_t n;
+    char failed[1024];  /* after a failure: the path it concerns (for dispersion_exit) */
+} dispersion_files_t;
+/* Open OUT and OUT-SUFFIX.tsv for each of the NULL-terminated suffixes (at most
+ * DISPERSION_FILES_MAX - 1). SMX_OK; else SMX_EIO or SMX_ENOMEM, errno set, f->failed the path,
+ * nothing left open. */
+int dispersion_files_open(dispersion_files_t *f, const char *out, const char *const *suffixes);
+/* st == SMX_OK: close all together (smx_tsv_close_all; SMX_EIO if any fails, errno set, f->failed
+ * = OUT); else drop every temporary and return st. Frees the paths. */
+int dispersion_files_close(dispersion_files_t *f, int st);
+/* What a subcommand writes into one of its files after the common metadata: its own metadata,
+ * the header and the rows. opts: the subcommand's options. A status SMX_*. */
+typedef int (*dispersion_write_t)(smx_tsv_t *t, const void *opts);
+/* The whole output of a subcommand: open OUT and OUT-SIBLING.tsv for each of the NULL-terminated
+ * siblings (dispersion_files_open), write into file i meta(t, opts) then write[i](t, opts), close
+ * them all together (dispersion_files_close). Returns the exit status (dispersion_exit). */
+int dispersion_write_files(const char *prog, const char *out, const char *const *siblings,
+                           void (*meta)(smx_tsv_t *t, const void *opts), const dispersion_write_t *write,
+                           const void *opts);
 
 #endif

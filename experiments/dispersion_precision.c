@@ -84,25 +84,29 @@ static void put_row(smx_tsv_t *t, double delta, const char *fmt, const char *sum
     smx_tsv_endrow(t);
 }
 
-static int run(const opts_t *o, const char *path)
+static void meta(smx_tsv_t *ts, const void *opts)
 {
-    size_t nmax = (size_t)1 << o->nmax_log2;
-    double *grid, *t = malloc(nmax * sizeof *t);
-    size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
-    smx_tsv_t *ts = smx_tsv_open(path);
-    if (!t || !grid || !ts) {
-        free(t), free(grid);
-        if (ts) smx_tsv_abort(ts);
-        return SMX_EIO;
-    }
+    const opts_t *o = opts;
+    const dispersion_meta_t v[] = {{"nmax_log2", 'i', &o->nmax_log2}, {"per_octave", 'i', &o->per}};
     dispersion_meta_std(ts, prog, &o->cmd);
-    smx_tsv_meta(ts, "nmax_log2", "%d", o->nmax_log2);
-    smx_tsv_meta(ts, "per_octave", "%d", o->per);
+    dispersion_meta_table(ts, v, sizeof v / sizeof v[0]);
     dispersion_meta_list(ts, "gaps", o->gaps, o->ngaps);
     for (size_t fi = 0; fi < o->nformats; fi++) {
         const smx_format_t *f = &o->formats[fi];
         smx_tsv_meta(ts, "format", "%s p=%d saturation_2^p=%.17g min_normal=%.17g min_subnormal=%.17g", f->name, f->p,
                      exp2(f->p), smx_format_min_normal(f), smx_format_min_subnormal(f));
+    }
+}
+
+static int write_precision(smx_tsv_t *ts, const void *opts)
+{
+    const opts_t *o = opts;
+    size_t nmax = (size_t)1 << o->nmax_log2;
+    double *grid, *t = malloc(nmax * sizeof *t);
+    size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
+    if (!t || !grid) {
+        free(t), free(grid);
+        return SMX_ENOMEM;
     }
     smx_tsv_meta(ts, "paper_expectation", "naive sum of equal terms saturates at 2^p: bf16 256, fp16 2048, fp32 2^24; "
                                           "fp16 1/n subnormal beyond n = 16384, 0 past ~2^25 (science/dispersion.md)");
@@ -141,7 +145,7 @@ static int run(const opts_t *o, const char *path)
     }
     smx_progress_finish(&pr);
     free(t), free(grid);
-    return smx_tsv_close(ts);
+    return SMX_OK;
 }
 
 int dispersion_cmd_precision(int argc, char **argv)
@@ -173,5 +177,7 @@ int dispersion_cmd_precision(int argc, char **argv)
     if (o.per < 0) o.per = paper ? 4 : 2;
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "precision");
-    return dispersion_exit(prog, out, run(&o, out));
+    static const char *const siblings[] = {NULL};
+    static const dispersion_write_t write[] = {write_precision};
+    return dispersion_write_files(prog, out, siblings, meta, write, &o);
 }

@@ -69,27 +69,21 @@ static double paper_acc(double n, dret_method_t m)
 
 static void meta(smx_tsv_t *t, const dret_opts_t *o)
 {
+    const dispersion_meta_t v[] = {
+        {"d", 'l', &o->d}, {"steps", 'l', &o->steps}, {"batch", 'l', &o->batch}, {"lr", 'g', &o->lr},
+        {"wd", 'g', &o->wd}, {"train_nmax", 'l', &o->train_nmax}, {"test_log2", 'l', &o->test_log2},
+        {"test_sets", 'l', &o->test_sets}, {"s_init", 'g', &o->s_init}};
     dispersion_meta_std(t, prog, &o->cmd);
-    smx_tsv_meta(t, "d", "%ld", o->d);
-    smx_tsv_meta(t, "steps", "%ld", o->steps);
-    smx_tsv_meta(t, "batch", "%ld", o->batch);
-    smx_tsv_meta(t, "lr", "%g", o->lr);
-    smx_tsv_meta(t, "wd", "%g", o->wd);
-    smx_tsv_meta(t, "train_nmax", "%ld", o->train_nmax);
-    smx_tsv_meta(t, "test_log2", "%ld", o->test_log2);
-    smx_tsv_meta(t, "test_sets", "%ld", o->test_sets);
-    smx_tsv_meta(t, "s_init", "%g", o->s_init);
+    dispersion_meta_table(t, v, sizeof v / sizeof v[0]);
     smx_tsv_meta(t, "model", "item [priority U(0,1), one-hot class of 10] -> MLP 11-d-d -> Wk, Wv; learned query; "
                              "one head; MLP d-d-10; our choices where the paper is silent (encoding, widths, steps)");
     smx_tsv_meta(t, "paper", "Velickovic et al. 2024 Fig/Table: accuracy %% baseline/adaptive at n=16 98.6/98.6, "
                              "64 94.3/94.5, 256 81.3/82.1, 1024 53.8/57.7, 4096 22.6/24.9, 16384 12.4/14.0");
 }
 
-static int dret_write_train(const dret_state_t *S, const dret_opts_t *o, const char *path)
+/* OUT-train.tsv after its metadata: the training log. */
+static void dret_write_train(smx_tsv_t *t, const dret_state_t *S)
 {
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!t) return SMX_EIO;
-    meta(t, o);
     smx_tsv_header(t, "model\tstep\tloss\ttrain_acc\ts");
     for (size_t i = 0; i < S->nlog; i++) {
         const double *row = S->log + i * DRET_LOGW;
@@ -98,8 +92,8 @@ static int dret_write_train(const dret_state_t *S, const dret_opts_t *o, const c
         for (int k = 2; k < DRET_LOGW; k++) smx_tsv_num(t, row[k]);
         smx_tsv_endrow(t);
     }
-    return smx_tsv_close(t);
 }
+
 typedef struct { /* per test set and method */
     unsigned char correct;
     double H, alpha_top, beta;
@@ -212,54 +206,51 @@ static void dret_write_attn(smx_tsv_t *t, const dret_opts_t *o, const dret_metho
         }
 }
 
-/* Train (or resume), test, write OUT, OUT-attention.tsv, OUT-train.tsv. A status: SMX_*,
- * DRET_STOPPED (--stop-after) or DRET_BADCKPT (message in msg). */
-static int dret_run(const dret_opts_t *o, const char *out, char *msg, size_t msglen)
+/* Train (or resume), test, write OUT, OUT-attention.tsv, OUT-train.tsv: opened before training
+ * (an unwritable one fails at once) and renamed together at the end, or none of them (issue 9).
+ * A status: SMX_*, DRET_STOPPED (--stop-after) or DRET_BADCKPT (message in msg); f->failed
+ * names the file a failure concerns. */
+static int dret_run(const dret_opts_t *o, const char *out, char *msg, size_t msglen, dispersion_files_t *f)
 {
-    char *pa = dispersion_sibling(out, "attention"), *pt = dispersion_sibling(out, "train");
+    static const char *const siblings[] = {"attention", "train", NULL};
     size_t nn = (size_t)o->test_log2 - 3, S = (size_t)o->test_sets;
     dret_res_t *res = calloc(3 * nn * S, sizeof *res);
     double *attn = calloc(3 * nn * DRET_TOPK * 2, sizeof *attn);
     dret_state_t state;
     int st = dret_state_alloc(&state, o);
-    if (!st && (!pa || !pt || !res || !attn)) st = SMX_ENOMEM;
+    if (!st && (!res || !attn)) st = SMX_ENOMEM;
+    if (!st) st = dispersion_files_open(f, out, siblings);
+    for (size_t i = 0; i < f->n && !st; i++) meta(f->t[i], o);
     if (!st && o->resume) {
         st = dret_ckpt_load(&state, o, msg, msglen);
         if (!st)
             fprintf(stderr, "%s: resuming from %s (model %d, step %ld)\n", prog, o->ckpt, state.phase, state.step);
     }
-    if (!st) st = dret_train(&state, o);
-    if (!st) st = dret_write_train(&state, o, pt);
+    if (!st) {
+        st = dret_train(&state, o);
+        if (st == SMX_EIO) snprintf(f->failed, sizeof f->failed, "%s", o->ckpt);
+    }
     const dret_model_t *ms = &state.m[0], *mss = &state.m[1];
     static const dret_method_t m1[] = {DRET_SOFTMAX, DRET_ADAPTIVE}, m2[] = {DRET_SSMAX};
     if (!st) st = dret_eval(ms, o, m1, 2, res, attn);
     if (!st) st = dret_eval(mss, o, m2, 1, res + 2 * nn * S, attn + 2 * nn * DRET_TOPK * 2);
     if (!st) {
-        smx_tsv_t *t = smx_tsv_open(out);
-        if (!t) st = SMX_EIO;
-        else {
-            meta(t, o);
-            smx_tsv_meta(t, "ssmax_s_learned", "%.6f", *mss->s);
-            smx_tsv_meta(t, "columns", "accuracy %% (+- binomial stderr), attention entropy H (nats, "
-                                       "-sum a ln(a + 1e-9)) vs ln n, mean attention on the top item, mean scale c");
-            smx_tsv_header(t, "method\tn\taccuracy\tstderr\tpaper_accuracy\tentropy\tln_n\talpha_top\tscale\tsets");
-            const dret_method_t all[] = {DRET_SOFTMAX, DRET_ADAPTIVE, DRET_SSMAX};
-            dret_write_acc(t, o, all, 3, res);
-            st = smx_tsv_close(t);
-        }
-        t = st ? NULL : smx_tsv_open(pa);
-        if (!st && !t) st = SMX_EIO;
-        if (t) {
-            meta(t, o);
-            smx_tsv_meta(t, "set", "test set 0 of each n; items sorted by priority, highest first");
-            smx_tsv_header(t, "method\tn\tlog2n\trank\tpriority\talpha");
-            const dret_method_t all[] = {DRET_SOFTMAX, DRET_ADAPTIVE, DRET_SSMAX};
-            dret_write_attn(t, o, all, 3, attn);
-            st = smx_tsv_close(t);
-        }
+        const dret_method_t all[] = {DRET_SOFTMAX, DRET_ADAPTIVE, DRET_SSMAX};
+        smx_tsv_t *t = f->t[0];
+        smx_tsv_meta(t, "ssmax_s_learned", "%.6f", *mss->s);
+        smx_tsv_meta(t, "columns", "accuracy %% (+- binomial stderr), attention entropy H (nats, "
+                                   "-sum a ln(a + 1e-9)) vs ln n, mean attention on the top item, mean scale c");
+        smx_tsv_header(t, "method\tn\taccuracy\tstderr\tpaper_accuracy\tentropy\tln_n\talpha_top\tscale\tsets");
+        dret_write_acc(t, o, all, 3, res);
+        t = f->t[1];
+        smx_tsv_meta(t, "set", "test set 0 of each n; items sorted by priority, highest first");
+        smx_tsv_header(t, "method\tn\tlog2n\trank\tpriority\talpha");
+        dret_write_attn(t, o, all, 3, attn);
+        dret_write_train(f->t[2], &state);
     }
+    if (f->n) st = dispersion_files_close(f, st);
     dret_state_free(&state);
-    free(res), free(attn), free(pa), free(pt);
+    free(res), free(attn);
     return st;
 }
 
@@ -331,14 +322,17 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         o.resume = 0;
     }
     char msg[1024] = "";
-    int st = dret_run(&o, out, msg, sizeof msg);
-    if (st == DRET_STOPPED)
+    dispersion_files_t f = {.n = 0};
+    snprintf(f.failed, sizeof f.failed, "%s", out);
+    int st = dret_run(&o, out, msg, sizeof msg, &f), rc;
+    if (st == DRET_STOPPED) {
         fprintf(stderr, "%s: --stop-after %ld: checkpoint written to %s\n", prog, o.stop_after, o.ckpt);
-    else if (st == DRET_BADCKPT) {
+        rc = SMX_RUN_EXIT_STOPPED;
+    } else if (st == DRET_BADCKPT) {
         free(kept), free(ckpt);
         smx_cli_fail(prog, "%s", msg);
-    } else if (st)
-        fprintf(stderr, "%s: writing %s or %s: %s\n", prog, out, o.ckpt, smx_strerror(st));
+    } else
+        rc = dispersion_exit(prog, f.failed, st);
     free(kept), free(ckpt);
-    return st == DRET_STOPPED ? SMX_RUN_EXIT_STOPPED : st ? 1 : 0;
+    return rc;
 }
