@@ -33,9 +33,9 @@ static const char usage[] =
     "  --formats LIST      formats for materialised vectors (default fp16,bf16,fp32,fp64,fp128); formats\n"
     "                      with p > 53 run in MPFR and stop at n = 2^12\n"
     "  --seed N --out FILE (default data/quick/dispersion-curves.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_DELTAS = SMX_OPT_FIRST_PRIVATE, O_S, O_EPS, O_NMAX, O_PER, O_RAND, O_MAT, O_FORMATS };
+enum { O_DELTAS = DISPERSION_OPT_FIRST_PRIVATE, O_S, O_EPS, O_NMAX, O_PER, O_RAND, O_MAT, O_FORMATS };
 
 typedef struct {
     double deltas[8], eps[8], s;
@@ -228,18 +228,17 @@ static int write_adaptive_beta(smx_tsv_t *t, const void *opts)
 int dispersion_cmd_curves(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"deltas", required_argument, 0, O_DELTAS}, {"s", required_argument, 0, O_S},
-        {"eps", required_argument, 0, O_EPS}, {"nmax-log2", required_argument, 0, O_NMAX},
-        {"per-octave", required_argument, 0, O_PER}, {"random-log2", required_argument, 0, O_RAND},
-        {"materialise-log2", required_argument, 0, O_MAT}, {"formats", required_argument, 0, O_FORMATS},
-        SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("deltas", O_DELTAS), SMX_CLI_ARG("s", O_S),
+        SMX_CLI_ARG("eps", O_EPS), SMX_CLI_ARG("nmax-log2", O_NMAX),
+        SMX_CLI_ARG("per-octave", O_PER), SMX_CLI_ARG("random-log2", O_RAND),
+        SMX_CLI_ARG("materialise-log2", O_MAT), SMX_CLI_ARG("formats", O_FORMATS),
+        DISPERSION_COMMON_OPTIONS, {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .nmax_log2 = 30, .per = -1, .rand_log2 = -1, .mat_log2 = -1};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, "2.28,5.69,14.78", 0, 700, prog, "--deltas");
     o.neps = smx_cli_doubles_or_fail(o.eps, 8, "0.1,0.01,0.001", 0, 1, prog, "--eps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64,fp128", 0, prog, "--formats");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_DELTAS: o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, optarg, 1e-3, 700, prog, "--deltas"); break;
@@ -252,7 +251,7 @@ int dispersion_cmd_curves(int argc, char **argv)
         case O_RAND: o.rand_log2 = (int)smx_cli_long_or_fail(optarg, 1, 28, prog, "--random-log2"); break;
         case O_MAT: o.mat_log2 = (int)smx_cli_long_or_fail(optarg, 1, 26, prog, "--materialise-log2"); break;
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 0, prog, "--formats"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

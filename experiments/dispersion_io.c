@@ -14,12 +14,23 @@
 void dispersion_cmd_init(dispersion_cmd_t *cmd, int argc, char **argv)
 {
     smx_cli_common_init(&cmd->c);
+    cmd->quiet = 0;
     cmd->argc = argc, cmd->argv = argv;
+    cmd->meta_argc = 0, cmd->meta_argv = NULL;
+    optind = 1, opterr = 0;
 }
 
 void dispersion_meta_std(smx_tsv_t *t, const char *prog, const dispersion_cmd_t *cmd)
 {
-    smx_tsv_meta_std(t, prog, cmd->argc, cmd->argv);
+    if (cmd->meta_argv) smx_tsv_meta_std(t, prog, cmd->meta_argc, cmd->meta_argv);
+    else {
+        char **kept = malloc(((size_t)cmd->argc + 1) * sizeof *kept);
+        int n = 0;
+        for (int i = 0; kept && i < cmd->argc; i++)
+            if (i == 0 || strcmp(cmd->argv[i], "--quiet")) kept[n++] = cmd->argv[i];
+        smx_tsv_meta_std(t, prog, kept ? n : cmd->argc, kept ? kept : cmd->argv);
+        free(kept);
+    }
     smx_cli_meta(t, &cmd->c);
 }
 
@@ -30,9 +41,10 @@ const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, co
     return buf;
 }
 
-void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage)
+void dispersion_common_or_fail(dispersion_cmd_t *cmd, int opt, const char *arg, const char *prog, const char *usage)
 {
-    if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+    if (opt == DISPERSION_OPT_QUIET) cmd->quiet = 1;
+    else if (!smx_cli_common(&cmd->c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, cmd->argc, cmd->argv);
 }
 
 int dispersion_exit(const char *prog, const char *out, int st)

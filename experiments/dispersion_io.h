@@ -24,22 +24,33 @@ void dispersion_meta_table(smx_tsv_t *t, const dispersion_meta_t *m, size_t n);
 /* "# key: v0,v1,..." metadata line (%g) on the TSV writer t. */
 void dispersion_meta_list(smx_tsv_t *t, const char *key, const double *v, size_t n);
 
-/* A subcommand's common options (SMX_CLI_COMMON_OPTIONS) and the command line its data record. */
+/* Options every subcommand has: SMX_CLI_COMMON_OPTIONS and --quiet (no progress on stderr). A
+ * subcommand's own option ids start at DISPERSION_OPT_FIRST_PRIVATE. */
+enum { DISPERSION_OPT_QUIET = SMX_OPT_FIRST_PRIVATE, DISPERSION_OPT_FIRST_PRIVATE };
+#define DISPERSION_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, SMX_CLI_FLAG("quiet", DISPERSION_OPT_QUIET)
+
+/* A subcommand's common options and its command line. */
 typedef struct {
     smx_cli_common_t c;
-    int argc;
+    int quiet;          /* --quiet */
+    int argc;           /* the command line (argv[0]: the subcommand) */
     char **argv;
+    int meta_argc;      /* the command line the data record (meta_argv NULL: argv without --quiet) */
+    char **meta_argv;
 } dispersion_cmd_t;
-/* c = the common options' defaults (smx_cli_common_init); the command line argc, argv. */
+/* c = the common options' defaults (smx_cli_common_init); the command line argc, argv; getopt
+ * reset for it (optind = 1) and silent (opterr = 0: dispersion_common_or_fail says it in one line). */
 void dispersion_cmd_init(dispersion_cmd_t *cmd, int argc, char **argv);
 /* The data's standard metadata: program, version, commit, libraries, command line
- * (smx_tsv_meta_std), seed and profile (smx_cli_meta). */
+ * (smx_tsv_meta_std; without --quiet, --out, --threads, which do not change the data), seed and
+ * profile (smx_cli_meta). */
 void dispersion_meta_std(smx_tsv_t *t, const char *prog, const dispersion_cmd_t *cmd);
 /* The output path: --out if given, else data/{quick,paper}/dispersion-NAME.tsv by --profile
  * (written into buf). */
 const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, const char *name);
-/* A common option (SMX_CLI_COMMON_OPTIONS) or exit 2: "bad option (see --help)". */
-void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage);
+/* A common option (DISPERSION_COMMON_OPTIONS) into cmd, or exit 2 with one line naming the
+ * unknown option or the option missing its value (smx_cli_bad_option_fail). */
+void dispersion_common_or_fail(dispersion_cmd_t *cmd, int opt, const char *arg, const char *prog, const char *usage);
 /* Exit status of a subcommand whose output `out` ended with status st, with one line on stderr
  * if st is not SMX_OK: SMX_EIO "prog: writing OUT: strerror(errno)" exit 3 (SMX_EXIT_IO);
  * SMX_ENOMEM exit 4 (SMX_EXIT_NOMEM); any other status "computation failed" exit 1. */

@@ -32,9 +32,9 @@ static const char usage[] =
     "                     log-space leakage stop at 2^22 (run time)\n"
     "  --per-octave M     grid points per octave (quick 2, paper 4)\n"
     "  --seed N --out FILE (default data/quick/dispersion-precision.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_GAPS = SMX_OPT_FIRST_PRIVATE, O_FORMATS, O_NMAX, O_PER };
+enum { O_GAPS = DISPERSION_OPT_FIRST_PRIVATE, O_FORMATS, O_NMAX, O_PER };
 
 typedef struct {
     double gaps[8];
@@ -114,7 +114,7 @@ static int write_precision(smx_tsv_t *ts, const void *opts)
                                 "exp(ln S' - log1p S') in the format; leak_exact from MPFR; format mpfr = exact");
     smx_tsv_header(ts, "delta\tformat\tsum\tn\tS\tS_exact\tpmax\tpother\tpother_exactS\tleak\tleak_log\tleak_exact");
     smx_progress_t pr;
-    smx_progress_start(&pr, prog, (double)(o->ngaps * o->nformats * 3), 0);
+    smx_progress_start(&pr, prog, (double)(o->ngaps * o->nformats * 3), o->cmd.quiet);
     for (size_t g = 0; g < o->ngaps; g++) {
         double delta = o->gaps[g], e = exp(-delta);
         for (size_t i = 0; i < ng; i++) { /* the exact values */
@@ -150,25 +150,24 @@ static int write_precision(smx_tsv_t *ts, const void *opts)
 
 int dispersion_cmd_precision(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"gaps", required_argument, 0, O_GAPS},
-                                          {"formats", required_argument, 0, O_FORMATS},
-                                          {"nmax-log2", required_argument, 0, O_NMAX},
-                                          {"per-octave", required_argument, 0, O_PER},
-                                          SMX_CLI_COMMON_OPTIONS,
+    static const struct option lopts[] = {SMX_CLI_ARG("gaps", O_GAPS),
+                                          SMX_CLI_ARG("formats", O_FORMATS),
+                                          SMX_CLI_ARG("nmax-log2", O_NMAX),
+                                          SMX_CLI_ARG("per-octave", O_PER),
+                                          DISPERSION_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.nmax_log2 = -1, .per = -1};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, "0,14.78,40", 0, 700, prog, "--gaps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64", 1, prog, "--formats");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_GAPS: o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, optarg, 0, 700, prog, "--gaps"); break;
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 1, prog, "--formats"); break;
         case O_NMAX: o.nmax_log2 = (int)smx_cli_long_or_fail(optarg, 2, 30, prog, "--nmax-log2"); break;
         case O_PER: o.per = (int)smx_cli_long_or_fail(optarg, 1, 16, prog, "--per-octave"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

@@ -31,10 +31,11 @@ static const char usage[] =
     "Writes OUT (accuracy, attention entropy per n and method),\n"
     "OUT-attention.tsv (attention on the 32 highest-priority items of one set per n), OUT-train.tsv.\n"
     "  --d N             width (default 128)\n"
-    "  --steps N         training steps per model (quick 5000, paper 20000)\n"
+    "  --steps N         training steps (AdamW updates, one batch each) per model (quick 5000,\n"
+    "                    paper 20000)\n"
     "  --batch N         sets per step (default 64)\n"
     "  --lr X            AdamW learning rate (default 1e-3)\n"
-    "  --wd X            AdamW weight decay (default 1e-4, optax's default)\n"
+    "  --weight-decay X  AdamW weight decay (default 1e-4, optax's default; old name --wd)\n"
     "  --train-nmax N    largest training set (default 16)\n"
     "  --test-log2 K     largest test set 2^K (default 14)\n"
     "  --test-sets N     test sets per n (quick 200, paper 1000)\n"
@@ -48,9 +49,9 @@ static const char usage[] =
     "                           stderr); one written with other options or unreadable: exit 2 naming it\n"
     "  --stop-after N           checkpoint after N training steps in all (softmax model's steps, then\n"
     "                           SSMax's) and exit with status 3, writing no data\n"
-    "  --help --version\n";
+    "  --quiet --help --version\n";
 
-enum { O_D = SMX_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,
+enum { O_D = DISPERSION_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,
        O_CKPT_EVERY, O_RESUME, O_STOP_AFTER };
 
 
@@ -119,7 +120,7 @@ static int dret_eval(const dret_model_t *m, const dret_opts_t *o, const dret_met
     double total = 0;
     for (size_t ni = 0; ni < nn; ni++) total += (double)((size_t)16 << ni) * S;
     smx_progress_t pr;
-    smx_progress_start(&pr, "test", total, 0);
+    smx_progress_start(&pr, "test", total, o->cmd.quiet);
     double done = 0;
     for (size_t ni = 0; ni < nn && !st; ni++) {
         size_t n = (size_t)16 << ni;
@@ -257,22 +258,21 @@ static int dret_run(const dret_opts_t *o, const char *out, char *msg, size_t msg
 int dispersion_cmd_retrieval(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"d", required_argument, 0, O_D}, {"steps", required_argument, 0, O_STEPS},
-        {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
-        {"wd", required_argument, 0, O_WD}, {"train-nmax", required_argument, 0, O_TRAIN},
-        {"test-log2", required_argument, 0, O_TEST}, {"test-sets", required_argument, 0, O_SETS},
-        {"s-init", required_argument, 0, O_SINIT}, {"checkpoint", required_argument, 0, O_CKPT},
-        {"checkpoint-every", required_argument, 0, O_CKPT_EVERY}, {"resume", no_argument, 0, O_RESUME},
-        {"stop-after", required_argument, 0, O_STOP_AFTER}, SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("d", O_D), SMX_CLI_ARG("steps", O_STEPS),
+        SMX_CLI_ARG("batch", O_BATCH), SMX_CLI_ARG("lr", O_LR),
+        SMX_CLI_ARG("weight-decay", O_WD), SMX_CLI_ARG("wd", O_WD), SMX_CLI_ARG("train-nmax", O_TRAIN),
+        SMX_CLI_ARG("test-log2", O_TEST), SMX_CLI_ARG("test-sets", O_SETS),
+        SMX_CLI_ARG("s-init", O_SINIT), SMX_CLI_ARG("checkpoint", O_CKPT),
+        SMX_CLI_ARG("checkpoint-every", O_CKPT_EVERY), SMX_CLI_FLAG("resume", O_RESUME),
+        SMX_CLI_ARG("stop-after", O_STOP_AFTER), DISPERSION_COMMON_OPTIONS, {0, 0, 0, 0}};
     dret_opts_t o = {.d = 128, .steps = -1, .batch = 64, .train_nmax = 16, .test_log2 = 14, .test_sets = -1,
                     .lr = 1e-3, .wd = 1e-4, .s_init = 0.5, .ckpt_every = SMX_RUN_CKPT_EVERY};
     dispersion_cmd_init(&o.cmd, argc, argv);
     /* the command line for the metadata, without the checkpoint options (solvers/run.h) */
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(prog, "out of memory");
-    o.cmd.argc = smx_run_argv_filter(kept, argc, argv), o.cmd.argv = kept;
+    o.cmd.meta_argc = smx_run_argv_filter(kept, argc, argv), o.cmd.meta_argv = kept;
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_D: o.d = smx_cli_long_or_fail(optarg, 1, 4096, prog, "--d"); break;
@@ -281,8 +281,8 @@ int dispersion_cmd_retrieval(int argc, char **argv)
         case O_LR: o.lr = smx_cli_double_or_fail(optarg, prog, "--lr");
             if (!(o.lr > 0 && o.lr < 10)) smx_cli_fail(prog, "--lr: must be in (0, 10)");
             break;
-        case O_WD: o.wd = smx_cli_double_or_fail(optarg, prog, "--wd");
-            if (!(o.wd >= 0 && o.wd < 10)) smx_cli_fail(prog, "--wd: must be in [0, 10)");
+        case O_WD: o.wd = smx_cli_double_or_fail(optarg, prog, "--weight-decay");
+            if (!(o.wd >= 0 && o.wd < 10)) smx_cli_fail(prog, "--weight-decay: must be in [0, 10)");
             break;
         case O_TRAIN: o.train_nmax = smx_cli_long_or_fail(optarg, 2, 4096, prog, "--train-nmax"); break;
         case O_TEST: o.test_log2 = smx_cli_long_or_fail(optarg, 4, 20, prog, "--test-log2"); break;
@@ -300,7 +300,7 @@ int dispersion_cmd_retrieval(int argc, char **argv)
             break;
         case O_RESUME: o.resume = 1; break;
         case O_STOP_AFTER: o.stop_after = smx_cli_long_or_fail(optarg, 1, 200000000, prog, "--stop-after"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

@@ -194,7 +194,7 @@ int dret_train(dret_state_t *S, const dret_opts_t *o)
     while (!st && S->phase < 2) {
         if (!S->opt) st = dret_phase_begin(S, o);
         smx_progress_t pr;
-        smx_progress_start(&pr, S->phase ? "train ssmax" : "train softmax", (double)o->steps, 0);
+        smx_progress_start(&pr, S->phase ? "train ssmax" : "train softmax", (double)o->steps, o->cmd.quiet);
         while (!st && S->step < o->steps) {
             st = dret_train_step(S, &w, o);
             smx_progress_update(&pr, (double)S->step);

@@ -25,9 +25,9 @@ static const char usage[] =
     "  --fig1-nmax N  Fig 1 up to n = N (default 10000; every n <= 1000, then log-spaced)\n"
     "  --fig3-n LIST  Fig 3 set sizes n (default 10,100,1000,10000,100000)\n"
     "  --seed N --out FILE (default data/quick/dispersion-ssmax.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_S = SMX_OPT_FIRST_PRIVATE, O_F1N, O_F3N };
+enum { O_S = DISPERSION_OPT_FIRST_PRIVATE, O_F1N, O_F3N };
 
 typedef struct {
     double s, fig3_n[8];
@@ -169,16 +169,15 @@ static int write_summary(smx_tsv_t *t, const void *opts)
 
 int dispersion_cmd_ssmax(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"s", required_argument, 0, O_S},
-                                          {"fig1-nmax", required_argument, 0, O_F1N},
-                                          {"fig3-n", required_argument, 0, O_F3N},
-                                          SMX_CLI_COMMON_OPTIONS,
+    static const struct option lopts[] = {SMX_CLI_ARG("s", O_S),
+                                          SMX_CLI_ARG("fig1-nmax", O_F1N),
+                                          SMX_CLI_ARG("fig3-n", O_F3N),
+                                          DISPERSION_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .fig1_nmax = 10000};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, "10,100,1000,10000,100000", 3, 1e7, prog, "--fig3-n");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_S: o.s = smx_cli_double_or_fail(optarg, prog, "--s");
@@ -186,7 +185,7 @@ int dispersion_cmd_ssmax(int argc, char **argv)
             break;
         case O_F1N: o.fig1_nmax = smx_cli_long_or_fail(optarg, 2, 100000000, prog, "--fig1-nmax"); break;
         case O_F3N: o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, optarg, 3, 1e7, prog, "--fig3-n"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

@@ -100,26 +100,27 @@ void smx_cli_meta(smx_tsv_t *t, const smx_cli_common_t *c)
     smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(c->profile));
 }
 
+/* "prog: message" on stderr, then exit(status): the one body of smx_cli_fail and smx_cli_die. */
+static void __attribute__((noreturn)) cli_vdie(int status, const char *prog, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
 void smx_cli_fail(const char *prog, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(SMX_EXIT_USAGE);
+    cli_vdie(SMX_EXIT_USAGE, prog, fmt, ap);
 }
 
 void smx_cli_die(int status, const char *prog, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(status);
+    cli_vdie(status, prog, fmt, ap);
 }
 
 void smx_cli_io_fail(const char *prog, const char *what, const char *path)

@@ -36,6 +36,10 @@ enum { SMX_OPT_SEED = 0x1000, SMX_OPT_OUT, SMX_OPT_PROFILE, SMX_OPT_THREADS, SMX
     {"help", no_argument, 0, SMX_OPT_HELP},                     \
     {"version", no_argument, 0, SMX_OPT_VERSION}
 
+/* Entries of a getopt_long table: an option with a value, a flag. */
+#define SMX_CLI_ARG(name, id) {name, required_argument, 0, id}
+#define SMX_CLI_FLAG(name, id) {name, no_argument, 0, id}
+
 typedef enum { SMX_PROFILE_QUICK = 0, SMX_PROFILE_PAPER = 1 } smx_profile_t;
 
 typedef struct {
