@@ -259,6 +259,11 @@ int dispersion_cmd_curves(int argc, char **argv)
     if (o.per < 0) o.per = paper ? 8 : 4;
     if (o.rand_log2 < 0) o.rand_log2 = paper ? 24 : 20;
     if (o.mat_log2 < 0) o.mat_log2 = paper ? 22 : 18;
+    char what[96]; /* two vectors of 2^K doubles, refused up front if they cannot fit (issue 9) */
+    int big = o.rand_log2 > o.mat_log2 ? o.rand_log2 : o.mat_log2;
+    snprintf(what, sizeof what, "--random-log2 %d / --materialise-log2 %d (two vectors of 2^%d doubles)",
+             o.rand_log2, o.mat_log2, big);
+    smx_cli_mem_or_fail(16 * exp2(big), what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "curves");
     static const char *const siblings[] = {"materialised", "beta-star", "adaptive-beta", NULL};

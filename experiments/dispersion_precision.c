@@ -174,6 +174,9 @@ int dispersion_cmd_precision(int argc, char **argv)
     int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.nmax_log2 < 0) o.nmax_log2 = paper ? 28 : 26;
     if (o.per < 0) o.per = paper ? 4 : 2;
+    char what[64]; /* the vector of 2^K terms, refused up front if it cannot fit (issue 9) */
+    snprintf(what, sizeof what, "--nmax-log2 %d (a vector of 2^%d doubles)", o.nmax_log2, o.nmax_log2);
+    smx_cli_mem_or_fail(8 * exp2(o.nmax_log2), what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "precision");
     static const char *const siblings[] = {NULL};

@@ -255,6 +255,28 @@ static int dret_run(const dret_opts_t *o, const char *out, char *msg, size_t msg
     return st;
 }
 
+/* Refuse up front a run whose memory or time estimate is absurd (issue 9), naming the estimate.
+ * Memory: both models' parameters and gradients and one AdamW (6 np doubles), the training
+ * workspace (batch * train-nmax rows of about 9 d + 14 doubles), one test workspace per thread
+ * (2^K rows of about 4 d + 16 doubles), the per-set results. Time: 2 flops per multiply-add of the
+ * item MLP and projections (11 d + 3 d^2 per row), forward + backward = 3 x forward in training,
+ * at 1e10 flop/s (faster than a 2-core machine: the estimate is a lower bound); over 30 days is
+ * refused. */
+static void dret_estimates_or_fail(const dret_opts_t *o)
+{
+    double d = (double)o->d, np = 4 * d * d + 25 * d + 11, rows = (double)o->batch * (double)o->train_nmax;
+    double nmax = exp2((double)o->test_log2), nn = (double)o->test_log2 - 3, sets = (double)o->test_sets;
+    double bytes = 8 * (6 * np + rows * (9 * d + 14) + omp_get_max_threads() * nmax * (4 * d + 16)) +
+                   96 * nn * sets;
+    smx_cli_mem_or_fail(bytes, "--d / --batch / --train-nmax / --test-log2 / --test-sets", prog);
+    double per_row = 2 * (11 * d + 3 * d * d), avg_rows = (double)o->batch * ((double)o->train_nmax + 2) / 2;
+    double flops = 2.0 * (double)o->steps * 3 * avg_rows * per_row + sets * 16 * (exp2(nn) - 1) * per_row;
+    char basis[96];
+    snprintf(basis, sizeof basis, "%.2g flops at 1e10 flop/s", flops);
+    smx_cli_time_or_fail(flops / 1e10, 30 * 86400.0, basis, "--d / --steps / --batch / --train-nmax / --test-log2 / "
+                         "--test-sets", prog);
+}
+
 int dispersion_cmd_retrieval(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -309,6 +331,7 @@ int dispersion_cmd_retrieval(int argc, char **argv)
     if (o.test_sets < 0) o.test_sets = paper ? 1000 : 200;
     smx_nn_init_threads(o.cmd.c.threads);
     omp_set_max_active_levels(1); /* our loop over test sets is the parallel level */
+    dret_estimates_or_fail(&o);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "retrieval");
     char *ckpt = NULL;

@@ -191,6 +191,11 @@ int dispersion_cmd_ssmax(int argc, char **argv)
     smx_cli_no_positional(argc, argv, optind, prog);
     for (size_t i = 0; i < o.nf3; i++)
         if (o.fig3_n[i] != floor(o.fig3_n[i])) smx_cli_fail(prog, "--fig3-n: %g is not an integer", o.fig3_n[i]);
+    double nmax = (double)o.fig1_nmax; /* two vectors of nmax doubles, refused up front if they cannot fit */
+    for (size_t i = 0; i < o.nf3; i++) nmax = fmax(nmax, o.fig3_n[i]);
+    char what[96];
+    snprintf(what, sizeof what, "--fig1-nmax / --fig3-n (two vectors of %.0f doubles)", nmax);
+    smx_cli_mem_or_fail(16 * nmax, what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "ssmax");
     smx_format_get(&o.f64, "fp64");

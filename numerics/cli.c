@@ -172,6 +172,13 @@ void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog)
                     what, bytes / 1e6, avail / 1e6);
 }
 
+void smx_cli_time_or_fail(double seconds, double limit, const char *basis, const char *what, const char *prog)
+{
+    if (seconds > limit)
+        smx_cli_fail(prog, "%s would take about %.3g days (estimate: %s); more than %.3g days refused", what,
+                     seconds / 86400, basis, limit / 86400);
+}
+
 int smx_cli_double(double *v, const char *s)
 {
     if (!s || !*s || s[0] == ' ' || s[0] == '\t') return SMX_EDOM;

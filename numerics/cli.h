@@ -99,6 +99,10 @@ void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt
 /* Refuse up front a job whose memory estimate (bytes) exceeds what this process can get
  * (smx_mem_available): "prog: WHAT needs about X MB of memory, only Y MB available", exit 4. */
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog);
+/* Refuse up front a job whose run-time estimate (seconds) exceeds limit seconds: "prog: WHAT would
+ * take about X days (estimate: ...); more than Y days refused", exit 2 (an absurd size). basis:
+ * how the estimate was made, e.g. "4e15 flops at 1e10 flop/s". */
+void smx_cli_time_or_fail(double seconds, double limit, const char *basis, const char *what, const char *prog);
 
 /* Strict number parsing: the whole string must be a number (leading/trailing blanks
  * rejected); "nan", "inf", "-inf" accepted by smx_cli_double. */
