@@ -6,14 +6,7 @@
 B=${SMX_BIN:-build/bin}/smx-dispersion
 # bad_d OPT ARGS...: smx-dispersion ARGS exits 2 with one line on stderr naming OPT (lib.sh's bad)
 bad_d() { _e=$1; shift; bad "$_e" "$B" "$@"; }
-# more than one line on stderr allowed (the usage before the error line)
-bad_many() {
-  exp=$1; shift
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; cat "$T/err"; fi
-  ok $r "exit 2 naming '$exp': $*"
-}
-bad_many "missing COMMAND"
+bad_d "missing COMMAND"
 bad_d "unknown command" frobnicate
 bad_d "--s" curves --s -1
 bad_d "--s" ssmax --s abc
