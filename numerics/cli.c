@@ -281,6 +281,29 @@ int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *pr
     return 0;
 }
 
+int smx_cli_dispatch(const char *prog, const char *usage, const smx_cli_cmd_t *cmds, size_t n,
+                     void (*before)(const char *prog, int argc, char **argv), int argc, char **argv)
+{
+    char allowed[512] = "";
+    for (size_t i = 0, k = 0; i < n && k < sizeof allowed; i++)
+        k += (size_t)snprintf(allowed + k, sizeof allowed - k, "%s%s", i ? "|" : "", cmds[i].name);
+    if (argc < 2) smx_cli_fail(prog, "missing COMMAND (allowed: %s; see --help)", allowed);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("%s (smx) %s\n", prog, SMX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], cmds[i].name)) {
+            if (before) before(prog, argc, argv);
+            return cmds[i].run(argc - 1, argv + 1);
+        }
+    smx_cli_fail(prog, "unknown command '%s' (allowed: %s)", argv[1], allowed);
+}
+
 void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog)
 {
     if (optind_ < argc) smx_cli_fail(prog, "unexpected argument '%s' (see --help)", argv[optind_]);

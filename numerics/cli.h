@@ -127,6 +127,18 @@ size_t smx_cli_doubles_or_fail(double *v, size_t max, const char *s, double lo, 
 size_t smx_cli_formats_or_fail(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
                                const char *opt);
 
+/* A program's subcommand: its name and its main (called with argv[0] = the name). */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} smx_cli_cmd_t;
+/* The one way to dispatch subcommands: argv[1] names one of the n cmds. "--help" / "-h" print
+ * usage to stdout (exit 0), "--version" prints "PROG (smx) VERSION"; a missing or unknown command
+ * fails in one line listing the allowed names (exit 2). before (may be NULL) runs just before the
+ * command with the whole command line, e.g. to check its outputs. Returns the command's status. */
+int smx_cli_dispatch(const char *prog, const char *usage, const smx_cli_cmd_t *cmds, size_t n,
+                     void (*before)(const char *prog, int argc, char **argv), int argc, char **argv);
+
 /* Reject unparsed positional arguments (optind < argc) with a message. */
 void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog);
 
