@@ -164,7 +164,8 @@ static double job_time(const job_t *j, int reps, double min_time)
     return med;
 }
 
-int bench_cmd_kernels(int argc, char **argv, int copy_only)
+/* kernels, or with copy_only the copy rows alone (smx-bench copy) */
+static int kernels_run(int argc, char **argv, int copy_only)
 {
     const char *PROG = copy_only ? "smx-bench copy" : "smx-bench kernels";
     enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_ALGOS, OPT_FUNCS, OPT_ISA, OPT_NMIN, OPT_NMAX, OPT_STEPS, OPT_REPS,
@@ -333,3 +334,6 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
                sum_three > 0 ? sum_best / sum_three : NAN);
     return 0;
 }
+
+int bench_cmd_kernels(int argc, char **argv) { return kernels_run(argc, argv, 0); }
+int bench_cmd_copy(int argc, char **argv) { return kernels_run(argc, argv, 1); }

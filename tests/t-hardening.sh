@@ -66,6 +66,7 @@ done
 exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$C"; ok $? "smx-collapse --help >/dev/full: exit 3"
 exits 3 "write error on standard output" sh -c '"$0" curves --help >/dev/full' "$D"; ok $? "smx-dispersion curves --help >/dev/full: exit 3"
 exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$D"; ok $? "smx-dispersion --help >/dev/full: exit 3"
+exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$BE"; ok $? "smx-bench --help >/dev/full: exit 3"
 "$S" threshold-sweep --pmax 8 --out "$T/closed.tsv" >&-; ok $? "stdout closed but unused: not an error"
 
 # ---- 4. strict eval input
