@@ -89,8 +89,11 @@ int dispersion_files_open(dispersion_files_t *f, const char *out, const char *co
 
 int dispersion_files_close(dispersion_files_t *f, int st)
 {
-    if (st == SMX_OK) st = smx_tsv_close_all(f->t, f->n);
-    else
+    if (st == SMX_OK) {
+        size_t at;
+        st = smx_tsv_close_all_at(f->t, f->n, &at);
+        if (st && at < f->n) snprintf(f->failed, sizeof f->failed, "%s", f->path[at]);
+    } else
         for (size_t i = 0; i < f->n; i++)
             if (f->t[i]) smx_tsv_abort(f->t[i]), f->t[i] = NULL;
     int e = errno;

@@ -70,8 +70,8 @@ typedef struct {
  * DISPERSION_FILES_MAX - 1). SMX_OK; else SMX_EIO or SMX_ENOMEM, errno set, f->failed the path,
  * nothing left open. */
 int dispersion_files_open(dispersion_files_t *f, const char *out, const char *const *suffixes);
-/* st == SMX_OK: close all together (smx_tsv_close_all; SMX_EIO if any fails, errno set, f->failed
- * = OUT); else drop every temporary and return st. Frees the paths. */
+/* st == SMX_OK: close all together (smx_tsv_close_all_at; SMX_EIO if any fails, errno set,
+ * f->failed = the file that failed); else drop every temporary and return st. Frees the paths. */
 int dispersion_files_close(dispersion_files_t *f, int st);
 /* What a subcommand writes into one of its files after the common metadata: its own metadata,
  * the header and the rows. opts: the subcommand's options. A status SMX_*. */

@@ -386,21 +386,25 @@ int smx_tsv_close(smx_tsv_t *t)
     return st;
 }
 
-int smx_tsv_close_all(smx_tsv_t **t, size_t n)
+int smx_tsv_close_all_at(smx_tsv_t **t, size_t n, size_t *failed)
 {
     int bad = 0, e = 0;
+    size_t at = n;
     for (size_t i = 0; i < n; i++)
-        if (tsv_flush_close(t[i]) && !bad) bad = 1, e = errno;
+        if (tsv_flush_close(t[i]) && !bad) bad = 1, e = errno, at = i;
     /* all closed and synced: now rename every one (or drop every temporary) */
     for (size_t i = 0; i < n; i++) {
         errno = e;
-        if (out_finish(&t[i]->out, bad) != SMX_OK && !bad) bad = 1, e = errno;
+        if (out_finish(&t[i]->out, bad) != SMX_OK && !bad) bad = 1, e = errno, at = i;
         free(t[i]);
         t[i] = NULL;
     }
+    if (failed) *failed = at;
     errno = e;
     return bad ? SMX_EIO : SMX_OK;
 }
+
+int smx_tsv_close_all(smx_tsv_t **t, size_t n) { return smx_tsv_close_all_at(t, n, NULL); }
 
 void smx_tsv_abort(smx_tsv_t *t)
 {

@@ -185,7 +185,8 @@ ok $? "retrieval: a sibling that cannot be written fails before training, nothin
 if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/full2" c 1 7 2>/dev/null; then
   # a write failure (ENOSPC) in the second file, found only when the files are closed
   mkdir "$T/mf4"; ln -s ../full2 "$T/mf4/c-materialised.tsv"
-  exits 3 "No space left on device" "$D" $DC --out "$T/mf4/c.tsv"; ok $? "curves: ENOSPC on the second file: exit 3 ($(msg))"
+  exits 3 "writing $T/mf4/c-materialised.tsv: No space left on device" "$D" $DC --out "$T/mf4/c.tsv"
+  ok $? "curves: ENOSPC on the second file: exit 3 naming it ($(msg))"
   [ "$(ls -A "$T/mf4")" = "c-materialised.tsv" ] && [ -c "$T/full2" ]
   ok $? "... the first, third and fourth files do not appear, no temporary ($(ls -A "$T/mf4" | tr '\n' ' '))"
 else
