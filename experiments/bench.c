@@ -10,8 +10,6 @@
 #include "cli.h"
 #include "smx.h"
 
-#include <stdio.h>
-#include <string.h>
 
 static const char USAGE[] =
     "usage: smx-bench COMMAND [options]\n"
@@ -25,13 +23,10 @@ static const char USAGE[] =
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) smx_cli_fail(BENCH_PROG, "missing COMMAND (kernels, copy, exp-error, mpfr); see smx-bench --help");
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { fputs(USAGE, stdout); return 0; }
-    if (!strcmp(cmd, "--version")) { printf("%s (smx) %s\n", BENCH_PROG, SMX_VERSION); return 0; }
-    if (!strcmp(cmd, "kernels")) return bench_cmd_kernels(argc - 1, argv + 1, 0);
-    if (!strcmp(cmd, "copy")) return bench_cmd_kernels(argc - 1, argv + 1, 1);
-    if (!strcmp(cmd, "exp-error")) return bench_cmd_exp_error(argc - 1, argv + 1);
-    if (!strcmp(cmd, "mpfr")) return bench_cmd_mpfr(argc - 1, argv + 1);
-    smx_cli_fail(BENCH_PROG, "unknown command '%s' (allowed: kernels, copy, exp-error, mpfr)", cmd);
+    static const smx_cli_cmd_t cmds[] = {{"kernels", bench_cmd_kernels},
+                                         {"copy", bench_cmd_copy},
+                                         {"exp-error", bench_cmd_exp_error},
+                                         {"mpfr", bench_cmd_mpfr}};
+    smx_cli_init(BENCH_PROG); /* --help on a full stdout: exit 3 */
+    return smx_cli_dispatch(BENCH_PROG, USAGE, cmds, sizeof cmds / sizeof cmds[0], NULL, argc, argv);
 }

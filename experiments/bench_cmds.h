@@ -4,7 +4,8 @@
 
 #include "tsv.h"
 
-int bench_cmd_kernels(int argc, char **argv, int copy_only); /* bench_kernels.c: kernels, copy */
+int bench_cmd_kernels(int argc, char **argv);                 /* bench_kernels.c */
+int bench_cmd_copy(int argc, char **argv);                    /* bench_kernels.c: the copy rows alone */
 int bench_cmd_exp_error(int argc, char **argv);               /* bench_exp.c */
 int bench_cmd_mpfr(int argc, char **argv);                    /* bench_mpfr.c */
 

@@ -36,6 +36,7 @@ static const char EUSAGE[] =
     "  --count N     double: random inputs (default 10^6 quick, 10^8 paper)\n"
     "  --seed S      double inputs' seed (default 1)   --threads T (default OpenMP's)\n"
     "  --profile P   quick | paper   --out FILE (default data/bench/bench-exp-error.tsv)\n"
+    "  --quiet       no progress on stderr\n"
     "Rows: type impl ulp_lo ulp_hi count (histogram, bins of 1/32 ulp; the last bin is open).\n";
 
 #define NBIN 64 /* bins of 1/32 ulp up to 2 ulp, the last one open */
@@ -197,17 +198,19 @@ static void double_chunk(acc_t acc[NIMPL], const double *x, size_t n)
 int bench_cmd_exp_error(int argc, char **argv)
 {
     const char *PROG = "smx-bench exp-error";
-    enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_STRIDE, OPT_COUNT };
+    enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_STRIDE, OPT_COUNT, OPT_QUIET };
     static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
                                          {"types", required_argument, 0, OPT_TYPES},
                                          {"stride", required_argument, 0, OPT_STRIDE},
                                          {"count", required_argument, 0, OPT_COUNT},
+                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     static const char *const TYPES[] = {"float", "double", NULL};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     int types[2] = {1, 1};
     long stride = 1, count = -1;
+    int quiet = 0;
     optind = 1;
     opterr = 0;
     int o;
@@ -217,12 +220,14 @@ int bench_cmd_exp_error(int argc, char **argv)
         case OPT_TYPES: bench_names_or_fail(types, optarg, TYPES, PROG, "--types"); break;
         case OPT_STRIDE: stride = smx_cli_long_or_fail(optarg, 1, 1L << 30, PROG, "--stride"); break;
         case OPT_COUNT: count = smx_cli_long_or_fail(optarg, 1, 10000000000L, PROG, "--count"); break;
-        default: smx_cli_fail(PROG, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+        case OPT_QUIET: quiet = 1; break;
+        default: smx_cli_bad_option_fail(PROG, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);
     if (count < 0) count = c.profile == SMX_PROFILE_PAPER ? 100000000L : 1000000L;
     const char *out = c.out ? c.out : "data/bench/bench-exp-error.tsv";
+    smx_cli_out_check_or_fail(out, PROG, "--out"); /* before the work (issue 9) */
     int nt = c.threads > 0 ? c.threads : omp_get_max_threads();
 
     acc_t res[2][NIMPL];
@@ -248,7 +253,7 @@ int bench_cmd_exp_error(int argc, char **argv)
                 for (int im = 0; im < NIMPL; im++) acc_merge(&res[0][im], &part[k * NIMPL + im]);
             free(part);
         }
-        fprintf(stderr, "%s: float done, %lld inputs, %.1f s\n", PROG, res[0][0].count, smx_time_now() - t0);
+        if (!quiet) fprintf(stderr, "%s: float done, %lld inputs, %.1f s\n", PROG, res[0][0].count, smx_time_now() - t0);
     }
     if (types[1]) {
         long nh = 0;
@@ -277,11 +282,11 @@ int bench_cmd_exp_error(int argc, char **argv)
         for (long k = 0; k < nch; k++)
             for (int im = 0; im < NIMPL; im++) acc_merge(&res[1][im], &part[k * NIMPL + im]);
         free(part);
-        fprintf(stderr, "%s: double done, %lld inputs, %.1f s\n", PROG, res[1][0].count, smx_time_now() - t0);
+        if (!quiet) fprintf(stderr, "%s: double done, %lld inputs, %.1f s\n", PROG, res[1][0].count, smx_time_now() - t0);
     }
 
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(PROG, "--out: cannot write '%s'", out);
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", out);
     smx_tsv_meta_std(t, PROG, argc, argv);
     smx_cli_meta(t, &c);
     bench_meta_machine(t);
@@ -313,9 +318,6 @@ int bench_cmd_exp_error(int argc, char **argv)
                 smx_tsv_endrow(t);
             }
     }
-    if (smx_tsv_close(t)) {
-        fprintf(stderr, "%s: cannot write '%s'\n", PROG, out);
-        return 1;
-    }
+    if (smx_tsv_close(t)) smx_cli_io_fail(PROG, "--out: cannot write", out);
     return 0;
 }

@@ -25,18 +25,18 @@
 static const char KUSAGE[] =
     "usage: smx-bench kernels|copy [options]\n"
     "  --types LIST   float,double (default both)\n"
-    "  --algos LIST   three-pass,reload,online,two-pass or all (default all; copy: ignored)\n"
-    "  --funcs LIST   softmax,logsoftmax,lse or all (default softmax)\n"
+    "  --algos LIST   three-pass,reload,online,two-pass or all (default all; kernels only)\n"
+    "  --funcs LIST   softmax,logsoftmax,lse or all (default softmax; kernels only)\n"
     "  --isa I        auto (default: avx512 > avx2 > scalar), scalar, avx2, avx512\n"
     "  --nmin N       smallest n (default 100)\n"
     "  --nmax N       largest n (default 2^24 quick, 2^27 paper; always measured)\n"
-    "  --steps S      sizes per octave: n = nmin 2^(k/S) (default 1 quick, 2 paper)\n"
+    "  --per-octave S sizes per octave: n = nmin 2^(k/S) (default 1 quick, 2 paper; old name --steps)\n"
     "  --reps R       repetitions, the median is reported (default 5 quick, 11 paper)\n"
     "  --min-time T   seconds per repetition (default 0.01 quick, 0.05 paper)\n"
     "  --seed S       inputs: x_i = 4 N(0,1) + 2.385 from this seed (default 1)\n"
     "  --threads T    OpenMP threads of the kernels (default 1: the issue's one-thread targets)\n"
     "  --profile P    quick | paper    --out FILE (default data/bench/bench-kernels.tsv or\n"
-    "                 data/bench/bench-copy.tsv)\n"
+    "                 data/bench/bench-copy.tsv)   --quiet (no progress on stderr)\n"
     "Rows: type func algo isa n threads ns_per_elem gbps ratio_copy ratio_exp elem_per_cycle;\n"
     "func copy: algo copy (ordinary stores: the reference of ratio_copy) and copy-nt (non-temporal\n"
     "stores, as the kernels use for outputs beyond the last-level cache); func exp: the exp alone.\n"
@@ -164,11 +164,12 @@ static double job_time(const job_t *j, int reps, double min_time)
     return med;
 }
 
-int bench_cmd_kernels(int argc, char **argv, int copy_only)
+/* kernels, or with copy_only the copy rows alone (smx-bench copy) */
+static int kernels_run(int argc, char **argv, int copy_only)
 {
     const char *PROG = copy_only ? "smx-bench copy" : "smx-bench kernels";
     enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_ALGOS, OPT_FUNCS, OPT_ISA, OPT_NMIN, OPT_NMAX, OPT_STEPS, OPT_REPS,
-           OPT_MINTIME };
+           OPT_MINTIME, OPT_QUIET };
     static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
                                          {"types", required_argument, 0, OPT_TYPES},
                                          {"algos", required_argument, 0, OPT_ALGOS},
@@ -176,15 +177,18 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
                                          {"isa", required_argument, 0, OPT_ISA},
                                          {"nmin", required_argument, 0, OPT_NMIN},
                                          {"nmax", required_argument, 0, OPT_NMAX},
-                                         {"steps", required_argument, 0, OPT_STEPS},
+                                         {"per-octave", required_argument, 0, OPT_STEPS},
+                                         {"steps", required_argument, 0, OPT_STEPS}, /* old name */
                                          {"reps", required_argument, 0, OPT_REPS},
                                          {"min-time", required_argument, 0, OPT_MINTIME},
+                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     int types[2] = {1, 1}, algos[SMX_KERNELS_NALGOS] = {1, 1, 1, 1}, funcs[3] = {1, 0, 0};
     smx_kernels_isa_t isa = SMX_KERNELS_AUTO;
     long nmin = 100, nmax = -1, steps = -1, reps = -1;
+    int quiet = 0;
     double min_time = -1;
     optind = 1;
     opterr = 0;
@@ -193,18 +197,23 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
         if (smx_cli_common(&c, o, optarg, PROG, KUSAGE)) continue;
         switch (o) {
         case OPT_TYPES: bench_names_or_fail(types, optarg, TYPES, PROG, "--types"); break;
-        case OPT_ALGOS: bench_names_or_fail(algos, optarg, smx_kernels_algo_names, PROG, "--algos"); break;
-        case OPT_FUNCS: bench_names_or_fail(funcs, optarg, FUNCS, PROG, "--funcs"); break;
+        case OPT_ALGOS:
+            if (copy_only) smx_cli_fail(PROG, "--algos applies to 'smx-bench kernels' only");
+            bench_names_or_fail(algos, optarg, smx_kernels_algo_names, PROG, "--algos"); break;
+        case OPT_FUNCS:
+            if (copy_only) smx_cli_fail(PROG, "--funcs applies to 'smx-bench kernels' only");
+            bench_names_or_fail(funcs, optarg, FUNCS, PROG, "--funcs"); break;
         case OPT_ISA: isa = (smx_kernels_isa_t)smx_cli_choice_or_fail(optarg, smx_kernels_isa_names, PROG, "--isa"); break;
         case OPT_NMIN: nmin = smx_cli_long_or_fail(optarg, 1, 1L << 30, PROG, "--nmin"); break;
         case OPT_NMAX: nmax = smx_cli_long_or_fail(optarg, 1, 1L << 30, PROG, "--nmax"); break;
-        case OPT_STEPS: steps = smx_cli_long_or_fail(optarg, 1, 16, PROG, "--steps"); break;
+        case OPT_STEPS: steps = smx_cli_long_or_fail(optarg, 1, 16, PROG, "--per-octave"); break;
         case OPT_REPS: reps = smx_cli_long_or_fail(optarg, 1, 1001, PROG, "--reps"); break;
         case OPT_MINTIME:
             min_time = smx_cli_double_or_fail(optarg, PROG, "--min-time");
             if (!(min_time >= 0 && min_time <= 60)) smx_cli_fail(PROG, "--min-time: '%s' is not in [0, 60] seconds", optarg);
             break;
-        default: smx_cli_fail(PROG, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+        case OPT_QUIET: quiet = 1; break;
+        default: smx_cli_bad_option_fail(PROG, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);
@@ -218,6 +227,10 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
         smx_cli_fail(PROG, "--isa: this CPU does not run '%s'", smx_kernels_isa_name(isa));
     int threads = c.threads > 0 ? c.threads : 1;
     const char *out = c.out ? c.out : copy_only ? "data/bench/bench-copy.tsv" : "data/bench/bench-kernels.tsv";
+    smx_cli_out_check_or_fail(out, PROG, "--out"); /* before the work (issue 9) */
+    char what[64];
+    snprintf(what, sizeof what, "--nmax %ld (two vectors of doubles)", nmax);
+    smx_cli_mem_or_fail(2.0 * (double)nmax * sizeof(double), what, PROG);
 
     /* sizes: nmin 2^(k/steps), rounded, distinct, and nmax */
     size_t ns[512], nn = 0;
@@ -230,12 +243,10 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
 
     size_t bytes = (size_t)nmax * sizeof(double);
     void *xb = NULL, *yb = NULL;
-    if (posix_memalign(&xb, 64, bytes) || posix_memalign(&yb, 64, bytes)) {
-        fprintf(stderr, "%s: out of memory for n = %ld\n", PROG, nmax);
-        return 1;
-    }
+    if (posix_memalign(&xb, 64, bytes) || posix_memalign(&yb, 64, bytes))
+        smx_cli_die(SMX_EXIT_NOMEM, PROG, "out of memory for n = %ld", nmax);
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(PROG, "--out: cannot write '%s'", out);
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", out);
     smx_tsv_meta_std(t, PROG, argc, argv);
     smx_cli_meta(t, &c);
     bench_meta_machine(t);
@@ -305,17 +316,15 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
                     if (is_f32 && n == (size_t)nmax && f == 3) sum_copy = traffic / tk * 1e-9;
                 }
             }
-            fprintf(stderr, "%s: %s n = %zu done (copy %.3g GB/s)\n", PROG, TYPES[ty], n,
+            if (!quiet)
+                fprintf(stderr, "%s: %s n = %zu done (copy %.3g GB/s)\n", PROG, TYPES[ty], n,
                     2.0 * (double)n * (double)esz / tcopy * 1e-9);
         }
     }
     gsl_rng_free(r);
     free(xb);
     free(yb);
-    if (smx_tsv_close(t)) {
-        fprintf(stderr, "%s: cannot write '%s'\n", PROG, out);
-        return 1;
-    }
+    if (smx_tsv_close(t)) smx_cli_io_fail(PROG, "--out: cannot write", out);
     if (copy_only)
         printf("bench-copy: float n = %ld, %d thread(s): copy-and-scale %.3g GB/s\n", nmax, threads, sum_copy);
     else if (sum_best > 0)
@@ -325,3 +334,6 @@ int bench_cmd_kernels(int argc, char **argv, int copy_only)
                sum_three > 0 ? sum_best / sum_three : NAN);
     return 0;
 }
+
+int bench_cmd_kernels(int argc, char **argv) { return kernels_run(argc, argv, 0); }
+int bench_cmd_copy(int argc, char **argv) { return kernels_run(argc, argv, 1); }

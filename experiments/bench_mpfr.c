@@ -27,6 +27,7 @@ static const char MUSAGE[] =
     "  --fit-from P   smallest p of the power-law fit (default 256)\n"
     "  --seed S       inputs' seed (default 1)   --threads T (accepted; single-threaded)\n"
     "  --profile P    quick | paper   --out FILE (default data/bench/bench-mpfr.tsv)\n"
+    "  --quiet        no progress on stderr\n"
     "Rows: algo p n ns_per_elem.\n";
 
 static int cmp_double(const void *a, const void *b)
@@ -38,18 +39,20 @@ static int cmp_double(const void *a, const void *b)
 int bench_cmd_mpfr(int argc, char **argv)
 {
     const char *PROG = "smx-bench mpfr";
-    enum { OPT_PS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_REPS, OPT_FIT };
+    enum { OPT_PS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_REPS, OPT_FIT, OPT_QUIET };
     static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
                                          {"ps", required_argument, 0, OPT_PS},
                                          {"n", required_argument, 0, OPT_N},
                                          {"reps", required_argument, 0, OPT_REPS},
                                          {"fit-from", required_argument, 0, OPT_FIT},
+                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     double ps[64] = {2, 4, 8, 16, 24, 32, 53, 64, 113, 128, 256, 512, 1024, 2048, 4096};
     size_t np = 15;
     long n = -1, reps = -1, fit_from = 256;
+    int quiet = 0;
     optind = 1;
     opterr = 0;
     int o;
@@ -64,7 +67,8 @@ int bench_cmd_mpfr(int argc, char **argv)
         case OPT_N: n = smx_cli_long_or_fail(optarg, 1, 10000000, PROG, "--n"); break;
         case OPT_REPS: reps = smx_cli_long_or_fail(optarg, 1, 1001, PROG, "--reps"); break;
         case OPT_FIT: fit_from = smx_cli_long_or_fail(optarg, 2, 4096, PROG, "--fit-from"); break;
-        default: smx_cli_fail(PROG, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+        case OPT_QUIET: quiet = 1; break;
+        default: smx_cli_bad_option_fail(PROG, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);
@@ -72,6 +76,7 @@ int bench_cmd_mpfr(int argc, char **argv)
     if (n < 0) n = paper ? 2000 : 200;
     if (reps < 0) reps = paper ? 7 : 3;
     const char *out = c.out ? c.out : "data/bench/bench-mpfr.tsv";
+    smx_cli_out_check_or_fail(out, PROG, "--out"); /* before the work (issue 9) */
 
     size_t N = (size_t)n;
     double *xd = malloc(N * sizeof(double)), *ts = malloc((size_t)reps * sizeof(double));
@@ -105,7 +110,7 @@ int bench_cmd_mpfr(int argc, char **argv)
         for (size_t i = 0; i < N; i++) { mpfr_clear(x[i]); mpfr_clear(y[i]); }
         free(x);
         free(y);
-        fprintf(stderr, "%s: p = %g: %.4g ns/element (shifted), %.4g (reference)\n", PROG, ps[k], res[0][k], res[1][k]);
+        if (!quiet) fprintf(stderr, "%s: p = %g: %.4g ns/element (shifted), %.4g (reference)\n", PROG, ps[k], res[0][k], res[1][k]);
     }
     /* fit log t = log C + b log p over p >= fit_from */
     double slope[2] = {NAN, NAN};
@@ -118,7 +123,7 @@ int bench_cmd_mpfr(int argc, char **argv)
         if (m >= 2 && !gsl_fit_linear(lx, 1, ly, 1, m, &c0, &c1, &v00, &v01, &v11, &ss)) slope[a] = c1;
     }
     smx_tsv_t *t = smx_tsv_open(out);
-    if (!t) smx_cli_fail(PROG, "--out: cannot write '%s'", out);
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", out);
     smx_tsv_meta_std(t, PROG, argc, argv);
     smx_cli_meta(t, &c);
     bench_meta_machine(t);
@@ -141,10 +146,7 @@ int bench_cmd_mpfr(int argc, char **argv)
     long p53 = -1;
     for (size_t k = 0; k < np; k++)
         if (ps[k] == 53) p53 = (long)k;
-    if (smx_tsv_close(t)) {
-        fprintf(stderr, "%s: cannot write '%s'\n", PROG, out);
-        return 1;
-    }
+    if (smx_tsv_close(t)) smx_cli_io_fail(PROG, "--out: cannot write", out);
     printf("bench-mpfr: n = %ld, softmax time per element ~ p^%.2f (shifted), p^%.2f (reference) for p >= %ld; "
            "p = 53: %.3g ns, p = %g: %.3g ns (reference)\n",
            n, slope[0], slope[1], fit_from, p53 >= 0 ? res[1][p53] : NAN, ps[np - 1], res[1][np - 1]);

@@ -1,6 +1,7 @@
 /* dispersion.c - smx-dispersion: softmax must disperse at scale; adaptive temperature and
  * Scalable-Softmax (issue 3, science/dispersion.md). Subcommands in dispersion_*.c. */
 #include "dispersion_cmds.h"
+#include "cli.h"
 #include "smx.h"
 
 #include <stdio.h>
@@ -40,27 +41,10 @@ static void check_outputs(const char *prog, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } cmds[] = {{"curves", dispersion_cmd_curves},
-                {"ssmax", dispersion_cmd_ssmax},
-                {"precision", dispersion_cmd_precision},
-                {"retrieval", dispersion_cmd_retrieval}};
+    static const smx_cli_cmd_t cmds[] = {{"curves", dispersion_cmd_curves},
+                                         {"ssmax", dispersion_cmd_ssmax},
+                                         {"precision", dispersion_cmd_precision},
+                                         {"retrieval", dispersion_cmd_retrieval}};
     smx_cli_init("smx-dispersion");
-    if (argc < 2) smx_cli_fail("smx-dispersion", "missing COMMAND (allowed: curves|ssmax|precision|retrieval; see --help)");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("smx-dispersion (smx) %s\n", SMX_VERSION);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) {
-            check_outputs("smx-dispersion", argc, argv);
-            return cmds[i].run(argc - 1, argv + 1);
-        }
-    smx_cli_fail("smx-dispersion", "unknown command '%s' (allowed: curves|ssmax|precision|retrieval)", argv[1]);
+    return smx_cli_dispatch("smx-dispersion", usage, cmds, sizeof cmds / sizeof cmds[0], check_outputs, argc, argv);
 }

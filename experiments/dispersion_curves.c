@@ -2,6 +2,8 @@
  * Closed forms (dispersion_theory.c) for n = 2..2^30 and spreads delta; random logit sets;
  * materialised vectors in emulated formats (lse.h, sum.h); beta*(n); adaptive beta(H). */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "lse.h"
 #include "smx.h"
 #include "temperature.h"
@@ -31,9 +33,9 @@ static const char usage[] =
     "  --formats LIST      formats for materialised vectors (default fp16,bf16,fp32,fp64,fp128); formats\n"
     "                      with p > 53 run in MPFR and stop at n = 2^12\n"
     "  --seed N --out FILE (default data/quick/dispersion-curves.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_DELTAS = SMX_OPT_FIRST_PRIVATE, O_S, O_EPS, O_NMAX, O_PER, O_RAND, O_MAT, O_FORMATS };
+enum { O_DELTAS = DISPERSION_OPT_FIRST_PRIVATE, O_S, O_EPS, O_NMAX, O_PER, O_RAND, O_MAT, O_FORMATS };
 
 typedef struct {
     double deltas[8], eps[8], s;
@@ -43,14 +45,13 @@ typedef struct {
     dispersion_cmd_t cmd; /* common options and the command line for the metadata */
 } opts_t;
 
-static void meta(smx_tsv_t *t, const opts_t *o)
+static void meta(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
+    const dispersion_meta_t v[] = {{"s", 'g', &o->s}, {"nmax_log2", 'i', &o->nmax_log2}, {"per_octave", 'i', &o->per},
+                                   {"random_log2", 'i', &o->rand_log2}, {"materialise_log2", 'i', &o->mat_log2}};
     dispersion_meta_std(t, prog, &o->cmd);
-    smx_tsv_meta(t, "s", "%g", o->s);
-    smx_tsv_meta(t, "nmax_log2", "%d", o->nmax_log2);
-    smx_tsv_meta(t, "per_octave", "%d", o->per);
-    smx_tsv_meta(t, "random_log2", "%d", o->rand_log2);
-    smx_tsv_meta(t, "materialise_log2", "%d", o->mat_log2);
+    dispersion_meta_table(t, v, sizeof v / sizeof v[0]);
     dispersion_meta_list(t, "deltas", o->deltas, o->ndeltas);
     dispersion_meta_list(t, "eps", o->eps, o->neps);
     for (size_t i = 0; i < o->nformats; i++) smx_tsv_meta(t, "format", "%s", o->formats[i].name);
@@ -87,19 +88,17 @@ static void random_set(double *pmax, double *pmin, double *H, double *x, double 
     *H = shannon_entropy(y, n);
 }
 
-static int write_curves(const opts_t *o, const char *path)
+static int write_curves(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
     double *grid;
     size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
     size_t nr = (size_t)1 << o->rand_log2;
     double *x = malloc(nr * sizeof *x), *y = malloc(nr * sizeof *y);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!grid || !x || !y || !t) {
+    if (!grid || !x || !y) {
         free(grid), free(x), free(y);
-        if (t) smx_tsv_abort(t);
-        return SMX_EIO;
+        return SMX_ENOMEM;
     }
-    meta(t, o);
     smx_tsv_meta(t, "columns", "p_max/H: one logit delta above n-1 equal (closed form); bound_*: Lemma 2.1 "
                                "e^{+-delta}/n; ssmax: beta = s ln n; adaptive: beta(H) of Velickovic et al.; "
                                "random_*: one draw of U[0,delta] logits (nan beyond random_log2)");
@@ -132,24 +131,22 @@ static int write_curves(const opts_t *o, const char *path)
     }
     gsl_rng_free(r);
     free(grid), free(x), free(y);
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
 /* Formats without the fast path (MPFR emulation) are materialised up to this n only. */
 #define DISPERSION_MPFR_NMAX 4096
 
 /* The gap vector [delta, 0, ..., 0] through smx_softmax (shifted algorithm) in each format and sum. */
-static int write_materialised(const opts_t *o, const char *path)
+static int write_materialised(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
     size_t nmax = (size_t)1 << o->mat_log2;
     double *x = calloc(nmax, sizeof *x), *y = malloc(nmax * sizeof *y);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!x || !y || !t) {
+    if (!x || !y) {
         free(x), free(y);
-        if (t) smx_tsv_abort(t);
-        return SMX_EIO;
+        return SMX_ENOMEM;
     }
-    meta(t, o);
     smx_tsv_meta(t, "algorithm", "smx_softmax shifted (lse.h): every operation rounded to the format");
     smx_tsv_header(t, "n\tdelta\tformat\tsum\tpmax\tpmax_exact\tpmax_relerr\tpother\tpother_exact\tH\tH_exact");
     int status = SMX_OK;
@@ -176,24 +173,15 @@ static int write_materialised(const opts_t *o, const char *path)
                     smx_tsv_endrow(t);
                 }
     free(x), free(y);
-    if (status) {
-        smx_tsv_abort(t);
-        return status;
-    }
-    return smx_tsv_close(t);
+    return status;
 }
 
-static int write_beta_star(const opts_t *o, const char *path)
+static int write_beta_star(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
     double *grid;
     size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!grid || !t) {
-        free(grid);
-        if (t) smx_tsv_abort(t);
-        return SMX_EIO;
-    }
-    meta(t, o);
+    if (!grid) return SMX_ENOMEM;
     smx_tsv_meta(t, "formula", "beta*(n) = [ln(n-1) + ln((1-eps)/eps)]/delta; s* = beta*/ln n -> 1/delta");
     smx_tsv_header(t, "n\tln_n\tdelta\teps\tbeta_star\ts_star\tbeta_ssmax\tbeta_adaptive");
     for (size_t d = 0; d < o->ndeltas; d++)
@@ -211,16 +199,14 @@ static int write_beta_star(const opts_t *o, const char *path)
                 smx_tsv_endrow(t);
             }
     free(grid);
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
-static int write_adaptive_beta(const opts_t *o, const char *path)
+static int write_adaptive_beta(smx_tsv_t *t, const void *opts)
 {
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!t) return SMX_EIO;
+    (void)opts;
     double lo, hi, hm, bm;
     dispersion_adaptive_window(&lo, &hi, &hm, &bm);
-    meta(t, o);
     smx_tsv_meta(t, "formula", "beta(H) = max(-0.037H^4 + 0.481H^3 - 2.3H^2 + 4.917H - 1.791, 1) if H > 0.5 else 1");
     smx_tsv_meta(t, "window_lo", "%.6f", lo);
     smx_tsv_meta(t, "window_hi", "%.6f", hi);
@@ -236,24 +222,23 @@ static int write_adaptive_beta(const opts_t *o, const char *path)
         smx_tsv_num(t, poly);
         smx_tsv_endrow(t);
     }
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
 int dispersion_cmd_curves(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"deltas", required_argument, 0, O_DELTAS}, {"s", required_argument, 0, O_S},
-        {"eps", required_argument, 0, O_EPS}, {"nmax-log2", required_argument, 0, O_NMAX},
-        {"per-octave", required_argument, 0, O_PER}, {"random-log2", required_argument, 0, O_RAND},
-        {"materialise-log2", required_argument, 0, O_MAT}, {"formats", required_argument, 0, O_FORMATS},
-        SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("deltas", O_DELTAS), SMX_CLI_ARG("s", O_S),
+        SMX_CLI_ARG("eps", O_EPS), SMX_CLI_ARG("nmax-log2", O_NMAX),
+        SMX_CLI_ARG("per-octave", O_PER), SMX_CLI_ARG("random-log2", O_RAND),
+        SMX_CLI_ARG("materialise-log2", O_MAT), SMX_CLI_ARG("formats", O_FORMATS),
+        DISPERSION_COMMON_OPTIONS, {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .nmax_log2 = 30, .per = -1, .rand_log2 = -1, .mat_log2 = -1};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, "2.28,5.69,14.78", 0, 700, prog, "--deltas");
     o.neps = smx_cli_doubles_or_fail(o.eps, 8, "0.1,0.01,0.001", 0, 1, prog, "--eps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64,fp128", 0, prog, "--formats");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_DELTAS: o.ndeltas = smx_cli_doubles_or_fail(o.deltas, 8, optarg, 1e-3, 700, prog, "--deltas"); break;
@@ -266,7 +251,7 @@ int dispersion_cmd_curves(int argc, char **argv)
         case O_RAND: o.rand_log2 = (int)smx_cli_long_or_fail(optarg, 1, 28, prog, "--random-log2"); break;
         case O_MAT: o.mat_log2 = (int)smx_cli_long_or_fail(optarg, 1, 26, prog, "--materialise-log2"); break;
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 0, prog, "--formats"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
@@ -274,15 +259,15 @@ int dispersion_cmd_curves(int argc, char **argv)
     if (o.per < 0) o.per = paper ? 8 : 4;
     if (o.rand_log2 < 0) o.rand_log2 = paper ? 24 : 20;
     if (o.mat_log2 < 0) o.mat_log2 = paper ? 22 : 18;
+    char what[96]; /* two vectors of 2^K doubles, refused up front if they cannot fit (issue 9) */
+    int big = o.rand_log2 > o.mat_log2 ? o.rand_log2 : o.mat_log2;
+    snprintf(what, sizeof what, "--random-log2 %d / --materialise-log2 %d (two vectors of 2^%d doubles)",
+             o.rand_log2, o.mat_log2, big);
+    smx_cli_mem_or_fail(16 * exp2(big), what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "curves");
-    char *pm = dispersion_sibling(out, "materialised"), *pb = dispersion_sibling(out, "beta-star"),
-         *pa = dispersion_sibling(out, "adaptive-beta");
-    int st = (!pm || !pb || !pa) ? SMX_ENOMEM : SMX_OK;
-    if (!st) st = write_curves(&o, out);
-    if (!st) st = write_materialised(&o, pm);
-    if (!st) st = write_beta_star(&o, pb);
-    if (!st) st = write_adaptive_beta(&o, pa);
-    free(pm), free(pb), free(pa);
-    return dispersion_exit(prog, out, st);
+    static const char *const siblings[] = {"materialised", "beta-star", "adaptive-beta", NULL};
+    static const dispersion_write_t write[] = {write_curves, write_materialised, write_beta_star,
+                                                         write_adaptive_beta};
+    return dispersion_write_files(prog, out, siblings, meta, write, &o);
 }

@@ -1,10 +1,11 @@
 /* dispersion_io.c - what every smx-dispersion subcommand does around its computation: the
  * data's standard metadata, default and sibling output paths, the log-spaced n grid, list
- * metadata, common options and the exit status (declared in dispersion_cmds.h). */
-#include "dispersion_cmds.h"
+ * metadata, common options and the exit status (declared in dispersion_io.h). */
+#include "dispersion_io.h"
 #include "smx.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,23 @@
 void dispersion_cmd_init(dispersion_cmd_t *cmd, int argc, char **argv)
 {
     smx_cli_common_init(&cmd->c);
+    cmd->quiet = 0;
     cmd->argc = argc, cmd->argv = argv;
+    cmd->meta_argc = 0, cmd->meta_argv = NULL;
+    optind = 1, opterr = 0;
 }
 
 void dispersion_meta_std(smx_tsv_t *t, const char *prog, const dispersion_cmd_t *cmd)
 {
-    smx_tsv_meta_std(t, prog, cmd->argc, cmd->argv);
+    if (cmd->meta_argv) smx_tsv_meta_std(t, prog, cmd->meta_argc, cmd->meta_argv);
+    else {
+        char **kept = malloc(((size_t)cmd->argc + 1) * sizeof *kept);
+        int n = 0;
+        for (int i = 0; kept && i < cmd->argc; i++)
+            if (i == 0 || strcmp(cmd->argv[i], "--quiet")) kept[n++] = cmd->argv[i];
+        smx_tsv_meta_std(t, prog, kept ? n : cmd->argc, kept ? kept : cmd->argv);
+        free(kept);
+    }
     smx_cli_meta(t, &cmd->c);
 }
 
@@ -29,15 +41,88 @@ const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, co
     return buf;
 }
 
-void dispersion_common_or_fail(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage)
+void dispersion_common_or_fail(dispersion_cmd_t *cmd, int opt, const char *arg, const char *prog, const char *usage)
 {
-    if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_fail(prog, "bad option (see --help)");
+    if (opt == DISPERSION_OPT_QUIET) cmd->quiet = 1;
+    else if (!smx_cli_common(&cmd->c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, cmd->argc, cmd->argv);
 }
 
 int dispersion_exit(const char *prog, const char *out, int st)
 {
-    if (st) fprintf(stderr, "%s: writing %s: %s\n", prog, out, smx_strerror(st));
-    return st ? 1 : 0;
+    if (st == SMX_OK) return 0;
+    if (st == SMX_EIO || (st == SMX_ENOMEM && errno == ENOMEM)) {
+        int e = errno ? errno : EIO;
+        fprintf(stderr, "%s: writing %s: %s\n", prog, out, strerror(e));
+        return e == ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_IO;
+    }
+    if (st == SMX_ENOMEM) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return SMX_EXIT_NOMEM;
+    }
+    fprintf(stderr, "%s: computation failed: %s\n", prog, smx_strerror(st));
+    return SMX_EXIT_FAILURE;
+}
+
+int dispersion_files_open(dispersion_files_t *f, const char *out, const char *const *suffixes)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->failed, sizeof f->failed, "%s", out);
+    for (size_t i = 0; !i || suffixes[i - 1]; i++) {
+        if (i == DISPERSION_FILES_MAX) return dispersion_files_close(f, SMX_EDOM);
+        f->path[i] = i ? dispersion_sibling(out, suffixes[i - 1]) : strdup(out);
+        if (!f->path[i]) {
+            errno = ENOMEM;
+            return dispersion_files_close(f, SMX_ENOMEM);
+        }
+        f->n = i + 1;
+        f->t[i] = smx_tsv_open(f->path[i]);
+        if (!f->t[i]) {
+            snprintf(f->failed, sizeof f->failed, "%s", f->path[i]);
+            int e = errno;
+            dispersion_files_close(f, SMX_EIO);
+            errno = e;
+            return SMX_EIO;
+        }
+    }
+    return SMX_OK;
+}
+
+int dispersion_files_close(dispersion_files_t *f, int st)
+{
+    if (st == SMX_OK) {
+        size_t at;
+        st = smx_tsv_close_all_at(f->t, f->n, &at);
+        if (st && at < f->n) snprintf(f->failed, sizeof f->failed, "%s", f->path[at]);
+    } else
+        for (size_t i = 0; i < f->n; i++)
+            if (f->t[i]) smx_tsv_abort(f->t[i]), f->t[i] = NULL;
+    int e = errno;
+    for (size_t i = 0; i < f->n; i++) free(f->path[i]), f->path[i] = NULL;
+    errno = e;
+    return st;
+}
+
+int dispersion_write_files(const char *prog, const char *out, const char *const *siblings,
+                           void (*meta)(smx_tsv_t *t, const void *opts), const dispersion_write_t *write,
+                           const void *opts)
+{
+    dispersion_files_t f;
+    int st = dispersion_files_open(&f, out, siblings);
+    for (size_t i = 0; i < f.n && !st; i++) {
+        meta(f.t[i], opts);
+        st = write[i](f.t[i], opts);
+    }
+    st = dispersion_files_close(&f, st);
+    return dispersion_exit(prog, f.failed, st);
+}
+
+void dispersion_meta_table(smx_tsv_t *t, const dispersion_meta_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].type == 'i') smx_tsv_meta(t, m[i].key, "%d", *(const int *)m[i].value);
+        else if (m[i].type == 'l') smx_tsv_meta(t, m[i].key, "%ld", *(const long *)m[i].value);
+        else smx_tsv_meta(t, m[i].key, "%g", *(const double *)m[i].value);
+    }
 }
 
 char *dispersion_sibling(const char *out, const char *suffix)

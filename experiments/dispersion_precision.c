@@ -6,6 +6,8 @@
  * every addition rounded), p_max = fl(1/S), p_other = fl(t_1/S), leakage 1 - p_max, and the
  * log-space leakage ln(1 - p) = ln S' - log1p(S'), S' = sum_{i>=1} t_i, each op rounded. */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "smx.h"
 #include "sum.h"
 #include "tsv.h"
@@ -30,9 +32,9 @@ static const char usage[] =
     "                     log-space leakage stop at 2^22 (run time)\n"
     "  --per-octave M     grid points per octave (quick 2, paper 4)\n"
     "  --seed N --out FILE (default data/quick/dispersion-precision.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_GAPS = SMX_OPT_FIRST_PRIVATE, O_FORMATS, O_NMAX, O_PER };
+enum { O_GAPS = DISPERSION_OPT_FIRST_PRIVATE, O_FORMATS, O_NMAX, O_PER };
 
 typedef struct {
     double gaps[8];
@@ -82,25 +84,29 @@ static void put_row(smx_tsv_t *t, double delta, const char *fmt, const char *sum
     smx_tsv_endrow(t);
 }
 
-static int run(const opts_t *o, const char *path)
+static void meta(smx_tsv_t *ts, const void *opts)
 {
-    size_t nmax = (size_t)1 << o->nmax_log2;
-    double *grid, *t = malloc(nmax * sizeof *t);
-    size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
-    smx_tsv_t *ts = smx_tsv_open(path);
-    if (!t || !grid || !ts) {
-        free(t), free(grid);
-        if (ts) smx_tsv_abort(ts);
-        return SMX_EIO;
-    }
+    const opts_t *o = opts;
+    const dispersion_meta_t v[] = {{"nmax_log2", 'i', &o->nmax_log2}, {"per_octave", 'i', &o->per}};
     dispersion_meta_std(ts, prog, &o->cmd);
-    smx_tsv_meta(ts, "nmax_log2", "%d", o->nmax_log2);
-    smx_tsv_meta(ts, "per_octave", "%d", o->per);
+    dispersion_meta_table(ts, v, sizeof v / sizeof v[0]);
     dispersion_meta_list(ts, "gaps", o->gaps, o->ngaps);
     for (size_t fi = 0; fi < o->nformats; fi++) {
         const smx_format_t *f = &o->formats[fi];
         smx_tsv_meta(ts, "format", "%s p=%d saturation_2^p=%.17g min_normal=%.17g min_subnormal=%.17g", f->name, f->p,
                      exp2(f->p), smx_format_min_normal(f), smx_format_min_subnormal(f));
+    }
+}
+
+static int write_precision(smx_tsv_t *ts, const void *opts)
+{
+    const opts_t *o = opts;
+    size_t nmax = (size_t)1 << o->nmax_log2;
+    double *grid, *t = malloc(nmax * sizeof *t);
+    size_t ng = dispersion_grid(&grid, 1, o->nmax_log2, o->per);
+    if (!t || !grid) {
+        free(t), free(grid);
+        return SMX_ENOMEM;
     }
     smx_tsv_meta(ts, "paper_expectation", "naive sum of equal terms saturates at 2^p: bf16 256, fp16 2048, fp32 2^24; "
                                           "fp16 1/n subnormal beyond n = 16384, 0 past ~2^25 (science/dispersion.md)");
@@ -108,7 +114,7 @@ static int run(const opts_t *o, const char *path)
                                 "exp(ln S' - log1p S') in the format; leak_exact from MPFR; format mpfr = exact");
     smx_tsv_header(ts, "delta\tformat\tsum\tn\tS\tS_exact\tpmax\tpother\tpother_exactS\tleak\tleak_log\tleak_exact");
     smx_progress_t pr;
-    smx_progress_start(&pr, prog, (double)(o->ngaps * o->nformats * 3), 0);
+    smx_progress_start(&pr, prog, (double)(o->ngaps * o->nformats * 3), o->cmd.quiet);
     for (size_t g = 0; g < o->ngaps; g++) {
         double delta = o->gaps[g], e = exp(-delta);
         for (size_t i = 0; i < ng; i++) { /* the exact values */
@@ -139,37 +145,41 @@ static int run(const opts_t *o, const char *path)
     }
     smx_progress_finish(&pr);
     free(t), free(grid);
-    return smx_tsv_close(ts);
+    return SMX_OK;
 }
 
 int dispersion_cmd_precision(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"gaps", required_argument, 0, O_GAPS},
-                                          {"formats", required_argument, 0, O_FORMATS},
-                                          {"nmax-log2", required_argument, 0, O_NMAX},
-                                          {"per-octave", required_argument, 0, O_PER},
-                                          SMX_CLI_COMMON_OPTIONS,
+    static const struct option lopts[] = {SMX_CLI_ARG("gaps", O_GAPS),
+                                          SMX_CLI_ARG("formats", O_FORMATS),
+                                          SMX_CLI_ARG("nmax-log2", O_NMAX),
+                                          SMX_CLI_ARG("per-octave", O_PER),
+                                          DISPERSION_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.nmax_log2 = -1, .per = -1};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, "0,14.78,40", 0, 700, prog, "--gaps");
     o.nformats = smx_cli_formats_or_fail(o.formats, 8, "fp16,bf16,fp32,fp64", 1, prog, "--formats");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_GAPS: o.ngaps = smx_cli_doubles_or_fail(o.gaps, 8, optarg, 0, 700, prog, "--gaps"); break;
         case O_FORMATS: o.nformats = smx_cli_formats_or_fail(o.formats, 8, optarg, 1, prog, "--formats"); break;
         case O_NMAX: o.nmax_log2 = (int)smx_cli_long_or_fail(optarg, 2, 30, prog, "--nmax-log2"); break;
         case O_PER: o.per = (int)smx_cli_long_or_fail(optarg, 1, 16, prog, "--per-octave"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     int paper = o.cmd.c.profile == SMX_PROFILE_PAPER;
     if (o.nmax_log2 < 0) o.nmax_log2 = paper ? 28 : 26;
     if (o.per < 0) o.per = paper ? 4 : 2;
+    char what[64]; /* the vector of 2^K terms, refused up front if it cannot fit (issue 9) */
+    snprintf(what, sizeof what, "--nmax-log2 %d (a vector of 2^%d doubles)", o.nmax_log2, o.nmax_log2);
+    smx_cli_mem_or_fail(8 * exp2(o.nmax_log2), what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "precision");
-    return dispersion_exit(prog, out, run(&o, out));
+    static const char *const siblings[] = {NULL};
+    static const dispersion_write_t write[] = {write_precision};
+    return dispersion_write_files(prog, out, siblings, meta, write, &o);
 }

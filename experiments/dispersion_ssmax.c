@@ -3,6 +3,8 @@
  * SSMax(z)_i = softmax((s ln n) z)_i (eq. 2). Closed forms from dispersion_theory.c; the same
  * vectors materialised through smx_ssmax / smx_softmax_temp (temperature.h) in fp64. */
 #include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "smx.h"
 #include "temperature.h"
 #include "tsv.h"
@@ -23,22 +25,24 @@ static const char usage[] =
     "  --fig1-nmax N  Fig 1 up to n = N (default 10000; every n <= 1000, then log-spaced)\n"
     "  --fig3-n LIST  Fig 3 set sizes n (default 10,100,1000,10000,100000)\n"
     "  --seed N --out FILE (default data/quick/dispersion-ssmax.tsv) --profile quick|paper --threads N\n"
-    "  --help --version\n";
+    "  --quiet (no progress on stderr) --help --version\n";
 
-enum { O_S = SMX_OPT_FIRST_PRIVATE, O_F1N, O_F3N };
+enum { O_S = DISPERSION_OPT_FIRST_PRIVATE, O_F1N, O_F3N };
 
 typedef struct {
     double s, fig3_n[8];
     size_t nf3;
     long fig1_nmax;
+    smx_format_t f64;     /* fp64, for the materialised vectors */
     dispersion_cmd_t cmd; /* common options and the command line for the metadata */
 } opts_t;
 
-static void meta(smx_tsv_t *t, const opts_t *o)
+static void meta(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
+    const dispersion_meta_t v[] = {{"s", 'g', &o->s}, {"fig1_nmax", 'l', &o->fig1_nmax}};
     dispersion_meta_std(t, prog, &o->cmd);
-    smx_tsv_meta(t, "s", "%g", o->s);
-    smx_tsv_meta(t, "fig1_nmax", "%ld", o->fig1_nmax);
+    dispersion_meta_table(t, v, sizeof v / sizeof v[0]);
     dispersion_meta_list(t, "fig3_n", o->fig3_n, o->nf3);
 }
 
@@ -54,33 +58,27 @@ static void fig1_vec(double *pm_soft, double *pm_ss, double *x, double *y, size_
     *pm_ss = y[0];
 }
 
-/* Two work vectors of nmax doubles and the TSV path opened with the metadata written; NULL
- * (nothing left allocated) if either fails. */
-static smx_tsv_t *open_with_vectors(double **x, double **y, size_t nmax, const char *path, const opts_t *o)
+/* Two work vectors of nmax doubles: SMX_OK, or SMX_ENOMEM with nothing left allocated. */
+static int alloc_vectors(double **x, double **y, size_t nmax)
 {
     *x = malloc(nmax * sizeof **x), *y = malloc(nmax * sizeof **y);
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!*x || !*y || !t) {
-        free(*x), free(*y);
-        if (t) smx_tsv_abort(t);
-        return NULL;
-    }
-    meta(t, o);
-    return t;
+    if (*x && *y) return SMX_OK;
+    free(*x), free(*y);
+    return SMX_ENOMEM;
 }
 
-static int write_fig1(const opts_t *o, const char *path, const smx_format_t *f64)
+static int write_fig1(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
     size_t nmax = (size_t)o->fig1_nmax;
     double *x, *y;
-    smx_tsv_t *t = open_with_vectors(&x, &y, nmax, path, o);
-    if (!t) return SMX_EIO;
+    if (alloc_vectors(&x, &y, nmax)) return SMX_ENOMEM;
     smx_tsv_meta(t, "setup", "n-1 logits -2, one +3 (gap 5); softmax beta = 1, SSMax beta = s ln n");
     smx_tsv_meta(t, "paper_values", "softmax p_max 0.5 at n ~ 149, 0.129 at n = 1000; SSMax 0.816 (n=2), 0.940 (10), 0.995 (100)");
     smx_tsv_header(t, "n\tpmax_softmax\tpmax_softmax_vec\tpmax_ssmax\tpmax_ssmax_vec");
     for (size_t n = 2; n <= nmax; n = n < 1000 ? n + 1 : (size_t)ceil(n * 1.05)) {
         double ps, pss;
-        fig1_vec(&ps, &pss, x, y, n, o->s, f64);
+        fig1_vec(&ps, &pss, x, y, n, o->s, &o->f64);
         smx_tsv_int(t, (long long)n);
         smx_tsv_num(t, dispersion_pmax_gap((double)n, 1.0, 5.0));
         smx_tsv_num(t, ps);
@@ -89,16 +87,16 @@ static int write_fig1(const opts_t *o, const char *path, const smx_format_t *f64
         smx_tsv_endrow(t);
     }
     free(x), free(y);
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
-static int write_fig3(const opts_t *o, const char *path, const smx_format_t *f64)
+static int write_fig3(smx_tsv_t *t, const void *opts)
 {
+    const opts_t *o = opts;
     size_t nmax = 3;
     for (size_t i = 0; i < o->nf3; i++) nmax = fmax(nmax, o->fig3_n[i]);
     double *x, *y;
-    smx_tsv_t *t = open_with_vectors(&x, &y, nmax, path, o);
-    if (!t) return SMX_EIO;
+    if (alloc_vectors(&x, &y, nmax)) return SMX_ENOMEM;
     smx_tsv_meta(t, "setup", "logits k/(n-2), k = 0..n-2, plus z_max (index 0); n = all entries");
     smx_tsv_meta(t, "paper_claim", "softmax: z_max needed for focus grows without bound in n; SSMax: focus once z_max exceeds the rest by ~1/s");
     smx_tsv_header(t, "n\tzmax\tp_softmax\tp_softmax_vec\tp_ssmax\tp_ssmax_vec");
@@ -112,24 +110,22 @@ static int write_fig3(const opts_t *o, const char *path, const smx_format_t *f64
             smx_tsv_int(t, (long long)n);
             smx_tsv_num(t, z);
             smx_tsv_num(t, dispersion_pz_spaced((double)n, 1.0, z));
-            smx_softmax_temp(y, x, n, 1.0, f64);
+            smx_softmax_temp(y, x, n, 1.0, &o->f64);
             smx_tsv_num(t, y[0]);
             smx_tsv_num(t, dispersion_pz_spaced((double)n, bss, z));
-            smx_ssmax(y, x, n, o->s, f64);
+            smx_ssmax(y, x, n, o->s, &o->f64);
             smx_tsv_num(t, y[0]);
             smx_tsv_endrow(t);
         }
     }
     free(x), free(y);
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
 /* p_max of the gap configuration at inverse temperature s ln n, gap Delta: depends on s*Delta only. */
-static int write_heatmap(const opts_t *o, const char *path)
+static int write_heatmap(smx_tsv_t *t, const void *opts)
 {
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!t) return SMX_EIO;
-    meta(t, o);
+    (void)opts;
     smx_tsv_meta(t, "formula", "p_max = 1/(1 + (n-1) n^{-s Delta}) -> 1 if s Delta > 1, 1/2 if = 1, 0 if < 1 (Nakanishi 2025)");
     smx_tsv_header(t, "sDelta\tlog2n\tn\tpmax");
     for (int i = 0; i <= 100; i++) {
@@ -143,7 +139,7 @@ static int write_heatmap(const opts_t *o, const char *path)
         }
         fputc('\n', smx_tsv_stream(t)); /* gnuplot pm3d: blank line between scans */
     }
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
 static void row3(smx_tsv_t *t, const char *q, const char *paper, double ours)
@@ -154,11 +150,9 @@ static void row3(smx_tsv_t *t, const char *q, const char *paper, double ours)
     smx_tsv_endrow(t);
 }
 
-static int write_summary(const opts_t *o, const char *path)
+static int write_summary(smx_tsv_t *t, const void *opts)
 {
-    smx_tsv_t *t = smx_tsv_open(path);
-    if (!t) return SMX_EIO;
-    meta(t, o);
+    const opts_t *o = opts;
     smx_tsv_meta(t, "paper", "Nakanishi 2025 Fig 1 (s = 0.43, logits -2 and one +3)");
     smx_tsv_header(t, "quantity\tpaper\tours");
     double s = o->s;
@@ -170,21 +164,20 @@ static int write_summary(const opts_t *o, const char *path)
     row3(t, "SSMax p_max at n = 100", "0.995", dispersion_pmax_gap(100, dispersion_ssmax_beta(s, 100), 5));
     row3(t, "SSMax p_max at n = 2^30", "-> 1", dispersion_pmax_gap(exp2(30), dispersion_ssmax_beta(s, exp2(30)), 5));
     row3(t, "threshold s*Delta = 1: p_max at n = 2^30", "-> 1/2", dispersion_pmax_gap(exp2(30), log(exp2(30)), 1));
-    return smx_tsv_close(t);
+    return SMX_OK;
 }
 
 int dispersion_cmd_ssmax(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"s", required_argument, 0, O_S},
-                                          {"fig1-nmax", required_argument, 0, O_F1N},
-                                          {"fig3-n", required_argument, 0, O_F3N},
-                                          SMX_CLI_COMMON_OPTIONS,
+    static const struct option lopts[] = {SMX_CLI_ARG("s", O_S),
+                                          SMX_CLI_ARG("fig1-nmax", O_F1N),
+                                          SMX_CLI_ARG("fig3-n", O_F3N),
+                                          DISPERSION_COMMON_OPTIONS,
                                           {0, 0, 0, 0}};
     opts_t o = {.s = 0.43, .fig1_nmax = 10000};
     dispersion_cmd_init(&o.cmd, argc, argv);
     o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, "10,100,1000,10000,100000", 3, 1e7, prog, "--fig3-n");
     int opt;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
         case O_S: o.s = smx_cli_double_or_fail(optarg, prog, "--s");
@@ -192,23 +185,21 @@ int dispersion_cmd_ssmax(int argc, char **argv)
             break;
         case O_F1N: o.fig1_nmax = smx_cli_long_or_fail(optarg, 2, 100000000, prog, "--fig1-nmax"); break;
         case O_F3N: o.nf3 = smx_cli_doubles_or_fail(o.fig3_n, 8, optarg, 3, 1e7, prog, "--fig3-n"); break;
-        default: dispersion_common_or_fail(&o.cmd.c, opt, optarg, prog, usage);
+        default: dispersion_common_or_fail(&o.cmd, opt, optarg, prog, usage);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     for (size_t i = 0; i < o.nf3; i++)
         if (o.fig3_n[i] != floor(o.fig3_n[i])) smx_cli_fail(prog, "--fig3-n: %g is not an integer", o.fig3_n[i]);
+    double nmax = (double)o.fig1_nmax; /* two vectors of nmax doubles, refused up front if they cannot fit */
+    for (size_t i = 0; i < o.nf3; i++) nmax = fmax(nmax, o.fig3_n[i]);
+    char what[96];
+    snprintf(what, sizeof what, "--fig1-nmax / --fig3-n (two vectors of %.0f doubles)", nmax);
+    smx_cli_mem_or_fail(16 * nmax, what, prog);
     char buf[64];
     const char *out = dispersion_out(buf, sizeof buf, &o.cmd.c, "ssmax");
-    smx_format_t f64;
-    smx_format_get(&f64, "fp64");
-    char *p1 = dispersion_sibling(out, "fig1"), *p3 = dispersion_sibling(out, "fig3"),
-         *ph = dispersion_sibling(out, "heatmap");
-    int st = (!p1 || !p3 || !ph) ? SMX_ENOMEM : SMX_OK;
-    if (!st) st = write_summary(&o, out);
-    if (!st) st = write_fig1(&o, p1, &f64);
-    if (!st) st = write_fig3(&o, p3, &f64);
-    if (!st) st = write_heatmap(&o, ph);
-    free(p1), free(p3), free(ph);
-    return dispersion_exit(prog, out, st);
+    smx_format_get(&o.f64, "fp64");
+    static const char *const siblings[] = {"fig1", "fig3", "heatmap", NULL};
+    static const dispersion_write_t write[] = {write_summary, write_fig1, write_fig3, write_heatmap};
+    return dispersion_write_files(prog, out, siblings, meta, write, &o);
 }

@@ -1,6 +1,6 @@
 /* dispersion_theory.c - closed forms of science/dispersion.md, evaluated in MPFR.
  * (a) Velickovic et al. 2024 "softmax is not enough", (b) Nakanishi 2025 "Scalable-Softmax". */
-#include "dispersion_cmds.h"
+#include "dispersion_theory.h"
 #include "temperature.h"
 #include "tsv.h"
 

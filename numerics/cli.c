@@ -100,26 +100,27 @@ void smx_cli_meta(smx_tsv_t *t, const smx_cli_common_t *c)
     smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(c->profile));
 }
 
+/* "prog: message" on stderr, then exit(status): the one body of smx_cli_fail and smx_cli_die. */
+static void __attribute__((noreturn)) cli_vdie(int status, const char *prog, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
 void smx_cli_fail(const char *prog, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(SMX_EXIT_USAGE);
+    cli_vdie(SMX_EXIT_USAGE, prog, fmt, ap);
 }
 
 void smx_cli_die(int status, const char *prog, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(status);
+    cli_vdie(status, prog, fmt, ap);
 }
 
 void smx_cli_io_fail(const char *prog, const char *what, const char *path)
@@ -169,6 +170,13 @@ void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog)
     if (bytes > avail)
         smx_cli_die(SMX_EXIT_NOMEM, prog, "%s needs about %.0f MB of memory; only %.0f MB available (RAM / ulimit)",
                     what, bytes / 1e6, avail / 1e6);
+}
+
+void smx_cli_time_or_fail(double seconds, double limit, const char *basis, const char *what, const char *prog)
+{
+    if (seconds > limit)
+        smx_cli_fail(prog, "%s would take about %.3g days (estimate: %s); more than %.3g days refused", what,
+                     seconds / 86400, basis, limit / 86400);
 }
 
 int smx_cli_double(double *v, const char *s)
@@ -271,6 +279,29 @@ int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *pr
         exit(0);
     }
     return 0;
+}
+
+int smx_cli_dispatch(const char *prog, const char *usage, const smx_cli_cmd_t *cmds, size_t n,
+                     void (*before)(const char *prog, int argc, char **argv), int argc, char **argv)
+{
+    char allowed[512] = "";
+    for (size_t i = 0, k = 0; i < n && k < sizeof allowed; i++)
+        k += (size_t)snprintf(allowed + k, sizeof allowed - k, "%s%s", i ? "|" : "", cmds[i].name);
+    if (argc < 2) smx_cli_fail(prog, "missing COMMAND (allowed: %s; see --help)", allowed);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("%s (smx) %s\n", prog, SMX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], cmds[i].name)) {
+            if (before) before(prog, argc, argv);
+            return cmds[i].run(argc - 1, argv + 1);
+        }
+    smx_cli_fail(prog, "unknown command '%s' (allowed: %s)", argv[1], allowed);
 }
 
 void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog)

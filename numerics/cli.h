@@ -36,6 +36,10 @@ enum { SMX_OPT_SEED = 0x1000, SMX_OPT_OUT, SMX_OPT_PROFILE, SMX_OPT_THREADS, SMX
     {"help", no_argument, 0, SMX_OPT_HELP},                     \
     {"version", no_argument, 0, SMX_OPT_VERSION}
 
+/* Entries of a getopt_long table: an option with a value, a flag. */
+#define SMX_CLI_ARG(name, id) {name, required_argument, 0, id}
+#define SMX_CLI_FLAG(name, id) {name, no_argument, 0, id}
+
 typedef enum { SMX_PROFILE_QUICK = 0, SMX_PROFILE_PAPER = 1 } smx_profile_t;
 
 typedef struct {
@@ -95,6 +99,10 @@ void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt
 /* Refuse up front a job whose memory estimate (bytes) exceeds what this process can get
  * (smx_mem_available): "prog: WHAT needs about X MB of memory, only Y MB available", exit 4. */
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog);
+/* Refuse up front a job whose run-time estimate (seconds) exceeds limit seconds: "prog: WHAT would
+ * take about X days (estimate: ...); more than Y days refused", exit 2 (an absurd size). basis:
+ * how the estimate was made, e.g. "4e15 flops at 1e10 flop/s". */
+void smx_cli_time_or_fail(double seconds, double limit, const char *basis, const char *what, const char *prog);
 
 /* Strict number parsing: the whole string must be a number (leading/trailing blanks
  * rejected); "nan", "inf", "-inf" accepted by smx_cli_double. */
@@ -118,6 +126,18 @@ size_t smx_cli_doubles_or_fail(double *v, size_t max, const char *s, double lo, 
  * formats with the fast path (p <= 53). */
 size_t smx_cli_formats_or_fail(smx_format_t *f, size_t max, const char *s, int fast_only, const char *prog,
                                const char *opt);
+
+/* A program's subcommand: its name and its main (called with argv[0] = the name). */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} smx_cli_cmd_t;
+/* The one way to dispatch subcommands: argv[1] names one of the n cmds. "--help" / "-h" print
+ * usage to stdout (exit 0), "--version" prints "PROG (smx) VERSION"; a missing or unknown command
+ * fails in one line listing the allowed names (exit 2). before (may be NULL) runs just before the
+ * command with the whole command line, e.g. to check its outputs. Returns the command's status. */
+int smx_cli_dispatch(const char *prog, const char *usage, const smx_cli_cmd_t *cmds, size_t n,
+                     void (*before)(const char *prog, int argc, char **argv), int argc, char **argv);
 
 /* Reject unparsed positional arguments (optind < argc) with a message. */
 void smx_cli_no_positional(int argc, char *const argv[], int optind_, const char *prog);

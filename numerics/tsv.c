@@ -269,6 +269,7 @@ struct smx_tsv {
     FILE *fp;
     out_t out;
     int col; /* fields written on the current row */
+    int err; /* errno of the first write error seen (stdio keeps only the flag) */
 };
 
 smx_tsv_t *smx_tsv_open(const char *path)
@@ -356,7 +357,8 @@ void smx_tsv_str(smx_tsv_t *t, const char *s)
 
 void smx_tsv_endrow(smx_tsv_t *t)
 {
-    fputc('\n', t->fp);
+    if (!t->err && ferror(t->fp)) t->err = errno ? errno : EIO; /* a field's write failed */
+    if (fputc('\n', t->fp) == EOF && !t->err) t->err = errno ? errno : EIO;
     t->col = 0;
 }
 
@@ -366,7 +368,7 @@ FILE *smx_tsv_stream(smx_tsv_t *t) { return t->fp; }
 static int tsv_flush_close(smx_tsv_t *t)
 {
     int bad = 0, e = 0;
-    if (ferror(t->fp)) bad = 1, e = EIO;
+    if (ferror(t->fp)) bad = 1, e = t->err ? t->err : EIO;
     if (fflush(t->fp) != 0 && !bad) bad = 1, e = errno;
     if (!bad && t->out.tmp && fsync(fileno(t->fp)) != 0) bad = 1, e = errno;
     if (fclose(t->fp) != 0 && !bad) bad = 1, e = errno;
@@ -384,21 +386,25 @@ int smx_tsv_close(smx_tsv_t *t)
     return st;
 }
 
-int smx_tsv_close_all(smx_tsv_t **t, size_t n)
+int smx_tsv_close_all_at(smx_tsv_t **t, size_t n, size_t *failed)
 {
     int bad = 0, e = 0;
+    size_t at = n;
     for (size_t i = 0; i < n; i++)
-        if (tsv_flush_close(t[i]) && !bad) bad = 1, e = errno;
+        if (tsv_flush_close(t[i]) && !bad) bad = 1, e = errno, at = i;
     /* all closed and synced: now rename every one (or drop every temporary) */
     for (size_t i = 0; i < n; i++) {
         errno = e;
-        if (out_finish(&t[i]->out, bad) != SMX_OK && !bad) bad = 1, e = errno;
+        if (out_finish(&t[i]->out, bad) != SMX_OK && !bad) bad = 1, e = errno, at = i;
         free(t[i]);
         t[i] = NULL;
     }
+    if (failed) *failed = at;
     errno = e;
     return bad ? SMX_EIO : SMX_OK;
 }
+
+int smx_tsv_close_all(smx_tsv_t **t, size_t n) { return smx_tsv_close_all_at(t, n, NULL); }
 
 void smx_tsv_abort(smx_tsv_t *t)
 {

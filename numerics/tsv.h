@@ -53,6 +53,8 @@ int smx_tsv_close(smx_tsv_t *t);
  * only if every one succeeded are they renamed onto their paths (else every temporary is
  * removed and no path is touched). SMX_OK or SMX_EIO (errno: the first failure). t[i] = NULL. */
 int smx_tsv_close_all(smx_tsv_t **t, size_t n);
+/* The same; *failed = the index of the file that failed first (n if none). */
+int smx_tsv_close_all_at(smx_tsv_t **t, size_t n, size_t *failed);
 /* Close and delete the temporary without touching PATH (errno preserved). */
 void smx_tsv_abort(smx_tsv_t *t);
 

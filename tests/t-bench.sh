@@ -4,86 +4,84 @@
 # the documented header, one row per (type, func, algo, n) and positive finite timings; exp-error
 # on a float / double sample reports maxima within the kernels' bound (1 ulp) in its metadata;
 # the peers script writes its header and either rows or a '# note:' line. Env SMX_BIN.
+. "$(dirname "$0")/lib.sh"
 B=${SMX_BIN:-build/bin}/smx-bench
-T=${TMPDIR:-/tmp}/t-bench.$$
-mkdir -p "$T"
-n=0
-check() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bad() {
-    opt=$1; shift
-    "$B" "$@" --out "$T/bad.tsv" >/dev/null 2>"$T/err"; rc=$?
-    grep -q -- "$opt" "$T/err"; named=$?
-    [ $rc = 2 ] && [ $named = 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ]
-    check $? "rejects $* (exit $rc, message names $opt)"
-}
+# bad_b OPT ARGS...: smx-bench ARGS --out FILE exits 2 with one line naming OPT (lib.sh's bad)
+bad_b() { _o=$1; shift; bad "$_o" "$B" "$@" --out "$T/bad.tsv"; }
 "$B" >/dev/null 2>"$T/err"; rc=$?
-[ $rc = 2 ] && grep -q COMMAND "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; check $? "no COMMAND: exit 2, one line"
-bad frobnicate frobnicate
-bad --types kernels --types half
-bad --algos kernels --algos three-pass,fastest
-bad --funcs kernels --funcs softmin
-bad --isa kernels --isa sse9
-bad --nmin kernels --nmin 0
-bad --nmin kernels --nmin 5000 --nmax 100
-bad --reps kernels --reps -1
-bad --min-time kernels --min-time abc
-bad --profile copy --profile huge
-bad --stride exp-error --stride 0
-bad --count exp-error --count x
-bad --ps mpfr --ps 1
-bad --ps mpfr --ps 24.5
-bad --n mpfr --n 0
-bad --threads kernels --threads -2
-"$B" --help | grep -q 'smx-bench kernels'; check $? "--help lists the subcommands"
-"$B" kernels --help | grep -q -- '--min-time'; check $? "kernels --help lists its options"
-"$B" --version | grep -q '^smx-bench (smx) '; check $? "--version"
+[ $rc = 2 ] && grep -q COMMAND "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; ok $? "no COMMAND: exit 2, one line"
+bad_b frobnicate frobnicate
+bad_b --types kernels --types half
+bad_b --algos kernels --algos three-pass,fastest
+bad_b --funcs kernels --funcs softmin
+bad_b --isa kernels --isa sse9
+bad_b --nmin kernels --nmin 0
+bad_b --nmin kernels --nmin 5000 --nmax 100
+bad_b --reps kernels --reps -1
+bad_b --min-time kernels --min-time abc
+bad_b --profile copy --profile huge
+bad_b --stride exp-error --stride 0
+bad_b --count exp-error --count x
+bad_b --ps mpfr --ps 1
+bad_b --ps mpfr --ps 24.5
+bad_b --n mpfr --n 0
+bad_b --threads kernels --threads -2
+bad "option '--out' needs a value" "$B" kernels --nmax 100 --out
+bad_b "unknown or ambiguous option '--bogus'" exp-error --bogus
+bad_b "--algos applies to 'smx-bench kernels' only" copy --algos two-pass
+bad_b "--per-octave" kernels --per-octave 0
+bad_b "--per-octave" kernels --steps 99
+"$B" --help | grep -q 'smx-bench kernels'; ok $? "--help lists the subcommands"
+"$B" kernels --nmin 100 --nmax 200 --steps 1 --reps 1 --min-time 0 --types float --algos two-pass --quiet --out "$T/kq.tsv" >/dev/null 2>"$T/kq.err"
+[ $? = 0 ] && ! [ -s "$T/kq.err" ] && grep -q "steps 1," "$T/kq.tsv"; ok $? "kernels: --steps (old name of --per-octave) and --quiet (nothing on stderr)"
+"$B" kernels --help | grep -q -- '--min-time'; ok $? "kernels --help lists its options"
+"$B" --version | grep -q '^smx-bench (smx) '; ok $? "--version"
 
 # kernels: 2 types x 3 sizes x (4 algos x 2 funcs + copy + exp)
-"$B" kernels --nmin 100 --nmax 400 --steps 1 --reps 1 --min-time 0 --funcs softmax,lse --out "$T/k.tsv" >"$T/k.out" 2>/dev/null
-check $? "kernels: tiny run exits 0"
+"$B" kernels --nmin 100 --nmax 400 --per-octave 1 --reps 1 --min-time 0 --funcs softmax,lse --out "$T/k.tsv" >"$T/k.out" 2>/dev/null
+ok $? "kernels: tiny run exits 0"
 h=$(grep -v '^#' "$T/k.tsv" | head -1)
 [ "$h" = "$(printf 'type\tfunc\talgo\tisa\tn\tthreads\tns_per_elem\tgbps\tratio_copy\tratio_exp\telem_per_cycle')" ]
-check $? "kernels: header"
+ok $? "kernels: header"
 rows=$(grep -v '^#' "$T/k.tsv" | tail -n +2 | wc -l)
-[ "$rows" -eq 66 ]; check $? "kernels: 66 rows = 2 types x 3 n x 11 series (8 kernels, copy, copy-nt, exp) ($rows)"
+[ "$rows" -eq 66 ]; ok $? "kernels: 66 rows = 2 types x 3 n x 11 series (8 kernels, copy, copy-nt, exp) ($rows)"
 grep -v '^#' "$T/k.tsv" | tail -n +2 | awk -F'\t' '!($7 > 0 && $8 > 0 && $9 > 0 && $7 < 1e9) { bad = 1 } END { exit bad }'
-check $? "kernels: positive finite timings, GB/s and ratios"
+ok $? "kernels: positive finite timings, GB/s and ratios"
 grep -q '^# cpu: ' "$T/k.tsv" && grep -q '^# caches: L1d' "$T/k.tsv" && grep -q '^# isa: ' "$T/k.tsv"
-check $? "kernels: machine in the metadata"
-grep -q '^bench-kernels: float softmax n = 400, 1 thread(s): best ' "$T/k.out"; check $? "kernels: one summary line"
-cut -f5 "$T/k.tsv" | grep -v '^#' | sort -un | tr '\n' ' ' | grep -q '^n 100 200 400 $'; check $? "kernels: n = 100, 200, 400"
+ok $? "kernels: machine in the metadata"
+grep -q '^bench-kernels: float softmax n = 400, 1 thread(s): best ' "$T/k.out"; ok $? "kernels: one summary line"
+cut -f5 "$T/k.tsv" | grep -v '^#' | sort -un | tr '\n' ' ' | grep -q '^n 100 200 400 $'; ok $? "kernels: n = 100, 200, 400"
 "$B" kernels --types double --algos two-pass --isa scalar --nmin 1000 --nmax 1000 --reps 1 --min-time 0 --out "$T/k2.tsv" >/dev/null 2>&1
 [ "$(grep -v '^#' "$T/k2.tsv" | tail -n +2 | cut -f1-4 | sort | tr '\t\n' ',;')" = "double,copy,copy,scalar;double,exp,exp,scalar;double,softmax,two-pass,scalar;" ]
-check $? "kernels: --types/--algos/--isa select the rows"
+ok $? "kernels: --types/--algos/--isa select the rows"
 "$B" copy --nmin 64 --nmax 64 --reps 1 --min-time 0 --out "$T/c.tsv" >"$T/c.out" 2>/dev/null
-[ "$(grep -v "^#" "$T/c.tsv" | tail -n +2 | cut -f2,3 | sort -u | tr "\t\n" ",;")" = "copy,copy;copy,copy-nt;" ]; check $? "copy: only the copy and copy-nt rows"
+[ "$(grep -v "^#" "$T/c.tsv" | tail -n +2 | cut -f2,3 | sort -u | tr "\t\n" ",;")" = "copy,copy;copy,copy-nt;" ]; ok $? "copy: only the copy and copy-nt rows"
 
 # exp-error on a sample
 "$B" exp-error --stride 65537 --count 20000 --threads 2 --out "$T/e.tsv" >"$T/e.out" 2>/dev/null
-check $? "exp-error: sample run exits 0"
+ok $? "exp-error: sample run exits 0"
 awk '/^# max_error: (float|double) smx:/ { v = $5 + 0; if (!(v > 0.3 && v <= 1.0)) bad = 1; k++ } END { exit bad || k != 2 }' "$T/e.tsv"
-check $? "exp-error: kernels' exp max error in (0.3, 1] ulp for float and double ($(grep -c 'smx max' "$T/e.out") summaries)"
+ok $? "exp-error: kernels' exp max error in (0.3, 1] ulp for float and double ($(grep -c 'smx max' "$T/e.out") summaries)"
 tot=$(awk -F'\t' '!/^#/ && $1 == "float" && $2 == "smx" { s += $5 } END { print s }' "$T/e.tsv")
 cnt=$(sed -n 's/^# max_error: float smx: .* \([0-9]*\) inputs$/\1/p' "$T/e.tsv")
-[ -n "$tot" ] && [ "$tot" = "$cnt" ]; check $? "exp-error: histogram counts add up to the inputs ($tot = $cnt)"
+[ -n "$tot" ] && [ "$tot" = "$cnt" ]; ok $? "exp-error: histogram counts add up to the inputs ($tot = $cnt)"
 "$B" exp-error --types double --count 20000 --threads 1 --out "$T/e1.tsv" >/dev/null 2>&1
 "$B" exp-error --types double --count 20000 --threads 2 --out "$T/e2.tsv" >/dev/null 2>&1
-cmp -s "$T/e1.tsv" "$T/e2.tsv"; check $? "exp-error: same bytes for 1 and 2 threads"
+cmp -s "$T/e1.tsv" "$T/e2.tsv"; ok $? "exp-error: same bytes for 1 and 2 threads"
 
 # mpfr
 "$B" mpfr --ps 24,53,256,512 --n 20 --reps 1 --out "$T/m.tsv" >"$T/m.out" 2>/dev/null
-check $? "mpfr: tiny run exits 0"
-[ "$(grep -v '^#' "$T/m.tsv" | tail -n +2 | wc -l)" -eq 8 ]; check $? "mpfr: 2 algorithms x 4 precisions"
-grep -q '^# fit: time per element ~ p^b for p >= 256: b = ' "$T/m.tsv"; check $? "mpfr: fitted growth in the metadata"
+ok $? "mpfr: tiny run exits 0"
+[ "$(grep -v '^#' "$T/m.tsv" | tail -n +2 | wc -l)" -eq 8 ]; ok $? "mpfr: 2 algorithms x 4 precisions"
+grep -q '^# fit: time per element ~ p^b for p >= 256: b = ' "$T/m.tsv"; ok $? "mpfr: fitted growth in the metadata"
 
 # peers script
 PY=$(command -v /usr/bin/python3 || command -v python3)
 "$PY" experiments/bench_peers.py --n 100,1000 --reps 1 --min-time 0 --out "$T/p.tsv" >"$T/p.out" 2>/dev/null
-check $? "peers: exits 0"
-grep -q "^peer	type	n	threads	ns_per_elem	gbps$" "$T/p.tsv"; check $? "peers: header"
+ok $? "peers: exits 0"
+grep -q "^peer	type	n	threads	ns_per_elem	gbps$" "$T/p.tsv"; ok $? "peers: header"
 r=$(grep -v '^#' "$T/p.tsv" | tail -n +2 | wc -l)
-[ "$r" -gt 0 ] || grep -q '^# note: ' "$T/p.tsv"; check $? "peers: rows ($r) or a note"
+[ "$r" -gt 0 ] || grep -q '^# note: ' "$T/p.tsv"; ok $? "peers: rows ($r) or a note"
 "$PY" experiments/bench_peers.py --n 10,abc --out "$T/p.tsv" >/dev/null 2>"$T/err"; rc=$?
-[ $rc = 2 ] && grep -q -- '--n' "$T/err"; check $? "peers: bad --n exits 2 naming it"
-rm -rf "$T"
-echo "1..$n"
+[ $rc = 2 ] && grep -q -- '--n' "$T/err"; ok $? "peers: bad --n exits 2 naming it"
+tap_done

@@ -112,6 +112,35 @@ static void same_paths(void) { smx_cli_outputs_or_fail("t-cli", "/tmp/x.tsv", "/
 static void mem_huge(void) { smx_cli_mem_or_fail(1e18, "a test job", "t-cli"); }
 static void out_bad(void) { smx_cli_outputs_or_fail("t-cli", "/dev/null/x.tsv", NULL); }
 
+static void time_huge(void) { smx_cli_time_or_fail(86400 * 40.0, 86400 * 30.0, "4e16 flops at 1e10 flop/s", "--d", "t-cli"); }
+static void time_ok(void) { smx_cli_time_or_fail(86400 * 29.0, 86400 * 30.0, "x", "--d", "t-cli"); }
+
+/* smx_cli_dispatch over two commands that exit with 23 + argc and 40 + argc; before() exits 7 if
+ * the command line has "--stop" */
+static int cmd_a(int argc, char **argv) { return strcmp(argv[0], "alpha") ? 99 : 23 + argc; }
+static int cmd_b(int argc, char **argv) { return strcmp(argv[0], "beta") ? 99 : 40 + argc; }
+static void before(const char *prog, int argc, char **argv)
+{
+    (void)prog;
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--stop")) exit(7);
+}
+static char *dargv[4];
+static int dargc;
+static void dispatch(void)
+{
+    static const smx_cli_cmd_t cmds[] = {{"alpha", cmd_a}, {"beta", cmd_b}};
+    exit(smx_cli_dispatch("t-cli", "usage text\n", cmds, 2, before, dargc, dargv));
+}
+static int run_dispatch(const char *a1, const char *a2)
+{
+    static char p0[] = "t-cli", b1[64], b2[64];
+    snprintf(b1, sizeof b1, "%s", a1 ? a1 : ""), snprintf(b2, sizeof b2, "%s", a2 ? a2 : "");
+    dargv[0] = p0, dargv[1] = a1 ? b1 : NULL, dargv[2] = a2 ? b2 : NULL, dargv[3] = NULL;
+    dargc = 1 + (a1 != NULL) + (a2 != NULL);
+    return child(dispatch, "/dev/null");
+}
+
 int main(void)
 {
     int fd = mkstemp(errfile);
@@ -151,6 +180,22 @@ int main(void)
     st = child(out_bad, NULL);
     ok(st == SMX_EXIT_IO && one_line() && strstr(errtext, "--out: cannot write '/dev/null/x.tsv': Not a directory"),
        "unwritable --out: exit 3 naming errno and path (%.80s)", errshow);
+    st = child(time_huge, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() &&
+           strstr(errtext, "--d would take about 40 days (estimate: 4e16 flops at 1e10 flop/s); more than 30 days refused"),
+       "a 40-day run refused with the estimate (%.100s)", errshow);
+    ok(child(time_ok, NULL) == 0 && errtext[0] == '\0', "a 29-day estimate passes silently");
+
+    ok(run_dispatch("alpha", NULL) == 24 && run_dispatch("beta", "x") == 42, "dispatch: the named command runs with argv + 1");
+    ok(run_dispatch("alpha", "--stop") == 7, "dispatch: before() runs first, with the whole command line");
+    st = run_dispatch(NULL, NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "t-cli: missing COMMAND (allowed: alpha|beta; see --help)"),
+       "dispatch: missing command, one line (%.80s)", errshow);
+    st = run_dispatch("gamma", NULL);
+    ok(st == SMX_EXIT_USAGE && one_line() && strstr(errtext, "unknown command 'gamma' (allowed: alpha|beta)"),
+       "dispatch: unknown command, one line (%.80s)", errshow);
+    ok(run_dispatch("--help", NULL) == 0 && run_dispatch("--version", NULL) == 0 && errtext[0] == '\0',
+       "dispatch: --help, --version exit 0");
     unlink(errfile);
     return tap_done();
 }

@@ -1,7 +1,8 @@
 /* t-dispersion.c - smx-dispersion closed forms (experiments/dispersion_theory.c) against
  * materialised vectors in MPFR and double, Lemma 2.1 on random logit sets, the SSMax threshold,
  * the papers' numbers, and summation saturation at 2^p (sum.h) in each emulated format. */
-#include "dispersion_cmds.h"
+#include "dispersion_io.h"
+#include "dispersion_theory.h"
 #include "lse.h"
 #include "smx.h"
 #include "sum.h"

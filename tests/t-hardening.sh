@@ -5,12 +5,9 @@
 # found before the work; temporaries removed on signals; T -> 0; inapplicable options;
 # --checkpoint == --out; one-line errors. Env SMX_BIN = directory of the programs.
 # Exit codes (cli.h): 2 usage / bad input, 3 file or output error, 4 out of memory.
+. "$(dirname "$0")/lib.sh"
 BIN=${SMX_BIN:-build/bin}
-S=$BIN/smx; C=$BIN/smx-collapse; D=$BIN/smx-dispersion
-T=$(mktemp -d "${TMPDIR:-/tmp}/t-hardening.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+S=$BIN/smx; C=$BIN/smx-collapse; D=$BIN/smx-dispersion; BE=$BIN/smx-bench
 # exits CODE PATTERN CMD...: exit status CODE, exactly one line on stderr, matching PATTERN (grep -E)
 exits() {
   code=$1; pat=$2; shift 2
@@ -33,14 +30,14 @@ if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/n" c 1 3 2>/dev/null; then
   "$D" ssmax --fig1-nmax 20 --fig3-n 10 --out "$T/n" 2>/dev/null; rc=$?
   [ $rc = 0 ] && [ -c "$T/n" ]; ok $? "smx-dispersion ssmax --out DEVICE: still a character device, exit $rc"
 else
-  for i in 1 2 3 4; do ok 0 "# SKIP not root: mknod"; done
+  for i in 1 2 3 4; do skip "not root: mknod"; done
 fi
 # never the machine's own /dev/full as --out: a regression would replace it (a copy instead)
 if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/full" c 1 7 2>/dev/null; then
   "$S" threshold-sweep --pmax 8 --out "$T/full" 2>"$T/err"; rc=$?
   [ $rc = 3 ] && [ -c "$T/full" ] && grep -q "No space left on device" "$T/err"; ok $? "--out DEVICE (full): written in place, ENOSPC named, exit 3 ($(msg))"
 else
-  ok 0 "# SKIP not root: mknod"
+  skip "not root: mknod"
 fi
 mkfifo "$T/fifo"
 cat "$T/fifo" >"$T/fifo.read" & reader=$!
@@ -69,6 +66,7 @@ done
 exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$C"; ok $? "smx-collapse --help >/dev/full: exit 3"
 exits 3 "write error on standard output" sh -c '"$0" curves --help >/dev/full' "$D"; ok $? "smx-dispersion curves --help >/dev/full: exit 3"
 exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$D"; ok $? "smx-dispersion --help >/dev/full: exit 3"
+exits 3 "write error on standard output" sh -c '"$0" --help >/dev/full' "$BE"; ok $? "smx-bench --help >/dev/full: exit 3"
 "$S" threshold-sweep --pmax 8 --out "$T/closed.tsv" >&-; ok $? "stdout closed but unused: not an error"
 
 # ---- 4. strict eval input
@@ -97,7 +95,7 @@ y=$("$S" eval -- softmax --1 2 2>&1); [ $? = 2 ] && echo "$y" | grep -q "'--1' i
 # ---- 6. out of memory: refused up front with the estimate, exit 4, one line
 case "$BIN" in
 *-san)  # ASan reserves terabytes of address space: no ulimit -v (GMP's OOM path: t-cli.c)
-  ok 0 "# SKIP sanitized build: ulimit -v"; ok 0 "# SKIP sanitized build: ulimit -v" ;;
+  for i in 1 2 3 4 5; do skip "sanitized build: ulimit -v"; done ;;
 *)
   seq 1000000 >"$T/seq"
   exits 4 "needs about [0-9]+ MB of memory; only [0-9]+ MB available" \
@@ -105,8 +103,24 @@ case "$BIN" in
   ok $? "1e6 values at p100 under ulimit -v 500000: refused with the estimate ($(msg))"
   sh -c 'ulimit -v 400000; "$0" eval lse --format p4096 --algo reference 2.385 -1.5' "$S" >"$T/out" 2>"$T/err"; rc=$?
   { [ $rc = 0 ] && [ -s "$T/out" ]; } || { [ $rc = 4 ] && one=$(wc -l <"$T/err") && [ "$one" = 1 ]; }
-  ok $? "a small MPFR eval under ulimit -v 400000 works or fails in one line (exit $rc)" ;;
+  ok $? "a small MPFR eval under ulimit -v 400000 works or fails in one line (exit $rc)"
+  exits 4 "precision: --nmax-log2 30 \(a vector of 2\^30 doubles\) needs about 8590 MB of memory; only [0-9]+ MB" \
+    sh -c 'ulimit -v 500000; "$0" precision --nmax-log2 30 --out "$1"' "$D" "$T/big.tsv"
+  ok $? "smx-dispersion precision --nmax-log2 30 under ulimit -v: refused up front with the estimate ($(msg))"
+  exits 4 "curves: --random-log2 28 .* needs about 4295 MB" \
+    sh -c 'ulimit -v 500000; "$0" curves --random-log2 28 --out "$1"' "$D" "$T/big.tsv"
+  ok $? "smx-dispersion curves --random-log2 28 under ulimit -v: refused up front ($(msg))"
+  exits 4 "ssmax: --fig1-nmax / --fig3-n \(two vectors of 100000000 doubles\) needs about 1600 MB" \
+    sh -c 'ulimit -v 500000; "$0" ssmax --fig1-nmax 100000000 --out "$1"' "$D" "$T/big.tsv"
+  ok $? "smx-dispersion ssmax --fig1-nmax 1e8 under ulimit -v: refused up front ($(msg))" ;;
 esac
+start=$(date +%s)
+exits 2 "would take about [0-9.e+]+ days \(estimate: [0-9.e+]+ flops at 1e10 flop/s\); more than 30 days refused" \
+  "$D" retrieval --d 4096 --steps 100000000 --out "$T/big.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-dispersion retrieval of absurd size: refused at once, the time estimate named ($(msg))"
+exits 4 "retrieval: .*needs about [0-9]+ MB of memory" "$D" retrieval --d 4096 --test-log2 20 --steps 1 --out "$T/big.tsv"
+ok $? "smx-dispersion retrieval --d 4096 --test-log2 20: the memory estimate named ($(msg))"
+[ ! -e "$T/big.tsv" ] && [ "$(ntmp "$T")" = 0 ]; ok $? "refused runs leave no file"
 
 # ---- 7. errors name the real cause and the path; one exit code per kind
 touch "$T/file"
@@ -153,6 +167,34 @@ for sig in TERM HUP; do
   ok $? "SIG$sig during a write: killed by it (status $rc), its temporary removed, no output"
 done
 
+# a multi-file output (OUT and its siblings) appears all together or not at all: a failure
+# injected on one sibling leaves none of the others (and no temporary)
+DC="curves --nmax-log2 6 --random-log2 6 --materialise-log2 6 --per-octave 1"
+mkdir -p "$T/mf1/c-beta-star.tsv"
+exits 3 "writing $T/mf1/c-beta-star.tsv: Is a directory" "$D" $DC --out "$T/mf1/c.tsv"
+ok $? "curves: the third file cannot be created: exit 3 naming it ($(msg))"
+[ "$(ls -A "$T/mf1")" = "c-beta-star.tsv" ]; ok $? "... no other file of the output appears, no temporary ($(ls -A "$T/mf1" | tr '\n' ' '))"
+mkdir "$T/mf2"; ln -s ../file/x.tsv "$T/mf2/s-fig1.tsv"
+exits 3 "s-fig1.tsv: Not a directory" "$D" ssmax --fig1-nmax 20 --fig3-n 10 --out "$T/mf2/s.tsv"
+ok $? "ssmax: the second file a symlink to an ENOTDIR path: exit 3 naming it ($(msg))"
+[ "$(ls -A "$T/mf2")" = "s-fig1.tsv" ]; ok $? "... no other file appears ($(ls -A "$T/mf2" | tr '\n' ' '))"
+mkdir -p "$T/mf3/r-train.tsv"; start=$(date +%s)
+exits 3 "r-train.tsv: Is a directory" "$D" retrieval --out "$T/mf3/r.tsv"; r=$?
+[ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ] && [ "$(ls -A "$T/mf3")" = "r-train.tsv" ]
+ok $? "retrieval: a sibling that cannot be written fails before training, nothing appears ($(msg))"
+if [ "$(id -u)" = 0 ] && mknod -m 666 "$T/full2" c 1 7 2>/dev/null; then
+  # a write failure (ENOSPC) in the second file, found only when the files are closed
+  mkdir "$T/mf4"; ln -s ../full2 "$T/mf4/c-materialised.tsv"
+  exits 3 "writing $T/mf4/c-materialised.tsv: No space left on device" "$D" $DC --out "$T/mf4/c.tsv"
+  ok $? "curves: ENOSPC on the second file: exit 3 naming it ($(msg))"
+  [ "$(ls -A "$T/mf4")" = "c-materialised.tsv" ] && [ -c "$T/full2" ]
+  ok $? "... the first, third and fourth files do not appear, no temporary ($(ls -A "$T/mf4" | tr '\n' ' '))"
+else
+  skip "not root: mknod"; skip "not root: mknod"
+fi
+"$D" $DC --out "$T/mf5/c.tsv" 2>/dev/null && [ "$(ls "$T/mf5" | tr '\n' ' ')" = "c-adaptive-beta.tsv c-beta-star.tsv c-materialised.tsv c.tsv " ]
+ok $? "curves: all four files appear when nothing fails"
+
 # ---- 10. T -> 0: the reference is the argmax limit
 y=$("$S" eval softmax --algo reference --temperature 1e-320 1 2 | tr '\n' ' '); [ "$y" = "0 1 " ]; ok $? "softmax reference T = 1e-320 of (1, 2) = (0, 1) ($y)"
 y=$("$S" eval softmax --algo reference --temperature 1e-320 2 2 -1 | tr '\n' ' '); [ "$y" = "0.5 0.5 0 " ]; ok $? "tie at T = 1e-320 splits evenly ($y)"
@@ -171,6 +213,13 @@ exits 2 "--temperature applies" "$S" eval sparsemax --temperature 2 1 2; ok $? "
 exits 2 "--s: must be a finite number > 0" "$S" eval ssmax --s -1 1 2; ok $? "eval ssmax --s -1 names --s ($(msg))"
 exits 2 "--s: must be a finite number > 0" "$S" eval ssmax --s inf 1 2; ok $? "eval ssmax --s inf refused"
 
+for c in curves ssmax precision; do
+  exits 2 "unknown or ambiguous option '--steps'" "$D" $c --steps 5; ok $? "smx-dispersion $c --steps (retrieval's option): one line ($(msg))"
+done
+exits 2 "unknown or ambiguous option '--deltas'" "$D" retrieval --deltas 1; ok $? "smx-dispersion retrieval --deltas (curves' option) refused"
+exits 2 "--algos applies to 'smx-bench kernels' only" "$BE" copy --algos all; ok $? "smx-bench copy --algos: inapplicable ($(msg))"
+exits 2 "--funcs applies to 'smx-bench kernels' only" "$BE" copy --funcs lse; ok $? "smx-bench copy --funcs: inapplicable"
+
 # ---- 12. --checkpoint equal to --out
 exits 2 "--out and --checkpoint are the same file" "$C" $COLL --out "$T/same.tsv" --checkpoint "$T/same.tsv"; ok $? "smx-collapse --checkpoint == --out refused ($(msg))"
 ln -s same2.tsv "$T/alias.tsv"; echo x >"$T/same2.tsv"
@@ -182,6 +231,15 @@ exits 2 "option '--out' needs a value" "$S" threshold-sweep --out; ok $? "thresh
 exits 2 "option '--format' needs a value" "$S" collapse-threshold --format; ok $? "collapse-threshold --format (no value): one line"
 exits 2 "'--bogus'" "$S" lse-error --bogus; ok $? "lse-error --bogus: one line naming it"
 exits 2 "missing COMMAND" "$D"; ok $? "bare smx-dispersion: one line ($(msg))"
+for c in curves ssmax precision retrieval; do
+  exits 2 "^smx-dispersion $c: unknown or ambiguous option '--bogus'" "$D" $c --bogus; ok $? "smx-dispersion $c --bogus: one line ($(msg))"
+  exits 2 "^smx-dispersion $c: option '--out' needs a value" "$D" $c --out; ok $? "smx-dispersion $c --out (no value): one line"
+done
+for c in kernels copy exp-error mpfr; do
+  exits 2 "^smx-bench $c: unknown or ambiguous option '--bogus'" "$BE" $c --bogus; ok $? "smx-bench $c --bogus: one line ($(msg))"
+  exits 2 "^smx-bench $c: option '--out' needs a value" "$BE" $c --out; ok $? "smx-bench $c --out (no value): one line"
+done
+exits 2 "unknown option '--bogus'" "$S" eval softmax --bogus 1; ok $? "smx eval --bogus: one line ($(msg))"
 exits 2 "" "$S"; ok $? "bare smx: one line"
 
 # every program documents the exit codes in --help (issue 9, item 7)
@@ -189,4 +247,4 @@ for p in smx smx-collapse smx-dispersion smx-moe smx-icl smx-bottleneck smx-benc
   "$BIN/$p" --help 2>/dev/null | grep -q "3 file or output error"; ok $? "$p --help documents the exit codes"
 done
 
-echo "1..$n"
+tap_done

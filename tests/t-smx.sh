@@ -1,9 +1,8 @@
 #!/bin/sh
 # t-smx.sh - the smx calculator from the command line: results against closed forms, and
 # every error path (one-line message naming the problem, exit status 2).
+. "$(dirname "$0")/lib.sh"
 SMX="${SMX_BIN:-build/bin}/smx"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 # close A B TOL: |A - B| <= TOL
 close() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 # fails CMD...: exit status 2 and exactly one line on stderr
@@ -64,4 +63,4 @@ fails "$SMX" collapse-threshold; ok $? "collapse-threshold without --format -> e
 fails "$SMX" collapse-threshold --format fp16 --classes 1; ok $? "--classes 1 -> exit 2"
 fails "$SMX" collapse-threshold --format fp16 --sum kahan; ok $? "--sum kahan -> exit 2"
 fails "$SMX" threshold-sweep; ok $? "threshold-sweep without --out -> exit 2"
-echo "1..$n"
+tap_done
