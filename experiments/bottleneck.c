@@ -24,27 +24,8 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } cmds[] = {{"recover", bottleneck_cmd_recover},
-                {"argmax", bottleneck_cmd_argmax},
-                {"bench", bottleneck_cmd_bench},
-                {"rank", bottleneck_cmd_rank},
-                {"kl", bottleneck_cmd_kl},
-                {"bat", bottleneck_cmd_bat}};
-    if (argc < 2) {
-        smx_cli_fail("smx-bottleneck", "missing COMMAND (allowed: recover|argmax|rank|kl|bat)");
-    }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("smx-bottleneck (smx) %s\n", SMX_VERSION);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
-    smx_cli_fail("smx-bottleneck", "unknown command '%s' (allowed: recover|argmax|rank|kl|bat)", argv[1]);
+    static const smx_cli_cmd_t cmds[] = {
+        {"recover", bottleneck_cmd_recover}, {"argmax", bottleneck_cmd_argmax}, {"bench", bottleneck_cmd_bench},
+        {"rank", bottleneck_cmd_rank},       {"kl", bottleneck_cmd_kl},         {"bat", bottleneck_cmd_bat}};
+    return smx_cli_dispatch("smx-bottleneck", usage, cmds, sizeof cmds / sizeof cmds[0], NULL, argc, argv);
 }

@@ -27,26 +27,9 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } cmds[] = {{"check", icl_cmd_check}, {"lipschitz", icl_cmd_lipschitz}, {"shift", icl_cmd_shift},
-                {"gd", icl_cmd_gd}, {"estimators", icl_cmd_estimators}, {"multihead", icl_cmd_multihead},
-                {"linear-gd", icl_cmd_linear_gd}, {"closeness", icl_cmd_closeness}};
-    static const char allowed[] = "check|lipschitz|shift|gd|estimators|multihead|linear-gd|closeness";
-    if (argc < 2) {
-        fputs(usage, stderr);
-        smx_cli_fail("smx-icl", "missing COMMAND (allowed: %s)", allowed);
-    }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("smx-icl (smx) %s\n", SMX_VERSION);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
-    smx_cli_fail("smx-icl", "unknown command '%s' (allowed: %s)", argv[1], allowed);
+    static const smx_cli_cmd_t cmds[] = {
+        {"check", icl_cmd_check},           {"lipschitz", icl_cmd_lipschitz}, {"shift", icl_cmd_shift},
+        {"gd", icl_cmd_gd},                 {"estimators", icl_cmd_estimators},
+        {"multihead", icl_cmd_multihead},   {"linear-gd", icl_cmd_linear_gd}, {"closeness", icl_cmd_closeness}};
+    return smx_cli_dispatch("smx-icl", usage, cmds, sizeof cmds / sizeof cmds[0], NULL, argc, argv);
 }

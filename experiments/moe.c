@@ -34,24 +34,11 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } cmds[] = {{"sample", moe_cmd_sample}, {"fit", moe_cmd_fit},     {"loss", moe_cmd_loss},
-                {"sweep", moe_cmd_sweep},   {"merge", moe_cmd_merge}, {"summary", moe_cmd_summary}, {"gates", moe_cmd_gates}, {"multinomial", moe_cmd_multinomial}, {"topk", moe_cmd_topk}};
-    if (argc < 2) /* one line (issue 9); the commands are in --help */
-        smx_cli_fail(MOE_PROG, "missing COMMAND (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk; see --help)");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("smx-moe (smx) %s\n", SMX_VERSION);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
-    smx_cli_fail(MOE_PROG, "unknown command '%s' (allowed: sample|fit|loss|sweep|merge|summary|gates|multinomial|topk)", argv[1]);
+    static const smx_cli_cmd_t cmds[] = {
+        {"sample", moe_cmd_sample}, {"fit", moe_cmd_fit},         {"loss", moe_cmd_loss},
+        {"sweep", moe_cmd_sweep},   {"merge", moe_cmd_merge},     {"summary", moe_cmd_summary},
+        {"gates", moe_cmd_gates},   {"multinomial", moe_cmd_multinomial}, {"topk", moe_cmd_topk}};
+    return smx_cli_dispatch(MOE_PROG, usage, cmds, sizeof cmds / sizeof cmds[0], NULL, argc, argv);
 }
 
 static void write_or_fail(smx_tsv_t *t, const char *what, const char *path)

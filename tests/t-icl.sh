@@ -2,42 +2,35 @@
 # t-icl.sh - smx-icl: bad options and files exit 2 naming the option / file, line, column; --help / --version;
 # tiny runs of every subcommand with value checks on what they write; same bytes whatever --threads.
 B=${SMX_BIN:-build/bin}/smx-icl
-T=${TMPDIR:-/tmp}/t-icl.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bad() {
-  exp=$1; shift
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; cat "$T/err"; fi
-  ok $r "exit 2 naming '$exp': $*"
-}
+. "$(dirname "$0")/lib.sh"
+# badx EXP ARGS...: $B ARGS exits 2 with ONE line on stderr naming EXP (lib.sh's bad)
+badx() { _e=$1; shift; bad "$_e" "$B" "$@"; }
 # awk over a TSV's data rows (header names usable as $c["name"]): exits 0 iff the program's condition holds
 tsv() { f=$1; shift; awk -F'\t' "!/^#/ && !h { for (i = 1; i <= NF; i++) c[\$i] = i; h = 1; next } !/^#/ { $1 } END { $2 }" "$f"; }
-bad "missing COMMAND"
-bad "unknown command" frobnicate
-bad "\-\-n" check --n 1
-bad "\-\-n" check --n 2.5
-bad "\-\-R" lipschitz --R -1
-bad "\-\-prec" check --prec 1
-bad "\-\-reps" check --reps 0
-bad "\-\-trials" lipschitz --trials x
-bad "\-\-print" lipschitz --print foo
-bad "\-\-eta" gd --eta -2
-bad "\-\-eta" check --eta 1
-bad "\-\-profile" shift --profile huge
-bad "\-\-seed" gd --seed -1
-bad "\-\-n and \-\-R take one value" gd --n 20,30
-bad "unexpected argument" check extra
-bad "no-such-file" check --print "$T/no-such-file"
+badx "missing COMMAND"
+badx "unknown command" frobnicate
+badx "\-\-n" check --n 1
+badx "\-\-n" check --n 2.5
+badx "\-\-R" lipschitz --R -1
+badx "\-\-prec" check --prec 1
+badx "\-\-reps" check --reps 0
+badx "\-\-trials" lipschitz --trials x
+badx "\-\-print" lipschitz --print foo
+badx "\-\-eta" gd --eta -2
+badx "\-\-eta" check --eta 1
+badx "\-\-profile" shift --profile huge
+badx "\-\-seed" gd --seed -1
+badx "\-\-n and \-\-R take one value" gd --n 20,30
+badx "unexpected argument" check extra
+badx "no-such-file" check --print "$T/no-such-file"
 printf '1 2\n3 4\n0.5 0.5\n1\n' >"$T/p1.tsv"
-bad "p1.tsv:4: x has 1 entries" check --print "$T/p1.tsv"
+badx "p1.tsv:4: x has 1 entries" check --print "$T/p1.tsv"
 printf '1 2\n3\n0.5 0.5\n1 1\n' >"$T/p2.tsv"
-bad "p2.tsv:2:2: row of A has 1 columns" check --print "$T/p2.tsv"
+badx "p2.tsv:2:2: row of A has 1 columns" check --print "$T/p2.tsv"
 printf '1 2\n3 x4\n0.5 0.5\n1 1\n' >"$T/p3.tsv"
-bad "p3.tsv:2:2: not a number" check --print "$T/p3.tsv"
+badx "p3.tsv:2:2: not a number" check --print "$T/p3.tsv"
 printf '1 2\n3 nan\n0.5 0.5\n1 1\n' >"$T/p4.tsv"
-bad "p4.tsv:2:2: not a finite number" check --print "$T/p4.tsv"
+badx "p4.tsv:2:2: not a finite number" check --print "$T/p4.tsv"
 "$B" --help | grep -q estimators; ok $? "--help lists the commands"
 for c in check lipschitz shift gd estimators; do "$B" $c --help | grep -q -- "--seed"; ok $? "$c --help"; done
 "$B" --version | grep -q "smx-icl (smx)"; ok $? "--version"
@@ -86,10 +79,10 @@ tsv "$T/e1.tsv" 'm++; d = $c["gd"] - $c["gd_theory"]; if (d < 0) d = -d; if (!(d
 ok $? "estimators: GD MSE = closed-form expectation, ridge MSE = Bayes risk, within 4 standard errors"
 tsv "$T/e1.tsv" 'if ($c["L"] == 40) { d = $c["tf2"] - 0.2430; if (d < 0) d = -d; r = d < 4 * $c["tf2_se"] && $c["ridge"] < $c["debiased_gd"] && $c["debiased_gd"] < $c["single"] }' 'exit !r'
 ok $? "estimators: two-head TF at L = 40 = the authors' 0.2430 within 4 s.e.; ridge < debiased GD < single head"
-bad "\-\-L" estimators --L 0
-bad "\-\-sigma2" estimators --sigma2 0
-bad "\-\-tasks" estimators --tasks 1
-bad "\-\-omega" estimators --omega abc
+badx "\-\-L" estimators --L 0
+badx "\-\-sigma2" estimators --sigma2 0
+badx "\-\-tasks" estimators --tasks 1
+badx "\-\-omega" estimators --omega abc
 M="multihead --H 1,2 --steps 40 --batch 16 --log-every 20 --eval-L 10,40 --eval-tasks 64"
 "$B" $M --threads 1 --out "$T/m1.tsv" 2>/dev/null; ok $? "multihead runs"
 "$B" $M --threads 2 --out "$T/m2.tsv" 2>/dev/null
@@ -101,9 +94,9 @@ tsv "$T/m1-patterns.tsv" 'if ($c["matrix"] == "KQ") k++; else o++' 'exit !(k == 
 ok $? "multihead: patterns: a 6 x 6 KQ and a 6-vector OV per head"
 tsv "$T/m1-length.tsv" 'm++; if (!($c["mse"] > 0.1 && $c["mse_se"] > 0)) bad++' 'exit !(m == 4 && !bad)'
 ok $? "multihead: test MSE per (H, L), above the noise floor 0.1"
-bad "\-\-H" multihead --H 0
-bad "\-\-lr" multihead --lr 0
-bad "\-\-eval-L" multihead --eval-L 5,x
+badx "\-\-H" multihead --H 0
+badx "\-\-lr" multihead --lr 0
+badx "\-\-eval-L" multihead --eval-L 5,x
 M1="multihead --H 2 --steps 20 --batch 16 --log-every 10 --eval-L 10 --eval-tasks 32"
 "$B" $M1 --threads 1 --out "$T/s1.tsv" 2>/dev/null && "$B" $M1 --threads 2 --out "$T/s2.tsv" 2>/dev/null
 same=0; for s in "" -heads -patterns -length; do cmp -s "$T/s1$s.tsv" "$T/s2$s.tsv" || same=1; done
@@ -123,8 +116,8 @@ if [ -x "$PY" ] && "$PY" -c 'import torch' 2>/dev/null && [ -f "$PEERS" ]; then
     ok $r "multihead H = $H forward / backward = PyTorch float64 to 1e-12 ($(sed 's/.*: loss.*rel \([^;]*\);.*max rel \(.*\)/loss \1, gradient \2/' "$T/chk"))"
   done
 else
-  n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 1 vs PyTorch)"
-  n=$((n + 1)); echo "ok $n # SKIP torch not importable by $PY (multihead H = 2 vs PyTorch)"
+  skip "torch not importable by $PY (multihead H = 1 vs PyTorch)"
+  skip "torch not importable by $PY (multihead H = 2 vs PyTorch)"
 fi
 # issue 9: every subcommand checks its outputs before any work (the paper profile would run for minutes to hours:
 # a fast exit 3 within the timeout shows nothing was computed first), one line naming the path and the cause
@@ -175,9 +168,9 @@ for q in "$Q6" "$Q7" "$Q8"; do
   [ $r -eq 0 ] && [ "$(grep -v '^# command' "$T/w0.tsv" | md5sum)" = "$(grep -v '^# command' "$T/w00.tsv" | md5sum)" ] && grep -q "^# weight_decay: 5$" "$T/w5.tsv" && ! grep -q weight_decay "$T/w0.tsv" \
     && [ "$(grep -v '^#' "$T/w5.tsv" | md5sum)" != "$(grep -v '^#' "$T/w0.tsv" | md5sum)" ]
   ok $? "$sub --weight-decay: 0 = the default (same bytes), 5 changes the results and is in the metadata"
-  bad "\-\-weight-decay" $sub --weight-decay -0.1
+  badx "\-\-weight-decay" $sub --weight-decay -0.1
 done
-bad "\-\-weight-decay" check --weight-decay 0.1
+badx "\-\-weight-decay" check --weight-decay 0.1
 G="linear-gd --steps 60 --batch 64 --log-every 30 --eval-tasks 100 --scan-tasks 100"
 "$B" $G --threads 1 --out "$T/lg1.tsv" 2>/dev/null; ok $? "linear-gd runs"
 "$B" $G --threads 2 --out "$T/lg2.tsv" 2>/dev/null
@@ -185,8 +178,8 @@ cmp -s "$T/lg1.tsv" "$T/lg2.tsv"; ok $? "linear-gd: same bytes with 1 and 2 thre
 tsv "$T/lg1.tsv" 'm++; if (!($c["model_cos"] >= -1 && $c["model_cos"] <= 1 && $c["preds_diff"] >= 0 && $c["test_loss_gd"] > 0)) bad++' 'exit !(m == 3 && !bad)'
 ok $? "linear-gd: 3 metric rows (steps 0, 30, 60), cosines in [-1, 1]"
 grep -q "^# eta_gd: " "$T/lg1.tsv"; ok $? "linear-gd: GD's eta in the metadata"
-bad "\-\-clip" linear-gd --clip 0
-bad "\-\-N" linear-gd --N 0
+badx "\-\-clip" linear-gd --clip 0
+badx "\-\-N" linear-gd --N 0
 C="closeness --n 12,6 --d 4 --reps 2 --steps 20 --batch 4 --log-every 10 --eval-tasks 8 --scan-tasks 8 --vs-d 3,6 --vs-d-n 6"
 "$B" $C --threads 1 --out "$T/cl1.tsv" 2>/dev/null; ok $? "closeness runs"
 "$B" $C --threads 2 --out "$T/cl2.tsv" 2>/dev/null
@@ -201,7 +194,6 @@ cmp -s "$T/cs1.tsv" "$T/cs2.tsv" && cmp -s "$T/cs1-vs-d.tsv" "$T/cs2-vs-d.tsv"
 ok $? "closeness, a single run (threads inside the run): same bytes with 1 and 2 threads"
 tsv "$T/cs1.tsv" 'm++' 'exit !(m == 3)' && tsv "$T/cs1-vs-d.tsv" 'm++' 'exit !(m == 0)'
 ok $? "closeness --vs-d none: 3 log points, a vs-d file without rows"
-bad "\-\-vs-d" closeness --vs-d 0
-bad "\-\-R" closeness --R 0
-rm -rf "$T"
-echo "1..$n"
+badx "\-\-vs-d" closeness --vs-d 0
+badx "\-\-R" closeness --R 0
+tap_done

@@ -3,10 +3,8 @@
 # then the README's example program built through pkg-config against the staged tree (no build-tree paths),
 # run, and its numbers checked; every installed header compiles on its own and is in the umbrella <smx/smx.h>;
 # internal headers are not installed; `make uninstall` removes everything it installed.
-n=0; ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=${TMPDIR:-/tmp}/t-install.$$
+. "$(dirname "$0")/lib.sh"
 D=$T/stage
-mkdir -p "$T"
 MK="make --no-print-directory -s BUILD=${SMX_BUILD:-build} SANITIZE=${SMX_SANITIZE:-0}"
 SAN=""; [ "${SMX_SANITIZE:-0}" = 1 ] && SAN="-fsanitize=address,undefined"
 
@@ -56,4 +54,4 @@ done
 
 $MK uninstall DESTDIR="$D" PREFIX=/usr/local >>"$T/log" 2>&1; ok $? "make uninstall"
 left=$(find "$D" -type f | wc -l); [ "$left" -eq 0 ]; ok $? "uninstall leaves no files ($left left)"
-rm -rf "$T"
+tap_done

@@ -3,13 +3,10 @@
 # with GNU parallel and merges them into the bytes of one unsharded run (cmp), then the summary. Small
 # setting: k = 2, 3 shards, 3 n x 2 replications. Skipped (with a note) when GNU parallel is missing.
 B=${SMX_BIN:-build/bin}
-T=${TMPDIR:-/tmp}/t-moe-shards.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 if ! command -v parallel >/dev/null 2>&1 || ! parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
-  echo "ok 1 # SKIP GNU parallel missing (Debian package parallel): run-moe-shards not tested"
-  exit 0
+  skip "GNU parallel missing (Debian package parallel): run-moe-shards not tested"
+  tap_done; exit 0
 fi
 A="--nmax 1500 --points 3 --reps 2 --seed 13"
 # -o: take the binary as it is (make test built it), never rebuild it here
@@ -21,4 +18,4 @@ test "$(ls "$T"/d/moe-shards/moe-k2-*.tsv 2>/dev/null | wc -l)" -eq 3; ok $? "3 
 cmp -s "$T/one.tsv" "$T/d/moe-k2.tsv"; ok $? "the merged shards == one unsharded run (cmp)"
 grep -q 'D_min' "$T/d/moe-summary.tsv"; ok $? "the summary of the merged file"
 grep -q 'merged from 3 shards' "$T/log"; ok $? "the log names the merge"
-rm -rf "$T"
+tap_done

@@ -5,34 +5,27 @@
 # into the one-run bytes (cmp); a fit row = the sweep row with the same (n, seed); options rejected with
 # ONE line naming the option (issue 9); --quiet silences stderr.
 B=${SMX_BIN:-build/bin}/smx-moe
-T=${TMPDIR:-/tmp}/t-moe-variants.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bad() {
-  exp=$1; shift
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; then r=0; else r=1; echo "# rc $rc"; cat "$T/err"; fi
-  ok $r "exit 2, one line naming '$exp': $*"
-}
+. "$(dirname "$0")/lib.sh"
+# badx EXP ARGS...: $B ARGS exits 2 with ONE line on stderr naming EXP (lib.sh's bad)
+badx() { _e=$1; shift; bad "$_e" "$B" "$@"; }
 nocmd() { grep -v '^# command:' "$1"; }
 # one line for unknown options and missing values, in every subcommand
-bad "missing COMMAND"
-for c in sample fit loss sweep merge summary gates topk multinomial; do bad "unknown or ambiguous option '--frob'" $c --frob; done
-bad "option '--n' needs a value" fit --n
-bad "option '--gate' needs a value" sweep --gate
-bad "\-\-gate: unknown value 'modified' (allowed: softmax|topk|temperature|activation)" sweep --gate modified
-bad "\-\-gate: unknown value 'topk' (allowed: softmax|modified)" sweep --experts multinomial --gate topk
-bad "\-\-experts" sweep --experts poisson
-bad "\-\-topk: not an option of the softmax model" sweep --topk 2
-bad "\-\-act: needs --gate activation" sweep --gate temperature --act tanh
-bad "\-\-k: not an option of the temperature model" fit --gate temperature --k 3
-bad "\-\-classes: not an option of the topk model" sweep --gate topk --classes 3
-bad "\-\-classes" sweep --experts multinomial --classes 1
-bad "\-\-truth: not an option of the multinomial-expert softmax model" sweep --experts multinomial --truth x.tsv
-bad "\-\-gate: not an option of topk" topk --gate softmax
-bad "\-\-experts: not an option of gates" gates --experts gaussian
-bad "\-\-data: only with paper (a)'s model" fit --gate topk --data x.tsv
+badx "missing COMMAND"
+for c in sample fit loss sweep merge summary gates topk multinomial; do badx "unknown or ambiguous option '--frob'" $c --frob; done
+badx "option '--n' needs a value" fit --n
+badx "option '--gate' needs a value" sweep --gate
+badx "\-\-gate: unknown value 'modified' (allowed: softmax|topk|temperature|activation)" sweep --gate modified
+badx "\-\-gate: unknown value 'topk' (allowed: softmax|modified)" sweep --experts multinomial --gate topk
+badx "\-\-experts" sweep --experts poisson
+badx "\-\-topk: not an option of the softmax model" sweep --topk 2
+badx "\-\-act: needs --gate activation" sweep --gate temperature --act tanh
+badx "\-\-k: not an option of the temperature model" fit --gate temperature --k 3
+badx "\-\-classes: not an option of the topk model" sweep --gate topk --classes 3
+badx "\-\-classes" sweep --experts multinomial --classes 1
+badx "\-\-truth: not an option of the multinomial-expert softmax model" sweep --experts multinomial --truth x.tsv
+badx "\-\-gate: not an option of topk" topk --gate softmax
+badx "\-\-experts: not an option of gates" gates --experts gaussian
+badx "\-\-data: only with paper (a)'s model" fit --gate topk --data x.tsv
 # sweep --gate X == the alias, but the command line
 G="--nmin 200 --nmax 800 --points 2 --reps 2 --seed 5"
 "$B" gates --gate activation --act tanh $G --out "$T/a1.tsv" --quiet 2>"$T/err"
@@ -52,7 +45,7 @@ for v in "--gate temperature" "--gate activation --act sigmoid" "--gate topk --k
   for i in 1 2 3; do "$B" $S --threads 1 --shard $i/3 --out "$T/s$i.tsv" || echo "# shard $i failed"; done
   "$B" merge --out "$T/mg.tsv" "$T/s2.tsv" "$T/s3.tsv" "$T/s1.tsv"; cmp -s "$T/one.tsv" "$T/mg.tsv"; ok $? "sweep $v: 3 shards merged == one run (cmp)"
 done
-bad "a shard missing" merge --out "$T/mg2.tsv" "$T/s1.tsv" "$T/s2.tsv"
+badx "a shard missing" merge --out "$T/mg2.tsv" "$T/s1.tsv" "$T/s2.tsv"
 # resume of a variant: stop after 2 fits, resume == one run
 "$B" $S --threads 1 --out "$T/r.tsv" --stop-after 2 2>/dev/null; rc=$?
 "$B" $S --threads 2 --out "$T/r.tsv" --resume 2>/dev/null; test $rc -eq 3 && cmp -s "$T/one.tsv" "$T/r.tsv"; ok $? "variant: --stop-after 2 then --resume == one run"
@@ -87,10 +80,10 @@ printf 'beta0\tbeta1_1\tbeta1_2\tb\ta_1\ta_2\tvar\n-2.1\t4.3\t-1.7\t1.5\t-2.2\t0
 awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($15 > 0 && $15 < 0.5)) bad = 1 } END { exit bad || r != 4 }' "$T/d2s.tsv"
 ok $? "sweep with a d = 2 truth: Hellinger distance finite, in (0, 0.5)"
 # multinomial experts with S = 3 classes
-bad "\-\-classes" sweep --experts multinomial --classes 9
+badx "\-\-classes" sweep --experts multinomial --classes 9
 "$B" fit --experts multinomial --gate modified --classes 3 --n 3000 --seed 6 --out "$T/c3.tsv" --quiet >"$T/c3.out"
 grep -q '^# classes: 3' "$T/c3.tsv" && test "$(grep -c '^# fit_logit_' "$T/c3.tsv")" -eq 4 && grep -q ' D [0-9]' "$T/c3.out"
 ok $? "fit --experts multinomial --classes 3: classes, 4 fitted class logits, D"
 awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($6 >= 1 && $8 > 0 && $8 < 20)) bad = 1 } END { exit bad || r != 6 }' "$T/one.tsv"
 ok $? "sweep --experts multinomial --classes 3: 6 rows with a finite D > 0"
-rm -rf "$T"
+tap_done

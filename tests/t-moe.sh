@@ -4,16 +4,9 @@
 # convention vs translation min; sweep determinism across --threads, shards merged == one run (cmp),
 # checkpoint / resume; summary.
 B=${SMX_BIN:-build/bin}/smx-moe
-T=${TMPDIR:-/tmp}/t-moe.$$
-mkdir -p "$T"
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bad() {
-  exp=$1; shift
-  "$B" "$@" >"$T/out" 2>"$T/err"; rc=$?
-  if [ $rc -eq 2 ] && grep -q -- "$exp" "$T/err" && [ "$(wc -l <"$T/err")" -le 20 ]; then r=0; else r=1; echo "# rc $rc"; cat "$T/err"; fi
-  ok $r "exit 2 naming '$exp': $*"
-}
+. "$(dirname "$0")/lib.sh"
+# badx EXP ARGS...: $B ARGS exits 2 with ONE line on stderr naming EXP (lib.sh's bad)
+badx() { _e=$1; shift; bad "$_e" "$B" "$@"; }
 printf 'beta0\tbeta1_1\tb\ta_1\tvar\n-8\t25\t15\t-20\t0.09\n0\t0\t-5\t20\t0.16\n' >"$T/truth.tsv"
 printf '# comment\nbeta0\tbeta1_1\tb\ta_1\tvar\n-7.9\t24.7\t15.2\t-20.3\t0.11\n-0.69\t0.4\t-4.9\t19.8\t0.15\n0\t0\t-5.3\t20.25\t0.2\n' >"$T/fit3.tsv"
 printf 'beta0\tbeta1_1\tb\ta_1\n-8\t25\t15\t-20\n' >"$T/nocol.tsv"
@@ -22,31 +15,31 @@ printf 'beta0\tbeta1_1\tb\ta_1\tvar\n-8\t25\t15\t-20\t-0.09\n' >"$T/negvar.tsv"
 printf 'beta0\tbeta1_1\tb\ta_1\tvar\n' >"$T/k0.tsv"
 printf 'beta0\tbeta1_1\tbeta1_2\tb\ta_1\ta_2\tvar\n0\t0\t0\t1\t1\t1\t1\n' >"$T/d2.tsv"
 printf 'beta0\tbeta1_1\tb\ta_1\tvar\n-8\t25\t15\n' >"$T/ragged.tsv"
-bad "missing COMMAND"
-bad "unknown command" frobnicate
-bad "\-\-truth.*nocol.tsv:1" loss --truth "$T/nocol.tsv" --fit "$T/fit3.tsv"
-bad "\-\-truth.*nonnum.tsv:2:3" loss --truth "$T/nonnum.tsv" --fit "$T/fit3.tsv"
-bad "\-\-fit.*negvar.tsv:2:5.*variance" loss --truth "$T/truth.tsv" --fit "$T/negvar.tsv"
-bad "\-\-fit.*k = 0" loss --truth "$T/truth.tsv" --fit "$T/k0.tsv"
-bad "\-\-fit.*d = 2, want d = 1" loss --truth "$T/truth.tsv" --fit "$T/d2.tsv"
-bad "\-\-fit.*ragged.tsv:2:4" loss --truth "$T/truth.tsv" --fit "$T/ragged.tsv"
-bad "\-\-truth.*cannot open" fit --truth "$T/none.tsv"
-bad "\-\-truth: missing" loss --fit "$T/fit3.tsv"
-bad "\-\-fit: missing" loss --truth "$T/truth.tsv"
-bad "\-\-translation" loss --truth "$T/truth.tsv" --fit "$T/fit3.tsv" --translation max
-bad "\-\-rbar" loss --truth "$T/truth.tsv" --fit "$T/fit3.tsv" --rbar -3
-bad "\-\-k" fit --k 0
-bad "\-\-k.*below" fit --k 1
-bad "\-\-n" fit --n 1
-bad "\-\-init" fit --init exact
-bad "\-\-design" sample --design sobol
-bad "\-\-tol" fit --tol 2
-bad "\-\-seed" fit --seed -4
-bad "\-\-profile" sample --profile huge
-bad "\-\-data.*no column 'y'" fit --data "$T/truth.tsv"
-bad "unknown or ambiguous option '--no-such-option'" fit --no-such-option
-bad "\-\-k: not an option of sample" sample --k 3
-bad "unexpected\|positional" fit extra
+badx "missing COMMAND"
+badx "unknown command" frobnicate
+badx "\-\-truth.*nocol.tsv:1" loss --truth "$T/nocol.tsv" --fit "$T/fit3.tsv"
+badx "\-\-truth.*nonnum.tsv:2:3" loss --truth "$T/nonnum.tsv" --fit "$T/fit3.tsv"
+badx "\-\-fit.*negvar.tsv:2:5.*variance" loss --truth "$T/truth.tsv" --fit "$T/negvar.tsv"
+badx "\-\-fit.*k = 0" loss --truth "$T/truth.tsv" --fit "$T/k0.tsv"
+badx "\-\-fit.*d = 2, want d = 1" loss --truth "$T/truth.tsv" --fit "$T/d2.tsv"
+badx "\-\-fit.*ragged.tsv:2:4" loss --truth "$T/truth.tsv" --fit "$T/ragged.tsv"
+badx "\-\-truth.*cannot open" fit --truth "$T/none.tsv"
+badx "\-\-truth: missing" loss --fit "$T/fit3.tsv"
+badx "\-\-fit: missing" loss --truth "$T/truth.tsv"
+badx "\-\-translation" loss --truth "$T/truth.tsv" --fit "$T/fit3.tsv" --translation max
+badx "\-\-rbar" loss --truth "$T/truth.tsv" --fit "$T/fit3.tsv" --rbar -3
+badx "\-\-k" fit --k 0
+badx "\-\-k.*below" fit --k 1
+badx "\-\-n" fit --n 1
+badx "\-\-init" fit --init exact
+badx "\-\-design" sample --design sobol
+badx "\-\-tol" fit --tol 2
+badx "\-\-seed" fit --seed -4
+badx "\-\-profile" sample --profile huge
+badx "\-\-data.*no column 'y'" fit --data "$T/truth.tsv"
+badx "unknown or ambiguous option '--no-such-option'" fit --no-such-option
+badx "\-\-k: not an option of sample" sample --k 3
+badx "unexpected\|positional" fit extra
 "$B" --help | grep -q summary; ok $? "--help lists the commands"
 "$B" fit --help | grep -q "init intended|authors"; ok $? "fit --help explains --init"
 "$B" --version | grep -q "smx-moe (smx)"; ok $? "--version"
@@ -58,7 +51,7 @@ awk -v d="$D" 'BEGIN { h = exp(-7.9) - exp(-8) + exp(-0.69) + exp(-7.9) * 0.82 +
 Dm=$("$B" loss --truth "$T/truth.tsv" --fit "$T/fit3.tsv" | tail -1)
 awk -v a="$Dm" -v b="$D" 'BEGIN { exit !(a < 0.5 * b) }'; ok $? "loss --translation min ($Dm) < none ($D)"
 printf 'beta0\tbeta1_1\tb\ta_1\tvar\n-8\t25\t15\t-20\t0.09\n-0.1\t0.01\t-5\t20\t0.16\n-0.2\t0.02\t-5\t20\t0.16\n-0.3\t0.03\t-5\t20\t0.16\n0\t0\t-5.01\t20\t0.16\n' >"$T/fit5.tsv"
-bad "\-\-rbar: a Voronoi cell has >= 4" loss --truth "$T/truth.tsv" --fit "$T/fit5.tsv"
+badx "\-\-rbar: a Voronoi cell has >= 4" loss --truth "$T/truth.tsv" --fit "$T/fit5.tsv"
 "$B" loss --truth "$T/truth.tsv" --fit "$T/fit5.tsv" --rbar 8 --out "$T/l5.tsv" >/dev/null; ok $? "loss with --rbar 8 accepts a 4-member cell"
 awk -F'\t' '!/^#/ && $1 == 2 { print $2 }' "$T/l5.tsv" | grep -qx 4; ok $? "loss --out: the reference cell has 4 members"
 # sample -> fit --data -> loss: the same D as fit's own (translation min), and fit = fit --n with the same seed
@@ -81,21 +74,21 @@ S="sweep --nmax 2000 --points 4 --reps 3 --seed 9"
 test "$(grep -vc '^#' "$T/w1.tsv")" -eq 13; ok $? "sweep: header + 4 n x 3 reps"
 for i in 1 2 3; do "$B" $S --shard $i/3 --threads 1 --out "$T/sh$i.tsv" 2>/dev/null || echo "# shard $i failed"; done
 "$B" merge --out "$T/m.tsv" "$T/sh3.tsv" "$T/sh1.tsv" "$T/sh2.tsv"; cmp -s "$T/w1.tsv" "$T/m.tsv"; ok $? "3 shards merged == one run (cmp)"
-bad "a shard missing" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh2.tsv"
-bad "appears twice" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh1.tsv" "$T/sh2.tsv" "$T/sh3.tsv"
+badx "a shard missing" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh2.tsv"
+badx "appears twice" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/sh1.tsv" "$T/sh2.tsv" "$T/sh3.tsv"
 "$B" sweep --nmax 2000 --points 4 --reps 2 --seed 9 --out "$T/o.tsv" 2>/dev/null
-bad "metadata or header differ" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/o.tsv"
-bad "\-\-shard" sweep --shard 4/3
-bad "\-\-shard" sweep --shard 2
-bad "\-\-grid" sweep --grid cubic
-bad "\-\-nmax.*below" sweep --nmin 500 --nmax 200
+badx "metadata or header differ" merge --out "$T/m2.tsv" "$T/sh1.tsv" "$T/o.tsv"
+badx "\-\-shard" sweep --shard 4/3
+badx "\-\-shard" sweep --shard 2
+badx "\-\-grid" sweep --grid cubic
+badx "\-\-nmax.*below" sweep --nmin 500 --nmax 200
 "$B" $S --threads 2 --out "$T/r.tsv" --stop-after 5 2>/dev/null; rc=$?
 test $rc -eq 3 && test -s "$T/r.tsv.ckpt" && ! test -e "$T/r.tsv"; ok $? "sweep --stop-after 5: exit 3, checkpoint, no data file"
-bad "other options" sweep --nmax 2000 --points 4 --reps 4 --seed 9 --out "$T/r.tsv" --resume
+badx "other options" sweep --nmax 2000 --points 4 --reps 4 --seed 9 --out "$T/r.tsv" --resume
 "$B" $S --threads 1 --out "$T/r.tsv" --resume 2>/dev/null; cmp -s "$T/w1.tsv" "$T/r.tsv"; ok $? "sweep --resume == one run"
 ! test -e "$T/r.tsv.ckpt"; ok $? "checkpoint removed when the sweep finishes"
 printf 'garbage' >"$T/g.tsv.ckpt"
-bad "\-\-resume" $S --out "$T/g.tsv" --resume
+badx "\-\-resume" $S --out "$T/g.tsv" --resume
 # a row reproduced by fit --n n --seed S
 row=$(awk -F'\t' '!/^#/ && $1 == 2000 && $2 == 1' "$T/w1.tsv")
 sd=$(echo "$row" | cut -f3); dm=$(echo "$row" | cut -f10)
@@ -106,13 +99,13 @@ awk -F'\t' '!/^#/ && $3 == "D_min" && $4 == "mean" { exit !($7 <= $5 && $5 <= $8
 test "$(grep -vc '^#' "$T/su-byn.tsv")" -eq 5; ok $? "summary: per-n table with 4 rows"
 "$B" sweep --grid authors --points 10 --reps 1 --nmax 2000 --max-iter 1 --out "$T/ga.tsv" 2>/dev/null
 grep -qx "# n_grid: 100,300,500,700,900,1000,1250,1500,1750,2000" "$T/ga.tsv"; ok $? "--grid authors, k = k*: numpy linspace(100, 900, 5) + linspace(1000, 2000, 5)"
-bad "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
+badx "no column" summary --out "$T/su2.tsv" "$T/truth.tsv"
 # gates (paper (c)): temperature vs activation gate
-bad "\-\-gate" gates --gate hard
-bad "\-\-act" gates --gate activation --act relu
-bad "\-\-act.*activation" gates --act tanh
-bad "\-\-k: not an option of gates" gates --k 3
-bad "\-\-nmax.*below" gates --nmin 500 --nmax 200
+badx "\-\-gate" gates --gate hard
+badx "\-\-act" gates --gate activation --act relu
+badx "\-\-act.*activation" gates --act tanh
+badx "\-\-k: not an option of gates" gates --k 3
+badx "\-\-nmax.*below" gates --nmin 500 --nmax 200
 G="gates --gate activation --act sigmoid --nmin 200 --nmax 800 --points 2 --reps 2 --seed 5"
 "$B" $G --threads 1 --out "$T/ga1.tsv" 2>/dev/null && "$B" $G --threads 2 --out "$T/ga2.tsv" 2>/dev/null
 cmp -s "$T/ga1.tsv" "$T/ga2.tsv"; ok $? "gates: same bytes for --threads 1 and 2"
@@ -121,16 +114,16 @@ ok $? "gates: 4 rows, act and tau_init in the metadata"
 awk -F'\t' '!/^#/ && $1 != "n" { if (!($9 > 0 && $9 < 1 && $10 > 0 && $15 == ($9 > 0.1 ? $9 - 0.1 : 0.1 - $9) + 0)) bad = 1 } END { exit bad }' "$T/ga1.tsv"
 ok $? "gates: tau in (0, 1), D > 0, err_tau = |tau - 0.1|"
 # multinomial (paper (d)): logistic experts, softmax vs modified gate
-bad "\-\-gate" multinomial --gate topk
-bad "\-\-truth: not an option of multinomial" multinomial --truth x.tsv
+badx "\-\-gate" multinomial --gate topk
+badx "\-\-truth: not an option of multinomial" multinomial --truth x.tsv
 M="multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5"
 "$B" $M --threads 1 --out "$T/mu1.tsv" 2>/dev/null && "$B" $M --threads 2 --out "$T/mu2.tsv" 2>/dev/null
 cmp -s "$T/mu1.tsv" "$T/mu2.tsv"; ok $? "multinomial: same bytes for --threads 1 and 2"
 test "$(grep -vc '^#' "$T/mu1.tsv")" -eq 5 && grep -q '^# gate: modified' "$T/mu1.tsv"; ok $? "multinomial: 4 rows, gate in the metadata"
 # topk (paper (b))
-bad "\-\-topk" topk --topk 0
-bad "\-\-topk: 3 exceeds" topk --k 2 --topk 3
-bad "\-\-k: 1 is below" topk --k 1
+badx "\-\-topk" topk --topk 0
+badx "\-\-topk: 3 exceeds" topk --k 2 --topk 3
+badx "\-\-k: 1 is below" topk --k 1
 K="topk --k 2 --topk 1 --nmin 500 --nmax 2000 --points 2 --reps 2 --seed 5"
 "$B" $K --threads 1 --out "$T/tk1.tsv" 2>/dev/null && "$B" $K --threads 2 --out "$T/tk2.tsv" 2>/dev/null
 cmp -s "$T/tk1.tsv" "$T/tk2.tsv"; ok $? "topk: same bytes for --threads 1 and 2"
@@ -143,4 +136,4 @@ touch "$T/afile"
 ok $? "sample --out below a regular file: exit 3 naming the path and the cause"
 "$B" sweep --k 2 --nmin 100 --nmax 200 --reps 1 --out "$T/afile/w.tsv" 2>"$T/err" >/dev/null; r=$?
 [ $r -eq 3 ] && grep -q "$T/afile/w.tsv: Not a directory\|afile/w.tsv.*Not a directory" "$T/err"; ok $? "sweep --out below a regular file: exit 3"
-rm -rf "$T"
+tap_done
