@@ -64,7 +64,7 @@ static const char *USAGE =
     "                      none, start afresh (a note on stderr); one written with other options\n"
     "                      or unreadable: exit 2 naming it (solvers/run.h)\n"
     "  --stop-after N      stop after N epochs in all, after writing the checkpoint: no TSV, exit\n"
-    "                      status 3 (solvers/run.h; --stop-at N is the old name)\n"
+    "                      status 5 (solvers/run.h; --stop-at N is the old name)\n"
     "  --seed N            data split (stream 0) and init (stream 1) (1)\n"
     "  --out PATH          output TSV (data/quick/collapse.tsv)\n"
     "  --threads N         OpenMP threads (BLAS single-threaded on fixed tiles: same bytes for any N)\n"

@@ -48,7 +48,7 @@ static const char usage[] =
     "  --resume                 continue from the checkpoint; if there is none, start afresh (a note on\n"
     "                           stderr); one written with other options or unreadable: exit 2 naming it\n"
     "  --stop-after N           checkpoint after N training steps in all (softmax model's steps, then\n"
-    "                           SSMax's) and exit with status 3, writing no data\n"
+    "                           SSMax's) and exit with status 5, writing no data\n"
     "  --quiet --help --version\n";
 
 enum { O_D = DISPERSION_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,

@@ -52,7 +52,7 @@ static const char sweep_usage[] =
     "                        removed when the run finishes\n"
     "  --checkpoint-every S  seconds between checkpoints (default 30; 0: none)\n"
     "  --resume              continue from the checkpoint if there is one (other options: exit 2)\n"
-    "  --stop-after N        (testing) checkpoint after N fits of this run and exit 3\n"
+    "  --stop-after N        (testing) checkpoint after N fits of this run and exit 5\n"
     "  --timings FILE        per-fit CPU seconds (n rep seconds), not deterministic\n"
     "  --seed N --out FILE (default data/PROFILE/moe-sweep.tsv) --profile quick|paper --threads N --help --version\n";
 
@@ -369,7 +369,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     if (stop) {
         if (sweep_ckpt_write(&o, sig, rows, done, ntask)) smx_cli_io_fail(what, "--checkpoint: cannot write", o.ckpt);
         fprintf(stderr, "%s: --stop-after %ld: checkpoint %s written\n", what, o.stop_after, o.ckpt);
-        rc = 3;
+        rc = SMX_EXIT_STOPPED;
         goto cleanup;
     }
     smx_tsv_t *tv = smx_tsv_open(out);

@@ -14,14 +14,17 @@
  * SMX_CLI_EXIT_HELP, which smx_cli_common's --help appends):
  *   0 success; 1 a computation failed; 2 bad option or bad input (usage);
  *   3 an output or input file (or standard output) could not be written / read;
- *   4 out of memory, or a size whose memory estimate exceeds the machine. */
+ *   4 out of memory, or a size whose memory estimate exceeds the machine;
+ *   5 a training run stopped by --stop-after N (checkpoint written, no data: resume with --resume). */
 #define SMX_EXIT_FAILURE 1
 #define SMX_EXIT_USAGE 2
 #define SMX_EXIT_IO 3
 #define SMX_EXIT_NOMEM 4
+#define SMX_EXIT_STOPPED 5
 #define SMX_CLI_EXIT_HELP                                                                          \
     "Exit status: 0 success, 1 computation failed, 2 bad option or input, 3 file or output error\n" \
-    "(e.g. --out not writable, disk full, stdout closed), 4 out of memory or size too large.\n"
+    "(e.g. --out not writable, disk full, stdout closed), 4 out of memory or size too large,\n"         \
+    "5 stopped by --stop-after (checkpoint written).\n"
 
 /* Options every program has (DESIGN.md): use these ids in getopt_long's table via
  * SMX_CLI_COMMON_OPTIONS and hand the parsed values to smx_cli_common. */

@@ -1,6 +1,9 @@
 /* run.c - fingerprint, checkpoints, clock and argv filter of a training run (see run.h). */
 #include "run.h"
 #include "smx.h"
+#include "cli.h"
+
+_Static_assert(SMX_RUN_EXIT_STOPPED == SMX_EXIT_STOPPED, "one exit status for --stop-after (cli.h)");
 
 #include <errno.h>
 #include <stdio.h>

@@ -41,7 +41,7 @@
 #include "optim.h"
 
 #define SMX_RUN_CKPT_EVERY 180.0   /* default seconds between checkpoints */
-#define SMX_RUN_EXIT_STOPPED 3     /* exit status of a run stopped by --stop-after (checkpoint written) */
+#define SMX_RUN_EXIT_STOPPED 5 /* a run stopped by --stop-after (checkpoint written): SMX_EXIT_STOPPED of cli.h */
 
 /* Options that do not change the data; those marked with a value take one (--opt V or --opt=V). */
 #define SMX_RUN_IGNORED_OPTIONS "--resume --quiet --stop-at= --stop-after= --checkpoint= --checkpoint-every="

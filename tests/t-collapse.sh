@@ -37,7 +37,7 @@ bad_opt --checkpoint-every --checkpoint-every -1
 # resume: interrupted at 25 + resumed == uninterrupted (same bytes)
 SMALL="--modulus 11 --width 24 --epochs 60 --log-every 10 --softmax-format bf16 --lr 3e-3 --quiet --threads 1"
 "$B" $SMALL --out "$T/full.tsv"; ok $? "uninterrupted run"
-"$B" $SMALL --out "$T/res.tsv" --stop-after 25; rc=$?; [ $rc = 3 ]; ok $? "run stopped after epoch 25: exit 3 (SMX_RUN_EXIT_STOPPED; got $rc)"
+"$B" $SMALL --out "$T/res.tsv" --stop-after 25; rc=$?; [ $rc = 5 ]; ok $? "run stopped after epoch 25: exit 5 (SMX_RUN_EXIT_STOPPED; got $rc)"
 [ ! -e "$T/res.tsv" ] && [ -e "$T/res.tsv.ckpt" ]; ok $? "stopped run leaves a checkpoint and no TSV"
 "$B" $SMALL --out "$T/res.tsv" --resume; ok $? "resumed run"
 cmp -s "$T/full.tsv" "$T/res.tsv"; ok $? "resumed TSV equals the uninterrupted one (bytes)"
@@ -51,10 +51,10 @@ ok $? "--resume without a checkpoint: starts afresh (note on stderr), same bytes
 # --checkpoint-every 0: no checkpoint in between, the one at the stop; the resumed run is the same
 "$B" $SMALL --out "$T/z.tsv" --checkpoint-every 0 --stop-after 30; rc=$?
 "$B" $SMALL --out "$T/z.tsv" --checkpoint-every 1e-9 --resume; rc2=$?
-[ $rc = 3 ] && [ $rc2 = 0 ] && cmp -s "$T/full.tsv" "$T/z.tsv"; ok $? "--checkpoint-every 0 / 1e-9: stop, resume, same bytes ($rc, $rc2)"
+[ $rc = 5 ] && [ $rc2 = 0 ] && cmp -s "$T/full.tsv" "$T/z.tsv"; ok $? "--checkpoint-every 0 / 1e-9: stop, resume, same bytes ($rc, $rc2)"
 # a truncated or corrupted checkpoint is refused with exit 2, never a crash
 "$B" $SMALL --out "$T/cor.tsv" --stop-at 25 >/dev/null 2>&1; rc=$?
-[ $rc = 3 ] && [ -e "$T/cor.tsv.ckpt" ] && [ ! -e "$T/cor.tsv" ]; ok $? "--stop-at (old name of --stop-after) still works (exit $rc)"
+[ $rc = 5 ] && [ -e "$T/cor.tsv.ckpt" ] && [ ! -e "$T/cor.tsv" ]; ok $? "--stop-at (old name of --stop-after) still works (exit $rc)"
 head -c 1000 "$T/cor.tsv.ckpt" > "$T/trunc.ckpt"
 "$B" $SMALL --out "$T/cor.tsv" --resume --checkpoint "$T/trunc.ckpt" 2>/dev/null; rc=$?
 [ $rc = 2 ]; ok $? "truncated checkpoint rejected (exit $rc)"

@@ -72,10 +72,10 @@ same3() { cmp -s "$T/u.tsv" "$T/$1.tsv" && cmp -s "$T/u-train.tsv" "$T/$1-train.
 "$B" $R --out "$T/u.tsv" 2>/dev/null; ok $? "retrieval uninterrupted"
 test -s "$T/u.tsv.ckpt"; ok $? "retrieval writes the checkpoint OUT.ckpt after training"
 "$B" $R --out "$T/k.tsv" --stop-after 77 2>"$T/err"; rc=$?
-test $rc -eq 3 && test -s "$T/k.tsv.ckpt" && ! test -e "$T/k.tsv" && grep -q "stop-after 77" "$T/err"
-ok $? "--stop-after 77: checkpoint written, exit 3, no data"
+test $rc -eq 5 && test -s "$T/k.tsv.ckpt" && ! test -e "$T/k.tsv" && grep -q "stop-after 77" "$T/err"
+ok $? "--stop-after 77: checkpoint written, exit 5, no data"
 "$B" $R --out "$T/k.tsv" --resume --stop-after 170 2>"$T/err"; rc=$?
-test $rc -eq 3 && grep -q "resuming from .*step 77" "$T/err"; ok $? "--resume, --stop-after 170 (in the SSMax model): exit 3"
+test $rc -eq 5 && grep -q "resuming from .*step 77" "$T/err"; ok $? "--resume, --stop-after 170 (in the SSMax model): exit 5"
 "$B" $R --out "$T/k.tsv" --resume 2>"$T/err"; ok $? "--resume to the end"
 same3 k; ok $? "resumed run: same bytes as the uninterrupted one (3 files)"
 "$B" $R --out "$T/g.tsv" --resume --checkpoint "$T/u.tsv.ckpt" 2>"$T/err"
@@ -100,10 +100,10 @@ bad_d "--stop-after" retrieval --stop-after 0
 "$B" $R --out "$T/k.tsv" --resume --checkpoint "$T/keep.ckpt" 2>/dev/null && same3 k; ok $? "the good checkpoint still resumes to the same bytes"
 "$B" retrieval --help | grep -q -- "--resume"; ok $? "retrieval --help documents --resume"
 # one rule for both training programs (solvers/run.h): --resume without a checkpoint starts afresh, default
-# interval 180 s, --stop-after exit 3; both --help say so
+# interval 180 s, --stop-after exit 5; both --help say so
 C=${SMX_BIN:-build/bin}/smx-collapse
 for p in "$B retrieval" "$C"; do
-  $p --help >"$T/h" 2>&1; grep -q "none, start afresh" "$T/h" && grep -q "180" "$T/h" && grep -q "status 3" "$T/h"
-  ok $? "$p --help: --resume without a checkpoint starts afresh, interval 180 s, --stop-after exits 3"
+  $p --help >"$T/h" 2>&1; grep -q "none, start afresh" "$T/h" && grep -q "180" "$T/h" && grep -q "status 5" "$T/h"
+  ok $? "$p --help: --resume without a checkpoint starts afresh, interval 180 s, --stop-after exits 5"
 done
 tap_done

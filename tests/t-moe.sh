@@ -83,7 +83,7 @@ badx "\-\-shard" sweep --shard 2
 badx "\-\-grid" sweep --grid cubic
 badx "\-\-nmax.*below" sweep --nmin 500 --nmax 200
 "$B" $S --threads 2 --out "$T/r.tsv" --stop-after 5 2>/dev/null; rc=$?
-test $rc -eq 3 && test -s "$T/r.tsv.ckpt" && ! test -e "$T/r.tsv"; ok $? "sweep --stop-after 5: exit 3, checkpoint, no data file"
+test $rc -eq 5 && test -s "$T/r.tsv.ckpt" && ! test -e "$T/r.tsv"; ok $? "sweep --stop-after 5: exit 5, checkpoint, no data file"
 badx "other options" sweep --nmax 2000 --points 4 --reps 4 --seed 9 --out "$T/r.tsv" --resume
 "$B" $S --threads 1 --out "$T/r.tsv" --resume 2>/dev/null; cmp -s "$T/w1.tsv" "$T/r.tsv"; ok $? "sweep --resume == one run"
 ! test -e "$T/r.tsv.ckpt"; ok $? "checkpoint removed when the sweep finishes"
