@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "smx.h"
 
-#include "util.h"
+#include "machine.h"
 
 #include <errno.h>
 #include <gmp.h>

@@ -34,7 +34,10 @@ const char *smx_strerror(int status);
 #include "temperature.h"
 #include "threshold.h"
 #include "tsv.h"
-#include "util.h"
+#include "machine.h"
+#include "progress.h"
+#include "rng.h"
+#include "util.h" /* umbrella of the three above, for older programs */
 #include "xent.h"
 #include "attn.h"
 #include "lp.h"
