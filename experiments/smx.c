@@ -538,15 +538,11 @@ static int cmd_threshold_sweep(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    static const smx_cli_cmd_t cmds[] = {{"formats", cmd_formats},
+                                         {"eval", cmd_eval},
+                                         {"collapse-threshold", cmd_collapse_threshold},
+                                         {"threshold-sweep", cmd_threshold_sweep},
+                                         {"lse-error", smx_cmd_lse_error}};
     smx_cli_init(PROG);
-    if (argc < 2) smx_cli_fail(PROG, "missing COMMAND (formats, eval, collapse-threshold, threshold-sweep, lse-error); see smx --help");
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) { fputs(USAGE, stdout); return 0; }
-    if (!strcmp(cmd, "--version")) { printf("smx %s\n", SMX_VERSION); return 0; }
-    if (!strcmp(cmd, "formats")) return cmd_formats(argc - 1, argv + 1);
-    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
-    if (!strcmp(cmd, "collapse-threshold")) return cmd_collapse_threshold(argc - 1, argv + 1);
-    if (!strcmp(cmd, "threshold-sweep")) return cmd_threshold_sweep(argc - 1, argv + 1);
-    if (!strcmp(cmd, "lse-error")) return smx_cmd_lse_error(argc - 1, argv + 1);
-    smx_cli_fail(PROG, "unknown command '%s' (allowed: formats, eval, collapse-threshold, threshold-sweep, lse-error)", cmd);
+    return smx_cli_dispatch(PROG, USAGE, cmds, sizeof cmds / sizeof cmds[0], NULL, argc, argv);
 }

@@ -45,6 +45,10 @@ y=$("$SMX" eval stablemax --format fp128 2.385 -1.5 | head -1); w=$("$SMX" eval 
 # error paths
 fails "$SMX"; ok $? "no command -> exit 2"
 fails "$SMX" frobnicate; ok $? "unknown command -> exit 2"
+bad "missing COMMAND (allowed: formats|eval|collapse-threshold|threshold-sweep|lse-error" "$SMX"
+bad "unknown command 'frobnicate' (allowed: formats|eval|" "$SMX" frobnicate
+v=$("$SMX" --version); want="smx (smx) $(sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)"
+[ "$v" = "$want" ]; ok $? "smx --version: '$want' like every program ($v)"
 fails "$SMX" eval softmax --format fp17 1 2; ok $? "unknown format -> exit 2"
 fails "$SMX" eval softmax --format p1 1 2; ok $? "p out of range -> exit 2"
 fails "$SMX" eval softmax --format p4097 1 2; ok $? "p4097 -> exit 2"
