@@ -14,18 +14,18 @@ $(DATA)/dispersion-precision.tsv: $(BIN)/smx-dispersion
 $(DATA)/dispersion-retrieval.tsv: $(BIN)/smx-dispersion
 	$(BIN)/smx-dispersion retrieval --profile $(PROFILE) --out $@
 
-$(foreach f,bound entropy beta-star adaptive-beta,$(FIGS)/dispersion-$(f).png $(FIGS)/dispersion-$(f).pdf): \
+$(call fig_pair,$(addprefix dispersion-,bound entropy beta-star adaptive-beta)): \
     $(DATA)/dispersion-curves.tsv
-$(foreach f,ssmax-fig1 ssmax-fig3 heatmap,$(FIGS)/dispersion-$(f).png $(FIGS)/dispersion-$(f).pdf): \
+$(call fig_pair,$(addprefix dispersion-,ssmax-fig1 ssmax-fig3 heatmap)): \
     $(DATA)/dispersion-ssmax.tsv
-$(FIGS)/dispersion-precision.png $(FIGS)/dispersion-precision.pdf: $(DATA)/dispersion-precision.tsv
-$(foreach f,accuracy attention,$(FIGS)/dispersion-retrieval-$(f).png $(FIGS)/dispersion-retrieval-$(f).pdf): \
+$(call fig_pair,dispersion-precision): $(DATA)/dispersion-precision.tsv
+$(call fig_pair,$(addprefix dispersion-retrieval-,accuracy attention)): \
     $(DATA)/dispersion-retrieval.tsv
 
 .PHONY: run-dispersion figures-dispersion
 run-dispersion: $(DATA)/dispersion-curves.tsv $(DATA)/dispersion-ssmax.tsv $(DATA)/dispersion-precision.tsv \
                 $(DATA)/dispersion-retrieval.tsv
-figures-dispersion: $(foreach f,$(DISP_FIGS),$(FIGS)/$(f).png $(FIGS)/$(f).pdf)
+figures-dispersion: $(call fig_pair,$(DISP_FIGS))
 
 .PHONY: bench-dispersion
 BENCHES += bench-dispersion

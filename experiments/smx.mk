@@ -6,8 +6,8 @@ $(DATA)/numerics-collapse-threshold.tsv: $(BIN)/smx
 $(DATA)/numerics-lse-error.tsv: $(BIN)/smx
 	$(BIN)/smx lse-error --profile $(PROFILE) --out $@
 
-$(FIGS)/numerics-collapse-threshold.png $(FIGS)/numerics-collapse-threshold.pdf: $(DATA)/numerics-collapse-threshold.tsv
-$(FIGS)/numerics-lse-error.png $(FIGS)/numerics-lse-error.pdf: $(DATA)/numerics-lse-error.tsv
+$(call fig_pair,numerics-collapse-threshold): $(DATA)/numerics-collapse-threshold.tsv
+$(call fig_pair,numerics-lse-error): $(DATA)/numerics-lse-error.tsv
 
 .PHONY: run-numerics
 run-numerics: $(DATA)/numerics-collapse-threshold.tsv $(DATA)/numerics-lse-error.tsv
