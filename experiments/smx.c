@@ -475,7 +475,7 @@ static int cmd_threshold_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {{"classes", required_argument, 0, 'V'}, {"pmax", required_argument, 0, 'P'},
                                          {"out", required_argument, 0, 'o'},     {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"quiet", no_argument, 0, 'q'},         {0, 0, 0, 0}};
     long V = 113, pmax = 256;
     const char *out = NULL;
     int c;
@@ -489,8 +489,9 @@ static int cmd_threshold_sweep(int argc, char **argv)
             if (!*optarg) smx_cli_fail(PROG, "threshold-sweep: --out: empty path");
             out = optarg;
             break;
+        case 'q': break; /* nothing goes to stderr but errors */
         case 'h':
-            fputs("usage: smx threshold-sweep [--classes V (113)] [--pmax N (256)] --out FILE\n"
+            fputs("usage: smx threshold-sweep [--classes V (113)] [--pmax N (256)] [--quiet] --out FILE\n"
                   "Writes the collapse threshold (see smx collapse-threshold --help) for p = 2..N and every\n"
                   "named format: sequential and pairwise orders with exact terms, sequential with rounded\n"
                   "terms, beside the theory p ln 2 and p ln 2 + ln(V-1).\n"

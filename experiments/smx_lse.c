@@ -58,6 +58,7 @@ static const char lse_usage[] =
     "  --profile P   quick|paper (both 2500 vectors: the experiment is cheap)\n"
     "  --out FILE    TSV output (default data/PROFILE/numerics-lse-error.tsv)\n"
     "  --threads T   accepted for uniformity; the run is single-threaded (< 10 s)\n"
+    "  --quiet       no progress line and no summary on stderr\n"
     "  --help, --version\n"
     "  --            end of options\n"
     SMX_CLI_EXIT_HELP;
@@ -107,17 +108,19 @@ static void lse_measure(lse_row_t *row, const double *x, size_t n, double l, con
 
 int smx_cmd_lse_error(int argc, char **argv)
 {
-    enum { OPT_VECTORS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_SUM };
+    enum { OPT_VECTORS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_SUM, OPT_QUIET };
     static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
                                          {"vectors", required_argument, 0, OPT_VECTORS},
                                          {"n", required_argument, 0, OPT_N},
                                          {"sum", required_argument, 0, OPT_SUM},
+                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     static const char *const sums[] = {"naive", "pairwise", "compensated", NULL};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     long nvec = 2500, n = 10;
     smx_sum_algo_t sum = SMX_SUM_NAIVE;
+    int quiet = 0;
     optind = 1;
     opterr = 0;
     int o;
@@ -127,6 +130,7 @@ int smx_cmd_lse_error(int argc, char **argv)
         case OPT_VECTORS: nvec = smx_cli_long_or_fail(optarg, 1, 10000000, LSE_PROG, "--vectors"); break;
         case OPT_N: n = smx_cli_long_or_fail(optarg, 2, 100000, LSE_PROG, "--n"); break;
         case OPT_SUM: sum = (smx_sum_algo_t)smx_cli_choice_or_fail(optarg, sums, LSE_PROG, "--sum"); break;
+        case OPT_QUIET: quiet = 1; break;
         default: smx_cli_bad_option_fail(LSE_PROG, argc, argv);
         }
     }
@@ -150,7 +154,7 @@ int smx_cmd_lse_error(int argc, char **argv)
     long ovf[LSE_NF][LSE_NA] = {{0}}, above[LSE_NF][LSE_NA][2] = {{{0}}};
     double worst[LSE_NF][LSE_NA][2] = {{{0}}}, spread_sum = 0, max_sum = 0;
     smx_progress_t pr;
-    smx_progress_start(&pr, "lse-error", (double)nvec, 0);
+    smx_progress_start(&pr, "lse-error", (double)nvec, quiet);
     for (long v = 0; v < nvec; v++) {
         lse_gen_scores(x0, N, mu, r);
         double a = x0[0], b = x0[0];
@@ -229,10 +233,10 @@ int smx_cmd_lse_error(int argc, char **argv)
                 }
             }
     int st = smx_tsv_close(t), st_errno = errno;
-    fprintf(stderr, "%s: fp16 overflows (lse not finite) of %ld vectors:", LSE_PROG, nvec);
-    for (int j = 0; j < LSE_NA; j++) fprintf(stderr, " %s %ld", smx_lse_algo_name(lse_algos[j]), ovf[0][j]);
-    fprintf(stderr, " (paper: basic 475/2500, shifted 0)\n");
-    for (int k = 0; k < LSE_NF; k++)
+    if (!quiet) fprintf(stderr, "%s: fp16 overflows (lse not finite) of %ld vectors:", LSE_PROG, nvec);
+    for (int j = 0; j < LSE_NA && !quiet; j++) fprintf(stderr, " %s %ld", smx_lse_algo_name(lse_algos[j]), ovf[0][j]);
+    if (!quiet) fprintf(stderr, " (paper: basic 475/2500, shifted 0)\n");
+    for (int k = 0; k < LSE_NF && !quiet; k++)
         for (int j = 0; j < LSE_NA; j++)
             fprintf(stderr, "%s: %s %-9s max err/bound: lse %.3f, softmax %.3f; above bound: %ld, %ld\n", LSE_PROG,
                     lse_formats[k], smx_lse_algo_name(lse_algos[j]), worst[k][j][0], worst[k][j][1], above[k][j][0],

@@ -49,6 +49,14 @@ bad "missing COMMAND (allowed: formats|eval|collapse-threshold|threshold-sweep|l
 bad "unknown command 'frobnicate' (allowed: formats|eval|" "$SMX" frobnicate
 v=$("$SMX" --version); want="smx (smx) $(sed -n 's/.*SMX_VERSION "\(.*\)"/\1/p' numerics/smx.h)"
 [ "$v" = "$want" ]; ok $? "smx --version: '$want' like every program ($v)"
+# --quiet everywhere (issue 8): lse-error without progress or summary, the same data
+"$SMX" lse-error --vectors 300 --seed 7 --quiet --out "$T/lq.tsv" 2>"$T/lq.err"; rc=$?
+"$SMX" lse-error --vectors 300 --seed 7 --out "$T/ll.tsv" 2>"$T/ll.err"
+[ $rc = 0 ] && [ ! -s "$T/lq.err" ] && [ -s "$T/ll.err" ] && cmp -s "$T/lq.err" /dev/null && \
+  [ "$(grep -v '^#' "$T/lq.tsv" | md5sum)" = "$(grep -v '^#' "$T/ll.tsv" | md5sum)" ]
+ok $? "lse-error --quiet: nothing on stderr ($(wc -l <"$T/ll.err") lines without it), same rows"
+"$SMX" threshold-sweep --quiet --pmax 6 --out "$T/tq.tsv" 2>"$T/tq.err" && [ ! -s "$T/tq.err" ] && [ -s "$T/tq.tsv" ]
+ok $? "threshold-sweep accepts --quiet"
 fails "$SMX" eval softmax --format fp17 1 2; ok $? "unknown format -> exit 2"
 fails "$SMX" eval softmax --format p1 1 2; ok $? "p out of range -> exit 2"
 fails "$SMX" eval softmax --format p4097 1 2; ok $? "p4097 -> exit 2"
