@@ -17,7 +17,8 @@ static const char usage[] =
     "Maximum-likelihood convergence rates of softmax-gated Gaussian mixtures of experts (Nguyen, Ho et al.,\n"
     "NeurIPS 2023): EM fits, Voronoi losses D1 / D2, sweeps over n with replications.\n"
     "Commands:\n"
-    "  sample   n draws from a mixture of experts (paper (a)'s truth or --truth FILE)\n"
+    "  sample   n draws from a mixture of experts (paper (a)'s truth or --truth FILE; a variant's data with\n"
+    "           the model options of fit / sweep, for fit --data)\n"
     "  fit      k experts by EM (log-space E-step, WLS experts, Newton/IRLS gate with step halving)\n"
     "  loss     Voronoi loss D1 (k = k*) / D2 (k > k*) of a fitted parameter file against a truth\n"
     "  sweep    fits over a grid of n and replications (OpenMP; --shard I/N; --resume); the model by\n"
@@ -50,10 +51,15 @@ static void write_or_fail(smx_tsv_t *t, const char *what, const char *path)
 
 static const char sample_usage[] =
     "Usage: smx-moe sample [OPTIONS]\n"
-    "n draws (x, y) from a softmax-gated Gaussian mixture of experts; TSV columns x_1..x_d y.\n"
+    "n draws (x, y) from a mixture of experts; TSV columns x_1..x_d y. The draws of `sample --seed S` with a\n"
+    "model's options are the data of that model's `fit --n n --seed S` and of its sweep rows with seed S, so\n"
+    "`fit --data` of this file (same model options and --seed) gives the same fit bit for bit.\n"
     "  --n N                 sample size (default 1000)\n"
-    "  --truth FILE          parameters (default paper (a)'s truth)\n"
+    "  --truth FILE          parameters (default paper (a)'s truth; with --experts multinomial a parameter file\n"
+    "                        of S-class multinomial experts, see `smx-moe loss --help`)\n"
     "  --design grid|uniform x = linspace(0,1,n) (the authors', default) or x ~ U(0,1)^d\n"
+    "  --gate, --topk, --act, --experts, --classes   the model (as for fit; default paper (a)'s); the variants\n"
+    "                        draw from their own truths (see `smx-moe fit --help`); --k K with --gate topk\n"
     "  --seed N --out FILE (default data/PROFILE/moe-sample.tsv) --profile quick|paper --threads N --quiet --help\n"
     "  --version\n";
 
@@ -61,24 +67,28 @@ int moe_cmd_sample(int argc, char **argv)
 {
     const char *what = MOE_PROG " sample";
     enum { O_N = MOE_O_FIRST_CMD };
-    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, {"n", required_argument, 0, O_N},
-                                          {"quiet", no_argument, 0, MOE_O_QUIET}, {0, 0, 0, 0}};
+    static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, MOE_MODEL_OPTIONS,
+                                          {"n", required_argument, 0, O_N}, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     moe_cfg_t cfg;
     moe_cfg_init(&cfg);
+    moe_model_t model;
+    moe_model_init(&model, MOE_CMD_FIT);
+    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
     long n = 1000;
     int opt;
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
+        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
         if (smx_cli_common(&c, opt, optarg, what, sample_usage)) continue;
-        if (opt == MOE_O_TRUTH || opt == MOE_O_DESIGN) {
+        if (opt == MOE_O_TRUTH || opt == MOE_O_DESIGN || opt == MOE_O_K) {
             moe_cfg_option(&cfg, opt, optarg, "sample");
             continue;
         }
+        if (opt != MOE_O_TAUSD && moe_model_option(&model, opt, optarg, what)) continue;
         if (opt == O_N) n = smx_cli_long_or_fail(optarg, 2, 100000000, what, "--n");
         else {
             const char *name = "?";
@@ -88,7 +98,9 @@ int moe_cmd_sample(int argc, char **argv)
         }
     }
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_cfg_finish(&cfg, "sample");
+    moe_model_finish(&model, &cfg, given, what, "sample");
+    if (given[MOE_O_K - SMX_OPT_FIRST_PRIVATE] && model.gate != MOE_GATE_TOPK)
+        smx_cli_fail(what, "--k: not an option of sample (only with --gate topk)");
     char defout[256];
     snprintf(defout, sizeof defout, "data/%s/moe-sample.tsv", smx_cli_profile_name(c.profile));
     const char *out = c.out ? c.out : defout;
@@ -96,13 +108,14 @@ int moe_cmd_sample(int argc, char **argv)
     double *x = malloc((size_t)n * d * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     if (!x || !y) smx_cli_fail(what, "out of memory for --n %ld", n);
     gsl_rng *r = smx_rng_alloc(c.seed);
-    smx_moe_sample(x, y, &cfg.truth, (size_t)n, cfg.design, r);
+    moe_model_sample(x, y, &cfg, &model, (size_t)n, r);
     smx_tsv_t *t = smx_tsv_open(out);
     if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
     smx_cli_meta(t, &c);
     smx_tsv_meta(t, "n", "%ld", n);
-    moe_cfg_meta(t, &cfg);
+    if (moe_model_is_a(&model)) moe_cfg_meta(t, &cfg);
+    else moe_model_meta(t, &cfg, &model, n, n, 1, 1);
     char hdr[512] = "";
     for (size_t u = 0; u < d; u++) snprintf(hdr + strlen(hdr), sizeof hdr - strlen(hdr), "x_%zu\t", u + 1);
     strcat(hdr, "y");
@@ -122,95 +135,57 @@ int moe_cmd_sample(int argc, char **argv)
 
 /* ---------------- fit ---------------- */
 
-/* Data file: '#' lines, a header naming x_1..x_d and y (other columns ignored), numeric rows. */
-static void read_data(double **px, double **py, size_t *pn, const char *path, size_t d, const char *what)
+/* Data file: '#' lines, a header naming x_1..x_d and y (other columns ignored), numeric rows; labels y in
+ * {0, .., classes-1} when classes > 0 (multinomial experts). */
+static void read_data(double **px, double **py, size_t *pn, const char *path, size_t d, long classes,
+                      const char *what)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) smx_cli_fail(what, "--data: cannot open '%s': %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, n = 0, ncap = 0, ncol = 0;
-    long lineno = 0, colx[8], coly = -1;
-    double *x = NULL, *y = NULL;
-    ssize_t len;
-    for (size_t u = 0; u < 8; u++) colx[u] = -1;
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        if (!len || line[0] == '#') continue;
-        char *f[64], *s = line;
-        size_t nf = 0;
-        for (;;) {
-            char *tab = strchr(s, '\t');
-            if (nf < 64) f[nf] = s;
-            nf++;
-            if (!tab) break;
-            *tab = 0, s = tab + 1;
-        }
-        if (!ncol) {
-            if (nf > 64) smx_cli_fail(what, "--data: %s:%ld: more than 64 columns", path, lineno);
-            ncol = nf;
-            for (size_t c = 0; c < nf; c++) {
-                if (!strcmp(f[c], "y")) coly = (long)c;
-                for (size_t u = 0; u < d; u++) {
-                    char nm[32];
-                    snprintf(nm, sizeof nm, "x_%zu", u + 1);
-                    if (!strcmp(f[c], nm)) colx[u] = (long)c;
-                }
-            }
-            if (coly < 0) smx_cli_fail(what, "--data: %s:%ld: no column 'y'", path, lineno);
-            for (size_t u = 0; u < d; u++)
-                if (colx[u] < 0) smx_cli_fail(what, "--data: %s:%ld: no column 'x_%zu' (d = %zu)", path, lineno, u + 1, d);
-            continue;
-        }
-        if (nf != ncol) smx_cli_fail(what, "--data: %s:%ld: %zu fields, want %zu", path, lineno, nf, ncol);
-        if (n == ncap) {
-            ncap = ncap ? 2 * ncap : 1024;
-            x = realloc(x, ncap * d * sizeof *x);
-            y = realloc(y, ncap * sizeof *y);
-            if (!x || !y) smx_cli_fail(what, "--data: out of memory");
-        }
-        for (size_t u = 0; u <= d; u++) {
-            long c = u < d ? colx[u] : coly;
-            char *end;
-            double v = strtod(f[c], &end);
-            if (end == f[c] || *end || !isfinite(v))
-                smx_cli_fail(what, "--data: %s:%ld:%ld: '%s' is not a finite number", path, lineno, c + 1, f[c]);
-            if (u < d) x[n * d + u] = v;
-            else y[n] = v;
-        }
-        n++;
+    moe_tab_t t;
+    char err[512];
+    if (moe_tab_read(&t, err, sizeof err, path, 64)) smx_cli_fail(what, "--data: %s", err);
+    long coly = moe_tab_col(&t, "y"), colx[8];
+    if (coly < 0) smx_cli_fail(what, "--data: %s: no column 'y'", path);
+    for (size_t u = 0; u < d; u++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "x_%zu", u + 1);
+        if ((colx[u] = moe_tab_col(&t, nm)) < 0) smx_cli_fail(what, "--data: %s: no column 'x_%zu' (d = %zu)", path, u + 1, d);
     }
-    free(line);
-    fclose(fp);
+    size_t n = t.nrow;
     if (n < 2) smx_cli_fail(what, "--data: %s: fewer than 2 rows", path);
+    double *x = malloc(n * d * sizeof *x), *y = malloc(n * sizeof *y);
+    if (!x || !y) smx_cli_fail(what, "--data: out of memory");
+    for (size_t j = 0; j < n; j++) {
+        const double *r = t.v + j * t.ncol;
+        for (size_t u = 0; u < d; u++) x[j * d + u] = r[colx[u]];
+        y[j] = r[coly];
+        if (classes > 0 && !(y[j] >= 0 && y[j] < (double)classes && y[j] == floor(y[j])))
+            smx_cli_fail(what, "--data: %s: data row %zu: y = %.17g is not a class label in 0..%ld", path, j + 1, y[j],
+                         classes - 1);
+    }
+    moe_tab_free(&t);
     *px = x, *py = y, *pn = n;
 }
 
 /* fit of a variant model: one sweep row's fit at (n, seed) */
 static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_common_t *c, size_t n, const char *out,
-                       int argc, char **argv)
+                       const char *data, int argc, char **argv)
 {
     const char *what = MOE_PROG " fit";
     moe_worker_t w;
+    double *x = NULL, *y = NULL;
+    if (data) read_data(&x, &y, &n, data, cfg->truth.d, model->multinomial ? model->classes : 0, what);
     if (moe_worker_alloc(&w, cfg, model, n)) smx_cli_fail(what, "out of memory");
-    char *row = moe_worker_row(&w, cfg, model, (long)n, 0, c->seed);
+    char *row = moe_worker_row(&w, cfg, model, (long)n, 0, c->seed, x, y);
     if (!row) smx_cli_fail(what, "fit failed (bad sizes)");
     smx_tsv_t *t = smx_tsv_open(out);
     if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
     smx_cli_meta(t, c);
     smx_tsv_meta(t, "n", "%zu", n);
+    if (data) smx_tsv_meta(t, "data", "%s", data);
     moe_model_meta(t, cfg, model, (long)n, (long)n, 1, 1);
     if (model->gate == MOE_GATE_TEMPERATURE || model->gate == MOE_GATE_ACTIVATION)
         smx_tsv_meta(t, "tau", "%.17g", w.tau);
-    if (model->multinomial && model->classes > 2) /* the rows below carry class 1's logits (b, a) */
-        for (size_t i = 0; i < cfg->k; i++)
-            for (long cl = 1; cl < model->classes; cl++) {
-                char key[64];
-                const double *th = w.th + (i * (size_t)(model->classes - 1) + (size_t)cl - 1) * 2;
-                snprintf(key, sizeof key, "fit_logit_%zu_%ld", i + 1, cl);
-                smx_tsv_meta(t, key, "b %.17g a %.17g", th[0], th[1]);
-            }
     /* the row's columns after n rep seed, as NAME VALUE pairs (metadata and stdout) */
     char *hdr = strdup(model->multinomial ? moe_mult_header(model) : model->gate == MOE_GATE_TOPK ? moe_topk_header(model)
                                                                                                  : moe_gates_header(model));
@@ -235,11 +210,15 @@ static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_c
         }
     }
     printf("\n");
-    smx_moe_write_rows(smx_tsv_stream(t), &w.fit);
+    if (model->multinomial && model->classes > 2) /* every class's logits (moe_cmds.h: the S-class format) */
+        moe_mparams_write_rows(smx_tsv_stream(t), &w.fit, w.th, (size_t)model->classes);
+    else smx_moe_write_rows(smx_tsv_stream(t), &w.fit);
     write_or_fail(t, what, out);
     if (!model->quiet) fprintf(stderr, "%s: %.3f CPU-s\n", what, w.seconds);
     free(hdr);
     free(row);
+    free(x);
+    free(y);
     moe_worker_free(&w, model);
     moe_cfg_free(cfg);
     return 0;
@@ -258,9 +237,12 @@ static const char fit_usage[] =
     "  --data FILE           data to fit (default: sample n points)\n"
     "  --n N                 sample size when sampling (default 1000)\n" MOE_CFG_HELP MOE_MODEL_HELP
     "With a variant model (--gate topk|temperature|activation, --experts multinomial) fit runs the fit of one\n"
-    "sweep row (n, seed; its truth sampled, no --data), writes the estimate as a parameter file and prints\n"
-    "the row's columns after n rep seed as NAME VALUE pairs on one line; --gate topk adds selected_i, the\n"
+    "sweep row (n, seed: its truth sampled with --seed, or --data FILE as `sample` writes it with the same\n"
+    "model options; the initialisation from --seed either way), writes the estimate as a parameter file and\n"
+    "prints the row's columns after n rep seed as NAME VALUE pairs on one line; --gate topk adds selected_i, the\n"
     "fraction of x in [0, 1] (1000 midpoints) where fitted expert i is among the K largest logits.\n"
+    "--experts multinomial: --data's y must be class labels 0..S-1; --truth FILE in either parameter-file\n"
+    "format (S from the file); for S > 2 the estimate is written in the S-class format (`smx-moe loss --help`).\n"
     "  --seed N --out FILE (default data/PROFILE/moe-fit.tsv) --profile quick|paper --threads N --help --version\n";
 
 int moe_cmd_fit(int argc, char **argv)
@@ -297,13 +279,10 @@ int moe_cmd_fit(int argc, char **argv)
     char defout[256];
     snprintf(defout, sizeof defout, "data/%s/moe-fit.tsv", smx_cli_profile_name(c.profile));
     const char *out = c.out ? c.out : defout;
-    if (!moe_model_is_a(&model)) {
-        if (data) smx_cli_fail(what, "--data: only with paper (a)'s model (--gate softmax, Gaussian experts)");
-        return fit_variant(&model, &cfg, &c, (size_t)n, out, argc, argv);
-    }
+    if (!moe_model_is_a(&model)) return fit_variant(&model, &cfg, &c, (size_t)n, out, data, argc, argv);
     double *x = NULL, *y = NULL;
     size_t nn = (size_t)n;
-    if (data) read_data(&x, &y, &nn, data, cfg.truth.d, what);
+    if (data) read_data(&x, &y, &nn, data, cfg.truth.d, 0, what);
     moe_scratch_t *s = moe_scratch_alloc(&cfg, nn);
     moe_task_t task;
     if (!s || moe_task_alloc(&task, &cfg)) smx_cli_fail(what, "out of memory");
@@ -351,7 +330,45 @@ static const char loss_usage[] =
     "                        minimised over one translation (t0, t1) added to every FITTED gate\n"
     "  --rbar R              r for cells of >= 4 members (default: such a cell is an error, exit 2)\n"
     "  --out FILE            also write a TSV with the cells (size and errors) and the translation\n"
+    "Multinomial-logistic experts (a file in the S-class format, header beta0 beta1_1..beta1_d b_1 a_1_1..a_1_d\n"
+    "  .. b_{S-1} a_{S-1}_1..a_{S-1}_d, one row per expert, the last the reference; class 0 the reference class\n"
+    "  with logit 0; what `fit --experts multinomial --classes S` writes for S > 2): both files of the same S\n"
+    "  (a file in the Gaussian format counts as S = 2, its var ignored); the loss is D1 of paper (a) over\n"
+    "  (beta1, a, b) without translation (the multinomial sweep's D; |da|, |db| the norms over all classes),\n"
+    "  --translation none implied (min refused); --out writes each cell's errors.\n"
     "  --seed N --profile quick|paper --threads N --quiet (accepted; no effect) --help --version\n";
+
+/* loss of multinomial-expert parameter files: both of S classes (the Gaussian format counts as S = 2) */
+static int loss_mult(const moe_mparams_t *pt, const moe_mparams_t *pf, int trans, const char *tpath,
+                     const char *fpath, const smx_cli_common_t *c, int argc, char **argv)
+{
+    const char *what = MOE_PROG " loss";
+    if (pt->S != pf->S)
+        smx_cli_fail(what, "--fit: %s has S = %zu classes, --truth %s has S = %zu", fpath, pf->S, tpath, pt->S);
+    if (trans == 1)
+        smx_cli_fail(what, "--translation: min is not defined for multinomial experts (their loss is D1 without translation)");
+    if (pt->m.k > 16) smx_cli_fail(what, "--truth: %s: at most 16 experts", tpath);
+    if (pf->m.k > 64) smx_cli_fail(what, "--fit: %s: more than 64 experts", fpath);
+    double err[16][3];
+    double D = smx_moe_mults_d1(err, &pt->m, pt->th, &pf->m, pf->th, pt->S);
+    if (c->out) {
+        smx_tsv_t *t = smx_tsv_open(c->out);
+        if (!t) smx_cli_io_fail(what, "--out: cannot create", c->out);
+        smx_tsv_meta_std(t, MOE_PROG, argc, argv);
+        smx_tsv_meta(t, "experts", "multinomial, S = %zu classes", pt->S);
+        smx_tsv_meta(t, "translation", "none");
+        smx_tsv_meta(t, "D", "%.17g", D);
+        smx_tsv_header(t, "cell\terr_beta1\terr_a\terr_b");
+        for (size_t j = 0; j < pt->m.k; j++) {
+            smx_tsv_int(t, (long long)j + 1);
+            for (int g = 0; g < 3; g++) smx_tsv_num(t, err[j][g]);
+            smx_tsv_endrow(t);
+        }
+        write_or_fail(t, what, c->out);
+    }
+    printf("%.17g\n", D);
+    return 0;
+}
 
 int moe_cmd_loss(int argc, char **argv)
 {
@@ -369,7 +386,7 @@ int moe_cmd_loss(int argc, char **argv)
     moe_cfg_t cfg;
     moe_cfg_init(&cfg);
     const char *fitpath = NULL;
-    int trans = 1, opt;
+    int trans = 1, trans_given = 0, opt;
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -378,12 +395,27 @@ int moe_cmd_loss(int argc, char **argv)
         if (smx_cli_common(&c, opt, optarg, what, loss_usage)) continue;
         if (moe_cfg_option(&cfg, opt, optarg, "loss")) continue;
         if (opt == O_FIT) fitpath = optarg;
-        else if (opt == O_TRANS) trans = smx_cli_choice_or_fail(optarg, TRANS, what, "--translation");
+        else if (opt == O_TRANS) trans = smx_cli_choice_or_fail(optarg, TRANS, what, "--translation"), trans_given = 1;
     }
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_cfg_load_truth(&cfg, "loss");
-    if (!cfg.truth.k) smx_cli_fail(what, "--truth: missing (a parameter file)");
+    if (!cfg.truth_path) smx_cli_fail(what, "--truth: missing (a parameter file)");
     if (!fitpath) smx_cli_fail(what, "--fit: missing (a parameter file)");
+    { /* files of multinomial experts (the S-class format on either side): D1 of smx_moe_mults_d1 */
+        moe_mparams_t pt, pf;
+        char e[512];
+        if (moe_mparams_read(&pt, e, sizeof e, cfg.truth_path, 0)) smx_cli_fail(what, "--truth: %s", e);
+        if (moe_mparams_read(&pf, e, sizeof e, fitpath, pt.m.d)) smx_cli_fail(what, "--fit: %s", e);
+        if (!pt.gaussian_format || !pf.gaussian_format) {
+            int r = loss_mult(&pt, &pf, trans_given ? trans : -1, cfg.truth_path, fitpath, &c, argc, argv);
+            moe_mparams_free(&pt);
+            moe_mparams_free(&pf);
+            moe_cfg_free(&cfg);
+            return r;
+        }
+        moe_mparams_free(&pt);
+        moe_mparams_free(&pf);
+    }
+    moe_cfg_load_truth(&cfg, "loss");
     smx_moe_t fit;
     char err[512];
     if (smx_moe_read(&fit, err, sizeof err, fitpath, cfg.truth.d)) smx_cli_fail(what, "--fit: %s", err);

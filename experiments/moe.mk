@@ -2,7 +2,7 @@
 # One sweep per fitted k (2 = exact, 3 and 4 = over-specified), one summary over the three.
 # Quick profile: k = 2 on 16 log-spaced n in [1e2, 1e5] x 16 reps; k = 3, 4 on 8 n in [1e4, 1e5] x 8 reps.
 # PROFILE=paper: the authors' linear grids (200 n x 40 reps); run those with the shards (run-moe-shards).
-MOE_FIGS := moe-exact moe-overspecified moe-temperature moe-multinomial moe-topk
+MOE_FIGS := moe-exact moe-overspecified moe-temperature moe-multinomial moe-multinomial-s3 moe-topk
 FIGURES += $(MOE_FIGS)
 MOE_GRID := $(if $(filter paper,$(PROFILE)),--grid authors)
 MOE_KS := 2 3 4
@@ -26,6 +26,10 @@ $(call fig_pair,moe-temperature): $(foreach g,temperature tanh sigmoid,$(DATA)/m
 $(DATA)/moe-mult-%.tsv: $(BIN)/smx-moe
 	$(BIN)/smx-moe multinomial --gate $* --profile $(PROFILE) --out $@
 $(call fig_pair,moe-multinomial): $(foreach g,softmax modified,$(DATA)/moe-mult-$(g).tsv)
+# The same with S = 3 classes (multinomial-logistic experts): quick 8 n in [1e2, 5e4] x 8 per gate.
+$(DATA)/moe-mult3-%.tsv: $(BIN)/smx-moe
+	$(BIN)/smx-moe sweep --experts multinomial --classes 3 --gate $* --profile $(PROFILE) --out $@
+$(call fig_pair,moe-multinomial-s3): $(foreach g,softmax modified,$(DATA)/moe-mult3-$(g).tsv)
 
 # Paper (b): top-K gate (`smx-moe topk`), exact k = 2, K = 1 and over-specified k = 3, K = 2 (n from 1e3).
 $(DATA)/moe-topk-k2-K1.tsv: $(BIN)/smx-moe
@@ -35,7 +39,7 @@ $(DATA)/moe-topk-k3-K2.tsv: $(BIN)/smx-moe
 $(call fig_pair,moe-topk): $(DATA)/moe-topk-k2-K1.tsv $(DATA)/moe-topk-k3-K2.tsv
 
 .PHONY: run-moe figures-moe run-moe-shards
-run-moe: $(DATA)/moe-summary.tsv $(foreach g,temperature tanh sigmoid,$(DATA)/moe-gates-$(g).tsv) $(foreach g,softmax modified,$(DATA)/moe-mult-$(g).tsv) $(DATA)/moe-topk-k2-K1.tsv $(DATA)/moe-topk-k3-K2.tsv
+run-moe: $(DATA)/moe-summary.tsv $(foreach g,temperature tanh sigmoid,$(DATA)/moe-gates-$(g).tsv) $(foreach g,softmax modified,$(DATA)/moe-mult-$(g).tsv $(DATA)/moe-mult3-$(g).tsv) $(DATA)/moe-topk-k2-K1.tsv $(DATA)/moe-topk-k3-K2.tsv
 figures-moe: $(call fig_pair,$(MOE_FIGS))
 
 # The same sweeps as MOE_SHARDS shards run by GNU parallel (add e.g. MOE_PARALLEL='--sshlogin 8/host1,8/host2'

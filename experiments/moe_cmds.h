@@ -6,6 +6,9 @@
 
 #include "cli.h"
 #include "moe.h"
+#include "moe_mult.h"
+
+#include <stdio.h>
 
 #define MOE_PROG "smx-moe"
 
@@ -31,6 +34,8 @@ typedef struct {
     size_t hell_points;       /* x points of the Hellinger distance */
     int k_given, restarts_given, design_given, maxit_given;
     const char *truth_path;   /* --truth (read by moe_cfg_load_truth) */
+    double *th;               /* multinomial experts: the truth's class logits (moe_mparams_t's th), else NULL */
+    size_t classes;           /* multinomial experts: the truth's S */
 } moe_cfg_t;
 
 typedef struct {
@@ -171,9 +176,15 @@ typedef struct {
 int moe_worker_alloc(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, size_t n_max);
 void moe_worker_free(moe_worker_t *w, const moe_model_t *m);
 /* One (n, rep) task: its TSV row (malloc'd, ending in a newline), or NULL on failure. After it the worker's
- * fit (w->r.fit for paper (a), w->fit otherwise) holds the estimate. */
+ * fit (w->r.fit for paper (a), w->fit otherwise) holds the estimate. The data: x, y (n x d, n; n <= the
+ * worker's n_max) when x != NULL, else n draws of moe_model_sample with smx_rng_alloc(seed); the
+ * initialisation always from smx_rng_alloc_stream(seed, 1), so given data equal to the draws give the same
+ * fit bit for bit. */
 char *moe_worker_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep,
-                     unsigned long seed);
+                     unsigned long seed, const double *x, const double *y);
+/* n draws (x: n x d, y: n) of model m's truth (paper (a)'s smx_moe_sample for the softmax model; the
+ * variant's sampler otherwise): the data of `sample` and of a sweep row with the same seed. */
+int moe_model_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd);
 /* Metadata (after the std lines) and the header of a sweep file of model m. */
 void moe_model_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, long nmin, long nmax, long points,
                     long reps);
@@ -192,19 +203,59 @@ void moe_sb_add(moe_sb_t *b, const char *fmt, ...) __attribute__((format(printf,
 void moe_sb_num(moe_sb_t *b, double v); /* "\t" then v as smx_tsv_num spells it */
 
 /* The variants (moe_gates.c, moe_topk.c, moe_mult.c): setup (truth, k, defaults), meta (post = 0: the lines
- * before the grid's, 1: after moe_cfg_meta's), header, row. */
+ * before the grid's, 1: after moe_cfg_meta's), header, row (have_data: w->x, w->y already hold n points,
+ * else they are drawn by the variant's sampler from smx_rng_alloc(seed)), sampler. */
 void moe_gates_setup(moe_cfg_t *cfg, const moe_model_t *m);
 void moe_gates_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
 const char *moe_gates_header(const moe_model_t *m);
-char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
+char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed,
+                   int have_data);
+int moe_gates_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd);
 void moe_topk_setup(moe_cfg_t *cfg, const moe_model_t *m, const char *what);
 void moe_topk_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
 const char *moe_topk_header(const moe_model_t *m);
-char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
-void moe_mult_setup(moe_cfg_t *cfg, const moe_model_t *m);
+char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed,
+                   int have_data);
+int moe_topk_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd);
+void moe_mult_setup(moe_cfg_t *cfg, moe_model_t *m, const char *what); /* --truth: either format */
 void moe_mult_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, int post);
 const char *moe_mult_header(const moe_model_t *m);
-char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed);
+char *moe_mult_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed,
+                   int have_data);
+int moe_mult_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd);
+
+/* ---- numeric TSV tables and the parameter files of multinomial experts (moe_params.c) ----
+ * A table: '#' comment lines and empty lines skipped, a header line of names, rows of finite numbers (each
+ * with the header's field count). Errors: "path:line:column: problem" in err, SMX_EDOM / SMX_EIO /
+ * SMX_ENOMEM, *t left empty. */
+typedef struct {
+    size_t ncol, nrow;
+    long header_line; /* its line number in the file */
+    char **names;  /* ncol header names */
+    double *v;     /* nrow x ncol */
+} moe_tab_t;
+int moe_tab_read(moe_tab_t *t, char *err, size_t errlen, const char *path, size_t maxcol);
+void moe_tab_free(moe_tab_t *t);
+long moe_tab_col(const moe_tab_t *t, const char *name); /* -1 if absent */
+
+/* Parameter file of multinomial-logistic experts with S classes (issue 13; class 0 the reference, its logit
+ * 0): TSV, '#' comments, header
+ *   beta0 beta1_1 .. beta1_d  b_1 a_1_1 .. a_1_d  b_2 a_2_1 .. a_2_d  ..  b_{S-1} a_{S-1}_1 .. a_{S-1}_d
+ * (b_s, a_s_j: intercept and slope on x_j of class s's logit), one row per expert, the last row the
+ * reference expert (gate (0, 0)); no var column. S - 1 >= 1 groups, S <= SMX_MOE_MULT_SMAX, d <= 7. The
+ * Gaussian format (beta0 beta1_* b a_* var) is read as S = 2 (b, a the class-1 logit, var ignored): what
+ * `fit --experts multinomial` writes for S = 2. */
+#define MOE_MPARAMS_DMAX 7
+typedef struct {
+    smx_moe_t m;          /* gates; b, a = class 1's logit; var = 1 */
+    double *th;           /* k x (S-1) x (d+1): th[(i (S-1) + s-1)(d+1)] = b_is, [.. + 1 + j] = a_is,j */
+    size_t S;
+    int gaussian_format;  /* read from the Gaussian format (S = 2) */
+} moe_mparams_t;
+int moe_mparams_read(moe_mparams_t *p, char *err, size_t errlen, const char *path, size_t want_d);
+void moe_mparams_free(moe_mparams_t *p);
+/* the header line and the rows (%.17g) of the S-class format */
+void moe_mparams_write_rows(FILE *fp, const smx_moe_t *m, const double *th, size_t S);
 
 /* The sweep driver shared by sweep and its aliases gates / topk / multinomial: cmd fixes the model's
  * family, usage is the --help text. */

@@ -97,13 +97,19 @@ const char *moe_gates_header(const moe_model_t *m)
 
 /* one fit: sample with the tempered gate, near-truth init with tau0 = tau* exp(N(0, s^2)) and beta1 scaled by
  * its own exp(N(0, s^2)), generalised EM, D1 (no translation) + |tau - tau*| */
-char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
+int moe_gates_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd)
+{
+    return smx_moe_tgate_sample(x, y, &cfg->truth, TAU_TRUE, gate_act(m), n, cfg->design, rd);
+}
+
+char *moe_gates_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed,
+                    int have_data)
 {
     smx_moe_act_t act = gate_act(m);
     gsl_rng *rd, *ri;
     if (moe_rng_pair(&rd, &ri, seed)) return NULL;
     smx_moe_t *fit = &w->fit;
-    smx_moe_tgate_sample(w->x, w->y, &cfg->truth, TAU_TRUE, act, (size_t)n, cfg->design, rd);
+    if (!have_data) moe_gates_sample(w->x, w->y, cfg, m, (size_t)n, rd);
     smx_moe_init_near(fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
     double tau = TAU_TRUE * exp(gsl_ran_gaussian(ri, m->tau_sd));
     for (size_t u = 0; u < 2 - 1; u++) fit->beta1[u] *= exp(gsl_ran_gaussian(ri, m->tau_sd)); /* own scale draw */

@@ -326,7 +326,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
             size_t qi = pend[p], t = task[qi];
             long n = ns[t / (size_t)o.reps], rep = (long)(t % (size_t)o.reps);
             unsigned long seed = moe_task_seed(o.c.seed, n, rep);
-            char *row = moe_worker_row(&wk, &o.cfg, &o.model, n, rep, seed);
+            char *row = moe_worker_row(&wk, &o.cfg, &o.model, n, rep, seed, NULL, NULL);
             if (!row) {
 #pragma omp atomic write
                 fail = 1;

@@ -157,7 +157,14 @@ void moe_cfg_load_truth(moe_cfg_t *cfg, const char *cmd)
     snprintf(what, sizeof what, "%s %s", MOE_PROG, cmd);
     if (!cfg->truth_path) return;
     smx_moe_free(&cfg->truth);
-    if (smx_moe_read(&cfg->truth, err, sizeof err, cfg->truth_path, 0)) smx_cli_fail(what, "--truth: %s", err);
+    if (smx_moe_read(&cfg->truth, err, sizeof err, cfg->truth_path, 0)) {
+        moe_mparams_t p; /* a file of multinomial experts: say so */
+        char e2[512];
+        if (!moe_mparams_read(&p, e2, sizeof e2, cfg->truth_path, 0))
+            smx_cli_fail(what, "--truth: %s: multinomial experts (S = %zu classes): give --experts multinomial",
+                         cfg->truth_path, p.S);
+        smx_cli_fail(what, "--truth: %s", err);
+    }
     if (cfg->truth.k > SMX_MOE_VORONOI_KMAX || cfg->truth.d > 7)
         smx_cli_fail(what, "--truth: %s: at most %d experts and d <= 7", cfg->truth_path, SMX_MOE_VORONOI_KMAX);
 }
@@ -175,7 +182,12 @@ void moe_cfg_finish(moe_cfg_t *cfg, const char *cmd)
         smx_cli_fail(what, "--design: grid needs d = 1 (the truth has d = %zu); use --design uniform", cfg->truth.d);
 }
 
-void moe_cfg_free(moe_cfg_t *cfg) { smx_moe_free(&cfg->truth); }
+void moe_cfg_free(moe_cfg_t *cfg)
+{
+    smx_moe_free(&cfg->truth);
+    free(cfg->th);
+    cfg->th = NULL;
+}
 
 void moe_cfg_meta(smx_tsv_t *t, const moe_cfg_t *cfg)
 {
@@ -331,7 +343,7 @@ void moe_model_finish(moe_model_t *m, moe_cfg_t *cfg, const unsigned char *given
         ok[MOE_O_K - SMX_OPT_FIRST_PRIVATE] = ok[MOE_O_RBAR - SMX_OPT_FIRST_PRIVATE] = ok[MOE_O_TOPK - SMX_OPT_FIRST_PRIVATE] = 1;
     if (tempered) ok[MOE_O_DESIGN - SMX_OPT_FIRST_PRIVATE] = ok[MOE_O_TAUSD - SMX_OPT_FIRST_PRIVATE] = 1;
     if (m->gate == MOE_GATE_ACTIVATION) ok[MOE_O_ACT - SMX_OPT_FIRST_PRIVATE] = 1;
-    if (m->multinomial) ok[MOE_O_CLASSES - SMX_OPT_FIRST_PRIVATE] = 1;
+    if (m->multinomial) ok[MOE_O_CLASSES - SMX_OPT_FIRST_PRIVATE] = ok[MOE_O_TRUTH - SMX_OPT_FIRST_PRIVATE] = 1;
     for (int id = MOE_O_TRUTH; id < MOE_O_FIRST_CMD; id++) {
         if (!given[id - SMX_OPT_FIRST_PRIVATE] || ok[id - SMX_OPT_FIRST_PRIVATE]) continue;
         const char *opt = OPT_NAMES[id - MOE_O_TRUTH];
@@ -346,7 +358,7 @@ void moe_model_finish(moe_model_t *m, moe_cfg_t *cfg, const unsigned char *given
     }
     if (m->gate == MOE_GATE_TOPK) moe_topk_setup(cfg, m, what);
     else if (tempered) moe_gates_setup(cfg, m);
-    else moe_mult_setup(cfg, m);
+    else moe_mult_setup(cfg, m, what);
 }
 
 void moe_model_meta(smx_tsv_t *t, const moe_cfg_t *cfg, const moe_model_t *m, long nmin, long nmax, long points,
@@ -441,19 +453,32 @@ static char *task_row(const moe_task_t *r, const moe_cfg_t *cfg, long n, long re
     return b.s;
 }
 
+int moe_model_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd)
+{
+    if (moe_model_is_a(m)) return smx_moe_sample(x, y, &cfg->truth, n, cfg->design, rd);
+    return m->multinomial ? moe_mult_sample(x, y, cfg, m, n, rd)
+           : m->gate == MOE_GATE_TOPK ? moe_topk_sample(x, y, cfg, m, n, rd)
+                                      : moe_gates_sample(x, y, cfg, m, n, rd);
+}
+
 char *moe_worker_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep,
-                     unsigned long seed)
+                     unsigned long seed, const double *x, const double *y)
 {
     if (moe_model_is_a(m)) {
-        if (moe_task_run(&w->r, w->s, cfg, (size_t)n, seed, NULL, NULL)) return NULL;
+        if (moe_task_run(&w->r, w->s, cfg, (size_t)n, seed, x, y)) return NULL;
         w->seconds = w->r.seconds;
         return task_row(&w->r, cfg, n, rep, seed);
     }
+    if (x) { /* the given data in the worker's buffers */
+        memcpy(w->x, x, (size_t)n * cfg->truth.d * sizeof *x);
+        memcpy(w->y, y, (size_t)n * sizeof *y);
+    }
     struct timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-    char *row = m->multinomial ? moe_mult_row(w, cfg, m, n, rep, seed)
-                : m->gate == MOE_GATE_TOPK ? moe_topk_row(w, cfg, m, n, rep, seed)
-                                           : moe_gates_row(w, cfg, m, n, rep, seed);
+    int hd = x != NULL;
+    char *row = m->multinomial ? moe_mult_row(w, cfg, m, n, rep, seed, hd)
+                : m->gate == MOE_GATE_TOPK ? moe_topk_row(w, cfg, m, n, rep, seed, hd)
+                                           : moe_gates_row(w, cfg, m, n, rep, seed, hd);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     w->seconds = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
     return row;

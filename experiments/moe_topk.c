@@ -89,11 +89,18 @@ const char *moe_topk_header(const moe_model_t *m)
     return "n\trep\tseed\tk\tK\tloglik\titerations\tconverged\tD";
 }
 
-char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed)
+int moe_topk_sample(double *x, double *y, const moe_cfg_t *cfg, const moe_model_t *m, size_t n, gsl_rng *rd)
+{
+    topk_sample(x, y, &cfg->truth, truth_K(cfg, m), n, rd);
+    return 0;
+}
+
+char *moe_topk_row(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, long n, long rep, unsigned long seed,
+                   int have_data)
 {
     gsl_rng *rd, *ri;
     if (moe_rng_pair(&rd, &ri, seed)) return NULL;
-    topk_sample(w->x, w->y, &cfg->truth, truth_K(cfg, m), (size_t)n, rd);
+    if (!have_data) moe_topk_sample(w->x, w->y, cfg, m, (size_t)n, rd);
     smx_moe_init_near(&w->fit, &cfg->truth, (size_t)n, SMX_MOE_INIT_INTENDED, ri);
     smx_moe_em_result_t er;
     int st = smx_moe_topk_em(&er, NULL, &w->fit, (size_t)m->topk, w->w, w->x, w->y, (size_t)n, &cfg->em);

@@ -22,10 +22,10 @@ badx "\-\-act: needs --gate activation" sweep --gate temperature --act tanh
 badx "\-\-k: not an option of the temperature model" fit --gate temperature --k 3
 badx "\-\-classes: not an option of the topk model" sweep --gate topk --classes 3
 badx "\-\-classes" sweep --experts multinomial --classes 1
-badx "\-\-truth: not an option of the multinomial-expert softmax model" sweep --experts multinomial --truth x.tsv
+badx "\-\-truth: not an option of the temperature model" sweep --gate temperature --truth x.tsv
 badx "\-\-gate: not an option of topk" topk --gate softmax
 badx "\-\-experts: not an option of gates" gates --experts gaussian
-badx "\-\-data: only with paper (a)'s model" fit --gate topk --data x.tsv
+badx "\-\-data: x.tsv: cannot open" fit --gate topk --data x.tsv
 # sweep --gate X == the alias, but the command line
 G="--nmin 200 --nmax 800 --points 2 --reps 2 --seed 5"
 "$B" gates --gate activation --act tanh $G --out "$T/a1.tsv" --quiet 2>"$T/err"
@@ -82,8 +82,8 @@ ok $? "sweep with a d = 2 truth: Hellinger distance finite, in (0, 0.5)"
 # multinomial experts with S = 3 classes
 badx "\-\-classes" sweep --experts multinomial --classes 9
 "$B" fit --experts multinomial --gate modified --classes 3 --n 3000 --seed 6 --out "$T/c3.tsv" --quiet >"$T/c3.out"
-grep -q '^# classes: 3' "$T/c3.tsv" && test "$(grep -c '^# fit_logit_' "$T/c3.tsv")" -eq 4 && grep -q ' D [0-9]' "$T/c3.out"
-ok $? "fit --experts multinomial --classes 3: classes, 4 fitted class logits, D"
+grep -q '^# classes: 3' "$T/c3.tsv" && test "$(grep -v '^#' "$T/c3.tsv" | awk -F'\t' '{ print NF }' | sort -u)" = 6 && grep -q ' D [0-9]' "$T/c3.out"
+ok $? "fit --experts multinomial --classes 3: classes, the S-class parameter file (6 columns: 4 class logits per expert), D"
 awk -F'\t' '!/^#/ && $1 != "n" { r++; if (!($6 >= 1 && $8 > 0 && $8 < 20)) bad = 1 } END { exit bad || r != 6 }' "$T/one.tsv"
 ok $? "sweep --experts multinomial --classes 3: 6 rows with a finite D > 0"
 tap_done

@@ -115,7 +115,8 @@ awk -F'\t' '!/^#/ && $1 != "n" { if (!($9 > 0 && $9 < 1 && $10 > 0 && $15 == ($9
 ok $? "gates: tau in (0, 1), D > 0, err_tau = |tau - 0.1|"
 # multinomial (paper (d)): logistic experts, softmax vs modified gate
 badx "\-\-gate" multinomial --gate topk
-badx "\-\-truth: not an option of multinomial" multinomial --truth x.tsv
+badx "\-\-truth: not an option of topk" topk --truth x.tsv
+badx "\-\-truth: x.tsv: cannot open" multinomial --truth x.tsv
 M="multinomial --gate modified --nmin 300 --nmax 900 --points 2 --reps 2 --seed 5"
 "$B" $M --threads 1 --out "$T/mu1.tsv" 2>/dev/null && "$B" $M --threads 2 --out "$T/mu2.tsv" 2>/dev/null
 cmp -s "$T/mu1.tsv" "$T/mu2.tsv"; ok $? "multinomial: same bytes for --threads 1 and 2"
