@@ -344,7 +344,7 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
     size_t ev = c->evt, sc = c->sct;
     int st = cl_alloc(&m, n, d, r);
     double *EA = malloc(ev * nd * sizeof *EA), *Eb = malloc(ev * n * sizeof *Eb), *Eu = malloc(ev * n * sizeof *Eu),
-           *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(B * nd * sizeof *TA), *Tb = malloc(B * n * sizeof *Tb),
+           *Sb = malloc(sc * n * sizeof *Sb), *TA = malloc(2 * B * nd * sizeof *TA), *Tb = malloc(2 * B * n * sizeof *Tb),
            *v = malloc(nw * 9 * n * sizeof *v), *SAall = malloc(sc * nd * sizeof *SAall),
            *er = malloc(ev * CM_NV * sizeof *er), *gB = malloc(B * m.np * sizeof *gB);
     if (!EA || !Eb || !Eu || !Sb || !TA || !Tb || !v || !SAall || !er || !gB || !wk) st = SMX_ENOMEM;
@@ -379,14 +379,25 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
             }
             if (s == c->steps) break;
             double t0 = smx_time_now();
-            for (size_t bi = 0; bi < B; bi++) cl_sample(TA + bi * nd, Tb + bi * n, NULL, n, d, c->R, r); /* in order */
-#pragma omp parallel for schedule(dynamic, 1)
-            for (size_t bi = 0; bi < B; bi++) {
-                cl_model_t *w = wk + omp_get_thread_num();
-                w->g = gB + bi * m.np;
-                memset(w->g, 0, m.np * sizeof *w->g);
-                cl_forward(w, TA + bi * nd, Tb + bi * n);
-                cl_backward(w, Tb + bi * n, 1.0 / (double)B);
+            /* batch s in buffer s % 2 (batch 0 sampled here); one thread samples batch s + 1 into the other buffer,
+             * in order from the same stream, while the others (then it too) run batch s's tasks */
+            double *bA = TA + (size_t)(s % 2) * B * nd, *bb = Tb + (size_t)(s % 2) * B * n;
+            double *nA = TA + (size_t)((s + 1) % 2) * B * nd, *nb = Tb + (size_t)((s + 1) % 2) * B * n;
+            if (s == 0)
+                for (size_t bi = 0; bi < B; bi++) cl_sample(bA + bi * nd, bb + bi * n, NULL, n, d, c->R, r);
+#pragma omp parallel
+            {
+#pragma omp single nowait
+                if (s + 1 < c->steps)
+                    for (size_t bi = 0; bi < B; bi++) cl_sample(nA + bi * nd, nb + bi * n, NULL, n, d, c->R, r);
+#pragma omp for schedule(dynamic, 1)
+                for (size_t bi = 0; bi < B; bi++) {
+                    cl_model_t *w = wk + omp_get_thread_num();
+                    w->g = gB + bi * m.np;
+                    memset(w->g, 0, m.np * sizeof *w->g);
+                    cl_forward(w, bA + bi * nd, bb + bi * n);
+                    cl_backward(w, bb + bi * n, 1.0 / (double)B);
+                }
             }
             memset(m.g, 0, m.np * sizeof *m.g);
             for (size_t bi = 0; bi < B; bi++) /* task order */
