@@ -204,7 +204,7 @@ static const char usage[] =
     "Diff, Model Diff, Model Cos (gradients w.r.t. x_q, 1e-8 added to each norm). Their claim: Model Cos ends\n"
     "near 1, the differences near 0. The quick profile trains fewer steps on smaller batches (stated below).\n"
     "  --d N --N N     (default 10, 10)\n"
-    "  --batch N       (quick 512, paper 2048)\n"
+    "  --batch N       (default 2048, the authors'; both profiles)\n"
     "  --steps N       (quick 1500, paper 5000)\n"
     "  --lr X --clip X (default 1e-3, 0.001)\n"
     "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam, as the authors)\n"
@@ -289,7 +289,7 @@ int icl_cmd_linear_gd(int argc, char **argv)
     char outbuf[64];
     const char *out = icl_opt_end(&c, "icl-linear-gd", outbuf, sizeof outbuf, prog, argc, argv);
     int paper = c.profile == SMX_PROFILE_PAPER;
-    if (B < 0) B = paper ? 2048 : 512;
+    if (B < 0) B = 2048; /* the authors' batch in both profiles (quick: fewer steps and tasks) */
     if (steps < 0) steps = paper ? 5000 : 1500;
     if (evt < 0) evt = paper ? 10000 : 2000;
     if (sct < 0) sct = paper ? 10000 : 2000;

@@ -213,9 +213,10 @@ def bench(a):
                     'smx-icl\'s precision)\n' % torch.__version__)
         f.write('# models: multihead H = 2, batch 256, L = 40, d = 5; closeness n = 200, d = 20, batch 16, R = 4; '
                 'Adam lr 1e-3; one training step = sampling + forward + backward + Adam\n')
-        f.write('# threads: smx-icl multihead --threads 2 runs the one model\'s batch loops on 2 threads; smx-icl '
-                'closeness has no parallelism inside one model (its --threads runs repetitions in parallel), so '
-                'its 2-thread row is one model on one thread\n')
+        f.write('# threads: smx-icl multihead and closeness --threads 2 run the one model\'s batch (and closeness '
+                'the next batch\'s sampling) on 2 threads; PyTorch: torch.set_num_threads\n')
+        f.write('# closeness: smx-icl runs the layer in a fused form (E = Z M Z^T, rank-one read-out gradient: two '
+                'n x n x D GEMMs per task); PyTorch runs the layer as written (Q, K, V, O: six)\n')
         f.write('# noise: the machine may be shared with other jobs (see loadavg): timings are noisy; median and '
                 'best of %d runs; re-run with `make bench-icl`\n' % a.repeats)
         f.write('# target: issue 14: smx-icl >= 3x PyTorch\'s CPU steps/s (smx_speedup >= 3 on the float32 rows)\n')

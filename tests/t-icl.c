@@ -185,9 +185,12 @@ int main(void)
         ok(st == SMX_OK && err < 1e-6, "LSA training gradient = finite differences (rel %.3g)", err);
     }
     {
-        double err = NAN;
-        int st = icl_closeness_gradcheck(&err, 2385);
+        double err = NAN, rerr = NAN;
+        int st = icl_closeness_gradcheck(&err, &rerr, 2385);
         ok(st == SMX_OK && err < 1e-6, "closeness self-attention layer gradient = finite differences (rel %.3g)", err);
+        ok(st == SMX_OK && rerr < 1e-12,
+           "closeness fused forward / backward = the solvers/attn reference (loss, prediction, gradient; rel %.3g)",
+           rerr);
     }
     {
         /* GEMM-form attention of all queries (smx_attn_forward_rows / backward_rows) = the per-query
