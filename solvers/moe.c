@@ -345,15 +345,23 @@ void smx_moe_em_opts_default(smx_moe_em_opts_t *o)
     o->var_floor = 1e-8;
 }
 
+/* The exps of an E-step or a gate pass go through the kernels' vectorised exp (numerics/kernels.h: the
+ * same bytes on every ISA, <= SMX_KERNELS_EXP_ULP_F64 ulps), one call over the n x k shifted logits. */
+static void exp_all(double *v, size_t len)
+{
+    smx_kernels_exp_f64(v, v, len, SMX_KERNELS_AUTO);
+}
+
 double smx_moe_estep(smx_moe_em_t *w, const smx_moe_t *m, const double *x, const double *y, size_t n)
 {
     size_t k = m->k, d = m->d;
     double c[64], iv[64], ll = 0, prod = 1;
     int cnt = 0;
     for (size_t i = 0; i < k; i++) c[i] = -0.5 * (LOG_2PI + log(m->var[i])), iv[i] = 1 / m->var[i];
+    /* pass 1: lw_ij - mx_j into r, eta_ij - me_j into pi (scratch here; gate_q refills it) */
     for (size_t j = 0; j < n; j++) {
         const double *xj = x + j * d;
-        double *lw = w->r + j * k, eta[64], me = -INFINITY, mx = -INFINITY;
+        double *lw = w->r + j * k, *eta = w->pi + j * k, me = -INFINITY, mx = -INFINITY;
         for (size_t i = 0; i < k; i++) { /* eta_i = gate logit; lw_i = eta_i + log N(y; mean_i, var_i) */
             eta[i] = m->beta0[i] + dot(m->beta1 + i * d, xj, d);
             double e = y[j] - m->b[i] - dot(m->a + i * d, xj, d);
@@ -361,12 +369,18 @@ double smx_moe_estep(smx_moe_em_t *w, const smx_moe_t *m, const double *x, const
             if (eta[i] > me) me = eta[i];
             if (lw[i] > mx) mx = lw[i];
         }
-        double se = 0, s = 0;
-        for (size_t i = 0; i < k; i++) se += exp(eta[i] - me), s += (lw[i] = exp(lw[i] - mx));
-        for (size_t i = 0; i < k; i++) lw[i] /= s; /* r_ij = w_ij / sum_l w_lj, max-shifted */
-        /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) = (mx - me) + log(s / se), s / se in [1/k, k]:
-         * the logs of LOG_BLOCK consecutive ratios are taken as one log of their product */
+        for (size_t i = 0; i < k; i++) eta[i] -= me, lw[i] -= mx;
         ll += mx - me;
+    }
+    exp_all(w->r, n * k);
+    exp_all(w->pi, n * k);
+    /* pass 2: r_ij = w_ij / sum_l w_lj (max-shifted); log sum_i pi_i N_i = lse(eta + log N) - lse(eta)
+     * = (mx - me) + log(s / se), s / se in [1/k, k]: the logs of LOG_BLOCK consecutive ratios are taken as
+     * one log of their product */
+    for (size_t j = 0; j < n; j++) {
+        double *lw = w->r + j * k, *e = w->pi + j * k, se = 0, s = 0;
+        for (size_t i = 0; i < k; i++) se += e[i], s += lw[i];
+        for (size_t i = 0; i < k; i++) lw[i] /= s;
         prod *= s / se;
         if (++cnt == LOG_BLOCK) ll += log(prod), prod = 1, cnt = 0;
     }
@@ -400,8 +414,8 @@ static double gate_q(smx_moe_em_t *w, const double *gam, const double *x, size_t
     size_t k = w->k, d = w->d;
     double q = 0, prod = 1;
     int cnt = 0;
-    for (size_t j = 0; j < n; j++) {
-        const double *xj = x + j * d;
+    for (size_t j = 0; j < n; j++) { /* pass 1: eta_ij - mx_j into pi, the linear part of Q */
+        const double *xj = x + j * d, *r = w->r + j * k;
         double *p = w->pi + j * k, mx = 0; /* reference logit 0 */
         for (size_t i = 0; i + 1 < k; i++) {
             const double *g = gam + i * (d + 1);
@@ -409,14 +423,17 @@ static double gate_q(smx_moe_em_t *w, const double *gam, const double *x, size_t
             if (p[i] > mx) mx = p[i];
         }
         p[k - 1] = 0;
-        double s = 0, e[64];
-        for (size_t i = 0; i < k; i++) s += (e[i] = exp(p[i] - mx));
-        double is = 1 / s;
-        const double *r = w->r + j * k;
         for (size_t i = 0; i < k; i++) {
-            if (r[i] > 0) q += r[i] * (p[i] - mx);
-            p[i] = e[i] * is; /* pi_ij */
+            p[i] -= mx;
+            if (r[i] > 0) q += r[i] * p[i];
         }
+    }
+    exp_all(w->pi, n * k);
+    for (size_t j = 0; j < n; j++) { /* pass 2: pi_ij = e_ij / s_j, the log part of Q */
+        double *p = w->pi + j * k, s = 0;
+        for (size_t i = 0; i < k; i++) s += p[i];
+        double is = 1 / s;
+        for (size_t i = 0; i < k; i++) p[i] *= is;
         prod *= s;
         if (++cnt == LOG_BLOCK) q -= log(prod), prod = 1, cnt = 0;
     }
