@@ -10,7 +10,8 @@
 #include "lp.h"
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <gmp.h>
 #include <gsl/gsl_randist.h>

@@ -14,7 +14,8 @@
 #include "smx.h"
 #include "svd.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_multimin.h>

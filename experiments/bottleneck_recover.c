@@ -8,7 +8,9 @@
 #include "lse.h"
 #include "svd.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <float.h>

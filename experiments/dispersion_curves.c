@@ -8,7 +8,7 @@
 #include "smx.h"
 #include "temperature.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>

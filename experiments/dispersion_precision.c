@@ -11,7 +11,7 @@
 #include "smx.h"
 #include "sum.h"
 #include "tsv.h"
-#include "util.h"
+#include "progress.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -10,7 +10,8 @@
 #include "smx.h"
 #include "temperature.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "progress.h"
 
 #include <math.h>
 #include <omp.h>

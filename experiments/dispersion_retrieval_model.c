@@ -10,7 +10,7 @@
 #include "nn.h"
 #include "smx.h"
 #include "temperature.h"
-#include "util.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,9 @@
 #include "ckpt.h"
 #include "run.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
+#include "progress.h"
 
 #include <omp.h>
 #include <stdio.h>

@@ -26,7 +26,8 @@
 #include "nn.h"
 #include "optim.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <errno.h>
 #include <math.h>

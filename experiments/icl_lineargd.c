@@ -19,7 +19,9 @@
 #include "optim.h"
 #include "nn.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>

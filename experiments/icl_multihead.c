@@ -18,7 +18,9 @@
 #include "nn.h"
 #include "optim.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>

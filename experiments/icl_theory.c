@@ -10,7 +10,7 @@
 #include "lse.h"
 #include "nn.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <lapacke.h>

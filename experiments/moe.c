@@ -4,7 +4,7 @@
 #include "moe_cmds.h"
 #include "moe_topk.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>

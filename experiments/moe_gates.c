@@ -6,7 +6,7 @@
 #include "moe_cmds.h"
 #include "moe_gate.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>

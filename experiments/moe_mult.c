@@ -6,7 +6,7 @@
 #include "moe_mult.h"
 #include "smx.h"
 #include <gsl/gsl_randist.h>
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,6 @@
  * files of multinomial-logistic experts with S classes (moe_cmds.h describes the format). */
 #include "moe_cmds.h"
 #include "smx.h"
-#include "util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,7 +3,9 @@
 #include "moe_cmds.h"
 #include "ckpt.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* moe_task.c - one fit of smx-moe: sample, EM with restarts, Voronoi losses, Hellinger distance. */
 #include "moe_cmds.h"
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
 
 #include "moe_gate.h"
 

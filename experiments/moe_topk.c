@@ -6,7 +6,7 @@
 
 #include <gsl/gsl_randist.h>
 #include "smx.h"
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>

@@ -12,7 +12,6 @@
 #include "temperature.h"
 #include "threshold.h"
 #include "tsv.h"
-#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>

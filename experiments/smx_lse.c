@@ -25,7 +25,8 @@
 #include "lse.h"
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <gsl/gsl_randist.h>

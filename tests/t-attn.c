@@ -10,7 +10,7 @@
 #include "nn.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <mpfr.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include "smx.h"
 #include "svd.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>

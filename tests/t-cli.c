@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "machine.h"
 
 #include <fcntl.h>
 #include <gmp.h>

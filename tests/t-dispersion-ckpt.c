@@ -6,7 +6,7 @@
 #include "ckpt.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>

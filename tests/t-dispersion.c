@@ -8,7 +8,7 @@
 #include "sum.h"
 #include "tap.h"
 #include "temperature.h"
-#include "util.h"
+#include "rng.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #include "format.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <float.h>
 #include <gsl/gsl_rng.h>

@@ -7,7 +7,7 @@
 #include "nn.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <stdlib.h>
 #include <string.h>

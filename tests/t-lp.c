@@ -8,7 +8,7 @@
 #include "lp.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

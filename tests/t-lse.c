@@ -17,7 +17,7 @@
 #include "smx.h"
 #include "smx_cmds.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <float.h>
 #include <gsl/gsl_randist.h>

@@ -7,7 +7,7 @@
 #include "moe_mult.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 #include "moe_topk.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sort.h>

@@ -6,7 +6,7 @@
 #include "moe.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_multimin.h>

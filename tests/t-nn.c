@@ -12,7 +12,7 @@
 #include "nn.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 enum { B = SMX_NN_TILE_ROWS + 37, IN = 19, OUT = SMX_NN_TILE_OUT + 23 };
 

@@ -14,7 +14,7 @@
 #include "stablemax.h"
 #include "tap.h"
 #include "temperature.h"
-#include "util.h"
+#include "rng.h"
 
 #include <float.h>
 #include <string.h>

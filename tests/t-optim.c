@@ -8,7 +8,7 @@
 #include "optim.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 static double dot(const double *a, const double *b, size_t n)
 {

@@ -10,7 +10,7 @@
 #include "run.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 static void test_argv(void)
 {

@@ -5,7 +5,7 @@
 #include "smx.h"
 #include "sum.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <string.h>

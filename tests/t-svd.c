@@ -5,7 +5,7 @@
 #include "smx.h"
 #include "svd.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>

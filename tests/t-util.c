@@ -5,7 +5,7 @@
 #include "smx.h"
 #include "tap.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
 
 #include <dirent.h>
 #include <string.h>
