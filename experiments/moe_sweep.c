@@ -306,18 +306,27 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     size_t nmax = 0;
     for (size_t i = 0; i < ngrid; i++) nmax = (size_t)ns[i] > nmax ? (size_t)ns[i] : nmax;
     if (o.c.threads > 0) omp_set_num_threads(o.c.threads);
+    int nthr = 1;
+#ifdef _OPENMP
+    nthr = omp_get_max_threads();
+#endif
+    /* each worker holds x, a copy of x, y, responsibilities and gate probabilities (n x k; multinomial
+     * experts: per class) */
+    double d = (double)o.cfg.truth.d, S = o.model.multinomial ? (double)o.model.classes : 1;
+    double worker = (double)nmax * sizeof(double) * (2 * d + 2 + 2 * (double)o.cfg.k * S);
+    smx_cli_mem_or_fail(worker * nthr, "--nmax x --k x --threads", what);
     smx_progress_t pr;
     smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), o.model.quiet);
     double t0 = smx_time_now(), last_ck = t0;
     long fits_done = 0;
-    int stop = 0, fail = 0;
+    int stop = 0, fail = 0, nomem = 0;
 #pragma omp parallel
     {
         moe_worker_t wk;
         int bad = moe_worker_alloc(&wk, &o.cfg, &o.model, nmax) != SMX_OK;
         if (bad) {
 #pragma omp atomic write
-            fail = 1;
+            nomem = 1;
         }
 #pragma omp for schedule(dynamic, 1)
         for (size_t p = 0; p < npend; p++) {
@@ -356,7 +365,9 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
         moe_worker_free(&wk, &o.model);
     }
     smx_progress_finish(&pr);
-    if (fail) smx_cli_fail(what, "out of memory or bad sizes");
+    if (nomem) smx_cli_die(SMX_EXIT_NOMEM, what, "out of memory: a worker's buffers for n = %zu (about %.0f MB each)",
+                           nmax, worker / 1e6);
+    if (fail) smx_cli_die(SMX_EXIT_FAILURE, what, "a fit failed (out of memory or bad sizes)");
     double el = smx_time_now() - t0;
     int threads = 1;
 #ifdef _OPENMP

@@ -137,4 +137,10 @@ touch "$T/afile"
 ok $? "sample --out below a regular file: exit 3 naming the path and the cause"
 "$B" sweep --k 2 --nmin 100 --nmax 200 --reps 1 --out "$T/afile/w.tsv" 2>"$T/err" >/dev/null; r=$?
 [ $r -eq 3 ] && grep -q "$T/afile/w.tsv: Not a directory\|afile/w.tsv.*Not a directory" "$T/err"; ok $? "sweep --out below a regular file: exit 3"
+# a size whose memory estimate exceeds the machine (211 GB for 2 workers): refused up front, one line with the
+# estimate, exit 4 (no ulimit: the sanitized build reserves terabytes of address space)
+"$B" sweep --k 64 --nmin 50000000 --nmax 100000000 --points 2 --reps 1 --threads 2 --out "$T/big.tsv" 2>"$T/err" >/dev/null; r=$?
+[ $r -eq 4 ] && grep -q "\-\-nmax x --k x --threads needs about 211200 MB of memory; only .* MB available" "$T/err" && \
+  [ "$(wc -l <"$T/err")" -eq 1 ] && ! test -e "$T/big.tsv"
+ok $? "sweep --nmax 1e8 --k 64 --threads 2: refused up front with the estimate, exit 4 (rc $r: $(head -c 120 "$T/err"))"
 tap_done
