@@ -26,6 +26,8 @@ bad_b --ps mpfr --ps 1
 bad_b --ps mpfr --ps 24.5
 bad_b --n mpfr --n 0
 bad_b --threads kernels --threads -2
+bad_b --clock kernels --clock gpu
+bad_b "--clock cpu" kernels --clock cpu --threads 2
 bad "option '--out' needs a value" "$B" kernels --nmax 100 --out
 bad_b "unknown or ambiguous option '--bogus'" exp-error --bogus
 bad_b "--algos applies to 'smx-bench kernels' only" copy --algos two-pass
@@ -35,6 +37,9 @@ bad_b "--per-octave" kernels --steps 99
 "$B" kernels --nmin 100 --nmax 200 --steps 1 --reps 1 --min-time 0 --types float --algos two-pass --quiet --out "$T/kq.tsv" >/dev/null 2>"$T/kq.err"
 [ $? = 0 ] && ! [ -s "$T/kq.err" ] && grep -q "steps 1," "$T/kq.tsv"; ok $? "kernels: --steps (old name of --per-octave) and --quiet (nothing on stderr)"
 "$B" kernels --help | grep -q -- '--min-time'; ok $? "kernels --help lists its options"
+"$B" kernels --nmin 1000 --nmax 1000 --reps 3 --min-time 0.001 --types float --algos two-pass --clock cpu --quiet --out "$T/kc.tsv" >/dev/null 2>&1
+[ $? = 0 ] && grep -q "clock cpu" "$T/kc.tsv" && awk -F'\t' '!/^#/ && $2 == "softmax" && $7 > 0 { f = 1 } END { exit !f }' "$T/kc.tsv"
+ok $? "kernels --clock cpu: a positive time per element, the clock in the metadata"
 "$B" --version | grep -q '^smx-bench (smx) '; ok $? "--version"
 
 # kernels: 2 types x 3 sizes x (4 algos x 2 funcs + copy + exp)
