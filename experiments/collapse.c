@@ -1,23 +1,28 @@
 /* smx-collapse - Softmax Collapse, StableMax and perpGrad (Prieto et al., "Grokking at the
  * Edge of Numerical Stability", ICLR 2025; science/collapse.md). See usage below. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "cli.h"
+#include "collapse_io.h"
 #include "collapse_model.h"
 #include "collapse_run.h"
 #include "run.h"
 #include "nn.h"
 #include "smx.h"
+#include "threshold.h"
 #include "tsv.h"
 #include "util.h"
 
 static const char *PROG = "smx-collapse";
 
 static const char *USAGE =
-    "Usage: smx-collapse [train|onset|bench] [options]\n"
+    "Usage: smx-collapse [train|onset|gaps|bench] [options]\n"
     "Train a bias-free ReLU MLP (2V -> W -> ... -> V, first layer a gather of two embedding rows)\n"
     "full batch (one step per epoch, mean loss) on a op b mod V, with the loss in an emulated\n"
     "format, and log Softmax Collapse (Prieto et al. 2025).\n"
@@ -26,7 +31,17 @@ static const char *USAGE =
     "          cos_nlm_l.. (cos(W_l, -grad_l)); wall time goes to OUT.timing.tsv\n"
     "  onset   for each --formats entry, train until sc_fraction > 0.5 at a logged epoch (or\n"
     "          --epochs) and write one row: format p onset_epoch p_ln2 sc_gap_min nonsc_gap_max ...\n"
-    "          (same model, seed and options for every format; onset runs are not checkpointed)\n"
+    "          (same model, seed and options for every format; onset runs are not checkpointed);\n"
+    "          with --reference F also one full run in F first, and per format the first logged\n"
+    "          epoch whose train loss departs from F's by more than --reference-tol (relative)\n"
+    "  gaps    one run (give --softmax-format fp64 for the prediction): per logged epoch the\n"
+    "          quantiles of the training rows' logit gaps z_max - z_second (q10 q25 q50 q75 q90,\n"
+    "          min, max) and the fraction of rows whose gap reaches the sequential-sum collapse\n"
+    "          threshold of p = 8, 16, 24 (numerics/threshold.h); --predict FILE also writes, for\n"
+    "          p = 4..64 and both sums, the threshold D and the predicted SC onset: the first\n"
+    "          logged epoch with median gap >= D (SC fraction > 50 %%) and the epoch where a\n"
+    "          straight line fitted to the median gap reaches D (fitted from epoch --epochs/6 to\n"
+    "          the last logged epoch before this run's own SC fraction becomes nonzero)\n"
     "  bench   epochs/s of the paper MLP (V 113, W 200, 40%) in fp32 and fp64 beside the time of\n"
     "          the epoch's six GEMMs alone and of its loss-in-format pass alone (loss_ms: libm exp\n"
     "          and a rounding per element, in double) (stdout; --epochs epochs each)\n"
@@ -57,6 +72,23 @@ static const char *USAGE =
     "                      matches the reference code only approximately); pairwise = balanced tree\n"
     "                      over index order (sum.h) (sequential)\n"
     "  --formats LIST      onset: comma-separated formats (p8,p11,p16,p24,p32,p40,p53,p64)\n"
+    "  --reference F       onset: compare every format's run with a run in format F (e.g. fp64)\n"
+    "  --reference-tol X   onset: relative train-loss difference that counts as departed (0.01)\n"
+    "  --predict FILE      gaps: also write the predicted onset per p and sum to FILE\n"
+    "  --dump-split FILE   write the train/test split as TSV (format: experiments/collapse_io.h:\n"
+    "                      '# format: smx-collapse-split 1', '# modulus:', '# op:', '# train:',\n"
+    "                      '# test:', header a b label set, training rows first in training order)\n"
+    "  --dump-weights FILE write the initial weights as TSV ('# format: smx-collapse-weights 1',\n"
+    "                      '# modulus:', '# width:', '# depth:', header tensor row col value;\n"
+    "                      tensor 0 = E (2V x W), 1..D-1 = W_l (W x W), D = W_out (V x W))\n"
+    "  --split-file FILE   train on this split instead of the seed's (same file format; its counts\n"
+    "                      must match --modulus and --train-frac); a bad file: one line, exit 2\n"
+    "  --init-weights FILE start from these weights instead of the seed's (same file format)\n"
+    "                      (the dumps are written before training, after any --split-file /\n"
+    "                      --init-weights: a run dumps what it trains with)\n"
+    "  --log-convention C  smx: row e is the state after e optimizer steps; reference: after\n"
+    "                      e + 1 steps, as the reference code logs its epoch e (smx); every TSV\n"
+    "                      names it in '# log_convention:'\n"
     "  --log-every N       log every N epochs (quick 20, paper 50)\n"
     "  --checkpoint PATH   checkpoint file (OUT.ckpt); written atomically every --checkpoint-every\n"
     "                      seconds (180; 0: only at the end / at the stop) and at the end\n"
@@ -74,7 +106,8 @@ static const char *USAGE =
 
 enum { O_MOD = SMX_OPT_FIRST_PRIVATE, O_OP, O_FRAC, O_WIDTH, O_DEPTH, O_EPOCHS, O_OPTIM, O_LR, O_B1, O_B2,
        O_EPS, O_WD, O_MOM, O_LOSS, O_SFMT, O_MFMT, O_SUM, O_FORMATS, O_LOGEVERY, O_CKPT, O_CKEVERY,
-       O_RESUME, O_STOPAT, O_STOPAT_OLD, O_QUIET };
+       O_RESUME, O_STOPAT, O_STOPAT_OLD, O_QUIET, O_REF, O_REFTOL, O_PREDICT, O_LOGCONV,
+       O_DUMPSPLIT, O_DUMPW, O_SPLITFILE, O_INITW };
 
 static const struct option LONGOPTS[] = {
     {"modulus", required_argument, 0, O_MOD}, {"op", required_argument, 0, O_OP},
@@ -89,7 +122,11 @@ static const struct option LONGOPTS[] = {
     {"log-every", required_argument, 0, O_LOGEVERY}, {"checkpoint", required_argument, 0, O_CKPT},
     {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"resume", no_argument, 0, O_RESUME},
     {"stop-after", required_argument, 0, O_STOPAT}, {"stop-at", required_argument, 0, O_STOPAT_OLD},
-    {"quiet", no_argument, 0, O_QUIET},
+    {"quiet", no_argument, 0, O_QUIET}, {"reference", required_argument, 0, O_REF},
+    {"reference-tol", required_argument, 0, O_REFTOL}, {"predict", required_argument, 0, O_PREDICT},
+    {"log-convention", required_argument, 0, O_LOGCONV}, {"dump-split", required_argument, 0, O_DUMPSPLIT},
+    {"dump-weights", required_argument, 0, O_DUMPW}, {"split-file", required_argument, 0, O_SPLITFILE},
+    {"init-weights", required_argument, 0, O_INITW},
     SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
 
 static const char *const OPS[] = {"add", "mul", "sub", NULL};
@@ -98,7 +135,9 @@ static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
 static const char *const MFMTS[] = {"fp32", "fp64", NULL};
 static const char *const SUMS[] = {"sequential", "pairwise", NULL};
 static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by SUMS index */
-static const char *const MODES[] = {"train", "onset", "bench", NULL};
+enum { MODE_TRAIN = 0, MODE_ONSET, MODE_BENCH, MODE_GAPS };
+static const char *const MODES[] = {"train", "onset", "bench", "gaps", NULL};
+static const char *const LOGCONVS[] = {"smx", "reference", NULL};
 
 typedef struct {
     int mode;
@@ -109,6 +148,11 @@ typedef struct {
     int resume, quiet;
     int set_beta2, set_eps, set_momentum; /* given on the command line (else per-optimizer defaults) */
     const char *formats, *ckpt, *sfmt_name;
+    const char *reference, *predict; /* onset --reference F, gaps --predict FILE (NULL: none) */
+    double ref_tol;
+    const char *dump_split, *dump_weights, *split_file, *init_weights; /* collapse_io.h (NULL: none) */
+    int log_conv;                    /* index in LOGCONVS */
+    const char *only_opt[4];         /* the options given that belong to one command (checked) */
     smx_cli_common_t com;
 } opts_t;
 
@@ -123,15 +167,20 @@ static void cfg_string(char *buf, size_t n, const opts_t *o)
              c->modulus, OPS[c->op], c->train_frac, c->width, c->depth, o->epochs, OPTIMS[o->optim],
              c->opt.lr, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.weight_decay, c->opt.momentum,
              LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum == SMX_SUM_PAIRWISE], o->log_every, c->seed);
+    size_t k = strlen(buf); /* options whose default leaves the text as it was before they existed */
+    if (o->log_conv && k < n) k += (size_t)snprintf(buf + k, n - k, " log_convention=%s", LOGCONVS[o->log_conv]);
+    if (o->split_file && k < n) k += (size_t)snprintf(buf + k, n - k, " split_file=%s", o->split_file);
+    if (o->init_weights && k < n) snprintf(buf + k, n - k, " init_weights=%s", o->init_weights);
 }
 
-static void parse(opts_t *o, int argc, char **argv)
+/* argv[0] is the command's name (smx_cli_dispatch), the options follow */
+static void parse(opts_t *o, int mode, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     smx_cli_common_init(&o->com);
     collapse_cfg_t *c = &o->cfg;
     int argi = 1;
-    if (argc > 1 && argv[1][0] != '-') { o->mode = smx_cli_choice_or_fail(argv[1], MODES, PROG, "command"); argi = 2; }
+    o->mode = mode;
     /* first pass: the profile (its defaults are overridden by explicit options) */
     for (int i = argi; i < argc; i++) {
         const char *v = NULL;
@@ -157,7 +206,9 @@ static void parse(opts_t *o, int argc, char **argv)
     o->sfmt_name = "fp32";
     o->formats = "p8,p11,p16,p24,p32,p40,p53,p64";
     o->ckpt_every = SMX_RUN_CKPT_EVERY;
-    optind = argi;
+    o->ref_tol = 0.01;
+    optind = 0; /* glibc: a full restart (main's scan for the command ran getopt before) */
+    opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "", LONGOPTS, NULL)) != -1) {
         const char *a = optarg;
@@ -183,7 +234,7 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_SFMT: o->sfmt_name = a; break;
         case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
         case O_SUM: c->sum = SUM_ALGOS[smx_cli_choice_or_fail(a, SUMS, PROG, "--sum")]; break;
-        case O_FORMATS: o->formats = a; break;
+        case O_FORMATS: o->formats = a; o->only_opt[MODE_ONSET] = "--formats"; break;
         case O_LOGEVERY: o->log_every = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--log-every"); break;
         case O_CKPT: o->ckpt = a; break;
         case O_CKEVERY: o->ckpt_every = smx_cli_double_or_fail(a, PROG, "--checkpoint-every"); break;
@@ -191,12 +242,27 @@ static void parse(opts_t *o, int argc, char **argv)
         case O_STOPAT: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-after"); break;
         case O_STOPAT_OLD: o->stop_at = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--stop-at"); break;
         case O_QUIET: o->quiet = 1; break;
-        default: smx_cli_fail(PROG, "unknown option (try --help)");
+        case O_REF: o->reference = a; o->only_opt[MODE_ONSET] = "--reference"; break;
+        case O_REFTOL:
+            o->ref_tol = smx_cli_double_range_or_fail(a, 0, 1e300, PROG, "--reference-tol");
+            o->only_opt[MODE_ONSET] = "--reference-tol";
+            break;
+        case O_PREDICT: o->predict = a; o->only_opt[MODE_GAPS] = "--predict"; break;
+        case O_DUMPSPLIT: o->dump_split = a; break;
+        case O_DUMPW: o->dump_weights = a; break;
+        case O_SPLITFILE: o->split_file = a; break;
+        case O_INITW: o->init_weights = a; break;
+        case O_LOGCONV: o->log_conv = smx_cli_choice_or_fail(a, LOGCONVS, PROG, "--log-convention"); break;
+        default: smx_cli_bad_option_fail(PROG, argc, argv);
         }
     }
-    /* the command may also follow options (getopt moves it to the end) */
-    if (argi == 1 && optind < argc) { o->mode = smx_cli_choice_or_fail(argv[optind], MODES, PROG, "command"); optind++; }
     smx_cli_no_positional(argc, argv, optind, PROG);
+    for (int md = 0; md < 4; md++)
+        if (o->only_opt[md] && md != o->mode)
+            smx_cli_fail(PROG, "%s applies to '%s' only, not to '%s'", o->only_opt[md], MODES[md], MODES[o->mode]);
+    if (o->mode == MODE_BENCH && (o->dump_split || o->dump_weights || o->split_file || o->init_weights))
+        smx_cli_fail(PROG, "--dump-split, --dump-weights, --split-file, --init-weights do not apply to 'bench'");
+    if (o->mode == MODE_GAPS && c->loss != SMX_XENT_SOFTMAX) smx_cli_fail(PROG, "gaps: --loss must be softmax");
     smx_cli_format_or_fail(&c->fmt, o->sfmt_name, PROG, "--softmax-format");
     c->opt.kind = (o->optim == 0 || o->optim == 2) ? SMX_OPTIM_SGD : SMX_OPTIM_ADAMW;
     c->opt.perp = o->optim >= 2;
@@ -204,12 +270,14 @@ static void parse(opts_t *o, int argc, char **argv)
     if (c->opt.perp && !o->set_momentum) c->opt.momentum = 0.8;
     if (c->opt.perp && !o->set_beta2) c->opt.beta2 = 0.999;
     if (c->opt.perp && !o->set_eps) c->opt.eps = 1e-8;
-    if (!(c->opt.lr >= 0)) smx_cli_fail(PROG, "--lr: must be >= 0");
+    /* hyperparameter ranges (issue 9): one line naming the option */
+    if (!(c->opt.lr > 0 && isfinite(c->opt.lr))) smx_cli_fail(PROG, "--lr: must be a finite number > 0");
     if (!(c->opt.beta1 >= 0 && c->opt.beta1 < 1)) smx_cli_fail(PROG, "--beta1: must be in [0, 1)");
     if (!(c->opt.beta2 >= 0 && c->opt.beta2 < 1)) smx_cli_fail(PROG, "--beta2: must be in [0, 1)");
-    if (!(c->opt.eps >= 0)) smx_cli_fail(PROG, "--eps: must be >= 0");
-    if (!(c->opt.weight_decay >= 0)) smx_cli_fail(PROG, "--weight-decay: must be >= 0");
-    if (!(c->opt.momentum >= 0)) smx_cli_fail(PROG, "--momentum: must be >= 0");
+    if (!(c->opt.eps >= 0 && isfinite(c->opt.eps))) smx_cli_fail(PROG, "--eps: must be a finite number >= 0");
+    if (!(c->opt.weight_decay >= 0 && isfinite(c->opt.weight_decay)))
+        smx_cli_fail(PROG, "--weight-decay: must be a finite number >= 0");
+    if (!(c->opt.momentum >= 0 && c->opt.momentum < 1)) smx_cli_fail(PROG, "--momentum: must be in [0, 1)");
     if (!(o->ckpt_every >= 0 && o->ckpt_every <= 1e9))
         smx_cli_fail(PROG, "--checkpoint-every: must be seconds in [0, 1e9]");
     size_t P = (size_t)c->modulus * (size_t)c->modulus, nt = (size_t)floor(c->train_frac * (double)P);
@@ -228,6 +296,7 @@ static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
     char cs[1024];
     cfg_string(cs, sizeof cs, o);
     smx_tsv_meta(t, "options", "%s", cs);
+    smx_tsv_meta(t, "log_convention", "%s", LOGCONVS[o->log_conv]);
     smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(o->com.profile));
     smx_tsv_meta(t, "softmax_p", "%d", c->fmt.p);
     smx_tsv_meta(t, "p_ln2", "%.17g", c->fmt.p * log(2.0));
@@ -246,6 +315,25 @@ static void fail_status(int st, const char *what)
 {
     fprintf(stderr, "%s: %s: %s\n", PROG, what, smx_strerror(st));
     exit(st == SMX_EDOM ? SMX_EXIT_USAGE : 1);
+}
+
+/* collapse_run's on_init: the split and initial weights from files, then their dumps */
+static int io_on_init(void *ctx, collapse_model_t *m)
+{
+    const opts_t *o = ctx;
+    char err[512];
+    const char *in[2] = {o->split_file, o->init_weights}, *opt[2] = {"--split-file", "--init-weights"};
+    for (int k = 0; k < 2; k++) {
+        if (!in[k]) continue;
+        int st = k ? collapse_io_read_weights(m, in[k], err, sizeof err) : collapse_io_read_split(m, in[k], err, sizeof err);
+        if (st == SMX_EIO) smx_cli_die(SMX_EXIT_USAGE, PROG, "%s: cannot read '%s': %s", opt[k], in[k], strerror(errno));
+        if (st == SMX_EDOM) smx_cli_fail(PROG, "%s: %s", opt[k], err);
+        if (st != SMX_OK) fail_status(st, opt[k]);
+    }
+    if (o->dump_split && collapse_io_write_split(o->dump_split, m) != SMX_OK) smx_cli_io_fail(PROG, "--dump-split: cannot write", o->dump_split);
+    if (o->dump_weights && collapse_io_write_weights(o->dump_weights, m) != SMX_OK)
+        smx_cli_io_fail(PROG, "--dump-weights: cannot write", o->dump_weights);
+    return SMX_OK;
 }
 
 static void write_rows(smx_tsv_t *t, const collapse_log_t *log)
@@ -270,7 +358,8 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     }
     collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every,
                               .ckpt_path = o->ckpt, .ckpt_every = o->ckpt_every, .stop_at = o->stop_at,
-                              .resume = o->resume, .quiet = o->quiet, .cfgstr = cs};
+                              .resume = o->resume, .quiet = o->quiet, .cfgstr = cs,
+                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
     collapse_log_t log;
     int fin, st = collapse_run(&log, NULL, &fin, &ro);
     if (st == SMX_EDOM && o->resume) {
@@ -282,7 +371,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     if (st != SMX_OK) fail_status(st, "training");
     if (!fin) { collapse_log_free(&log); return SMX_RUN_EXIT_STOPPED; } /* --stop-after: checkpoint written */
     smx_tsv_t *t = smx_tsv_open(o->com.out);
-    if (!t) { perror(o->com.out); exit(1); }
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     meta_options(t, o, argc, argv);
     size_t row;
     long onset = collapse_log_onset(&log, &row);
@@ -306,7 +395,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     collapse_log_columns(hdr, sizeof hdr, o->cfg.depth);
     smx_tsv_header(t, hdr);
     write_rows(t, &log);
-    if (smx_tsv_close(t) != SMX_OK) { perror(o->com.out); exit(1); }
+    if (smx_tsv_close(t) != SMX_OK) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     /* wall-clock times apart from the data */
     char tp[4096];
     snprintf(tp, sizeof tp, "%s.timing.tsv", o->com.out);
@@ -326,18 +415,42 @@ static int cmd_onset(opts_t *o, int argc, char **argv)
     smx_format_t fmts[64];
     int nf = (int)smx_cli_formats_or_fail(fmts, 64, o->formats, 0, PROG, "--formats");
     smx_tsv_t *t = smx_tsv_open(o->com.out);
-    if (!t) { perror(o->com.out); exit(1); }
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     meta_options(t, o, argc, argv);
     smx_tsv_meta(t, "formats", "%s", o->formats);
     smx_tsv_meta(t, "note", "the run stops at the first logged epoch with sc_fraction > 0.5; onset_epoch -1: none within --epochs");
-    smx_tsv_header(t, "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc");
+    collapse_log_t ref = {0};
+    if (o->reference) {
+        char cs[1024];
+        opts_t oi = *o;
+        smx_cli_format_or_fail(&oi.cfg.fmt, o->reference, PROG, "--reference");
+        cfg_string(cs, sizeof cs, &oi);
+        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every, .quiet = o->quiet,
+                                  .cfgstr = cs,
+                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
+        int fin, st = collapse_run(&ref, NULL, &fin, &ro);
+        if (st != SMX_OK) { smx_tsv_abort(t); fail_status(st, "reference run"); }
+        long ron = collapse_log_onset(&ref, NULL);
+        smx_tsv_meta(t, "reference", "%s (full --epochs run, same options; its onset epoch %ld)", oi.cfg.fmt.name, ron);
+        smx_tsv_meta(t, "reference_tol", "%.17g", o->ref_tol);
+        smx_tsv_meta(t, "reference_note", "ref_depart_epoch: first logged epoch with |train_loss - reference's| > "
+                     "tol * reference's (-1: none up to the run's end); ref_loss_reldiff_max: largest relative "
+                     "difference before that epoch (over the whole run if none), ref_loss_reldiff_at_end: at the run's "
+                     "last row; ref_norm_*: the same for w_norm_total (the model's state; the loss is "
+                     "computed, and rounded, in each run's format)");
+    }
+    smx_tsv_header(t, o->reference ? "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc"
+                                     "\tref_depart_epoch\tref_loss_reldiff_max\tref_loss_reldiff_at_end"
+                                     "\tref_norm_depart_epoch\tref_norm_reldiff_at_end"
+                                   : "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc");
     for (int i = 0; i < nf; i++) {
         char cs[1024];
         opts_t oi = *o;
         oi.cfg.fmt = fmts[i];
         cfg_string(cs, sizeof cs, &oi);
         collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every,
-                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs};
+                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs,
+                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
         collapse_log_t log;
         int fin, st = collapse_run(&log, NULL, &fin, &ro);
         if (st != SMX_OK) { smx_tsv_abort(t); fail_status(st, "training"); }
@@ -353,11 +466,170 @@ static int cmd_onset(opts_t *o, int argc, char **argv)
         smx_tsv_num(t, v[COLLAPSE_COL_SC]);
         smx_tsv_num(t, v[COLLAPSE_COL_TRAIN_ACC]);
         smx_tsv_num(t, v[COLLAPSE_COL_TEST_ACC]);
+        if (o->reference) {
+            /* the train loss (as computed in each run's format) and the total weight norm (the
+             * model's state, not rounded to the format) against the reference's at the same epoch */
+            const size_t cols[2] = {COLLAPSE_COL_LOSS, COLLAPSE_COL_NORM1 + (size_t)o->cfg.depth + 1};
+            for (int k = 0; k < 2; k++) {
+                long dep = -1;
+                double dmax = 0, dend = NAN;
+                for (size_t r = 0; r < log.nrows && r < ref.nrows; r++) {
+                    double a = log.v[r * log.ncols + cols[k]], b = ref.v[r * ref.ncols + cols[k]];
+                    double d = fabs(a - b) / fabs(b);
+                    dend = d;
+                    if (dep >= 0) continue;
+                    if (!(d <= o->ref_tol)) dep = (long)log.v[r * log.ncols];
+                    else if (d > dmax) dmax = d;
+                }
+                smx_tsv_int(t, dep);
+                if (k == 0) smx_tsv_num(t, dmax);
+                smx_tsv_num(t, dend);
+            }
+        }
         smx_tsv_endrow(t);
         if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
         collapse_log_free(&log);
     }
-    if (smx_tsv_close(t) != SMX_OK) { perror(o->com.out); exit(1); }
+    collapse_log_free(&ref);
+    if (smx_tsv_close(t) != SMX_OK) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
+    return 0;
+}
+
+/* ---- gaps: the distribution of the training rows' logit gaps per logged epoch ---- */
+#define GAPS_NQ 7
+static const double GAPS_Q[GAPS_NQ] = {0, 0.10, 0.25, 0.50, 0.75, 0.90, 1}; /* min .. max */
+static const int GAPS_P[3] = {8, 16, 24};
+
+typedef struct {
+    double *g;              /* ntrain gaps (scratch) */
+    double *q;              /* per logged row: GAPS_NQ quantiles, 3 fractions */
+    size_t nrows, cap;
+    double thr[3];          /* sequential-sum thresholds of GAPS_P */
+} gaps_ctx_t;
+
+static int gaps_on_log(void *ctx, const collapse_model_t *m, long epoch)
+{
+    (void)epoch;
+    gaps_ctx_t *G = ctx;
+    if (G->nrows == G->cap) {
+        size_t cap = G->cap ? 2 * G->cap : 256;
+        double *q = realloc(G->q, cap * (GAPS_NQ + 3) * sizeof *q);
+        if (!q) return SMX_ENOMEM;
+        G->q = q;
+        G->cap = cap;
+    }
+    size_t n = m->ntrain;
+    for (size_t i = 0; i < n; i++) G->g[i] = m->rows[i].x.gap;
+    gsl_sort(G->g, 1, n);
+    double *row = G->q + G->nrows++ * (GAPS_NQ + 3);
+    for (int k = 0; k < GAPS_NQ; k++) row[k] = gsl_stats_quantile_from_sorted_data(G->g, 1, n, GAPS_Q[k]);
+    for (int k = 0; k < 3; k++) {
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++) c += G->g[i] >= G->thr[k];
+        row[GAPS_NQ + k] = (double)c / (double)n;
+    }
+    return SMX_OK;
+}
+
+static double threshold_or_fail(int p, smx_sum_algo_t order, size_t V)
+{
+    char name[16];
+    smx_format_t f;
+    snprintf(name, sizeof name, "p%d", p);
+    double D;
+    if (smx_format_get(&f, name) != SMX_OK ||
+        smx_threshold_collapse(&D, V, order, SMX_THRESHOLD_ROUNDED_EXP, &f) != SMX_OK)
+        fail_status(SMX_EDOM, "collapse threshold");
+    return D;
+}
+
+static int cmd_gaps(opts_t *o, int argc, char **argv)
+{
+    char cs[1024];
+    cfg_string(cs, sizeof cs, o);
+    size_t V = (size_t)o->cfg.modulus, ntrain = (size_t)floor(o->cfg.train_frac * (double)V * (double)V);
+    gaps_ctx_t G = {0};
+    if (!(G.g = malloc(ntrain * sizeof *G.g))) fail_status(SMX_ENOMEM, "gaps");
+    for (int k = 0; k < 3; k++) G.thr[k] = threshold_or_fail(GAPS_P[k], SMX_SUM_NAIVE, V);
+    collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every, .quiet = o->quiet,
+                              .cfgstr = cs,
+                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o, .on_log = gaps_on_log, .on_log_ctx = &G};
+    collapse_log_t log;
+    int fin, st = collapse_run(&log, NULL, &fin, &ro);
+    if (st != SMX_OK) fail_status(st, "training");
+    /* the median gap's straight line (least squares) from the first logged epoch >= --epochs / 6
+     * (past the initial transient) to the last one before this run's own SC fraction becomes
+     * nonzero (past it the run's own collapse bends the gaps) */
+    size_t r0 = 0, r1 = 0;
+    while (r0 < log.nrows && log.v[r0 * log.ncols] < (double)o->epochs / 6) r0++;
+    for (r1 = r0; r1 < log.nrows && !(log.v[r1 * log.ncols + COLLAPSE_COL_SC] > 0); r1++) {}
+    size_t nf = r1 - r0;
+    double *ex = malloc(log.nrows * sizeof *ex), *med = malloc(log.nrows * sizeof *med);
+    if (!ex || !med) fail_status(SMX_ENOMEM, "gaps");
+    for (size_t r = 0; r < log.nrows; r++) { ex[r] = log.v[r * log.ncols]; med[r] = G.q[r * (GAPS_NQ + 3) + 3]; }
+    double a = NAN, b = NAN, rmax = NAN;
+    if (nf >= 2) {
+        double mx = gsl_stats_mean(ex + r0, 1, nf), my = gsl_stats_mean(med + r0, 1, nf), sxx = 0, sxy = 0;
+        for (size_t r = r0; r < r1; r++) { sxx += (ex[r] - mx) * (ex[r] - mx); sxy += (ex[r] - mx) * (med[r] - my); }
+        b = sxy / sxx;
+        a = my - b * mx;
+        rmax = 0;
+        for (size_t r = r0; r < r1; r++) rmax = fmax(rmax, fabs(med[r] - (a + b * ex[r])));
+    }
+    smx_tsv_t *t = smx_tsv_open(o->com.out);
+    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
+    meta_options(t, o, argc, argv);
+    smx_tsv_meta(t, "gap", "z_max - z_second of each training row's logits (rounded to the softmax format), "
+                 "quantiles by linear interpolation (GSL); frac_ge_pN: fraction of rows with gap >= the "
+                 "sequential-sum collapse threshold of pN (numerics/threshold.h, rounded exp)");
+    smx_tsv_meta(t, "median_gap_fit", "%.17g + %.17g * epoch (least squares over epochs %.0f..%.0f; largest residual %.3g)",
+                 a, b, nf ? ex[r0] : NAN, nf ? ex[r1 - 1] : NAN, rmax);
+    smx_tsv_meta(t, "epochs_per_bit", "%.17g (ln 2 / slope)", M_LN2 / b);
+    smx_tsv_header(t, "epoch\ttrain_loss\ttrain_acc\tsc_fraction\tgap_min\tgap_q10\tgap_q25\tgap_q50\tgap_q75"
+                      "\tgap_q90\tgap_max\tfrac_ge_p8\tfrac_ge_p16\tfrac_ge_p24");
+    for (size_t r = 0; r < log.nrows; r++) {
+        const double *v = log.v + r * log.ncols, *q = G.q + r * (GAPS_NQ + 3);
+        smx_tsv_int(t, (long long)v[COLLAPSE_COL_EPOCH]);
+        smx_tsv_num(t, v[COLLAPSE_COL_LOSS]);
+        smx_tsv_num(t, v[COLLAPSE_COL_TRAIN_ACC]);
+        smx_tsv_num(t, v[COLLAPSE_COL_SC]);
+        for (int k = 0; k < GAPS_NQ + 3; k++) smx_tsv_num(t, q[k]);
+        smx_tsv_endrow(t);
+    }
+    smx_tsv_t *tp = NULL;
+    if (o->predict) {
+        if (!(tp = smx_tsv_open(o->predict))) { smx_tsv_abort(t); smx_cli_io_fail(PROG, "--predict: cannot write", o->predict); }
+        meta_options(tp, o, argc, argv);
+        smx_tsv_meta(tp, "prediction", "SC onset of a run in pN = the first epoch at which half the training rows' "
+                     "gaps reach pN's collapse threshold D (the 'SC fraction > 50 %%' rule), read off this run's "
+                     "median gap (%s, %s model); threshold: numerics/threshold.h, V = %zu, rounded exp", o->cfg.fmt.name,
+                     MFMTS[o->cfg.dtype], V);
+        smx_tsv_meta(tp, "median_gap_fit", "%.17g + %.17g * epoch (epochs %.0f..%.0f)", a, b,
+                     nf ? ex[r0] : NAN, nf ? ex[r1 - 1] : NAN);
+        smx_tsv_meta(tp, "columns", "onset_first: first logged epoch with median gap >= D (-1: not within "
+                     "--epochs); onset_fit: (D - a) / b from the fit (extrapolated past --epochs)");
+        smx_tsv_header(tp, "p\tsum\tthreshold\tonset_first\tonset_fit");
+        for (int s = 0; s < 2; s++)
+            for (int p = 4; p <= 64; p++) {
+                double D = threshold_or_fail(p, s ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE, V);
+                long first = -1;
+                for (size_t r = 0; r < log.nrows && first < 0; r++)
+                    if (med[r] >= D) first = (long)ex[r];
+                smx_tsv_int(tp, p);
+                smx_tsv_str(tp, SUMS[s]);
+                smx_tsv_num(tp, D);
+                smx_tsv_int(tp, first);
+                smx_tsv_num(tp, (D - a) / b);
+                smx_tsv_endrow(tp);
+            }
+    }
+    smx_tsv_t *all[2] = {t, tp};
+    size_t bad;
+    if (smx_tsv_close_all_at(all, tp ? 2 : 1, &bad) != SMX_OK) {
+        smx_cli_io_fail(PROG, bad ? "--predict: cannot write" : "--out: cannot write", bad ? o->predict : o->com.out);
+    }
+    free(ex); free(med); free(G.g); free(G.q);
+    collapse_log_free(&log);
     return 0;
 }
 
@@ -408,13 +680,53 @@ static int cmd_bench(opts_t *o)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int g_argc; /* the command line as given: the '# command:' metadata */
+static char **g_argv;
+
+static int run_mode(int mode, int argc, char **argv)
 {
     opts_t o;
-    parse(&o, argc, argv);
-    if (o.mode != 2) smx_cli_outputs_or_fail(PROG, o.com.out, o.ckpt); /* before any training (issue 9) */
+    parse(&o, mode, argc, argv);
+    if (o.mode != MODE_BENCH) smx_cli_outputs_or_fail(PROG, o.com.out, o.ckpt);
+    if (o.mode == MODE_GAPS && o.predict) smx_cli_outputs_or_fail(PROG, o.predict, NULL);
+    if (o.dump_split) smx_cli_outputs_or_fail(PROG, o.dump_split, NULL);
+    if (o.dump_weights) smx_cli_outputs_or_fail(PROG, o.dump_weights, NULL); /* before any training (issue 9) */
     smx_nn_init_threads(o.com.threads);
-    if (o.mode == 1) return cmd_onset(&o, argc, argv);
-    if (o.mode == 2) return cmd_bench(&o);
-    return cmd_train(&o, argc, argv);
+    if (o.mode == MODE_ONSET) return cmd_onset(&o, g_argc, g_argv);
+    if (o.mode == MODE_BENCH) return cmd_bench(&o);
+    if (o.mode == MODE_GAPS) return cmd_gaps(&o, g_argc, g_argv);
+    return cmd_train(&o, g_argc, g_argv);
+}
+static int run_train(int argc, char **argv) { return run_mode(MODE_TRAIN, argc, argv); }
+static int run_onset(int argc, char **argv) { return run_mode(MODE_ONSET, argc, argv); }
+static int run_bench(int argc, char **argv) { return run_mode(MODE_BENCH, argc, argv); }
+static int run_gaps(int argc, char **argv) { return run_mode(MODE_GAPS, argc, argv); }
+
+int main(int argc, char **argv)
+{
+    static const smx_cli_cmd_t cmds[] = {{"train", run_train}, {"onset", run_onset}, {"gaps", run_gaps}, {"bench", run_bench}};
+    smx_cli_init(PROG); /* --help on a full stdout: exit 3 */
+    g_argc = argc;
+    g_argv = argv;
+    /* the command may stand anywhere among the options (getopt permutes them), and train is the
+     * default: find it with a scan over a copy, then hand the dispatcher "PROG COMMAND OPTIONS" */
+    char **scan = malloc(((size_t)argc + 1) * sizeof *scan), **av = malloc(((size_t)argc + 2) * sizeof *av);
+    if (!scan || !av) smx_cli_die(SMX_EXIT_NOMEM, PROG, "out of memory");
+    memcpy(scan, argv, ((size_t)argc + 1) * sizeof *scan);
+    opterr = 0;
+    optind = 0;
+    while (getopt_long(argc, scan, "", LONGOPTS, NULL) != -1) {}
+    char *cmd = optind < argc ? scan[optind] : NULL;
+    /* the '# command:' line as before: getopt's permuted order when the command was not first */
+    if (argc > 1 && argv[1][0] == '-') g_argv = scan;
+    int n = 0;
+    av[n++] = argv[0];
+    av[n++] = cmd ? cmd : (char *)"train"; /* --help / --version: the command's parse prints them */
+    for (int i = 1; i < argc; i++)
+        if (argv[i] != cmd) av[n++] = argv[i];
+    av[n] = NULL;
+    int st = smx_cli_dispatch(PROG, USAGE, cmds, sizeof cmds / sizeof cmds[0], NULL, n, av);
+    free(av);
+    free(scan);
+    return st;
 }

@@ -102,7 +102,7 @@ out:
     return st;
 }
 
-static int log_row(collapse_log_t *log, collapse_model_t *m, const collapse_metrics_t *tr, double wall)
+static int log_row(collapse_log_t *log, collapse_model_t *m, long epoch, const collapse_metrics_t *tr, double wall)
 {
     collapse_metrics_t te;
     collapse_metrics_t nm = *tr;
@@ -110,7 +110,7 @@ static int log_row(collapse_log_t *log, collapse_model_t *m, const collapse_metr
     collapse_model_forward(m, &te, COLLAPSE_TEST);
     double row[64];
     size_t L = m->D + 1, c = 0;
-    row[c++] = (double)m->epoch;
+    row[c++] = (double)epoch;
     row[c++] = tr->loss;
     row[c++] = tr->acc;
     row[c++] = te.acc;
@@ -134,6 +134,7 @@ int collapse_run(collapse_log_t *log, collapse_model_t **mout, int *finished, co
     collapse_model_t *m;
     int st = collapse_model_alloc(&m, &o->cfg);
     if (st != SMX_OK) return st;
+    if (!o->resume && o->on_init && (st = o->on_init(o->on_init_ctx, m)) != SMX_OK) goto out;
     double wall0 = 0;
     if (o->resume) {
         if ((st = ckpt_load(o->ckpt_path, o, m, log)) != SMX_OK) goto out;
@@ -143,14 +144,16 @@ int collapse_run(collapse_log_t *log, collapse_model_t **mout, int *finished, co
     smx_run_clock_t clk;
     smx_run_clock_start(&clk, o->ckpt_every, o->stop_at, t0);
     smx_progress_t pr;
-    smx_progress_start(&pr, "collapse", (double)o->epochs, o->quiet);
+    smx_progress_start(&pr, "collapse", (double)(o->epochs + o->log_offset), o->quiet);
     for (;;) {
         collapse_metrics_t tr;
         collapse_model_forward_backward(m, &tr);
-        int logit = m->epoch % o->log_every == 0 || m->epoch == o->epochs;
-        int dup = log->nrows && log->v[(log->nrows - 1) * log->ncols] == (double)m->epoch;
-        if (logit && !dup && (st = log_row(log, m, &tr, wall0 + smx_time_now() - t0)) != SMX_OK) goto out;
-        if (m->epoch >= o->epochs || (o->stop_at_onset && logit && tr.sc_frac > 0.5)) { *finished = 1; break; }
+        long e = m->epoch - o->log_offset; /* the epoch this state is logged as */
+        int logit = e >= 0 && (e % o->log_every == 0 || e == o->epochs);
+        int dup = log->nrows && log->v[(log->nrows - 1) * log->ncols] == (double)e;
+        if (logit && !dup && o->on_log && (st = o->on_log(o->on_log_ctx, m, e)) != SMX_OK) goto out;
+        if (logit && !dup && (st = log_row(log, m, e, &tr, wall0 + smx_time_now() - t0)) != SMX_OK) goto out;
+        if (e >= o->epochs || (o->stop_at_onset && logit && tr.sc_frac > 0.5)) { *finished = 1; break; }
         if ((st = collapse_model_step(m)) != SMX_OK) goto out;
         smx_progress_update(&pr, (double)m->epoch);
         int due = smx_run_clock_due(&clk, m->epoch, smx_time_now());

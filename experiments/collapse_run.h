@@ -15,6 +15,16 @@ typedef struct {
     int stop_at_onset;      /* 1: stop at the first logged epoch with sc_fraction > 0.5 */
     int quiet;              /* no progress on stderr */
     const char *cfgstr;     /* canonical text of every option that changes results (checked on resume) */
+    int log_offset;         /* 0: row e logged after e steps (smx); 1: after e + 1 steps (the
+                               reference code's convention: its epoch e logs after e + 1 steps) */
+    /* called at every logged epoch, before the row is logged, with m->rows holding the training
+     * rows of this epoch's forward pass (NULL: none); a nonzero return stops the run with it */
+    int (*on_log)(void *ctx, const collapse_model_t *m, long epoch);
+    void *on_log_ctx;
+    /* called once after the model is built and before training (not on --resume): replace the
+     * split or the initial weights, dump them; a nonzero return stops the run with it */
+    int (*on_init)(void *ctx, collapse_model_t *m);
+    void *on_init_ctx;
 } collapse_run_opts_t;
 
 /* The logged rows (columns collapse_log_columns), and wall-clock seconds per row. */

@@ -18,6 +18,13 @@ bad_opt --depth --depth 9
 bad_opt --epochs --epochs -3
 bad_opt --optimizer --optimizer lion
 bad_opt --lr --lr -1
+bad_opt --lr --lr 0
+bad_opt --lr --lr inf
+bad_opt --eps --eps inf
+bad_opt --weight-decay --weight-decay -0.1
+bad_opt --weight-decay --weight-decay nan
+bad_opt --momentum --momentum 1
+bad_opt --beta1 --beta1 -0.5
 bad_opt --beta2 --beta2 1
 bad_opt --eps --eps -1e-8
 bad_opt --loss --loss sparsemax

@@ -1,0 +1,72 @@
+#!/bin/sh
+# t-collapse-onset.sh - smx-collapse gaps / --predict, onset --reference and --log-convention (issue 11).
+# gaps: its quantiles are ordered, its gap_max is the train TSV's nonsc_gap_max (another code path) while
+# no row is in SC, its thresholds are `smx collapse-threshold`'s, and onset_first is recomputed here from
+# the median column; the predicted onset of p8 is close to the measured one. onset --reference: a run
+# compared with itself never departs, a p5 run does. --log-convention reference: row e is smx's row e + 1.
+# Env SMX_BIN = directory of the programs. TAP helpers: tests/lib.sh.
+. "$(dirname "$0")/lib.sh"
+BIN=${SMX_BIN:-build/bin}
+B=$BIN/smx-collapse
+M="--modulus 23 --width 32 --train-frac 0.5 --lr 1e-2 --quiet --threads 1"
+
+"$B" gaps $M --epochs 400 --log-every 10 --softmax-format fp64 --out "$T/g.tsv" --predict "$T/gp.tsv"; ok $? "gaps --predict runs"
+"$B" train $M --epochs 400 --log-every 10 --softmax-format fp64 --out "$T/tr.tsv"; ok $? "the same run as train"
+# quantiles ordered: min <= q10 <= q25 <= q50 <= q75 <= q90 <= max in every row
+awk -F'\t' '/^#/ || /^epoch/ {next} {for (i = 5; i < 11; i++) if (!($i <= $(i + 1))) bad++; n++} END {exit !(n == 41 && !bad)}' "$T/g.tsv"
+ok $? "gaps: 41 rows, quantiles in order"
+# gap_max (column 11) = nonsc_gap_max (column 8) of the train run: no row in SC in fp64 here
+awk -F'\t' 'FNR == 1 {f++} /^#/ || /^epoch/ {next} f == 1 {g[$1] = $11; s[$1] = $4} f == 2 {if (s[$1] != 0 || $5 != 0 || g[$1] != $8) bad++; n++}
+    END {exit !(n == 41 && !bad)}' "$T/g.tsv" "$T/tr.tsv"
+ok $? "gaps: gap_max equals the train TSV's nonsc_gap_max and sc_fraction 0 at every epoch"
+# thresholds = smx collapse-threshold (rounded exp), both sums
+for s in sequential pairwise; do
+    for p in 4 11 24 53 64; do
+        want=$("$BIN"/smx collapse-threshold --format p$p --classes 23 --sum $s --exp rounded 2>/dev/null | awk '{print $1}')
+        got=$(awk -F'\t' -v p=$p -v s=$s '$1 == p && $2 == s {print $3}' "$T/gp.tsv")
+        awk -v a="$want" -v b="$got" 'BEGIN {d = a - b; exit !(a != "" && (d < 0 ? -d : d) <= 1e-12 * a)}'
+        ok $? "predict: threshold p$p $s = smx collapse-threshold ($got vs $want)"
+    done
+done
+# onset_first = the first epoch with gap_q50 >= threshold, recomputed from the gaps TSV
+awk -F'\t' 'FNR == 1 {f++} /^#/ || /^epoch/ || /^p\t/ {next}
+    f == 1 {e[n] = $1; q[n++] = $8; next}
+    {want = -1; for (i = 0; i < n; i++) if (q[i] >= $3) {want = e[i]; break}; if (want != $4) bad++; rows++}
+    END {exit !(rows == 122 && !bad)}' "$T/g.tsv" "$T/gp.tsv"
+ok $? "predict: 122 rows (p 4..64, two sums), onset_first recomputed from the median column"
+# the prediction holds for a real p8 run: measured onset within 20 % of the predicted one
+"$B" onset $M --epochs 400 --log-every 10 --formats p8 --out "$T/on8.tsv"
+meas=$(awk -F'\t' '$1 == "p8" {print $3}' "$T/on8.tsv")
+pred=$(awk -F'\t' '$1 == 8 && $2 == "sequential" {print $4}' "$T/gp.tsv")
+awk -v m="$meas" -v p="$pred" 'BEGIN {exit !(m > 0 && p > 0 && m <= 1.2 * p && m >= 0.8 * p)}'
+ok $? "p8: measured onset $meas within 20 % of the predicted $pred"
+
+# onset --reference: itself never departs; p5 departs before its onset
+"$B" onset $M --epochs 60 --log-every 10 --formats fp64,p5 --reference fp64 --out "$T/ref.tsv"; ok $? "onset --reference runs"
+awk -F'\t' '$1 == "fp64" {exit !($10 == -1 && $11 == 0 && $12 == 0 && $13 == -1 && $14 == 0)}' "$T/ref.tsv"; ok $? "--reference fp64: fp64 never departs (difference 0)"
+awk -F'\t' '$1 == "p5" {exit !($10 >= 0 && $10 <= 60)}' "$T/ref.tsv"; ok $? "--reference fp64: p5 departs within 60 epochs"
+grep -q '^# reference_tol: 0.01$' "$T/ref.tsv"; ok $? "--reference-tol default 0.01 in the metadata"
+
+# --log-convention reference: its row e is smx's row e + 1 (every column but the epoch)
+"$B" train $M --epochs 12 --log-every 1 --softmax-format bf16 --out "$T/cs.tsv"
+"$B" train $M --epochs 11 --log-every 1 --softmax-format bf16 --log-convention reference --out "$T/cr.tsv"
+grep -q '^# log_convention: smx$' "$T/cs.tsv" && grep -q '^# log_convention: reference$' "$T/cr.tsv"; ok $? "log_convention metadata"
+grep -v '^#' "$T/cs.tsv" | awk -F'\t' 'NR > 2 {$1 = $1 - 1; print}' OFS='\t' >"$T/cs1"
+grep -v '^#' "$T/cr.tsv" | awk -F'\t' 'NR > 1' >"$T/cr1"
+[ "$(wc -l <"$T/cr1")" -eq 12 ]; ok $? "reference convention: rows 0..11"
+same "$T/cs1" "$T/cr1" "reference convention row e = smx row e + 1 (bytes)"
+"$B" onset $M --epochs 40 --log-every 10 --formats p8 --log-convention reference --out "$T/onr.tsv"
+grep -q '^# log_convention: reference$' "$T/onr.tsv"; ok $? "onset: log_convention metadata"
+
+# options of one command refused elsewhere; bad values
+bad --predict "$B" train --predict "$T/x.tsv" --out "$T/x2.tsv" --quiet
+bad --reference "$B" gaps --reference fp64 --out "$T/x2.tsv" --quiet
+bad --reference-tol "$B" onset --reference-tol -1 --out "$T/x2.tsv" --quiet
+bad --formats "$B" train --formats p8 --out "$T/x2.tsv" --quiet
+bad --log-convention "$B" --log-convention pytorch --out "$T/x2.tsv" --quiet
+bad --reference "$B" onset --reference fp99 --out "$T/x2.tsv" --quiet
+bad --loss "$B" gaps --loss stablemax --out "$T/x2.tsv" --quiet
+"$B" gaps $M --epochs 10 --out "$T/g2.tsv" --predict "$T/g.tsv/p.tsv" 2>"$T/err"; rc=$?
+[ $rc = 3 ] && [ "$(wc -l <"$T/err")" = 1 ] && [ ! -e "$T/g2.tsv" ]; ok $? "--predict unwritable: exit 3 up front, one line, no output (exit $rc)"
+
+tap_done
