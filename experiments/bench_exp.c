@@ -16,7 +16,8 @@
 #include "kernels.h"
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <immintrin.h>
 #include <sleef.h>

@@ -13,7 +13,8 @@
 #include "kernels.h"
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

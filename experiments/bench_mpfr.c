@@ -10,7 +10,8 @@
 #include "lse.h"
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_randist.h>

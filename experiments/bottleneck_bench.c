@@ -5,7 +5,8 @@
 #include "lp.h"
 #include "smx.h"
 #include "svd.h"
-#include "util.h"
+#include "rng.h"
+#include "machine.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

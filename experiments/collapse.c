@@ -17,7 +17,7 @@
 #include "smx.h"
 #include "threshold.h"
 #include "tsv.h"
-#include "util.h"
+#include "machine.h"
 
 static const char *PROG = "smx-collapse";
 

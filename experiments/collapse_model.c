@@ -13,7 +13,7 @@
 #include "nn.h"
 #include "smx.h"
 #include "stablemax.h"
-#include "util.h"
+#include "rng.h"
 
 /* ---------------- model ---------------- */
 

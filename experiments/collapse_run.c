@@ -11,7 +11,8 @@
 
 #include "smx.h"
 #include "tsv.h"
-#include "util.h"
+#include "machine.h"
+#include "progress.h"
 
 size_t collapse_log_columns(char *buf, size_t size, int depth)
 {

@@ -16,7 +16,7 @@
 #include "lse.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <float.h>
 #include <gsl/gsl_randist.h>

@@ -12,7 +12,7 @@
 #include "kernels.h"
 #include "smx.h"
 #include "tap.h"
-#include "util.h"
+#include "rng.h"
 
 #include <float.h>
 #include <mpfr.h>
