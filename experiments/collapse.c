@@ -9,6 +9,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "cli.h"
+#include "collapse_cmds.h"
 #include "collapse_io.h"
 #include "collapse_model.h"
 #include "collapse_run.h"
@@ -19,7 +20,7 @@
 #include "tsv.h"
 #include "machine.h"
 
-static const char *PROG = "smx-collapse";
+static const char *PROG = COLLAPSE_PROG;
 
 static const char *USAGE =
     "Usage: smx-collapse [train|onset|gaps|bench] [options]\n"
@@ -132,32 +133,16 @@ static const struct option LONGOPTS[] = {
 static const char *const OPS[] = {"add", "mul", "sub", NULL};
 static const char *const OPTIMS[] = {"sgd", "adamw", "perp-sgd", "perp-adamw", NULL};
 static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
-static const char *const MFMTS[] = {"fp32", "fp64", NULL};
-static const char *const SUMS[] = {"sequential", "pairwise", NULL};
-static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by SUMS index */
+const char *const collapse_model_formats[] = {"fp32", "fp64", NULL};
+const char *const collapse_sum_names[] = {"sequential", "pairwise", NULL};
+static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by collapse_sum_names index */
 enum { MODE_TRAIN = 0, MODE_ONSET, MODE_BENCH, MODE_GAPS };
 static const char *const MODES[] = {"train", "onset", "bench", "gaps", NULL};
 static const char *const LOGCONVS[] = {"smx", "reference", NULL};
 
-typedef struct {
-    int mode;
-    collapse_cfg_t cfg;
-    int optim;
-    long epochs, log_every, stop_at;
-    double ckpt_every;
-    int resume, quiet;
-    int set_beta2, set_eps, set_momentum; /* given on the command line (else per-optimizer defaults) */
-    const char *formats, *ckpt, *sfmt_name;
-    const char *reference, *predict; /* onset --reference F, gaps --predict FILE (NULL: none) */
-    double ref_tol;
-    const char *dump_split, *dump_weights, *split_file, *init_weights; /* collapse_io.h (NULL: none) */
-    int log_conv;                    /* index in LOGCONVS */
-    const char *only_opt[4];         /* the options given that belong to one command (checked) */
-    smx_cli_common_t com;
-} opts_t;
 
 /* Canonical text of every option that changes the data (checked on --resume). */
-static void cfg_string(char *buf, size_t n, const opts_t *o)
+void collapse_cfg_string(char *buf, size_t n, const collapse_opts_t *o)
 {
     const collapse_cfg_t *c = &o->cfg;
     snprintf(buf, n,
@@ -166,7 +151,7 @@ static void cfg_string(char *buf, size_t n, const opts_t *o)
              "model_format=%s sum=%s log_every=%ld seed=%lu",
              c->modulus, OPS[c->op], c->train_frac, c->width, c->depth, o->epochs, OPTIMS[o->optim],
              c->opt.lr, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.weight_decay, c->opt.momentum,
-             LOSSES[c->loss], c->fmt.name, MFMTS[c->dtype], SUMS[c->sum == SMX_SUM_PAIRWISE], o->log_every, c->seed);
+             LOSSES[c->loss], c->fmt.name, collapse_model_formats[c->dtype], collapse_sum_names[c->sum == SMX_SUM_PAIRWISE], o->log_every, c->seed);
     size_t k = strlen(buf); /* options whose default leaves the text as it was before they existed */
     if (o->log_conv && k < n) k += (size_t)snprintf(buf + k, n - k, " log_convention=%s", LOGCONVS[o->log_conv]);
     if (o->split_file && k < n) k += (size_t)snprintf(buf + k, n - k, " split_file=%s", o->split_file);
@@ -174,7 +159,7 @@ static void cfg_string(char *buf, size_t n, const opts_t *o)
 }
 
 /* argv[0] is the command's name (smx_cli_dispatch), the options follow */
-static void parse(opts_t *o, int mode, int argc, char **argv)
+static void parse(collapse_opts_t *o, int mode, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     smx_cli_common_init(&o->com);
@@ -232,8 +217,8 @@ static void parse(opts_t *o, int mode, int argc, char **argv)
         case O_MOM: c->opt.momentum = smx_cli_double_or_fail(a, PROG, "--momentum"); o->set_momentum = 1; break;
         case O_LOSS: c->loss = (smx_xent_loss_t)smx_cli_choice_or_fail(a, LOSSES, PROG, "--loss"); break;
         case O_SFMT: o->sfmt_name = a; break;
-        case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, MFMTS, PROG, "--model-format"); break;
-        case O_SUM: c->sum = SUM_ALGOS[smx_cli_choice_or_fail(a, SUMS, PROG, "--sum")]; break;
+        case O_MFMT: c->dtype = (smx_dtype_t)smx_cli_choice_or_fail(a, collapse_model_formats, PROG, "--model-format"); break;
+        case O_SUM: c->sum = SUM_ALGOS[smx_cli_choice_or_fail(a, collapse_sum_names, PROG, "--sum")]; break;
         case O_FORMATS: o->formats = a; o->only_opt[MODE_ONSET] = "--formats"; break;
         case O_LOGEVERY: o->log_every = smx_cli_long_or_fail(a, 1, 100000000, PROG, "--log-every"); break;
         case O_CKPT: o->ckpt = a; break;
@@ -286,7 +271,7 @@ static void parse(opts_t *o, int mode, int argc, char **argv)
     if (!o->com.out) o->com.out = o->com.profile == SMX_PROFILE_PAPER ? "data/paper/collapse.tsv" : "data/quick/collapse.tsv";
 }
 
-static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
+void collapse_meta_options(smx_tsv_t *t, const collapse_opts_t *o, int argc, char **argv)
 {
     char **fa = malloc(((size_t)argc + 1) * sizeof *fa);
     int fn = fa ? smx_run_argv_filter(fa, argc, argv) : argc; /* without the options that do not change the data */
@@ -294,7 +279,7 @@ static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
     free(fa);
     const collapse_cfg_t *c = &o->cfg;
     char cs[1024];
-    cfg_string(cs, sizeof cs, o);
+    collapse_cfg_string(cs, sizeof cs, o);
     smx_tsv_meta(t, "options", "%s", cs);
     smx_tsv_meta(t, "log_convention", "%s", LOGCONVS[o->log_conv]);
     smx_tsv_meta(t, "profile", "%s", smx_cli_profile_name(o->com.profile));
@@ -311,16 +296,16 @@ static void meta_options(smx_tsv_t *t, const opts_t *o, int argc, char **argv)
                  "what the reference OrthoGrad's base optimizer ran with (upstream issue #11)");
 }
 
-static void fail_status(int st, const char *what)
+void collapse_fail_status(int st, const char *what)
 {
     fprintf(stderr, "%s: %s: %s\n", PROG, what, smx_strerror(st));
     exit(st == SMX_EDOM ? SMX_EXIT_USAGE : 1);
 }
 
 /* collapse_run's on_init: the split and initial weights from files, then their dumps */
-static int io_on_init(void *ctx, collapse_model_t *m)
+int collapse_io_on_init(void *ctx, collapse_model_t *m)
 {
-    const opts_t *o = ctx;
+    const collapse_opts_t *o = ctx;
     char err[512];
     const char *in[2] = {o->split_file, o->init_weights}, *opt[2] = {"--split-file", "--init-weights"};
     for (int k = 0; k < 2; k++) {
@@ -328,7 +313,7 @@ static int io_on_init(void *ctx, collapse_model_t *m)
         int st = k ? collapse_io_read_weights(m, in[k], err, sizeof err) : collapse_io_read_split(m, in[k], err, sizeof err);
         if (st == SMX_EIO) smx_cli_die(SMX_EXIT_USAGE, PROG, "%s: cannot read '%s': %s", opt[k], in[k], strerror(errno));
         if (st == SMX_EDOM) smx_cli_fail(PROG, "%s: %s", opt[k], err);
-        if (st != SMX_OK) fail_status(st, opt[k]);
+        if (st != SMX_OK) collapse_fail_status(st, opt[k]);
     }
     if (o->dump_split && collapse_io_write_split(o->dump_split, m) != SMX_OK) smx_cli_io_fail(PROG, "--dump-split: cannot write", o->dump_split);
     if (o->dump_weights && collapse_io_write_weights(o->dump_weights, m) != SMX_OK)
@@ -336,7 +321,7 @@ static int io_on_init(void *ctx, collapse_model_t *m)
     return SMX_OK;
 }
 
-static void write_rows(smx_tsv_t *t, const collapse_log_t *log)
+void collapse_write_rows(smx_tsv_t *t, const collapse_log_t *log)
 {
     for (size_t r = 0; r < log->nrows; r++) {
         for (size_t c = 0; c < log->ncols; c++) {
@@ -347,10 +332,10 @@ static void write_rows(smx_tsv_t *t, const collapse_log_t *log)
     }
 }
 
-static int cmd_train(opts_t *o, int argc, char **argv)
+static int cmd_train(collapse_opts_t *o, int argc, char **argv)
 {
     char cs[1024], ck[4096];
-    cfg_string(cs, sizeof cs, o);
+    collapse_cfg_string(cs, sizeof cs, o);
     if (!o->ckpt) { snprintf(ck, sizeof ck, "%s.ckpt", o->com.out); o->ckpt = ck; }
     if (o->resume && smx_run_ckpt_missing(o->ckpt)) {
         fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", PROG, o->ckpt);
@@ -359,7 +344,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every,
                               .ckpt_path = o->ckpt, .ckpt_every = o->ckpt_every, .stop_at = o->stop_at,
                               .resume = o->resume, .quiet = o->quiet, .cfgstr = cs,
-                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
+                              .log_offset = o->log_conv, .on_init = collapse_io_on_init, .on_init_ctx = (void *)o};
     collapse_log_t log;
     int fin, st = collapse_run(&log, NULL, &fin, &ro);
     if (st == SMX_EDOM && o->resume) {
@@ -368,11 +353,11 @@ static int cmd_train(opts_t *o, int argc, char **argv)
         smx_cli_fail(PROG, "--resume: %s was %s", o->ckpt, diff);
     }
     if (st == SMX_EIO && o->resume) smx_cli_fail(PROG, "--resume: cannot read checkpoint %s", o->ckpt);
-    if (st != SMX_OK) fail_status(st, "training");
+    if (st != SMX_OK) collapse_fail_status(st, "training");
     if (!fin) { collapse_log_free(&log); return SMX_RUN_EXIT_STOPPED; } /* --stop-after: checkpoint written */
     smx_tsv_t *t = smx_tsv_open(o->com.out);
     if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
-    meta_options(t, o, argc, argv);
+    collapse_meta_options(t, o, argc, argv);
     size_t row;
     long onset = collapse_log_onset(&log, &row);
     smx_tsv_meta(t, "sc_onset_epoch", "%ld", onset);
@@ -394,7 +379,7 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     char hdr[1024];
     collapse_log_columns(hdr, sizeof hdr, o->cfg.depth);
     smx_tsv_header(t, hdr);
-    write_rows(t, &log);
+    collapse_write_rows(t, &log);
     if (smx_tsv_close(t) != SMX_OK) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     /* wall-clock times apart from the data */
     char tp[4096];
@@ -409,232 +394,8 @@ static int cmd_train(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-static int cmd_onset(opts_t *o, int argc, char **argv)
-{
-    /* parse the list first: every name must be a format */
-    smx_format_t fmts[64];
-    int nf = (int)smx_cli_formats_or_fail(fmts, 64, o->formats, 0, PROG, "--formats");
-    smx_tsv_t *t = smx_tsv_open(o->com.out);
-    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
-    meta_options(t, o, argc, argv);
-    smx_tsv_meta(t, "formats", "%s", o->formats);
-    smx_tsv_meta(t, "note", "the run stops at the first logged epoch with sc_fraction > 0.5; onset_epoch -1: none within --epochs");
-    collapse_log_t ref = {0};
-    if (o->reference) {
-        char cs[1024];
-        opts_t oi = *o;
-        smx_cli_format_or_fail(&oi.cfg.fmt, o->reference, PROG, "--reference");
-        cfg_string(cs, sizeof cs, &oi);
-        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every, .quiet = o->quiet,
-                                  .cfgstr = cs,
-                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
-        int fin, st = collapse_run(&ref, NULL, &fin, &ro);
-        if (st != SMX_OK) { smx_tsv_abort(t); fail_status(st, "reference run"); }
-        long ron = collapse_log_onset(&ref, NULL);
-        smx_tsv_meta(t, "reference", "%s (full --epochs run, same options; its onset epoch %ld)", oi.cfg.fmt.name, ron);
-        smx_tsv_meta(t, "reference_tol", "%.17g", o->ref_tol);
-        smx_tsv_meta(t, "reference_note", "ref_depart_epoch: first logged epoch with |train_loss - reference's| > "
-                     "tol * reference's (-1: none up to the run's end); ref_loss_reldiff_max: largest relative "
-                     "difference before that epoch (over the whole run if none), ref_loss_reldiff_at_end: at the run's "
-                     "last row; ref_norm_*: the same for w_norm_total (the model's state; the loss is "
-                     "computed, and rounded, in each run's format)");
-    }
-    smx_tsv_header(t, o->reference ? "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc"
-                                     "\tref_depart_epoch\tref_loss_reldiff_max\tref_loss_reldiff_at_end"
-                                     "\tref_norm_depart_epoch\tref_norm_reldiff_at_end"
-                                   : "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc");
-    for (int i = 0; i < nf; i++) {
-        char cs[1024];
-        opts_t oi = *o;
-        oi.cfg.fmt = fmts[i];
-        cfg_string(cs, sizeof cs, &oi);
-        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every,
-                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs,
-                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o};
-        collapse_log_t log;
-        int fin, st = collapse_run(&log, NULL, &fin, &ro);
-        if (st != SMX_OK) { smx_tsv_abort(t); fail_status(st, "training"); }
-        size_t row = log.nrows - 1;
-        long on = collapse_log_onset(&log, &row);
-        const double *v = log.v + row * log.ncols;
-        smx_tsv_str(t, fmts[i].name);
-        smx_tsv_int(t, fmts[i].p);
-        smx_tsv_int(t, on);
-        smx_tsv_num(t, fmts[i].p * M_LN2);
-        smx_tsv_num(t, v[COLLAPSE_COL_GAPMIN]);
-        smx_tsv_num(t, v[COLLAPSE_COL_GAPMAX]);
-        smx_tsv_num(t, v[COLLAPSE_COL_SC]);
-        smx_tsv_num(t, v[COLLAPSE_COL_TRAIN_ACC]);
-        smx_tsv_num(t, v[COLLAPSE_COL_TEST_ACC]);
-        if (o->reference) {
-            /* the train loss (as computed in each run's format) and the total weight norm (the
-             * model's state, not rounded to the format) against the reference's at the same epoch */
-            const size_t cols[2] = {COLLAPSE_COL_LOSS, COLLAPSE_COL_NORM1 + (size_t)o->cfg.depth + 1};
-            for (int k = 0; k < 2; k++) {
-                long dep = -1;
-                double dmax = 0, dend = NAN;
-                for (size_t r = 0; r < log.nrows && r < ref.nrows; r++) {
-                    double a = log.v[r * log.ncols + cols[k]], b = ref.v[r * ref.ncols + cols[k]];
-                    double d = fabs(a - b) / fabs(b);
-                    dend = d;
-                    if (dep >= 0) continue;
-                    if (!(d <= o->ref_tol)) dep = (long)log.v[r * log.ncols];
-                    else if (d > dmax) dmax = d;
-                }
-                smx_tsv_int(t, dep);
-                if (k == 0) smx_tsv_num(t, dmax);
-                smx_tsv_num(t, dend);
-            }
-        }
-        smx_tsv_endrow(t);
-        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
-        collapse_log_free(&log);
-    }
-    collapse_log_free(&ref);
-    if (smx_tsv_close(t) != SMX_OK) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
-    return 0;
-}
-
-/* ---- gaps: the distribution of the training rows' logit gaps per logged epoch ---- */
-#define GAPS_NQ 7
-static const double GAPS_Q[GAPS_NQ] = {0, 0.10, 0.25, 0.50, 0.75, 0.90, 1}; /* min .. max */
-static const int GAPS_P[3] = {8, 16, 24};
-
-typedef struct {
-    double *g;              /* ntrain gaps (scratch) */
-    double *q;              /* per logged row: GAPS_NQ quantiles, 3 fractions */
-    size_t nrows, cap;
-    double thr[3];          /* sequential-sum thresholds of GAPS_P */
-} gaps_ctx_t;
-
-static int gaps_on_log(void *ctx, const collapse_model_t *m, long epoch)
-{
-    (void)epoch;
-    gaps_ctx_t *G = ctx;
-    if (G->nrows == G->cap) {
-        size_t cap = G->cap ? 2 * G->cap : 256;
-        double *q = realloc(G->q, cap * (GAPS_NQ + 3) * sizeof *q);
-        if (!q) return SMX_ENOMEM;
-        G->q = q;
-        G->cap = cap;
-    }
-    size_t n = m->ntrain;
-    for (size_t i = 0; i < n; i++) G->g[i] = m->rows[i].x.gap;
-    gsl_sort(G->g, 1, n);
-    double *row = G->q + G->nrows++ * (GAPS_NQ + 3);
-    for (int k = 0; k < GAPS_NQ; k++) row[k] = gsl_stats_quantile_from_sorted_data(G->g, 1, n, GAPS_Q[k]);
-    for (int k = 0; k < 3; k++) {
-        size_t c = 0;
-        for (size_t i = 0; i < n; i++) c += G->g[i] >= G->thr[k];
-        row[GAPS_NQ + k] = (double)c / (double)n;
-    }
-    return SMX_OK;
-}
-
-static double threshold_or_fail(int p, smx_sum_algo_t order, size_t V)
-{
-    char name[16];
-    smx_format_t f;
-    snprintf(name, sizeof name, "p%d", p);
-    double D;
-    if (smx_format_get(&f, name) != SMX_OK ||
-        smx_threshold_collapse(&D, V, order, SMX_THRESHOLD_ROUNDED_EXP, &f) != SMX_OK)
-        fail_status(SMX_EDOM, "collapse threshold");
-    return D;
-}
-
-static int cmd_gaps(opts_t *o, int argc, char **argv)
-{
-    char cs[1024];
-    cfg_string(cs, sizeof cs, o);
-    size_t V = (size_t)o->cfg.modulus, ntrain = (size_t)floor(o->cfg.train_frac * (double)V * (double)V);
-    gaps_ctx_t G = {0};
-    if (!(G.g = malloc(ntrain * sizeof *G.g))) fail_status(SMX_ENOMEM, "gaps");
-    for (int k = 0; k < 3; k++) G.thr[k] = threshold_or_fail(GAPS_P[k], SMX_SUM_NAIVE, V);
-    collapse_run_opts_t ro = {.cfg = o->cfg, .epochs = o->epochs, .log_every = o->log_every, .quiet = o->quiet,
-                              .cfgstr = cs,
-                              .log_offset = o->log_conv, .on_init = io_on_init, .on_init_ctx = (void *)o, .on_log = gaps_on_log, .on_log_ctx = &G};
-    collapse_log_t log;
-    int fin, st = collapse_run(&log, NULL, &fin, &ro);
-    if (st != SMX_OK) fail_status(st, "training");
-    /* the median gap's straight line (least squares) from the first logged epoch >= --epochs / 6
-     * (past the initial transient) to the last one before this run's own SC fraction becomes
-     * nonzero (past it the run's own collapse bends the gaps) */
-    size_t r0 = 0, r1 = 0;
-    while (r0 < log.nrows && log.v[r0 * log.ncols] < (double)o->epochs / 6) r0++;
-    for (r1 = r0; r1 < log.nrows && !(log.v[r1 * log.ncols + COLLAPSE_COL_SC] > 0); r1++) {}
-    size_t nf = r1 - r0;
-    double *ex = malloc(log.nrows * sizeof *ex), *med = malloc(log.nrows * sizeof *med);
-    if (!ex || !med) fail_status(SMX_ENOMEM, "gaps");
-    for (size_t r = 0; r < log.nrows; r++) { ex[r] = log.v[r * log.ncols]; med[r] = G.q[r * (GAPS_NQ + 3) + 3]; }
-    double a = NAN, b = NAN, rmax = NAN;
-    if (nf >= 2) {
-        double mx = gsl_stats_mean(ex + r0, 1, nf), my = gsl_stats_mean(med + r0, 1, nf), sxx = 0, sxy = 0;
-        for (size_t r = r0; r < r1; r++) { sxx += (ex[r] - mx) * (ex[r] - mx); sxy += (ex[r] - mx) * (med[r] - my); }
-        b = sxy / sxx;
-        a = my - b * mx;
-        rmax = 0;
-        for (size_t r = r0; r < r1; r++) rmax = fmax(rmax, fabs(med[r] - (a + b * ex[r])));
-    }
-    smx_tsv_t *t = smx_tsv_open(o->com.out);
-    if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
-    meta_options(t, o, argc, argv);
-    smx_tsv_meta(t, "gap", "z_max - z_second of each training row's logits (rounded to the softmax format), "
-                 "quantiles by linear interpolation (GSL); frac_ge_pN: fraction of rows with gap >= the "
-                 "sequential-sum collapse threshold of pN (numerics/threshold.h, rounded exp)");
-    smx_tsv_meta(t, "median_gap_fit", "%.17g + %.17g * epoch (least squares over epochs %.0f..%.0f; largest residual %.3g)",
-                 a, b, nf ? ex[r0] : NAN, nf ? ex[r1 - 1] : NAN, rmax);
-    smx_tsv_meta(t, "epochs_per_bit", "%.17g (ln 2 / slope)", M_LN2 / b);
-    smx_tsv_header(t, "epoch\ttrain_loss\ttrain_acc\tsc_fraction\tgap_min\tgap_q10\tgap_q25\tgap_q50\tgap_q75"
-                      "\tgap_q90\tgap_max\tfrac_ge_p8\tfrac_ge_p16\tfrac_ge_p24");
-    for (size_t r = 0; r < log.nrows; r++) {
-        const double *v = log.v + r * log.ncols, *q = G.q + r * (GAPS_NQ + 3);
-        smx_tsv_int(t, (long long)v[COLLAPSE_COL_EPOCH]);
-        smx_tsv_num(t, v[COLLAPSE_COL_LOSS]);
-        smx_tsv_num(t, v[COLLAPSE_COL_TRAIN_ACC]);
-        smx_tsv_num(t, v[COLLAPSE_COL_SC]);
-        for (int k = 0; k < GAPS_NQ + 3; k++) smx_tsv_num(t, q[k]);
-        smx_tsv_endrow(t);
-    }
-    smx_tsv_t *tp = NULL;
-    if (o->predict) {
-        if (!(tp = smx_tsv_open(o->predict))) { smx_tsv_abort(t); smx_cli_io_fail(PROG, "--predict: cannot write", o->predict); }
-        meta_options(tp, o, argc, argv);
-        smx_tsv_meta(tp, "prediction", "SC onset of a run in pN = the first epoch at which half the training rows' "
-                     "gaps reach pN's collapse threshold D (the 'SC fraction > 50 %%' rule), read off this run's "
-                     "median gap (%s, %s model); threshold: numerics/threshold.h, V = %zu, rounded exp", o->cfg.fmt.name,
-                     MFMTS[o->cfg.dtype], V);
-        smx_tsv_meta(tp, "median_gap_fit", "%.17g + %.17g * epoch (epochs %.0f..%.0f)", a, b,
-                     nf ? ex[r0] : NAN, nf ? ex[r1 - 1] : NAN);
-        smx_tsv_meta(tp, "columns", "onset_first: first logged epoch with median gap >= D (-1: not within "
-                     "--epochs); onset_fit: (D - a) / b from the fit (extrapolated past --epochs)");
-        smx_tsv_header(tp, "p\tsum\tthreshold\tonset_first\tonset_fit");
-        for (int s = 0; s < 2; s++)
-            for (int p = 4; p <= 64; p++) {
-                double D = threshold_or_fail(p, s ? SMX_SUM_PAIRWISE : SMX_SUM_NAIVE, V);
-                long first = -1;
-                for (size_t r = 0; r < log.nrows && first < 0; r++)
-                    if (med[r] >= D) first = (long)ex[r];
-                smx_tsv_int(tp, p);
-                smx_tsv_str(tp, SUMS[s]);
-                smx_tsv_num(tp, D);
-                smx_tsv_int(tp, first);
-                smx_tsv_num(tp, (D - a) / b);
-                smx_tsv_endrow(tp);
-            }
-    }
-    smx_tsv_t *all[2] = {t, tp};
-    size_t bad;
-    if (smx_tsv_close_all_at(all, tp ? 2 : 1, &bad) != SMX_OK) {
-        smx_cli_io_fail(PROG, bad ? "--predict: cannot write" : "--out: cannot write", bad ? o->predict : o->com.out);
-    }
-    free(ex); free(med); free(G.g); free(G.q);
-    collapse_log_free(&log);
-    return 0;
-}
-
 /* Epochs/s of the paper MLP beside the six GEMMs of an epoch alone, same buffers. */
-static int cmd_bench(opts_t *o)
+static int cmd_bench(collapse_opts_t *o)
 {
     long K = o->epochs > 0 && o->epochs < 1000 ? o->epochs : 20;
     printf("# smx-collapse bench: paper MLP V 113, W 200, depth 2, train 40%% (5107 rows), %ld epochs each,"
@@ -647,7 +408,7 @@ static int cmd_bench(opts_t *o)
         smx_format_get(&c.fmt, d ? "fp64" : "fp32");
         collapse_model_t *m;
         int st = collapse_model_alloc(&m, &c);
-        if (st != SMX_OK) fail_status(st, "bench");
+        if (st != SMX_OK) collapse_fail_status(st, "bench");
         collapse_metrics_t mt;
         collapse_model_forward_backward(m, &mt);
         collapse_model_step(m);
@@ -685,16 +446,16 @@ static char **g_argv;
 
 static int run_mode(int mode, int argc, char **argv)
 {
-    opts_t o;
+    collapse_opts_t o;
     parse(&o, mode, argc, argv);
     if (o.mode != MODE_BENCH) smx_cli_outputs_or_fail(PROG, o.com.out, o.ckpt);
     if (o.mode == MODE_GAPS && o.predict) smx_cli_outputs_or_fail(PROG, o.predict, NULL);
     if (o.dump_split) smx_cli_outputs_or_fail(PROG, o.dump_split, NULL);
     if (o.dump_weights) smx_cli_outputs_or_fail(PROG, o.dump_weights, NULL); /* before any training (issue 9) */
     smx_nn_init_threads(o.com.threads);
-    if (o.mode == MODE_ONSET) return cmd_onset(&o, g_argc, g_argv);
+    if (o.mode == MODE_ONSET) return collapse_cmd_onset(&o, g_argc, g_argv);
     if (o.mode == MODE_BENCH) return cmd_bench(&o);
-    if (o.mode == MODE_GAPS) return cmd_gaps(&o, g_argc, g_argv);
+    if (o.mode == MODE_GAPS) return collapse_cmd_gaps(&o, g_argc, g_argv);
     return cmd_train(&o, g_argc, g_argv);
 }
 static int run_train(int argc, char **argv) { return run_mode(MODE_TRAIN, argc, argv); }
