@@ -2,7 +2,8 @@
  * line and exit 4 (not GMP's abort); a write error on stdout (/dev/full) one line and exit 3;
  * option helpers that exit: bad options named in one line, finite ranges, --out == --checkpoint,
  * up-front memory refusal with the estimate. Each exiting case runs in a child (fork), its
- * stderr captured in a file. */
+ * stderr captured in a file. Also strict number parsing (smx_cli_double / smx_cli_long) and the
+ * comma-separated list helpers. */
 #include "cli.h"
 #include "smx.h"
 #include "tap.h"
@@ -141,6 +142,33 @@ static int run_dispatch(const char *a1, const char *a2)
     return child(dispatch, "/dev/null");
 }
 
+/* strict number parsing and the list helpers (no exit on these inputs) */
+static void check_parse(void)
+{
+    double d;
+    long l;
+    ok(smx_cli_double(&d, "2.385") == SMX_OK && d == 2.385, "double parsed");
+    ok(smx_cli_double(&d, "-1e-310") == SMX_OK && d == -1e-310, "subnormal accepted");
+    ok(smx_cli_double(&d, "inf") == SMX_OK && isinf(d) && smx_cli_double(&d, "nan") == SMX_OK && isnan(d), "inf and nan accepted");
+    ok(smx_cli_double(&d, "1e999") == SMX_EDOM, "overflowing literal rejected");
+    ok(smx_cli_double(&d, "2.385x") == SMX_EDOM && smx_cli_double(&d, "") == SMX_EDOM &&
+           smx_cli_double(&d, " 1") == SMX_EDOM && smx_cli_double(&d, NULL) == SMX_EDOM,
+       "trailing junk, empty, leading blank, NULL rejected");
+    ok(smx_cli_long(&l, "113", 2, 4096) == SMX_OK && l == 113, "integer parsed");
+    ok(smx_cli_long(&l, "1", 2, 4096) == SMX_EDOM && smx_cli_long(&l, "5000", 2, 4096) == SMX_EDOM &&
+           smx_cli_long(&l, "7.5", 2, 4096) == SMX_EDOM && smx_cli_long(&l, "99999999999999999999", 0, 10) == SMX_EDOM,
+       "out of range, fractional and overflowing integers rejected");
+    double v[4];
+    smx_format_t fl[4];
+    ok(smx_cli_doubles_or_fail(v, 4, "2.385,-1.5,1e-3", -10, 10, "t", "--x") == 3 && v[0] == 2.385 && v[1] == -1.5 &&
+           v[2] == 1e-3,
+       "comma-separated doubles parsed");
+    ok(smx_cli_formats_or_fail(fl, 4, "bf16,p37,binary64", 1, "t", "--f") == 3 && fl[0].p == 8 && fl[1].p == 37 &&
+           fl[2].p == 53,
+       "comma-separated formats parsed (the failing cases exit 2: tests/t-dispersion.sh, t-collapse.sh)");
+    ok(!strcmp(smx_strerror(SMX_EDOM), "invalid argument") && !strcmp(smx_strerror(99), "unknown error"), "status texts");
+}
+
 int main(void)
 {
     int fd = mkstemp(errfile);
@@ -197,5 +225,6 @@ int main(void)
     ok(run_dispatch("--help", NULL) == 0 && run_dispatch("--version", NULL) == 0 && errtext[0] == '\0',
        "dispatch: --help, --version exit 0");
     unlink(errfile);
+    check_parse();
     return tap_done();
 }

@@ -1,6 +1,6 @@
 /* t-format.c - formats and rounding: fast emulation (double + round) against MPFR bit for
  * bit for + - * / sqrt on >= 10^5 operand pairs per format with p <= 25, including
- * subnormals, overflow and exact ties; format table facts. */
+ * subnormals, overflow and exact ties; format table facts; every alias of a format name. */
 #include "format.h"
 #include "smx.h"
 #include "tap.h"
@@ -154,11 +154,26 @@ static void sweep_round(void)
     gsl_rng_free(r);
 }
 
+static void check_aliases(void)
+{
+    const char *aliases[][2] = {{"binary16", "fp16"}, {"half", "fp16"}, {"bfloat16", "bf16"}, {"binary32", "fp32"},
+                                {"single", "fp32"}, {"float", "fp32"}, {"binary64", "fp64"}, {"double", "fp64"},
+                                {"x87", "fp80"}, {"binary128", "fp128"}, {"quad", "fp128"}, {"e4m3", "fp8-e4m3"},
+                                {"e5m2", "fp8-e5m2"}, {"P37", "p37"}};
+    int good = 1;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        smx_format_t f;
+        good &= smx_format_get(&f, aliases[i][0]) == SMX_OK && !strcmp(f.name, aliases[i][1]);
+    }
+    ok(good, "every format alias resolves to its canonical name");
+}
+
 int main(void)
 {
     table_facts();
     sweep_round();
     const char *fast[] = {"fp8-e4m3", "fp8-e5m2", "bf16", "fp16", "tf32", "fp32", "p2", "p25"};
     for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++) sweep_ops(fast[i], 100000);
+    check_aliases();
     return tap_done();
 }

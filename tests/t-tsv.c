@@ -1,7 +1,8 @@
 /* t-tsv.c - safe output files (issue 9): a device / FIFO / symlink target is never replaced;
  * the temporary is created with O_EXCL beside the real target and never follows a symlink;
  * errno names the real cause; temporaries are removed on SIGINT / SIGTERM and on exit();
- * a multi-file output (smx_tsv_close_all) appears all together or not at all; smx_out_check. */
+ * a multi-file output (smx_tsv_close_all) appears all together or not at all; smx_out_check; the
+ * writer itself (metadata, %.17g round trip, atomic rename, mode, abort, failure paths). */
 #include "ckpt.h"
 #include "smx.h"
 #include "tap.h"
@@ -59,6 +60,90 @@ static int write_tsv(const char *p, const char *line)
     if (!t) return -1;
     smx_tsv_header(t, line);
     return smx_tsv_close(t);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return NULL;
+    static char buf[8192];
+    size_t k = fread(buf, 1, sizeof buf - 1, fp);
+    buf[k] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* Number of files NAME.*.tmp (temporaries of NAME) in dir. */
+static int count_tmp(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    int k = 0;
+    size_t n = strlen(name);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t m = strlen(e->d_name);
+        k += m > n + 4 && !strncmp(e->d_name, name, n) && e->d_name[n] == '.' && !strcmp(e->d_name + m - 4, ".tmp");
+    }
+    if (d) closedir(d);
+    return k;
+}
+
+/* the writer: metadata, header and rows (%.17g, nan/-inf), temporary then rename, mode, abort, failures */
+static void check_writer(void)
+{
+    char dir[] = "/tmp/smx-t-tsv-w-XXXXXX";
+    ok(mkdtemp(dir) != NULL, "temporary directory");
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/sub/dir/out.tsv", dir);
+    snprintf(tmp, sizeof tmp, "%s/sub/dir", dir);
+    smx_tsv_t *t = smx_tsv_open(path);
+    ok(t != NULL, "open creates missing parent directories");
+    char *argv[] = {"prog", "--seed", "7", "--out", "x.tsv", "--threads=2", "--alpha", "2.385"};
+    smx_tsv_meta_std(t, "smx-test", 8, argv);
+    smx_tsv_meta(t, "paper_value", "%.3f", 0.816);
+    smx_tsv_header(t, "name\tx\tk");
+    double v = 0.1 + 0.2;
+    smx_tsv_str(t, "a");
+    smx_tsv_num(t, v);
+    smx_tsv_int(t, -42);
+    smx_tsv_endrow(t);
+    smx_tsv_str(t, "b");
+    smx_tsv_num(t, NAN);
+    smx_tsv_num(t, -INFINITY);
+    smx_tsv_endrow(t);
+    struct stat st;
+    ok(stat(path, &st) != 0 && count_tmp(tmp, "out.tsv") == 1, "while open only a temporary FILE.XXXXXX.tmp exists");
+    ok(smx_tsv_close(t) == SMX_OK && stat(path, &st) == 0 && count_tmp(tmp, "out.tsv") == 0,
+       "close renames the temporary onto FILE");
+    ok(S_ISREG(st.st_mode) && (st.st_mode & 0777) == (0666 & ~umask(022)), "FILE gets mode 0666 & ~umask, like fopen");
+    umask(022);
+    char *s = slurp(path);
+    ok(s && strstr(s, "# command: smx-test --seed 7 --alpha 2.385\n") != NULL,
+       "command line recorded without --out and --threads");
+    ok(s && strstr(s, "# paper_value: 0.816\n") && strstr(s, "# git_commit: ") && strstr(s, "MPFR "),
+       "metadata: paper value, commit, library versions");
+    double back = 0;
+    const char *row = s ? strstr(s, "\na\t") : NULL;
+    ok(row && sscanf(row + 3, "%lf", &back) == 1 && back == v, "%%.17g round-trips 0.1 + 0.2 exactly");
+    ok(s && strstr(s, "name\tx\tk\na\t0.30000000000000004\t-42\nb\tnan\t-inf\n") != NULL, "header and rows, nan/-inf spelled");
+    /* abort leaves the old file alone */
+    t = smx_tsv_open(path);
+    smx_tsv_header(t, "junk");
+    smx_tsv_abort(t);
+    ok(strstr(slurp(path), "0.30000000000000004") != NULL && count_tmp(tmp, "out.tsv") == 0,
+       "abort keeps the previous FILE, removes the temporary");
+    /* failure: a parent that is a regular file */
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/out.tsv/x.tsv", path);
+    ok(smx_tsv_open(bad) == NULL, "open fails when a parent is a file");
+    ok(smx_file_write_atomic(bad, "x", 1) != SMX_OK, "atomic write fails there too");
+    char ck[300];
+    snprintf(ck, sizeof ck, "%s/ck.bin", dir);
+    ok(smx_file_write_atomic(ck, "2.385", 5) == SMX_OK && !strcmp(slurp(ck), "2.385"), "atomic write of a buffer");
+    remove(ck);
+    remove(path);
+    snprintf(tmp, sizeof tmp, "%s/sub/dir", dir); rmdir(tmp);
+    snprintf(tmp, sizeof tmp, "%s/sub", dir); rmdir(tmp);
+    rmdir(dir);
 }
 
 int main(void)
@@ -240,5 +325,6 @@ int main(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ok(system(cmd) == 0, "cleanup");
+    check_writer();
     return tap_done();
 }
