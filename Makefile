@@ -180,5 +180,5 @@ fuzz: $(FUZZERS)
 	  $$f -max_total_time=$(FUZZ_TIME) -artifact_prefix=tests/fuzz/corpus-$$n/crash- \
 	      $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus-$$n 2>&1 | tail -1 || exit 1; done
 # make memcheck: the small cases of the smx calculator and the hardening paths under valgrind.
-memcheck: progs $(TBIN)/t-tsv $(TBIN)/t-util
+memcheck: progs $(TBIN)/t-tsv $(TBIN)/t-ckpt $(TBIN)/t-rng
 	@sh tests/memcheck.sh $(BIN) $(TBIN)

@@ -18,5 +18,6 @@ run "$BIN/smx" threshold-sweep --pmax 8 --out "$T/t.tsv"
 run "$BIN/smx" threshold-sweep --pmax 8 --out "$T/t.tsv/x.tsv"
 run "$BIN/smx" lse-error --vectors 20 --out "$T/l.tsv"
 run "$TBIN/t-tsv"
-run "$TBIN/t-util"
+run "$TBIN/t-ckpt"
+run "$TBIN/t-rng"
 exit $fail
