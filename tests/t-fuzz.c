@@ -4,6 +4,7 @@
 #define SMX_FUZZ_REGRESSION 1
 #include "fuzz/fuzz-cli.c"
 #include "fuzz/fuzz-ckpt.c"
+#include "fuzz/fuzz-files.c"
 #include "tap.h"
 
 #include <dirent.h>
@@ -34,5 +35,7 @@ int main(void)
     ok(k > 0, "fuzz corpus cli: %d inputs, no crash", k);
     k = run_dir("tests/fuzz/corpus-ckpt", fuzz_ckpt);
     ok(k > 0, "fuzz corpus ckpt: %d inputs, no crash", k);
+    k = run_dir("tests/fuzz/corpus-files", fuzz_files);
+    ok(k > 0, "fuzz corpus files (smx-moe / smx-bottleneck readers): %d inputs, no crash", k);
     return tap_done();
 }
