@@ -122,7 +122,7 @@ static const char EVAL_USAGE[] =
     "NaN in x gives NaN results; +Inf / -Inf follow the documented limits of each function (lse.h).\n"
     "Bad options, non-numeric values, an empty vector or an option that does not apply to FUNC:\n"
     "a one-line error and exit status 2. p > 53 needs ~ n (320 + 0.8 p) bytes: sizes beyond the\n"
-    "machine's memory (RAM, ulimit -v) are refused up front (exit 4).\n" SMX_CLI_EXIT_HELP;
+    "machine's memory (RAM, ulimit -v, the memory cgroup's limit) are refused up front (exit 4).\n" SMX_CLI_EXIT_HELP;
 
 typedef enum { F_SOFTMAX, F_LOGSOFTMAX, F_LSE, F_STABLEMAX, F_LOGSTABLEMAX, F_SPARSEMAX, F_SOFTPICK, F_SSMAX,
                F_ADAPTIVE } func_t;

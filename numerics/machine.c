@@ -1,7 +1,9 @@
 /* machine.c - wall-clock time and available memory (see machine.h). */
 #include "machine.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,55 @@ static void limit_left(int resource, double used, double *avail)
     }
 }
 
+/* one number from a file (a cgroup's limit or usage); -1 if absent, unreadable or "max" */
+static double read_bytes(const char *root, const char *dir, const char *group, const char *file)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s%s%s/%s", root, dir, group, file) >= (int)sizeof path) return -1;
+    FILE *fp = fopen(path, "r");
+    if (!fp) return -1;
+    unsigned long long v;
+    int ok = fscanf(fp, "%llu", &v) == 1;
+    fclose(fp);
+    return ok ? (double)v : -1;
+}
+
+/* limit - usage of one cgroup directory (v2: memory.max / memory.current; v1: memory.limit_in_bytes /
+ * memory.usage_in_bytes); a limit of 2^60 or more is v1's "no limit" (PAGE_COUNTER_MAX) */
+static void cgroup_left(const char *root, const char *dir, const char *group, int v2, double *avail)
+{
+    double lim = read_bytes(root, dir, group, v2 ? "memory.max" : "memory.limit_in_bytes");
+    if (lim < 0 || lim >= 0x1p60) return;
+    double use = read_bytes(root, dir, group, v2 ? "memory.current" : "memory.usage_in_bytes");
+    double a = lim - (use > 0 ? use : 0);
+    if (a < *avail) *avail = a > 0 ? a : 0;
+}
+
+double smx_mem_cgroup_left_at(const char *root)
+{
+    double avail = HUGE_VAL;
+    char path[4096], line[4096];
+    snprintf(path, sizeof path, "%s/proc/self/cgroup", root);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return avail;
+    while (fgets(line, sizeof line, fp)) { /* "0::/PATH" (v2) or "N:memory:/PATH" (v1, possibly "memory,..." lists) */
+        line[strcspn(line, "\n")] = 0;
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        *c2 = 0;
+        const char *ctl = c1 + 1, *group = c2 + 1;
+        int v2 = *ctl == 0, v1 = 0;
+        for (const char *m = ctl; !v2 && (m = strstr(m, "memory")); m += 6)
+            if ((m == ctl || m[-1] == ',') && (m[6] == 0 || m[6] == ',')) v1 = 1;
+        if (!v2 && !v1) continue;
+        const char *dir = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+        cgroup_left(root, dir, group, v2, &avail); /* the process's group as the host names it */
+        cgroup_left(root, dir, "", v2, &avail);    /* a container's namespaced root (its own group) */
+    }
+    fclose(fp);
+    return avail;
+}
+
 double smx_mem_available(void)
 {
     double page = (double)sysconf(_SC_PAGESIZE);
@@ -40,5 +91,7 @@ double smx_mem_available(void)
     }
     limit_left(RLIMIT_AS, vsize, &avail);
     limit_left(RLIMIT_DATA, data, &avail);
+    double cg = smx_mem_cgroup_left_at("");
+    if (cg < avail) avail = cg;
     return avail > 0 ? avail : 0;
 }

@@ -6,7 +6,15 @@
 double smx_time_now(void);
 
 /* Bytes of memory this process can still get: the least of physical memory, RLIMIT_AS and
- * RLIMIT_DATA (minus what is mapped now for the address-space limits). */
+ * RLIMIT_DATA (minus what is mapped now for the address-space limits) and the memory cgroup's
+ * limit minus its usage (smx_mem_cgroup_left_at("")). */
 double smx_mem_available(void);
+
+/* Memory cgroup's limit minus usage, read below ROOT ("" = this machine; tests pass a fake tree):
+ * the groups named in ROOT/proc/self/cgroup, v2 ("0::/G": ROOT/sys/fs/cgroup/G/memory.max -
+ * memory.current) or v1 ("N:memory:/G": ROOT/sys/fs/cgroup/memory/G/memory.limit_in_bytes -
+ * memory.usage_in_bytes), each both at G and at the mount's root (inside a container the mount is
+ * the container's own group). HUGE_VAL if no limit is set ("max", >= 2^60 or no file). */
+double smx_mem_cgroup_left_at(const char *root);
 
 #endif
