@@ -12,12 +12,6 @@ int smx_attnnorm_lost_bits(double c)
     return (int)ceil(log2(c));
 }
 
-static int ceil_log2(size_t n)
-{
-    int k = 0;
-    while (k < 63 && ((size_t)1 << k) < n) k++;
-    return k;
-}
 
 int smx_attnnorm_ziv(double *y, size_t n, smx_attnnorm_eval_fn eval, void *ctx, const smx_format_t *f)
 {
@@ -28,7 +22,7 @@ int smx_attnnorm_ziv(double *y, size_t n, smx_attnnorm_eval_fn eval, void *ctx, 
     if (!v || !lost || !done) { free(v); free(lost); free(done); return SMX_ENOMEM; }
     mpfr_t r;
     mpfr_init2(r, f->p);
-    mpfr_prec_t w = f->p + 64 + ceil_log2(n);
+    mpfr_prec_t w = f->p + 64 + smx_ceil_log2(n);
     size_t left = n;
     for (int round = 0; round < 8 && left > 0; round++, w += w / 2) {
         for (size_t i = 0; i < n; i++) mpfr_init2(v[i], w);

@@ -5,19 +5,12 @@
 
 #include <math.h>
 
-static double ceil_log2(size_t m)
-{
-    double h = 0;
-    for (size_t q = 1; q < m; q <<= 1) h++;
-    return h;
-}
-
 /* first-order constant of summing m positive terms */
 static double sigma(size_t m, smx_sum_algo_t sum)
 {
     if (m < 2) return 0;
     switch (sum) {
-    case SMX_SUM_PAIRWISE: return ceil_log2(m);
+    case SMX_SUM_PAIRWISE: return smx_ceil_log2(m);
     case SMX_SUM_COMPENSATED: return 1;
     default: return (double)(m - 1);
     }
@@ -36,7 +29,7 @@ static shape_t shape(smx_lse_algo_t algo, smx_sum_algo_t sum, const double *x, s
     }
     s.D = s.a - s.b;
     s.L = lse - s.a;
-    if (algo == SMX_LSE_ONLINE) s.cm = sum == SMX_SUM_PAIRWISE ? 3 * ceil_log2(n) : (double)n + 2 * K;
+    if (algo == SMX_LSE_ONLINE) s.cm = sum == SMX_SUM_PAIRWISE ? 3.0 * smx_ceil_log2(n) : (double)n + 2 * K;
     return s;
 }
 

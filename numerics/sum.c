@@ -39,6 +39,13 @@ static double pairwise(const double *x, size_t n, const smx_format_t *f)
     return smx_fadd(pairwise(x, h, f), pairwise(x + h, n - h, f), f);
 }
 
+int smx_ceil_log2(size_t n)
+{
+    int k = 0;
+    while (k < 64 && n > ((size_t)1 << k)) k++; /* 2^k < n; k = 64 only for n > 2^63 */
+    return k;
+}
+
 size_t smx_sum_first_max(const double *x, size_t n)
 {
     size_t k = 0;

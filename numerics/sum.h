@@ -31,6 +31,9 @@ const char *smx_sum_algo_name(smx_sum_algo_t algo);
 double smx_sum(const double *x, size_t n, smx_sum_algo_t algo, const smx_format_t *f);
 /* Index of the first largest x_i (the term maxfirst adds first); NaN never compares larger. n >= 1. */
 size_t smx_sum_first_max(const double *x, size_t n);
+/* Depth of the pairwise (tree) sum of n terms: ceil(log2 n), 0 for n <= 1 (its error constant in units
+ * of u, Higham 2002 sec. 4.2; also the guard bits a sum of n terms needs). */
+int smx_ceil_log2(size_t n);
 
 /* Reference path, any format: s <- sum of x[0..n) with every addition rounded to f.
  * s is set to precision f->p. Handles the MPFR exponent range itself. Returns SMX_OK,

@@ -127,5 +127,18 @@ int main(void)
            isnan(smx_sum(nan3, 3, SMX_SUM_PAIRWISE, &f)) && isinf(smx_sum(big, 2, SMX_SUM_NAIVE, &f)),
        "empty sum 0, Inf and NaN propagate, fp16 overflow to Inf");
     gsl_rng_free(r);
+    /* smx_ceil_log2: the pairwise tree's depth ceil(log2 n): 2^(k-1) < n <= 2^k gives k, checked at every power of
+     * two and its neighbours (exact integers: log2 in floating point cannot tell 2^62 from 2^62 + 1), and against
+     * ceil(log2 n) in double for n = 3 .. 10^5 */
+    {
+        int good = smx_ceil_log2(0) == 0 && smx_ceil_log2(1) == 0 && smx_ceil_log2(((size_t)1 << 63) + 1) == 64;
+        for (int k = 1; k <= 63; k++) {
+            size_t p2 = (size_t)1 << k;
+            good &= smx_ceil_log2(p2) == k && smx_ceil_log2(p2 + 1) == k + 1 && smx_ceil_log2(p2 - 1) == (k == 1 ? 0 : k);
+        }
+        for (size_t n = 3; n <= 100000; n++) good &= smx_ceil_log2(n) == (int)ceil(log2((double)n));
+        ok(good, "smx_ceil_log2(n) = ceil(log2 n): k at 2^k, k + 1 at 2^k + 1, k at 2^k - 1 (k = 1..63), n = 3..1e5 "
+                 "against libm, 0 for n = 0, 1");
+    }
     return tap_done();
 }
