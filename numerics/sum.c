@@ -46,12 +46,13 @@ int smx_ceil_log2(size_t n)
     return k;
 }
 
-size_t smx_sum_first_max(const double *x, size_t n)
+size_t smx_argmax(const double *x, size_t n)
 {
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++)
-        if (x[i] > x[k]) k = i;
-    return k;
+    size_t best = 0;
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i]) && (!found || x[i] > x[best])) best = i, found = 1;
+    return best;
 }
 
 double smx_sum(const double *x, size_t n, smx_sum_algo_t algo, const smx_format_t *f)
@@ -59,7 +60,7 @@ double smx_sum(const double *x, size_t n, smx_sum_algo_t algo, const smx_format_
     if (n == 0) return 0.0;
     switch (algo) {
     case SMX_SUM_MAXFIRST: {
-        size_t k = smx_sum_first_max(x, n);
+        size_t k = smx_argmax(x, n); /* with a NaN the sum is NaN in any order */
         double s = x[k];
         for (size_t i = 0; i < n; i++)
             if (i != k) s = smx_fadd(s, x[i], f);

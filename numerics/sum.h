@@ -29,8 +29,9 @@ const char *smx_sum_algo_name(smx_sum_algo_t algo);
 
 /* Fast path (f->p <= 53). n == 0 gives +0. */
 double smx_sum(const double *x, size_t n, smx_sum_algo_t algo, const smx_format_t *f);
-/* Index of the first largest x_i (the term maxfirst adds first); NaN never compares larger. n >= 1. */
-size_t smx_sum_first_max(const double *x, size_t n);
+/* Argmax: index of the first largest x_i, NaN entries skipped (all NaN or n == 0: 0). The term the
+ * maxfirst sum adds first; the one argmax of the workbench (rows of logits, attention scores). */
+size_t smx_argmax(const double *x, size_t n);
 /* Depth of the pairwise (tree) sum of n terms: ceil(log2 n), 0 for n <= 1 (its error constant in units
  * of u, Higham 2002 sec. 4.2; also the guard bits a sum of n terms needs). */
 int smx_ceil_log2(size_t n);

@@ -21,15 +21,6 @@ void smx_attn_softmax_vjp(double *g, const double *y, const double *v, size_t n)
     for (size_t i = 0; i < n; i++) g[i] = y[i] * (v[i] - dot);
 }
 
-size_t smx_attn_argmax(const double *x, size_t n)
-{
-    size_t best = 0;
-    int found = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i]) && (!found || x[i] > x[best])) best = i, found = 1;
-    return best;
-}
-
 static int bad_args(size_t n, size_t exclude)
 {
     return n == 0 || (exclude != SMX_ATTN_NONE && (exclude >= n || n == 1));

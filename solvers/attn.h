@@ -1,6 +1,6 @@
 /* attn.h - multi-head attention of one query over n keys, forward and backward (llm.c style),
  * with optional query self-exclusion, a score scale, a temperature c and any normaliser;
- * the softmax vector-Jacobian product and a row argmax. Double precision.
+ * the softmax vector-Jacobian product. (The row argmax is smx_argmax, numerics/sum.h.) Double precision.
  *
  * Shapes (row-major; heads are slices of the channel dimension, as in llm.c):
  *   q (H*dk)        the query, already projected (head h: q[h*dk .. h*dk+dk))
@@ -69,8 +69,5 @@ int smx_attn_backward_rows(double *dQ, double *dK, double *dV, double *dE, const
 
 /* Softmax VJP g = (diag(y) - y y^T) v, g_i = y_i (v_i - <v, y>) (g may alias v). */
 void smx_attn_softmax_vjp(double *g, const double *y, const double *v, size_t n);
-
-/* Index of the first largest entry of x[0..n) (NaN entries are skipped; all NaN or n == 0: 0). */
-size_t smx_attn_argmax(const double *x, size_t n);
 
 #endif
