@@ -105,6 +105,20 @@ static void test_row_ref(void)
 
 static int same(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
 
+/* the fast (wf) and MPFR (wm) workspaces on one row: outputs that differ among the n + 3 (loss, sc,
+ * gap, gradient); *sc = the fast path's SC flag */
+static long row_diff(smx_xent_t *wf, smx_xent_t *wm, const double *z, size_t n, size_t y, int *sc)
+{
+    double g1[128], g2[128]; /* n <= 128 here */
+    smx_xent_row_t r1, r2;
+    smx_xent_eval(wf, &r1, g1, z, n, y);
+    smx_xent_eval(wm, &r2, g2, z, n, y);
+    long diff = !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
+    for (size_t k = 0; k < n; k++) diff += !same(g1[k], g2[k]);
+    *sc = r1.sc;
+    return diff;
+}
+
 /* fast path == forced MPFR path, bit for bit, for formats with p <= 25 (there the double
  * emulation of + - * / is exact and libm's exp / log almost always round the same way: a
  * mismatch rate below 1e-3 is allowed for exp / log double rounding, none for the rest) */
@@ -124,7 +138,7 @@ static void test_fast_vs_mpfr(void)
                 smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, so, &f, 1);
                 long diff = 0, total = 0, scs = 0;
                 for (int rep = 0; rep < 300; rep++) {
-                    double z[V], g1[V], g2[V];
+                    double z[V];
                     double scale = 0.5 + (rep % 10) * 2.385; /* up to ~22: SC in the small formats */
                     for (int k = 0; k < V; k++) {
                         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
@@ -132,13 +146,10 @@ static void test_fast_vs_mpfr(void)
                     }
                     size_t y = (size_t)(s % V);
                     z[y] += scale; /* often the max: SC rows */
-                    smx_xent_row_t r1, r2;
-                    smx_xent_eval(wf, &r1, g1, z, V, y);
-                    smx_xent_eval(wm, &r2, g2, z, V, y);
+                    int sc;
                     total += V + 3;
-                    diff += !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
-                    for (int k = 0; k < V; k++) diff += !same(g1[k], g2[k]);
-                    scs += r1.sc;
+                    diff += row_diff(wf, wm, z, V, y, &sc);
+                    scs += sc;
                 }
                 ok(diff <= total / 1000, "%s %s %s: fast == MPFR path on %ld outputs (%ld differ; %ld SC rows)", fmts[fi],
                    loss ? "stablemax" : "softmax", order ? "pairwise" : "maxfirst", total, diff, scs);
@@ -216,18 +227,17 @@ static void test_fast_vs_mpfr_edges(void)
     static const double ties32[4] = {-0x1p-25, -0x1.c1c4b8p-10, -0x1.e1dbe2p-8, -0x1.d2259ap+3};
     enum { V = 97 };
     unsigned long long s = 4711;
-    for (int fi = 0; fi < 7; fi++) {
+    for (int c = 0; c < 7 * 4; c++) { /* format, loss, order */
+        const int fi = c / 4, loss = c / 2 % 2, order = c % 2;
         smx_format_t f;
         smx_format_get(&f, fmts[fi]);
-        for (int loss = 0; loss < 2; loss++)
-            for (int order = 0; order < 2; order++) {
-                smx_sum_algo_t so = order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST;
+            {
                 smx_xent_t *wf, *wm;
-                smx_xent_alloc(&wf, V, (smx_xent_loss_t)loss, so, &f, 0);
-                smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, so, &f, 1);
+                smx_xent_alloc(&wf, V, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+                smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 1);
                 long diff = 0, total = 0, near = 0;
                 for (int rep = 0; rep < 60; rep++) {
-                    double z[V], g1[V], g2[V];
+                    double z[V];
                     const double m = rep % 2 ? smx_format_round(2.385 * (rep % 7), &f) : 0; /* 0: t survives exactly */
                     /* every third softmax row: exps below the format's subnormals (named formats) or
                      * down to e^-600 (pN: the fast path has double's range, so results below 2^-1022
@@ -254,12 +264,9 @@ static void test_fast_vs_mpfr_edges(void)
                     if (rep % 10 == 7) z[(y + 1) % V] = -INFINITY;
                     if (rep % 20 == 9) z[(y + 2) % V] = INFINITY;
                     if (rep % 20 == 19) z[(y + 3) % V] = NAN;
-                    smx_xent_row_t r1, r2;
-                    smx_xent_eval(wf, &r1, g1, z, V, y);
-                    smx_xent_eval(wm, &r2, g2, z, V, y);
+                    int sc;
                     total += V + 3;
-                    diff += !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
-                    for (int k = 0; k < V; k++) diff += !same(g1[k], g2[k]);
+                    diff += row_diff(wf, wm, z, V, y, &sc);
                 }
                 ok(diff == 0, "%s %s %s: fast == MPFR bit for bit on %ld outputs, rows with +-Inf, NaN, underflowing "
                    "exps and %ld exps within 8 double ulps of a midpoint (%ld differ)", fmts[fi],
