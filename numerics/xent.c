@@ -11,7 +11,7 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* registers: Z = [0, n) rounded logits, E = [n, 2n) exponentials / StableMax terms,
- * O = [2n, 3n) the other terms (pairwise sum), then scalars */
+ * O = [2n, 3n) the differences zr_i - m, then the other terms (pairwise sum), then scalars */
 enum { R_S, R_SUMO, R_L, R_D, R_LOSS, R_G, R_GY, R_ONE, R_T, R_NSCALARS };
 
 struct smx_xent {
@@ -97,25 +97,20 @@ ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr
 }
 
 /* S <- sum of E[0..n) in the order `sum` with e_k first (MAXFIRST) or last (PAIRWISE over the
- * others); for MAXFIRST with exps = 1 the exponentials e_i = fl(exp(fl(zr_i - m))) are formed in
- * the same loop (independent of the sum's dependency chain, so they overlap it). */
+ * others); with exps = 1 the exponentials are formed first: the differences t_i = fl(zr_i - m)
+ * into O (t_k = 0), then e_i = fl(exp(t_i)) for the whole row by smx_rr_exp_n (vectorised on the
+ * fast path, the same rounded values as smx_rr_exp; e_k = fl(exp(0)) = 1). */
 ALWAYS_INLINE void exp_sum(smx_rr_t *A, const smx_xent_t *w, size_t n, size_t k, int exps)
 {
     const size_t Z = 0, E = w->n, O = 2 * w->n, S = 3 * w->n;
     if (exps) {
-        smx_rr_sub(A, S + R_T, Z + k, Z + k);
-        smx_rr_exp(A, E + k, S + R_T); /* e_k = fl(exp(0)) = 1 */
+        for (size_t i = 0; i < n; i++) smx_rr_sub(A, O + i, Z + i, Z + k);
+        smx_rr_exp_n(A, E, O, n);
     }
     if (w->sum == SMX_SUM_PAIRWISE) {
         size_t j = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i == k) continue;
-            if (exps) {
-                smx_rr_sub(A, S + R_T, Z + i, Z + k);
-                smx_rr_exp(A, E + i, S + R_T);
-            }
-            smx_rr_copy(A, O + j++, E + i);
-        }
+        for (size_t i = 0; i < n; i++)
+            if (i != k) smx_rr_copy(A, O + j++, E + i);
         smx_rr_sum(A, S + R_SUMO, O, j, SMX_SUM_PAIRWISE);
         smx_rr_add(A, S + R_S, E + k, S + R_SUMO);
         return;
@@ -124,40 +119,22 @@ ALWAYS_INLINE void exp_sum(smx_rr_t *A, const smx_xent_t *w, size_t n, size_t k,
         /* binary32: a float accumulator, the same values as fl(s + e_i) in double (53 >= 2*24 + 2)
          * with a shorter dependency chain (no conversions) */
         float s = (float)A->d[E + k];
-        for (size_t i = 0; i < n; i++) {
-            if (i == k) continue;
-            if (exps) {
-                smx_rr_sub(A, S + R_T, Z + i, Z + k);
-                smx_rr_exp(A, E + i, S + R_T);
-            }
-            s += (float)A->d[E + i];
-        }
+        for (size_t i = 0; i < n; i++)
+            if (i != k) s += (float)A->d[E + i];
         A->d[S + R_S] = s;
         return;
     }
     if (!A->mp) {
         /* the running sum in a local (a register), not in the register file in memory */
         double s = A->d[E + k];
-        for (size_t i = 0; i < n; i++) {
-            if (i == k) continue;
-            if (exps) {
-                smx_rr_sub(A, S + R_T, Z + i, Z + k);
-                smx_rr_exp(A, E + i, S + R_T);
-            }
-            s = smx_rr_round(A, s + A->d[E + i]);
-        }
+        for (size_t i = 0; i < n; i++)
+            if (i != k) s = smx_rr_round(A, s + A->d[E + i]);
         A->d[S + R_S] = s;
         return;
     }
     smx_rr_copy(A, S + R_S, E + k);
-    for (size_t i = 0; i < n; i++) {
-        if (i == k) continue;
-        if (exps) {
-            smx_rr_sub(A, S + R_T, Z + i, Z + k);
-            smx_rr_exp(A, E + i, S + R_T);
-        }
-        smx_rr_add(A, S + R_S, S + R_S, E + i);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (i != k) smx_rr_add(A, S + R_S, S + R_S, E + i);
 }
 
 /* The algorithm of xent.h, once. Inlined into eval with constant mp / fk (the local copy L of

@@ -3,11 +3,16 @@
  * p64 (maxfirst and pairwise); loss and gradient vs numerics/stablemax.h references (fp64 fast
  * path, p80 MPFR path); the fast path equals the forced MPFR path bit for bit (p <= 25, both
  * losses, both orders: one algorithm on rreg.h); loss vs the exact CE within a first-order
- * bound; error statuses. */
+ * bound; error statuses. Issue 10 (vectorised exp of the loss pass): smx_rr_exp_n == smx_rr_exp
+ * element for element on 10^6 high-entropy arguments per format plus arguments whose exp lies
+ * within a few double ulps of a rounding midpoint of the format, and the fast path == the MPFR
+ * path bit for bit (p <= 25) on rows with near-ties, huge spreads (subnormal / zero exps), +-Inf
+ * and NaN logits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rreg.h"
 #include "smx.h"
 #include "stablemax.h"
 #include "tap.h"
@@ -100,6 +105,20 @@ static void test_row_ref(void)
 
 static int same(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
 
+/* the fast (wf) and MPFR (wm) workspaces on one row: outputs that differ among the n + 3 (loss, sc,
+ * gap, gradient); *sc = the fast path's SC flag */
+static long row_diff(smx_xent_t *wf, smx_xent_t *wm, const double *z, size_t n, size_t y, int *sc)
+{
+    double g1[128], g2[128]; /* n <= 128 here */
+    smx_xent_row_t r1, r2;
+    smx_xent_eval(wf, &r1, g1, z, n, y);
+    smx_xent_eval(wm, &r2, g2, z, n, y);
+    long diff = !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
+    for (size_t k = 0; k < n; k++) diff += !same(g1[k], g2[k]);
+    *sc = r1.sc;
+    return diff;
+}
+
 /* fast path == forced MPFR path, bit for bit, for formats with p <= 25 (there the double
  * emulation of + - * / is exact and libm's exp / log almost always round the same way: a
  * mismatch rate below 1e-3 is allowed for exp / log double rounding, none for the rest) */
@@ -119,7 +138,7 @@ static void test_fast_vs_mpfr(void)
                 smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, so, &f, 1);
                 long diff = 0, total = 0, scs = 0;
                 for (int rep = 0; rep < 300; rep++) {
-                    double z[V], g1[V], g2[V];
+                    double z[V];
                     double scale = 0.5 + (rep % 10) * 2.385; /* up to ~22: SC in the small formats */
                     for (int k = 0; k < V; k++) {
                         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
@@ -127,16 +146,131 @@ static void test_fast_vs_mpfr(void)
                     }
                     size_t y = (size_t)(s % V);
                     z[y] += scale; /* often the max: SC rows */
-                    smx_xent_row_t r1, r2;
-                    smx_xent_eval(wf, &r1, g1, z, V, y);
-                    smx_xent_eval(wm, &r2, g2, z, V, y);
+                    int sc;
                     total += V + 3;
-                    diff += !same(r1.loss, r2.loss) + (r1.sc != r2.sc) + !same(r1.gap, r2.gap);
-                    for (int k = 0; k < V; k++) diff += !same(g1[k], g2[k]);
-                    scs += r1.sc;
+                    diff += row_diff(wf, wm, z, V, y, &sc);
+                    scs += sc;
                 }
                 ok(diff <= total / 1000, "%s %s %s: fast == MPFR path on %ld outputs (%ld differ; %ld SC rows)", fmts[fi],
                    loss ? "stablemax" : "softmax", order ? "pairwise" : "maxfirst", total, diff, scs);
+                smx_xent_free(wf);
+                smx_xent_free(wm);
+            }
+    }
+}
+
+static unsigned long long xs_next(unsigned long long *s)
+{
+    *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
+    return *s;
+}
+static double xs_unit(unsigned long long *s) { return (double)(xs_next(s) >> 11) / 9007199254740992.0; }
+
+/* a double near log of a midpoint between two neighbours of f (p <= 52) in [2^-60, 2^60] (or
+ * of the format's overflow threshold max + ulp/2, or of half its smallest subnormal): exp of
+ * it lies within a few double ulps of a rounding boundary of f */
+static double near_tie_arg(unsigned long long *s, const smx_format_t *f)
+{
+    unsigned k = (unsigned)(xs_next(s) % 16);
+    if (k == 0 && f->max < 1e300) return log(f->max) + log1p(ldexp(1.0, -f->p - 1)); /* overflow edge */
+    if (k == 1 && smx_format_min_subnormal(f) > 1e-300) return log(smx_format_min_subnormal(f) / 2);
+    int e = (int)(xs_next(s) % 121) - 60;
+    double m = floor(ldexp(1.0 + xs_unit(s), f->p - 1)) + 0.5; /* a midpoint in [2^(p-1), 2^p) */
+    return log(ldexp(m, e - f->p + 1));
+}
+
+/* smx_rr_exp_n == smx_rr_exp element for element */
+static void test_exp_n(void)
+{
+    const char *fmts[] = {"fp32", "bf16", "fp16", "p11", "p5", "p20", "p25", "p40", "fp8-e4m3", "fp8-e5m2"};
+    enum { N = 1000, ROWS = 1000 };
+    unsigned long long s = 2385;
+    for (int fi = 0; fi < 10; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        smx_rr_t A;
+        smx_rr_alloc(&A, 2 * N, 0, &f);
+        long diff = 0, ties = 0;
+        for (int row = 0; row < ROWS; row++) {
+            for (int i = 0; i < N; i++) {
+                double x;
+                unsigned c = (unsigned)(xs_next(&s) % 8);
+                if (c < 3) x = -23.85 * xs_unit(&s);                /* the loss pass's range */
+                else if (c < 5) x = 1500 * xs_unit(&s) - 750;       /* overflow / underflow */
+                else if (c < 7) { x = near_tie_arg(&s, &f); ties++; }
+                else x = (double)(float)(-16 * xs_unit(&s));          /* float arguments */
+                if (xs_next(&s) % 4096 == 0) x = (xs_next(&s) & 1) ? NAN : (xs_next(&s) & 1) ? INFINITY : -INFINITY;
+                A.d[N + i] = x;
+            }
+            smx_rr_exp_n(&A, 0, N, N);
+            for (int i = 0; i < N; i++) {
+                double v = A.d[i];
+                smx_rr_exp(&A, 0, N + i);
+                diff += !same(v, A.d[0]);
+            }
+        }
+        ok(diff == 0, "%s: smx_rr_exp_n == smx_rr_exp on %d arguments (%ld near a rounding boundary; %ld differ)",
+           fmts[fi], N * ROWS, ties, diff);
+        smx_rr_free(&A);
+    }
+}
+
+/* fast path == forced MPFR path bit for bit, rows engineered for the vectorised exp's fallback:
+ * logits z_i = m + t_i with e^{t_i} within a few double ulps of a midpoint of the format (fp32,
+ * p25: found by search, below), huge spreads (subnormal and zero exps), -Inf / +Inf / NaN logits */
+static void test_fast_vs_mpfr_edges(void)
+{
+    const char *fmts[] = {"fp32", "bf16", "fp16", "p11", "p5", "p20", "p25"};
+    /* the float t in [-87, -2^-31] whose e^t lies within 8 double ulps of a binary32 midpoint (a scan
+     * of all 1.1e9 of them: 4 ulps, 4, 2, 1); for p25, t = -2^-26: e^t = 1 - 2^-26 + 2^-53 + ..., one
+     * double ulp above the midpoint 1 - 2^-26. A format value t of p <= 20 bits has none. */
+    static const double ties32[4] = {-0x1p-25, -0x1.c1c4b8p-10, -0x1.e1dbe2p-8, -0x1.d2259ap+3};
+    enum { V = 97 };
+    unsigned long long s = 4711;
+    for (int c = 0; c < 7 * 4; c++) { /* format, loss, order */
+        const int fi = c / 4, loss = c / 2 % 2, order = c % 2;
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+            {
+                smx_xent_t *wf, *wm;
+                smx_xent_alloc(&wf, V, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+                smx_xent_alloc(&wm, V, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 1);
+                long diff = 0, total = 0, near = 0;
+                for (int rep = 0; rep < 60; rep++) {
+                    double z[V];
+                    const double m = rep % 2 ? smx_format_round(2.385 * (rep % 7), &f) : 0; /* 0: t survives exactly */
+                    /* every third softmax row: exps below the format's subnormals (named formats) or
+                     * down to e^-600 (pN: the fast path has double's range, so results below 2^-1022
+                     * would double-round in the division, a format limit, not the exp's); StableMax
+                     * rows stay within 60 (its MPFR path squares 1 - x in the format's exponent range) */
+                    const double spread = loss == 0 && rep % 3 == 0 ? (f.name[0] == 'p' ? 600 : 3000) : 60;
+                    for (int k = 0; k < V; k++) {
+                        unsigned c = (unsigned)(xs_next(&s) % 6);
+                        double t;
+                        if (c < 2) t = fi == 0 ? ties32[xs_next(&s) % 4] : fi == 6 ? -0x1p-26 : smx_format_round(near_tie_arg(&s, &f), &f);
+                        else if (c < 4) t = -spread * xs_unit(&s);
+                        else t = -8 * xs_unit(&s);
+                        if (t > 0) t = -t;
+                        if (c < 2) {
+                            /* distance of e^t to the nearest midpoint of the format, in double ulps */
+                            double e = exp(t), M = ldexp(1.0, ilogb(e) - f.p + 1);
+                            near += fabs(e / M - floor(e / M) - 0.5) * M < 8 * ldexp(1.0, ilogb(e) - 52) &&
+                                    smx_format_round(m + t, &f) - m == t; /* the exp's argument is t */
+                        }
+                        z[k] = m + t;
+                    }
+                    size_t y = (size_t)(xs_next(&s) % V);
+                    z[y] = m; /* the max (t <= 0 elsewhere) */
+                    if (rep % 10 == 7) z[(y + 1) % V] = -INFINITY;
+                    if (rep % 20 == 9) z[(y + 2) % V] = INFINITY;
+                    if (rep % 20 == 19) z[(y + 3) % V] = NAN;
+                    int sc;
+                    total += V + 3;
+                    diff += row_diff(wf, wm, z, V, y, &sc);
+                }
+                ok(diff == 0, "%s %s %s: fast == MPFR bit for bit on %ld outputs, rows with +-Inf, NaN, underflowing "
+                   "exps and %ld exps within 8 double ulps of a midpoint (%ld differ)", fmts[fi],
+                   loss ? "stablemax" : "softmax", order ? "pairwise" : "maxfirst", total, near, diff);
                 smx_xent_free(wf);
                 smx_xent_free(wm);
             }
@@ -198,6 +332,8 @@ int main(void)
     test_sc();
     test_row_ref();
     test_fast_vs_mpfr();
+    test_exp_n();
+    test_fast_vs_mpfr_edges();
     test_error();
     test_errors();
     return tap_done();
