@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_randist.h>
 
 typedef struct {
@@ -109,6 +110,20 @@ static void mh_sample(mh_ws_t *w, size_t B, size_t L, size_t d, double s2, gsl_r
     }
 }
 
+/* Inside a chunk, plain single-threaded GEMMs (the chunk loop holds the threads; smx_nn's own OpenMP tiling
+ * would open a nested region per call): y (rows, out) = x (rows, in) W^T; dW (out, in) = dy^T x (overwritten). */
+static void mh_gemm_fwd(double *y, const double *x, const double *W, size_t rows, size_t in, size_t out)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0, x, (int)in, W, (int)in,
+                0.0, y, (int)out);
+}
+
+static void mh_gemm_dw(double *dW, const double *dy, const double *x, size_t rows, size_t in, size_t out)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0, dy, (int)out, x, (int)in,
+                0.0, dW, (int)in);
+}
+
 static size_t mh_chunk_len(size_t B, size_t c) { return B - c * MH_CHUNK < MH_CHUNK ? B - c * MH_CHUNK : MH_CHUNK; }
 
 /* Forward of chunk c (sequences b0 = c MH_CHUNK .. b0 + nb - 1): K = Z Wk^T, V = Z Wv^T, q = Wq z_q on its rows,
@@ -116,9 +131,9 @@ static size_t mh_chunk_len(size_t B, size_t c) { return B - c * MH_CHUNK < MH_CH
 static void mh_fwd_chunk(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L, size_t c, double *wk)
 {
     size_t D = m->D, HD = m->H * D, b0 = c * MH_CHUNK, nb = mh_chunk_len(B, c);
-    smx_nn_dense_fwd_f64(w->Kp + b0 * L * HD, w->Z + b0 * L * D, m->Wk, NULL, nb * L, D, HD);
-    smx_nn_dense_fwd_f64(w->Vp + b0 * L * HD, w->Z + b0 * L * D, m->Wv, NULL, nb * L, D, HD);
-    smx_nn_dense_fwd_f64(w->Qp + b0 * HD, w->Zq + b0 * D, m->Wq, NULL, nb, D, HD);
+    mh_gemm_fwd(w->Kp + b0 * L * HD, w->Z + b0 * L * D, m->Wk, nb * L, D, HD);
+    mh_gemm_fwd(w->Vp + b0 * L * HD, w->Z + b0 * L * D, m->Wv, nb * L, D, HD);
+    mh_gemm_fwd(w->Qp + b0 * HD, w->Zq + b0 * D, m->Wq, nb, D, HD);
     for (size_t b = b0; b < b0 + nb; b++) {
         double *o = w->Oa + b * HD, y = 0;
         smx_attn_forward(o, w->A + b * m->H * L, w->E + b * m->H * L, w->Qp + b * HD, w->Kp + b * L * HD,
@@ -145,9 +160,9 @@ static void mh_bwd_chunk(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L, si
                           w->E + b * m->H * L, w->Qp + b * HD, w->Kp + b * L * HD, w->Vp + b * L * HD, L,
                           SMX_ATTN_NONE, 1.0, &m->at, wk);
     }
-    smx_nn_dense_bwd_f64(NULL, g + (m->Wk - m->w), NULL, w->dKp + b0 * L * HD, w->Z + b0 * L * D, m->Wk, nb * L, D, HD);
-    smx_nn_dense_bwd_f64(NULL, g + (m->Wv - m->w), NULL, w->dVp + b0 * L * HD, w->Z + b0 * L * D, m->Wv, nb * L, D, HD);
-    smx_nn_dense_bwd_f64(NULL, g + (m->Wq - m->w), NULL, w->dQp + b0 * HD, w->Zq + b0 * D, m->Wq, nb, D, HD);
+    mh_gemm_dw(g + (m->Wk - m->w), w->dKp + b0 * L * HD, w->Z + b0 * L * D, nb * L, D, HD);
+    mh_gemm_dw(g + (m->Wv - m->w), w->dVp + b0 * L * HD, w->Z + b0 * L * D, nb * L, D, HD);
+    mh_gemm_dw(g + (m->Wq - m->w), w->dQp + b0 * HD, w->Zq + b0 * D, nb, D, HD);
 }
 
 /* Mean squared error of w->yh against w->yq (sum in batch order). */
