@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_randist.h>
 
 typedef struct {
@@ -61,20 +62,25 @@ static int mh_model_alloc(mh_model_t *m, size_t H, size_t d, gsl_rng *r)
 
 static void mh_model_free(mh_model_t *m) { free(m->w), free(m->g); }
 
+/* Work unit: MH_CHUNK consecutive sequences of the batch. The partition is fixed (not by thread), each chunk's
+ * forward / backward writes only its own rows and its own gradient slot, and the slots are summed in chunk order:
+ * the bytes do not depend on the thread count. */
+#define MH_CHUNK 16
+
 typedef struct {
-    size_t B, L, D, HD, nt;
-    double *Z, *Zq, *yq, *Kp, *Vp, *Qp, *E, *A, *Oa, *yh, *dKp, *dVp, *dQp, *work;
+    size_t B, L, D, HD, nt, nc;
+    double *Z, *Zq, *yq, *Kp, *Vp, *Qp, *E, *A, *Oa, *yh, *dKp, *dVp, *dQp, *work, *gc;
 } mh_ws_t;
 
 static int mh_ws_alloc(mh_ws_t *w, size_t B, size_t L, const mh_model_t *m)
 {
     memset(w, 0, sizeof *w);
-    size_t D = m->D, HD = m->H * D, BL = B * L, nt = (size_t)omp_get_max_threads();
-    w->B = B, w->L = L, w->D = D, w->HD = HD, w->nt = nt;
+    size_t D = m->D, HD = m->H * D, BL = B * L, nt = (size_t)omp_get_max_threads(), nc = (B + MH_CHUNK - 1) / MH_CHUNK;
+    w->B = B, w->L = L, w->D = D, w->HD = HD, w->nt = nt, w->nc = nc;
     double **p[] = {&w->Z, &w->Zq, &w->yq, &w->Kp, &w->Vp, &w->Qp, &w->E, &w->A, &w->Oa, &w->yh, &w->dKp, &w->dVp,
-                    &w->dQp, &w->work};
+                    &w->dQp, &w->work, &w->gc};
     size_t n[] = {BL * D, B * D, B, BL * HD, BL * HD, B * HD, B * m->H * L, B * m->H * L, B * HD, B, BL * HD,
-                  BL * HD, B * HD, nt * smx_attn_work_size(L)};
+                  BL * HD, B * HD, nt * smx_attn_work_size(L), nc * m->np};
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         if (!(*p[i] = malloc(n[i] * sizeof(double)))) return SMX_ENOMEM;
     return SMX_OK;
@@ -82,7 +88,8 @@ static int mh_ws_alloc(mh_ws_t *w, size_t B, size_t L, const mh_model_t *m)
 
 static void mh_ws_free(mh_ws_t *w)
 {
-    double *p[] = {w->Z, w->Zq, w->yq, w->Kp, w->Vp, w->Qp, w->E, w->A, w->Oa, w->yh, w->dKp, w->dVp, w->dQp, w->work};
+    double *p[] = {w->Z,  w->Zq, w->yq, w->Kp,  w->Vp,  w->Qp,  w->E,    w->A,
+                   w->Oa, w->yh, w->dKp, w->dVp, w->dQp, w->work, w->gc};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
 }
 
@@ -103,49 +110,94 @@ static void mh_sample(mh_ws_t *w, size_t B, size_t L, size_t d, double s2, gsl_r
     }
 }
 
-/* Forward on w's batch (B tasks, L tokens): w->yh; returns the mean squared error. */
-static double mh_forward(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L)
+/* Inside a chunk, plain single-threaded GEMMs (the chunk loop holds the threads; smx_nn's own OpenMP tiling
+ * would open a nested region per call): y (rows, out) = x (rows, in) W^T; dW (out, in) = dy^T x (overwritten). */
+static void mh_gemm_fwd(double *y, const double *x, const double *W, size_t rows, size_t in, size_t out)
 {
-    size_t D = m->D, HD = m->H * D;
-    smx_nn_dense_fwd_f64(w->Kp, w->Z, m->Wk, NULL, B * L, D, HD);
-    smx_nn_dense_fwd_f64(w->Vp, w->Z, m->Wv, NULL, B * L, D, HD);
-    smx_nn_dense_fwd_f64(w->Qp, w->Zq, m->Wq, NULL, B, D, HD);
-#pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < B; b++) {
-        double *wk = w->work + (size_t)omp_get_thread_num() * smx_attn_work_size(L), *o = w->Oa + b * HD, y = 0;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0, x, (int)in, W, (int)in,
+                0.0, y, (int)out);
+}
+
+static void mh_gemm_dw(double *dW, const double *dy, const double *x, size_t rows, size_t in, size_t out)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0, dy, (int)out, x, (int)in,
+                0.0, dW, (int)in);
+}
+
+static size_t mh_chunk_len(size_t B, size_t c) { return B - c * MH_CHUNK < MH_CHUNK ? B - c * MH_CHUNK : MH_CHUNK; }
+
+/* Forward of chunk c (sequences b0 = c MH_CHUNK .. b0 + nb - 1): K = Z Wk^T, V = Z Wv^T, q = Wq z_q on its rows,
+ * attention per sequence, yhat_b = O . (o_1, ..., o_H). wk: this thread's attention workspace. */
+static void mh_fwd_chunk(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L, size_t c, double *wk)
+{
+    size_t D = m->D, HD = m->H * D, b0 = c * MH_CHUNK, nb = mh_chunk_len(B, c);
+    mh_gemm_fwd(w->Kp + b0 * L * HD, w->Z + b0 * L * D, m->Wk, nb * L, D, HD);
+    mh_gemm_fwd(w->Vp + b0 * L * HD, w->Z + b0 * L * D, m->Wv, nb * L, D, HD);
+    mh_gemm_fwd(w->Qp + b0 * HD, w->Zq + b0 * D, m->Wq, nb, D, HD);
+    for (size_t b = b0; b < b0 + nb; b++) {
+        double *o = w->Oa + b * HD, y = 0;
         smx_attn_forward(o, w->A + b * m->H * L, w->E + b * m->H * L, w->Qp + b * HD, w->Kp + b * L * HD,
                          w->Vp + b * L * HD, L, SMX_ATTN_NONE, 1.0, &m->at, wk); /* L >= 1: cannot fail */
         for (size_t k = 0; k < HD; k++) y += m->O[k] * o[k];
         w->yh[b] = y;
     }
-    double loss = 0;
-    for (size_t b = 0; b < B; b++) loss += (w->yh[b] - w->yq[b]) * (w->yh[b] - w->yq[b]);
-    return loss / (double)B;
 }
 
-/* Gradient of the mean squared error into m->g (after mh_forward on the same batch). */
-static void mh_backward(mh_ws_t *w, mh_model_t *m, size_t B, size_t L)
+/* Gradient of chunk c's part of the batch's mean squared error (dL/dyhat_b = 2 (yhat_b - y_b) / B) into its
+ * slot w->gc + c np (the layout of m->w), after mh_fwd_chunk on the same chunk:
+ *   dO = sum_b dy_b o_b (in b order); attention backward per sequence; dWk = dK^T Z, dWv = dV^T Z, dWq = dq^T Z_q
+ *   over the chunk's rows. */
+static void mh_bwd_chunk(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L, size_t c, double *wk)
 {
-    size_t D = m->D, HD = m->H * D;
-    double *gO = MG(m, m->O);
+    size_t D = m->D, HD = m->H * D, b0 = c * MH_CHUNK, nb = mh_chunk_len(B, c);
+    double *g = w->gc + c * m->np, *gO = g + (m->O - m->w), dout[512];
     memset(gO, 0, HD * sizeof *gO);
-    for (size_t b = 0; b < B; b++) { /* dL/dO = sum_b dy_b o_b, in batch order */
+    for (size_t b = b0; b < b0 + nb; b++) {
         double dy = 2 * (w->yh[b] - w->yq[b]) / (double)B;
-        for (size_t k = 0; k < HD; k++) gO[k] += dy * w->Oa[b * HD + k];
-    }
-#pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < B; b++) {
-        double *wk = w->work + (size_t)omp_get_thread_num() * smx_attn_work_size(L), dout[512];
-        double dy = 2 * (w->yh[b] - w->yq[b]) / (double)B;
-        for (size_t k = 0; k < HD; k++) dout[k] = dy * m->O[k];
+        for (size_t k = 0; k < HD; k++) gO[k] += dy * w->Oa[b * HD + k], dout[k] = dy * m->O[k];
         memset(w->dQp + b * HD, 0, HD * sizeof(double));
         smx_attn_backward(w->dQp + b * HD, w->dKp + b * L * HD, w->dVp + b * L * HD, NULL, dout, w->A + b * m->H * L,
                           w->E + b * m->H * L, w->Qp + b * HD, w->Kp + b * L * HD, w->Vp + b * L * HD, L,
                           SMX_ATTN_NONE, 1.0, &m->at, wk);
     }
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wk), NULL, w->dKp, w->Z, m->Wk, B * L, D, HD);
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wv), NULL, w->dVp, w->Z, m->Wv, B * L, D, HD);
-    smx_nn_dense_bwd_f64(NULL, MG(m, m->Wq), NULL, w->dQp, w->Zq, m->Wq, B, D, HD);
+    mh_gemm_dw(g + (m->Wk - m->w), w->dKp + b0 * L * HD, w->Z + b0 * L * D, nb * L, D, HD);
+    mh_gemm_dw(g + (m->Wv - m->w), w->dVp + b0 * L * HD, w->Z + b0 * L * D, nb * L, D, HD);
+    mh_gemm_dw(g + (m->Wq - m->w), w->dQp + b0 * HD, w->Zq + b0 * D, nb, D, HD);
+}
+
+/* Mean squared error of w->yh against w->yq (sum in batch order). */
+static double mh_loss(const mh_ws_t *w, size_t B)
+{
+    double loss = 0;
+    for (size_t b = 0; b < B; b++) loss += (w->yh[b] - w->yq[b]) * (w->yh[b] - w->yq[b]);
+    return loss / (double)B;
+}
+
+/* Forward on w's batch (B tasks, L tokens): w->yh; returns the mean squared error. */
+static double mh_forward(mh_ws_t *w, const mh_model_t *m, size_t B, size_t L)
+{
+    size_t nc = (B + MH_CHUNK - 1) / MH_CHUNK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t c = 0; c < nc; c++)
+        mh_fwd_chunk(w, m, B, L, c, w->work + (size_t)omp_get_thread_num() * smx_attn_work_size(L));
+    return mh_loss(w, B);
+}
+
+/* One training step's forward and backward in ONE parallel region (chunks handed out dynamically; each does its
+ * forward then its backward), then m->g = sum of the chunks' gradients in chunk order. Returns the loss. */
+static double mh_step(mh_ws_t *w, mh_model_t *m, size_t B, size_t L)
+{
+    size_t nc = (B + MH_CHUNK - 1) / MH_CHUNK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t c = 0; c < nc; c++) {
+        double *wk = w->work + (size_t)omp_get_thread_num() * smx_attn_work_size(L);
+        mh_fwd_chunk(w, m, B, L, c, wk);
+        mh_bwd_chunk(w, m, B, L, c, wk);
+    }
+    memcpy(m->g, w->gc, m->np * sizeof *m->g);
+    for (size_t c = 1; c < nc; c++)
+        for (size_t i = 0; i < m->np; i++) m->g[i] += w->gc[c * m->np + i];
+    return mh_loss(w, B);
 }
 
 /* KQ_h = K_h^T Q_h (D x D) and OV_h = V_h^T O_h^T (D) of head h */
@@ -171,7 +223,7 @@ int icl_multihead_gradcheck(double *max_err, size_t H, unsigned long seed)
 {
     mh_model_t m;
     mh_ws_t w;
-    size_t B = 3, L = 6, d = 3;
+    size_t B = 37, L = 6, d = 3; /* 37 = 16 + 16 + 5: three chunks, the last one partial */
     gsl_rng *r = smx_rng_alloc(seed);
     int st = mh_model_alloc(&m, H, d, r);
     if (!st) st = mh_ws_alloc(&w, B, L, &m);
@@ -182,8 +234,7 @@ int icl_multihead_gradcheck(double *max_err, size_t H, unsigned long seed)
     for (size_t i = 0; i < m.np; i++) m.w[i] *= 3.0; /* sharper attention than at init */
     mh_sample(&w, B, L, d, 0.1, r);
     gsl_rng_free(r);
-    mh_forward(&w, &m, B, L);
-    mh_backward(&w, &m, B, L);
+    mh_step(&w, &m, B, L);
     double gmax = 0, emax = 0, h = 1e-6;
     for (size_t i = 0; i < m.np; i++) gmax = fmax(gmax, fabs(m.g[i]));
     for (size_t i = 0; i < m.np; i++) {
@@ -215,8 +266,7 @@ static int mh_dump(const char *path, size_t H, size_t d, size_t L, size_t B, dou
     FILE *f = NULL;
     if (!st) {
         mh_sample(&w, B, L, d, s2, r);
-        double loss = mh_forward(&w, &m, B, L);
-        mh_backward(&w, &m, B, L);
+        double loss = mh_step(&w, &m, B, L);
         size_t D = m.D, HD = H * D;
         const char *names[] = {"Wq", "Wk", "Wv", "O", "Z", "Zq", "yq", "loss", "grad"};
         const double *v[] = {m.Wq, m.Wk, m.Wv, m.O, w.Z, w.Zq, w.yq, &loss, m.g};
@@ -345,7 +395,8 @@ int icl_cmd_multihead(int argc, char **argv)
     int st = SMX_OK, fail = SMX_OK;
     /* one model per thread: OpenMP over the H values (each run single-threaded inside; its own RNG stream
      * (seed, H)), so the bytes do not depend on --threads. A single H: the outer region is inactive and the
-     * batch loops of mh_forward / mh_backward get the threads (per-task writes, sums in task order: same bytes) */
+     * chunk loop of mh_step / mh_forward gets the threads (fixed chunks of MH_CHUNK tasks, their gradients summed
+     * in chunk order: same bytes) */
     omp_set_max_active_levels(1);
 #pragma omp parallel for schedule(dynamic, 1) if (nH > 1)
     for (size_t hi = 0; hi < nH; hi++) {
@@ -370,8 +421,7 @@ int icl_cmd_multihead(int argc, char **argv)
         double acc = 0, t0 = smx_time_now();
         for (long s = 0; s < steps && !st; s++) {
             mh_sample(&w, B, L, d, s2, r);
-            acc += mh_forward(&w, &m, B, L);
-            mh_backward(&w, &m, B, L);
+            acc += mh_step(&w, &m, B, L);
             st = smx_optim_step(opt_, m.t, 4);
             if ((s + 1) % logev == 0) {
                 size_t k = (size_t)((s + 1) / logev) - 1;

@@ -143,7 +143,9 @@ def smx_steps_per_s(model, threads, steps, a):
         pat = r'H = 2: ([0-9.]+) steps/s'
     else:
         cmd = [a.smx, 'closeness', '--n', '200', '--d', '20', '--batch', '16', '--reps', '1', '--steps', str(steps),
-               '--log-every', str(steps), '--eval-tasks', '1', '--scan-tasks', '1', '--vs-d', '5', '--vs-d-n', '2']
+               '--log-every', str(steps), '--eval-tasks', '1', '--scan-tasks', '1', '--vs-d', 'none']
+        # one model only: with a second (--vs-d) run, --threads 2 ran the two models on one thread each and the
+        # timed model never got the second thread
         pat = r'n = 200, d = 20, batch 16: ([0-9.]+) train steps/s'
     cmd += ['--threads', str(threads), '--seed', str(a.seed), '--out', out]
     r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -101,6 +101,12 @@ M1="multihead --H 2 --steps 20 --batch 16 --log-every 10 --eval-L 10 --eval-task
 "$B" $M1 --threads 1 --out "$T/s1.tsv" 2>/dev/null && "$B" $M1 --threads 2 --out "$T/s2.tsv" 2>/dev/null
 same=0; for s in "" -heads -patterns -length; do cmp -s "$T/s1$s.tsv" "$T/s2$s.tsv" || same=1; done
 ok $same "multihead, a single H (all threads inside one model): same bytes with 1 and 2 threads"
+M2="multihead --H 2 --steps 20 --batch 40 --log-every 10 --eval-L 10 --eval-tasks 40"
+"$B" $M2 --threads 1 --out "$T/u1.tsv" 2>/dev/null && "$B" $M2 --threads 2 --out "$T/u2.tsv" 2>/dev/null &&
+  "$B" $M2 --threads 3 --out "$T/u3.tsv" 2>/dev/null
+same=$?; for s in "" -heads -patterns -length; do
+  cmp -s "$T/u1$s.tsv" "$T/u2$s.tsv" && cmp -s "$T/u1$s.tsv" "$T/u3$s.tsv" || same=1; done
+ok $same "multihead, batch 40 = chunks of 16 + 16 + 8: same bytes with 1, 2 and 3 threads"
 # PyTorch cross-check (float64): same initial weights and batch -> the same loss and gradient to ~1e-12
 "$B" multihead --H 2 --batch 7 --L 9 --seed 2385 --dump "$T/dump.txt" 2>/dev/null
 ok $? "multihead --dump writes the initial weights, a batch, the loss and the gradient"
