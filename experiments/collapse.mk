@@ -14,20 +14,17 @@ ifeq ($(PROFILE),paper)
 CF2_OPTS := --epochs 20000 --log-every 50
 CSM_OPTS := --epochs 80000 --log-every 200 --train-frac 0.4
 CPG_OPTS := --epochs 500 --log-every 5
-CON_OPTS := --epochs 20000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.999
-CON_FORMATS := p6,p8,p11,p16,p20,p24,p28,p32,p40,p48,p53,p56,p64
-CON_PW_FORMATS := bf16,fp16,fp32,fp64
 COS_OPTS := --epochs 20000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.99
 CGAP_EPOCHS := 30000
+COS_FORMATS := p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15,p16,p17,p18,p19,p20,p21,p22,p23,p24,p28,p32,p40,p48,p53,p56,p64
 else
 CF2_OPTS := --epochs 3000 --log-every 20 --lr 1e-3
 CSM_OPTS := --epochs 2000 --log-every 20 --train-frac 0.7
 CPG_OPTS := --epochs 300 --log-every 5 --modulus 113 --width 200
-CON_OPTS := --epochs 3000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.999
-CON_FORMATS := p6,p8,p10,p11,p12,p14,p16,p20,p24
-CON_PW_FORMATS := p6,bf16,p10,fp16
 COS_OPTS := --epochs 4000 --log-every 10 --train-frac 0.4 --lr 1e-2 --beta2 0.99
 CGAP_EPOCHS := 6000
+# dense where onset is cheap (p4..p11), then every third bit up to p24 (README, SC onset vs precision)
+COS_FORMATS := p4,p5,p6,p7,p8,p9,p10,p11,p12,p15,p18,p21,p24
 endif
 
 # Fig 2: softmax in fp16 / fp32 / fp64 x train fraction 40 / 60 / 70 % (AdamW, no weight decay;
@@ -62,25 +59,18 @@ $(DATA)/collapse-perpgrad-perp-sgd.tsv: $(BIN)/smx-collapse
 	$(COLLAPSE) --train-frac 0.4 --optimizer perp-sgd --lr 10 --momentum 0.8 --loss stablemax --model-format fp64 --softmax-format fp64 $(CPG_OPTS) --epochs 500 --out $@
 CPG_DATA := $(foreach o,perp-adamw adamw perp-sgd,$(DATA)/collapse-perpgrad-$(o).tsv)
 
-# SC onset vs significand bits (sequential sum) and with the pairwise sum; AdamW lr 1e-2 so that
-# the logits grow fast; quick: p <= 24 within 3000 epochs (onset grows faster than linearly in p)
-$(DATA)/collapse-onset.tsv: $(BIN)/smx-collapse
-	$(COLLAPSE) onset $(CON_OPTS) --formats $(CON_FORMATS) --sum sequential --out $@
-$(DATA)/collapse-onset-pairwise.tsv: $(BIN)/smx-collapse
-	$(COLLAPSE) onset $(CON_OPTS) --formats $(CON_PW_FORMATS) --sum pairwise --out $@
-
 # Onset vs precision answered (issue 11): one fp64-softmax run logs the training rows' logit gaps
 # and predicts the onset for p = 4..64 from the collapse thresholds (collapse-gaps-predict.tsv);
-# the sweeps measure it in every pN, N = 4..24, with both sums, and how long each run follows the
-# fp64 run's train loss (--reference fp64). Settings (both profiles): AdamW lr 1e-2, betas
-# (0.9, 0.99), 40 % train, no weight decay: the gaps grow fast and steadily (quick: the median gap
-# by ~0.0053 nats per epoch, ~130 epochs per bit), so in the quick profile the measured onsets
-# reach p = 24 within the 4000-epoch cap and the fp64 run (6000 epochs) covers the prediction up
-# to p ~ 52 (beyond it the fitted line extrapolates); measured: ~25 CPU-minutes for the four files
-# (the sequential sweep's p >= 18 runs take ~2,000-3,700 epochs each). Not the Fig 2
-# settings (lr 1e-3, where onset comes too late for p >= 12) nor collapse-onset.tsv's beta2 0.999,
-# whose optimiser spikes (README, the p = 16 run) break the sweep.
-COS_FORMATS := p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15,p16,p17,p18,p19,p20,p21,p22,p23,p24
+# the sweeps measure it in pN with both sums (quick: p4..p11 dense, then p12, p15, p18, p21, p24;
+# paper: p4..p24 and p28 .. p64) and how long each run follows the fp64 run's train loss
+# (--reference fp64, run only as long as the longest pN run). The figures
+# collapse-onset-vs-precision and collapse-threshold-check are drawn from these sweeps too.
+# Settings (both profiles): AdamW lr 1e-2, betas (0.9, 0.99), 40 % train, no weight decay: the
+# gaps grow fast and steadily (quick: the median gap by ~0.0053 nats per epoch, ~130 epochs per
+# bit), so in the quick profile the measured onsets reach p = 24 within the 4000-epoch cap and
+# the fp64 run (6000 epochs) covers the prediction up to p ~ 52 (beyond it the fitted line
+# extrapolates). Not the Fig 2 settings (lr 1e-3, where onset comes too late for p >= 12) nor the
+# old beta2 0.999 sweep (retired), whose optimiser spikes (README, the p = 16 run) break a sweep.
 $(DATA)/collapse-gaps.tsv $(DATA)/collapse-gaps-predict.tsv &: $(BIN)/smx-collapse
 	$(COLLAPSE) gaps $(COS_OPTS) --epochs $(CGAP_EPOCHS) --softmax-format fp64 --out $(DATA)/collapse-gaps.tsv \
 	  --predict $(DATA)/collapse-gaps-predict.tsv
@@ -95,12 +85,13 @@ $(FIGS)/collapse-fig2.png $(FIGS)/collapse-fig2.pdf: $(CF2_DATA)
 $(FIGS)/collapse-stablemax.png $(FIGS)/collapse-stablemax.pdf: $(CSM_DATA)
 $(FIGS)/collapse-perpgrad.png $(FIGS)/collapse-perpgrad.pdf: $(CPG_DATA)
 $(FIGS)/collapse-nlm.png $(FIGS)/collapse-nlm.pdf: $(DATA)/collapse-fig2-fp64-40.tsv $(DATA)/collapse-fig2-fp32-70.tsv
-$(FIGS)/collapse-onset-vs-precision.png $(FIGS)/collapse-onset-vs-precision.pdf: $(DATA)/collapse-onset.tsv
-$(FIGS)/collapse-threshold-check.png $(FIGS)/collapse-threshold-check.pdf: $(DATA)/collapse-onset.tsv $(DATA)/collapse-onset-pairwise.tsv
+$(FIGS)/collapse-onset-vs-precision.png $(FIGS)/collapse-onset-vs-precision.pdf: $(DATA)/collapse-onset-sweep.tsv
+$(FIGS)/collapse-threshold-check.png $(FIGS)/collapse-threshold-check.pdf: $(DATA)/collapse-onset-sweep.tsv \
+  $(DATA)/collapse-onset-sweep-pairwise.tsv
 $(FIGS)/collapse-onset-predicted.png $(FIGS)/collapse-onset-predicted.pdf: $(COS_DATA)
 
 .PHONY: run-collapse bench-collapse
-run-collapse: $(CF2_DATA) $(CSM_DATA) $(CPG_DATA) $(DATA)/collapse-onset.tsv $(DATA)/collapse-onset-pairwise.tsv $(COS_DATA)
+run-collapse: $(CF2_DATA) $(CSM_DATA) $(CPG_DATA) $(COS_DATA)
 
 bench-collapse: $(BIN)/smx-collapse
 	$(BIN)/smx-collapse bench --epochs 20 --threads 2

@@ -20,24 +20,48 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
     /* parse the list first: every name must be a format */
     smx_format_t fmts[64];
     int nf = (int)smx_cli_formats_or_fail(fmts, 64, o->formats, 0, PROG, "--formats");
+    smx_format_t rfmt;
+    if (o->reference) smx_cli_format_or_fail(&rfmt, o->reference, PROG, "--reference");
     smx_tsv_t *t = smx_tsv_open(o->com.out);
     if (!t) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     collapse_meta_options(t, o, argc, argv);
     smx_tsv_meta(t, "formats", "%s", o->formats);
     smx_tsv_meta(t, "note", "the run stops at the first logged epoch with sc_fraction > 0.5; onset_epoch -1: none within --epochs");
+    /* the formats' runs first (each stops at onset or at --epochs), then the reference run only up to
+     * the last logged epoch of the longest of them: the comparison reads no row past a run's end,
+     * and a shorter run of the same options logs the same rows (no option depends on --epochs
+     * except where the run ends), so the output rows are those of a full-length reference */
+    collapse_log_t *logs = calloc((size_t)nf, sizeof *logs);
+    if (!logs) { smx_tsv_abort(t); collapse_fail_status(SMX_ENOMEM, "onset"); }
+    long need = 0;
+    for (int i = 0; i < nf; i++) {
+        char cs[1024];
+        collapse_opts_t oi = *o;
+        oi.cfg.fmt = fmts[i];
+        collapse_cfg_string(cs, sizeof cs, &oi);
+        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every,
+                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs,
+                              .log_offset = o->log_conv, .on_init = collapse_io_on_init, .on_init_ctx = (void *)o};
+        int fin, st = collapse_run(&logs[i], NULL, &fin, &ro);
+        if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "training"); }
+        long last = (long)logs[i].v[(logs[i].nrows - 1) * logs[i].ncols + COLLAPSE_COL_EPOCH];
+        if (last > need) need = last;
+        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, collapse_log_onset(&logs[i], NULL));
+    }
     collapse_log_t ref = {0};
     if (o->reference) {
         char cs[1024];
         collapse_opts_t oi = *o;
-        smx_cli_format_or_fail(&oi.cfg.fmt, o->reference, PROG, "--reference");
+        oi.cfg.fmt = rfmt;
         collapse_cfg_string(cs, sizeof cs, &oi);
-        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every, .quiet = o->quiet,
+        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = need, .log_every = o->log_every, .quiet = o->quiet,
                                   .cfgstr = cs,
                               .log_offset = o->log_conv, .on_init = collapse_io_on_init, .on_init_ctx = (void *)o};
         int fin, st = collapse_run(&ref, NULL, &fin, &ro);
         if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "reference run"); }
         long ron = collapse_log_onset(&ref, NULL);
-        smx_tsv_meta(t, "reference", "%s (full --epochs run, same options; its onset epoch %ld)", oi.cfg.fmt.name, ron);
+        smx_tsv_meta(t, "reference", "%s (same options, run to epoch %ld of --epochs %ld: the last logged epoch of the "
+                     "longest run below; its onset epoch %ld, -1: none up to there)", oi.cfg.fmt.name, need, o->epochs, ron);
         smx_tsv_meta(t, "reference_tol", "%.17g", o->ref_tol);
         smx_tsv_meta(t, "reference_note", "ref_depart_epoch: first logged epoch with |train_loss - reference's| > "
                      "tol * reference's (-1: none up to the run's end); ref_loss_reldiff_max: largest relative "
@@ -50,19 +74,10 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
                                      "\tref_norm_depart_epoch\tref_norm_reldiff_at_end"
                                    : "format\tp\tonset_epoch\tp_ln2\tsc_gap_min\tnonsc_gap_max\tsc_fraction\ttrain_acc\ttest_acc");
     for (int i = 0; i < nf; i++) {
-        char cs[1024];
-        collapse_opts_t oi = *o;
-        oi.cfg.fmt = fmts[i];
-        collapse_cfg_string(cs, sizeof cs, &oi);
-        collapse_run_opts_t ro = {.cfg = oi.cfg, .epochs = o->epochs, .log_every = o->log_every,
-                                  .stop_at_onset = 1, .quiet = o->quiet, .cfgstr = cs,
-                              .log_offset = o->log_conv, .on_init = collapse_io_on_init, .on_init_ctx = (void *)o};
-        collapse_log_t log;
-        int fin, st = collapse_run(&log, NULL, &fin, &ro);
-        if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "training"); }
-        size_t row = log.nrows - 1;
-        long on = collapse_log_onset(&log, &row);
-        const double *v = log.v + row * log.ncols;
+        const collapse_log_t *lg = &logs[i];
+        size_t row = lg->nrows - 1;
+        long on = collapse_log_onset(lg, &row);
+        const double *v = lg->v + row * lg->ncols;
         smx_tsv_str(t, fmts[i].name);
         smx_tsv_int(t, fmts[i].p);
         smx_tsv_int(t, on);
@@ -79,12 +94,12 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
             for (int k = 0; k < 2; k++) {
                 long dep = -1;
                 double dmax = 0, dend = NAN;
-                for (size_t r = 0; r < log.nrows && r < ref.nrows; r++) {
-                    double a = log.v[r * log.ncols + cols[k]], b = ref.v[r * ref.ncols + cols[k]];
+                for (size_t r = 0; r < lg->nrows && r < ref.nrows; r++) {
+                    double a = lg->v[r * lg->ncols + cols[k]], b = ref.v[r * ref.ncols + cols[k]];
                     double d = fabs(a - b) / fabs(b);
                     dend = d;
                     if (dep >= 0) continue;
-                    if (!(d <= o->ref_tol)) dep = (long)log.v[r * log.ncols];
+                    if (!(d <= o->ref_tol)) dep = (long)lg->v[r * lg->ncols];
                     else if (d > dmax) dmax = d;
                 }
                 smx_tsv_int(t, dep);
@@ -93,9 +108,9 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
             }
         }
         smx_tsv_endrow(t);
-        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
-        collapse_log_free(&log);
     }
+    for (int i = 0; i < nf; i++) collapse_log_free(&logs[i]);
+    free(logs);
     collapse_log_free(&ref);
     if (smx_tsv_close(t) != SMX_OK) smx_cli_io_fail(PROG, "--out: cannot write", o->com.out);
     return 0;

@@ -4,7 +4,7 @@
 # onset (or at the end of the run when there is none): SC fraction and train accuracy, which
 # flags runs whose training diverged.
 load 'plots/common.gp'
-f = datadir.'/collapse-onset.tsv'
+f = datadir.'/collapse-onset-sweep.tsv'
 E = real(system(sprintf("sed -n 's/.*epochs=\\([0-9]*\\).*/\\1/p' %s | head -1", f)))
 set multiplot layout 1,2 title sprintf('Softmax Collapse onset vs softmax precision p (sequential sum; runs capped at %d epochs)', E)
 set key top left font ',9'

@@ -4,8 +4,8 @@
 # so rows in SC lie at or above 0 and rows not in SC below. Pairwise sum (small terms summed
 # first): rows not in SC may reach up to ln(V - 1) above p ln 2.
 load 'plots/common.gp'
-s = datadir.'/collapse-onset.tsv'
-pw = datadir.'/collapse-onset-pairwise.tsv'
+s = datadir.'/collapse-onset-sweep.tsv'
+pw = datadir.'/collapse-onset-sweep-pairwise.tsv'
 V = real(system(sprintf("sed -n 's/.*modulus=\\([0-9]*\\).*/\\1/p' %s | head -1", s)))
 set multiplot layout 1,2 title sprintf('Gaps of trained logits at SC onset minus p ln 2 (V = %d; points off scale: diverged runs)', V)
 set key top left font ',8'

@@ -3,7 +3,8 @@
 # gaps: its quantiles are ordered, its gap_max is the train TSV's nonsc_gap_max (another code path) while
 # no row is in SC, its thresholds are `smx collapse-threshold`'s, and onset_first is recomputed here from
 # the median column; the predicted onset of p8 is close to the measured one. onset --reference: a run
-# compared with itself never departs, a p5 run does. --log-convention reference: row e is smx's row e + 1.
+# compared with itself never departs, a p5 run does; the reference run shortened to the longest
+# format run gives the rows of a full-length one. --log-convention reference: row e is smx's row e + 1.
 # Env SMX_BIN = directory of the programs. TAP helpers: tests/lib.sh.
 . "$(dirname "$0")/lib.sh"
 BIN=${SMX_BIN:-build/bin}
@@ -46,6 +47,16 @@ ok $? "p8: measured onset $meas within 20 % of the predicted $pred"
 awk -F'\t' '$1 == "fp64" {exit !($10 == -1 && $11 == 0 && $12 == 0 && $13 == -1 && $14 == 0)}' "$T/ref.tsv"; ok $? "--reference fp64: fp64 never departs (difference 0)"
 awk -F'\t' '$1 == "p5" {exit !($10 >= 0 && $10 <= 60)}' "$T/ref.tsv"; ok $? "--reference fp64: p5 departs within 60 epochs"
 grep -q '^# reference_tol: 0.01$' "$T/ref.tsv"; ok $? "--reference-tol default 0.01 in the metadata"
+# the reference runs only to the longest run's last logged epoch (p8's onset, 110 here): the rows equal
+# those of a full-length reference, which fp64 in the list forces (fp64 runs to --epochs), bit for bit
+"$B" onset $M --epochs 400 --log-every 10 --formats p5,p6,p8 --reference fp64 --out "$T/rs.tsv"; ok $? "onset --reference, all formats stop at onset"
+"$B" onset $M --epochs 400 --log-every 10 --formats p5,p6,p8,fp64 --reference fp64 --out "$T/rf.tsv"; ok $? "onset --reference, fp64 in the list: a full-length reference"
+grep -q '^# reference: fp64 (same options, run to epoch 110 of --epochs 400' "$T/rs.tsv" &&
+    grep -q '^# reference: fp64 (same options, run to epoch 400 of --epochs 400' "$T/rf.tsv"; ok $? "reference run lengths 110 and 400 in the metadata"
+grep -v '^#' "$T/rs.tsv" >"$T/rs1"
+grep -v '^#' "$T/rf.tsv" | grep -v '^fp64' >"$T/rf1"
+[ "$(wc -l <"$T/rs1")" -eq 4 ]; ok $? "shortened reference: header and 3 rows"
+same "$T/rs1" "$T/rf1" "shortened reference: rows (with the ref_* columns) equal a full-length reference's (bytes)"
 
 # --log-convention reference: its row e is smx's row e + 1 (every column but the epoch)
 "$B" train $M --epochs 12 --log-every 1 --softmax-format bf16 --out "$T/cs.tsv"
