@@ -369,6 +369,15 @@ int bottleneck_cmd_argmax(int argc, char **argv)
     if (o.file) return run_file(&o);
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.v < 0) o.v = paper ? 10000 : 1000;
+    {
+        /* memory estimate, dominant arrays only: W and its modified copy Wm (2 V x max d doubles, run), b and
+         * the per-class results; per thread the support list (V size_t) */
+        double dmax = 0, V = (double)o.v;
+        for (size_t k = 0; k < o.ndims; k++) dmax = fmax(dmax, o.dims[k]);
+        smx_cli_mem_or_fail(8.0 * (2.0 * V * dmax + V) + V * (double)sizeof(cls_t) +
+                                (double)omp_get_max_threads() * V * (double)sizeof(size_t),
+                            "--vocab x --dims", prog);
+    }
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-argmax.tsv" : "data/quick/bottleneck-argmax.tsv";
     smx_cli_out_check_or_fail(out, prog, "--out");
     int st = run(&o, out, argc, argv);

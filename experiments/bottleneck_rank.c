@@ -292,6 +292,18 @@ static int rank_or_kl(int argc, char **argv, int kl)
                       : kl              ? "data/quick/bottleneck-kl.tsv"
                       : paper           ? "data/paper/bottleneck-rank.tsv"
                                         : "data/quick/bottleneck-rank.tsv";
+    {
+        /* memory estimate, dominant arrays only: per target A (n x v), its SVD U (n x k) and V^T (k x v); while
+         * building, one clr copy (n x v) and LAPACK's SVD workspace (about one more n x v); per thread L
+         * (n x v) and the largest fit's workspace: softmax P, Z, G (3 n x v) or a K-component MoS/MoC
+         * P, M, G, Z and K component matrices ((4 + K) n x v, bottleneck_mos.c / bottleneck_mix.c) */
+        double kmax = 0, nv = (double)n * (double)v;
+        for (size_t q = 0; q < nmos; q++) kmax = fmax(kmax, mosk[q]);
+        for (size_t q = 0; q < nmoc; q++) kmax = fmax(kmax, mock[q]);
+        double bytes = 8.0 * ((double)nt * (nv + (double)k * (double)(n + v)) + 2.0 * nv +
+                              (double)omp_get_max_threads() * (1.0 + fmax(3.0, 4.0 + kmax)) * nv);
+        smx_cli_mem_or_fail(bytes, "--outputs x --vocab x --targets x --threads", prog);
+    }
     smx_cli_out_check_or_fail(out, prog, "--out");
     /* targets (sequential: one RNG stream per target) and their clr SVDs */
     double *A = malloc(nt * n * v * sizeof *A), *sig = malloc(nt * k * sizeof *sig), *uu = malloc(nt * n * k * sizeof *uu),

@@ -710,6 +710,13 @@ int bottleneck_cmd_recover(int argc, char **argv)
     if (o.seeds < 0) o.seeds = paper ? 20 : 5;
     if (o.d + 1 >= o.v) smx_cli_fail(prog, "--hidden: %ld must be below --vocab - 1 (%ld)", o.d, o.v - 1);
     if ((double)o.n * (double)o.v > 4e8) smx_cli_fail(prog, "--outputs x --vocab: %ld x %ld is too large", o.n, o.v);
+    {
+        /* memory estimate, dominant arrays only: per thread H (N x d), W (V x d), L, L', U (3 N x V, run) and
+         * the SVD's copy and workspace (about 2 N x V more) */
+        double N = (double)o.n, V = (double)o.v, d = (double)o.d;
+        smx_cli_mem_or_fail(8.0 * (double)omp_get_max_threads() * (N * d + V * d + 5.0 * N * V),
+                            "--outputs x --vocab x --threads", prog);
+    }
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-recovery.tsv" : "data/quick/bottleneck-recovery.tsv";
     smx_cli_out_check_or_fail(out, prog, "--out");
     for (int k = 0; k < 2; k++) { /* the sibling files too, before any work */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "Usage: smx-moe COMMAND [OPTIONS]   (smx-moe COMMAND --help for its options)\n"
@@ -105,6 +106,8 @@ int moe_cmd_sample(int argc, char **argv)
     snprintf(defout, sizeof defout, "data/%s/moe-sample.tsv", smx_cli_profile_name(c.profile));
     const char *out = c.out ? c.out : defout;
     size_t d = cfg.truth.d;
+    /* memory estimate: the sample x (n x d) and y (n doubles); nothing else grows with n */
+    smx_cli_mem_or_fail(8.0 * (double)n * (double)(d + 1), "--n", what);
     double *x = malloc((size_t)n * d * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     if (!x || !y) smx_cli_fail(what, "out of memory for --n %ld", n);
     gsl_rng *r = smx_rng_alloc(c.seed);
@@ -173,6 +176,24 @@ static void read_data(double **px, double **py, size_t *pn, const char *path, si
 }
 
 /* fit of a variant model: one sweep row's fit at (n, seed) */
+/* Refuse up front a fit whose memory estimate exceeds the machine: one worker for n points
+ * (moe_worker_bytes). With --data, n is not known before reading: each value takes at least 2 bytes
+ * ("0" and a tab or newline), so a file of B bytes has at most B / (2 (d + 1)) rows, and the table read
+ * holds at most B / 2 doubles (4 B bytes). */
+static void fit_mem_or_fail(const moe_cfg_t *cfg, const moe_model_t *model, size_t n, const char *data,
+                            const char *what)
+{
+    if (!data) {
+        smx_cli_mem_or_fail(moe_worker_bytes(cfg, model, n), "--n x --k", what);
+        return;
+    }
+    struct stat st;
+    if (stat(data, &st) || !S_ISREG(st.st_mode)) return; /* the reader names the problem */
+    double B = (double)st.st_size;
+    size_t rows = (size_t)(B / (2.0 * (double)(cfg->truth.d + 1)));
+    smx_cli_mem_or_fail(4.0 * B + moe_worker_bytes(cfg, model, rows), "--data (bounded by its size) x --k", what);
+}
+
 static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_common_t *c, size_t n, const char *out,
                        const char *data, int argc, char **argv)
 {
@@ -285,6 +306,7 @@ int moe_cmd_fit(int argc, char **argv)
     char defout[256];
     snprintf(defout, sizeof defout, "data/%s/moe-fit.tsv", smx_cli_profile_name(c.profile));
     const char *out = c.out ? c.out : defout;
+    fit_mem_or_fail(&cfg, &model, (size_t)n, data, what);
     if (!moe_model_is_a(&model)) return fit_variant(&model, &cfg, &c, (size_t)n, out, data, argc, argv);
     double *x = NULL, *y = NULL;
     size_t nn = (size_t)n;

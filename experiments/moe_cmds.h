@@ -174,6 +174,10 @@ typedef struct {
     int ok;
 } moe_worker_t;
 int moe_worker_alloc(moe_worker_t *w, const moe_cfg_t *cfg, const moe_model_t *m, size_t n_max);
+/* Memory estimate (bytes) of one worker fitting n points, dominant arrays only (moe_sweep.c): x, a copy of
+ * x, y, responsibilities and gate probabilities (n x k; multinomial experts: per class). It bounds
+ * model (a)'s scratch + EM worker (x, y, r, pi) too. */
+double moe_worker_bytes(const moe_cfg_t *cfg, const moe_model_t *m, size_t n);
 void moe_worker_free(moe_worker_t *w, const moe_model_t *m);
 /* One (n, rep) task: its TSV row (malloc'd, ending in a newline), or NULL on failure. After it the worker's
  * fit (w->r.fit for paper (a), w->fit otherwise) holds the estimate. The data: x, y (n x d, n; n <= the

@@ -31,6 +31,12 @@
 
 /* ---------------- sweep ---------------- */
 
+double moe_worker_bytes(const moe_cfg_t *cfg, const moe_model_t *m, size_t n)
+{
+    double d = (double)cfg->truth.d, S = m->multinomial ? (double)m->classes : 1;
+    return (double)n * sizeof(double) * (2 * d + 2 + 2 * (double)cfg->k * S);
+}
+
 static const char sweep_usage[] =
     "Usage: smx-moe sweep [OPTIONS]\n"
     "EM fits over a grid of n and R replications; one TSV row per (n, rep), in (n, rep) order: n rep seed k loglik\n"
@@ -310,10 +316,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
 #ifdef _OPENMP
     nthr = omp_get_max_threads();
 #endif
-    /* each worker holds x, a copy of x, y, responsibilities and gate probabilities (n x k; multinomial
-     * experts: per class) */
-    double d = (double)o.cfg.truth.d, S = o.model.multinomial ? (double)o.model.classes : 1;
-    double worker = (double)nmax * sizeof(double) * (2 * d + 2 + 2 * (double)o.cfg.k * S);
+    double worker = moe_worker_bytes(&o.cfg, &o.model, nmax);
     smx_cli_mem_or_fail(worker * nthr, "--nmax x --k x --threads", what);
     smx_progress_t pr;
     smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), o.model.quiet);

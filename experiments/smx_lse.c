@@ -145,6 +145,10 @@ int smx_cmd_lse_error(int argc, char **argv)
     for (int k = 0; k < LSE_NF; k++) smx_format_get(&fmt[k], lse_formats[k]);
     smx_format_get(&f64, "fp64");
     size_t N = (size_t)n, nrows = (size_t)nvec * LSE_NF * LSE_NA;
+    /* memory estimate, dominant arrays only: the result rows (one per vector, format and algorithm) and
+     * the class means mu (n x LSE_FEATURES); the five n-vectors are small beside them */
+    smx_cli_mem_or_fail((double)nrows * sizeof(lse_row_t) + 8.0 * (double)N * (LSE_FEATURES + 5), "--vectors x --n",
+                        LSE_PROG);
     lse_row_t *rows = malloc(nrows * sizeof *rows);
     double *x0 = malloc(N * sizeof *x0), *x = malloc(N * sizeof *x), *e = malloc(N * sizeof *e),
            *y = malloc(N * sizeof *y), *mu = malloc(N * LSE_FEATURES * sizeof *mu);

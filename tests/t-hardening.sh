@@ -122,6 +122,60 @@ exits 4 "retrieval: .*needs about [0-9]+ MB of memory" "$D" retrieval --d 4096 -
 ok $? "smx-dispersion retrieval --d 4096 --test-log2 20: the memory estimate named ($(msg))"
 [ ! -e "$T/big.tsv" ] && [ "$(ntmp "$T")" = 0 ]; ok $? "refused runs leave no file"
 
+# refused up front (issue 9 item 6): smx-bottleneck rank / kl / recover / argmax, smx-moe fit / sample,
+# smx lse-error. Absurd sizes (beyond any machine: the per-thread arrays times --threads 64, a 10 TB
+# --data file) are refused without a limit; under ulimit -v a moderate size is refused while a small one
+# still runs (both sides of the estimate).
+B=$BIN/smx-bottleneck; M=$BIN/smx-moe
+NOMEM="needs about [0-9]+ MB of memory; only [0-9]+ MB available"
+for c in rank kl; do
+  exits 4 "^smx-bottleneck $c: --outputs x --vocab x --targets x --threads $NOMEM" \
+    "$B" $c --outputs 20000 --vocab 20000 --threads 64 --out "$T/big.tsv"
+  ok $? "smx-bottleneck $c 20000 x 20000, 64 threads: refused up front, one line ($(msg))"
+done
+exits 4 "^smx-bottleneck recover: --outputs x --vocab x --threads $NOMEM" \
+  "$B" recover --outputs 20000 --vocab 20000 --threads 64 --out "$T/big.tsv"
+ok $? "smx-bottleneck recover 20000 x 20000, 64 threads: refused up front ($(msg))"
+exits 4 "^smx-bottleneck argmax: --vocab x --dims needs about 6558[0-9] MB" \
+  "$B" argmax --vocab 1000000 --dims 4096 --out "$T/big.tsv"
+ok $? "smx-bottleneck argmax --vocab 1e6 --dims 4096: refused with the estimate 2 V d doubles ($(msg))"
+truncate -s 10T "$T/huge.tsv" 2>/dev/null || dd if=/dev/null of="$T/huge.tsv" bs=1 seek=10T 2>/dev/null
+exits 4 "^smx-moe fit: --data \(bounded by its size\) x --k $NOMEM" "$M" fit --data "$T/huge.tsv" --out "$T/big.tsv"
+ok $? "smx-moe fit --data (a sparse 10 TB file): refused before reading it ($(msg))"
+rm -f "$T/huge.tsv"
+if [ "${SMX_SANITIZE:-0}" = 1 ]; then
+  # ASan reserves terabytes of address space at start, so a lowered ulimit -v kills any sanitized run
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "sanitized build (SMX_SANITIZE=1): ASan needs more address space than ulimit -v allows"; done
+else
+  # small -> runs (exit 0, data rows); moderate -> exit 4 with the estimate; both under ulimit -v 500000
+  lim() { sh -c 'ulimit -v 500000; "$@"' sh "$@"; }
+  for c in rank kl; do
+    exits 4 "$NOMEM" lim "$B" $c --outputs 2000 --vocab 2000 --threads 1 --out "$T/big.tsv"
+    ok $? "smx-bottleneck $c 2000 x 2000 under ulimit -v 500000: refused ($(msg))"
+    lim "$B" $c --outputs 12 --vocab 10 --dims 2 --iters 5 --targets rank:3 --threads 1 --quiet --out "$T/b-$c.tsv" 2>"$T/err"
+    [ $? = 0 ] && grep -vq '^#' "$T/b-$c.tsv"; ok $? "... 12 x 10 under the same limit runs ($(msg))"
+  done
+  exits 4 "$NOMEM" lim "$B" recover --outputs 4000 --vocab 4000 --threads 1 --out "$T/big.tsv"
+  ok $? "smx-bottleneck recover 4000 x 4000 under ulimit -v 500000: refused ($(msg))"
+  lim "$B" recover --outputs 30 --vocab 20 --hidden 4 --seeds 1 --threads 1 --quiet --out "$T/b-rec.tsv" 2>"$T/err"
+  [ $? = 0 ] && grep -vq '^#' "$T/b-rec.tsv"; ok $? "... 30 x 20 runs ($(msg))"
+  exits 4 "$NOMEM" lim "$B" argmax --vocab 100000 --dims 400 --out "$T/big.tsv"
+  ok $? "smx-bottleneck argmax --vocab 1e5 --dims 400 under ulimit -v 500000: refused ($(msg))"
+  lim "$B" argmax --vocab 30 --dims 2 --seeds 1 --threads 1 --quiet --out "$T/b-arg.tsv" 2>"$T/err"
+  [ $? = 0 ] && grep -vq '^#' "$T/b-arg.tsv"; ok $? "... --vocab 30 --dims 2 runs ($(msg))"
+  exits 4 "^smx-moe fit: --n x --k $NOMEM" lim "$M" fit --n 10000000 --out "$T/big.tsv"
+  ok $? "smx-moe fit --n 1e7 under ulimit -v 500000: refused ($(msg))"
+  lim "$M" fit --n 200 --out "$T/m-fit.tsv" >/dev/null 2>"$T/err"; ok $? "... --n 200 runs ($(msg))"
+  exits 4 "^smx-moe sample: --n $NOMEM" lim "$M" sample --n 100000000 --out "$T/big.tsv"
+  ok $? "smx-moe sample --n 1e8 under ulimit -v 500000: refused ($(msg))"
+  lim "$M" sample --n 100 --out "$T/m-s.tsv" 2>"$T/err"
+  [ $? = 0 ] && [ "$(grep -vc '^#' "$T/m-s.tsv")" = 101 ]; ok $? "... --n 100 runs: header + 100 rows ($(msg))"
+  exits 4 "^smx lse-error: --vectors x --n $NOMEM" lim "$S" lse-error --vectors 10000000 --out "$T/big.tsv"
+  ok $? "smx lse-error --vectors 1e7 under ulimit -v 500000: refused ($(msg))"
+  lim "$S" lse-error --vectors 20 --out "$T/l.tsv" 2>"$T/err"; ok $? "... --vectors 20 runs ($(msg))"
+fi
+[ ! -e "$T/big.tsv" ] && [ "$(ntmp "$T")" = 0 ]; ok $? "refused runs leave no file"
+
 # ---- 7. errors name the real cause and the path; one exit code per kind
 touch "$T/file"
 exits 3 "'$T/file/x.tsv': Not a directory" "$S" threshold-sweep --pmax 4 --out "$T/file/x.tsv"; ok $? "ENOTDIR named ($(msg))"
