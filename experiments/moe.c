@@ -175,7 +175,6 @@ static void read_data(double **px, double **py, size_t *pn, const char *path, si
     *px = x, *py = y, *pn = n;
 }
 
-/* fit of a variant model: one sweep row's fit at (n, seed) */
 /* Refuse up front a fit whose memory estimate exceeds the machine: one worker for n points
  * (moe_worker_bytes). With --data, n is not known before reading: each value takes at least 2 bytes
  * ("0" and a tab or newline), so a file of B bytes has at most B / (2 (d + 1)) rows, and the table read
@@ -194,6 +193,7 @@ static void fit_mem_or_fail(const moe_cfg_t *cfg, const moe_model_t *model, size
     smx_cli_mem_or_fail(4.0 * B + moe_worker_bytes(cfg, model, rows), "--data (bounded by its size) x --k", what);
 }
 
+/* fit of a variant model: one sweep row's fit at (n, seed) */
 static int fit_variant(const moe_model_t *model, moe_cfg_t *cfg, const smx_cli_common_t *c, size_t n, const char *out,
                        const char *data, int argc, char **argv)
 {
