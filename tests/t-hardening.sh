@@ -216,7 +216,16 @@ for sig in TERM HUP; do
   "$S" threshold-sweep --pmax 4096 --classes 1000000 --out "$T/sig$sig/x.tsv" & p=$!
   i=0; while [ $i -lt 100 ] && [ "$(ntmp "$T/sig$sig")" = 0 ]; do sleep 0.1; i=$((i + 1)); done
   had=$(ntmp "$T/sig$sig")
-  kill -$sig $p; wait $p; rc=$?
+  kill -$sig $p
+  # a signal ignored by whoever started the tests (nohup ignores SIGHUP) stays ignored in the program, as
+  # POSIX asks of a program that catches signals; then the check cannot run: say so, never hang
+  i=0; while [ $i -lt 100 ] && kill -0 $p 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 $p 2>/dev/null; then
+    kill -KILL $p; wait $p
+    skip "SIG$sig is ignored in this environment (nohup?): the program kept it ignored; run make test without nohup"
+    continue
+  fi
+  wait $p; rc=$?
   [ "$had" = 1 ] && [ "$(ntmp "$T/sig$sig")" = 0 ] && [ ! -e "$T/sig$sig/x.tsv" ] && [ $rc -gt 128 ]
   ok $? "SIG$sig during a write: killed by it (status $rc), its temporary removed, no output"
 done
