@@ -37,7 +37,8 @@
  * lanes, element i in lane i mod L, lanes combined by the halving tree, blocks of
  * SMX_KERNELS_BLOCK elements combined sequentially in block order). Hence EVERY algorithm gives
  * the same bytes for scalar, AVX2 and AVX-512 and for any thread count (OpenMP over blocks).
- * Never compiled with -ffast-math; -std=c11 keeps FP contraction off.
+ * Never compiled with value-changing FP optimisation flags (no unsafe-math mode); -std=c11 keeps
+ * FP contraction off.
  *
  * Special values (checked only when the normaliser comes out non-finite, by a scalar scan, then
  * as numerics/lse.h): any NaN -> every output NaN (lse NaN); k >= 1 entries +Inf -> lse +Inf,
