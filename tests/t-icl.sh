@@ -200,6 +200,17 @@ cmp -s "$T/cs1.tsv" "$T/cs2.tsv" && cmp -s "$T/cs1-vs-d.tsv" "$T/cs2-vs-d.tsv"
 ok $? "closeness, a single run (threads inside the run): same bytes with 1 and 2 threads"
 tsv "$T/cs1.tsv" 'm++' 'exit !(m == 3)' && tsv "$T/cs1-vs-d.tsv" 'm++' 'exit !(m == 0)'
 ok $? "closeness --vs-d none: 3 log points, a vs-d file without rows"
+# --dtype f32: same bytes for 1 and 2 threads; the float layer's metrics within float rounding of the double run's
+# at step 0 (same initial weights rounded to float), and the dtype in the metadata (the default's metadata has none)
+"$B" $C1 --dtype f32 --threads 1 --out "$T/cf1.tsv" 2>/dev/null && "$B" $C1 --dtype f32 --threads 2 --out "$T/cf2.tsv" 2>/dev/null
+ok $? "closeness --dtype f32 runs"
+cmp -s "$T/cf1.tsv" "$T/cf2.tsv"; ok $? "closeness --dtype f32: same bytes with 1 and 2 threads"
+grep -q '^# dtype: f32' "$T/cf1.tsv" && ! grep -q '^# dtype' "$T/cs1.tsv"; ok $? "closeness --dtype f32 in the metadata only when set"
+grep -v '^#' "$T/cs1.tsv" >"$T/cs1.d"; grep -v '^#' "$T/cf1.tsv" >"$T/cf1.d"
+paste "$T/cs1.d" "$T/cf1.d" | awk -F'\t' '$3 == "0" { n++; d = $4 - $17; if (d < 0) d = -d; if (!(d <= 1e-5 * $4)) bad++ }
+    $3 == "20" { m++; if ($4 == $17) same++ } END { exit !(n == 1 && !bad && m == 1 && !same) }'
+ok $? "closeness --dtype f32: step-0 TF test loss = the double run's to 1e-5 relative; after training not bit-equal"
+badx "\-\-dtype" closeness --dtype f16
 badx "\-\-vs-d" closeness --vs-d 0
 badx "\-\-R" closeness --R 0
 tap_done
