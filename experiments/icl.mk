@@ -56,13 +56,14 @@ bench-icl: $(BIN)/smx-icl experiments/icl_peers.py
 # figures-icl-long (not in `make figures`: ~6 min per seed on an idle core, far longer on a shared one): the trained
 # two-head omega_h, mu_h over ICL_LONG_STEPS steps for each of ICL_LONG_SEEDS (He et al.: 0.13, 3.45 in their
 # 1/sqrt(d+2) units), one model per seed with --threads 1 (make -j2 runs two seeds at a time); figure icl-omega-mu.
-# e.g. make -j2 figures-icl-long, or make -j2 PROFILE=paper ICL_LONG_STEPS=500001 figures-icl-long
+# e.g. make -j2 figures-icl-long, or make -j2 PROFILE=paper ICL_LONG_STEPS=500001 figures-icl-long. Each run keeps a
+# checkpoint OUT.ckpt (every 180 s; solvers/run.h): an interrupted make resumes where it stopped, same bytes.
 ICL_LONG_SEEDS ?= 1 2 3 4
 ICL_LONG_STEPS ?= 100000
 ICL_LONG := $(foreach s,$(ICL_LONG_SEEDS),$(DATA)/icl-omega-mu-s$(s).tsv)
 $(ICL_LONG): $(DATA)/icl-omega-mu-s%.tsv: $(BIN)/smx-icl
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(BIN)/smx-icl multihead --H 2 --steps $(ICL_LONG_STEPS) --log-every 1000 \
-	    --seed $* --threads 1 --quiet --out $@
+	    --seed $* --threads 1 --quiet --checkpoint $@.ckpt --resume --out $@
 $(call fig_pair,icl-omega-mu): $(ICL_LONG)
 .PHONY: figures-icl-long
 figures-icl-long: $(call fig_pair,icl-omega-mu)
