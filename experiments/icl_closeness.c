@@ -538,14 +538,11 @@ int icl_cmd_closeness(int argc, char **argv)
 {
     static const char prog[] = "smx-icl closeness";
     static const struct option lopts[] = {
-        {"n", required_argument, 0, O_N}, {"d", required_argument, 0, O_D}, {"R", required_argument, 0, O_R},
-        {"reps", required_argument, 0, O_REPS}, {"steps", required_argument, 0, O_STEPS},
-        {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
-        {"log-every", required_argument, 0, O_LOG}, {"eval-tasks", required_argument, 0, O_EVT},
-        {"scan-tasks", required_argument, 0, O_SCT}, {"vs-d", required_argument, 0, O_VSD},
-        {"vs-d-n", required_argument, 0, O_VSDN},
-        {"weight-decay", required_argument, 0, O_WD}, {"dtype", required_argument, 0, O_DTYPE}, ICL_COMMON_OPTIONS,
-        {0, 0, 0, 0}};
+        SMX_CLI_ARG("n", O_N), SMX_CLI_ARG("d", O_D), SMX_CLI_ARG("R", O_R), SMX_CLI_ARG("reps", O_REPS),
+        SMX_CLI_ARG("steps", O_STEPS), SMX_CLI_ARG("batch", O_BATCH), SMX_CLI_ARG("lr", O_LR),
+        SMX_CLI_ARG("log-every", O_LOG), SMX_CLI_ARG("eval-tasks", O_EVT), SMX_CLI_ARG("scan-tasks", O_SCT),
+        SMX_CLI_ARG("vs-d", O_VSD), SMX_CLI_ARG("vs-d-n", O_VSDN), SMX_CLI_ARG("weight-decay", O_WD),
+        SMX_CLI_ARG("dtype", O_DTYPE), ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t cc;
     smx_cli_common_init(&cc);
     size_t ns[8] = {200, 25}, nn = 2, ds[16] = {5, 10, 20, 40}, nd = 4, d = 20, vn = 25;

@@ -445,14 +445,14 @@ int icl_cmd_multihead(int argc, char **argv)
 {
     static const char prog[] = "smx-icl multihead";
     static const struct option lopts[] = {
-        {"H", required_argument, 0, O_H}, {"L", required_argument, 0, O_L}, {"d", required_argument, 0, O_D},
-        {"sigma2", required_argument, 0, O_S2}, {"batch", required_argument, 0, O_BATCH},
-        {"steps", required_argument, 0, O_STEPS}, {"lr", required_argument, 0, O_LR},
-        {"log-every", required_argument, 0, O_LOG}, {"eval-L", required_argument, 0, O_EVL},
-        {"eval-tasks", required_argument, 0, O_EVT}, {"dump", required_argument, 0, O_DUMP},
-        {"weight-decay", required_argument, 0, O_WD}, {"checkpoint", required_argument, 0, O_CKPT},
-        {"checkpoint-every", required_argument, 0, O_CKPT_EVERY}, {"resume", no_argument, 0, O_RESUME},
-        {"stop-after", required_argument, 0, O_STOP_AFTER}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("H", O_H), SMX_CLI_ARG("L", O_L), SMX_CLI_ARG("d", O_D),
+        SMX_CLI_ARG("sigma2", O_S2), SMX_CLI_ARG("batch", O_BATCH),
+        SMX_CLI_ARG("steps", O_STEPS), SMX_CLI_ARG("lr", O_LR),
+        SMX_CLI_ARG("log-every", O_LOG), SMX_CLI_ARG("eval-L", O_EVL),
+        SMX_CLI_ARG("eval-tasks", O_EVT), SMX_CLI_ARG("dump", O_DUMP),
+        SMX_CLI_ARG("weight-decay", O_WD), SMX_CLI_ARG("checkpoint", O_CKPT),
+        SMX_CLI_ARG("checkpoint-every", O_CKPT_EVERY), SMX_CLI_FLAG("resume", O_RESUME),
+        SMX_CLI_ARG("stop-after", O_STOP_AFTER), ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
     mh_ckpt_t ck = {.every = SMX_RUN_CKPT_EVERY};
