@@ -38,7 +38,8 @@ run-icl: $(DATA)/icl-check.tsv $(DATA)/icl-lipschitz.tsv $(DATA)/icl-shift.tsv $
 figures-icl: $(call fig_pair,$(ICL_FIGS))
 
 # bench-icl: training steps/s of the multihead model (H = 2, batch 256, L = 40, d = 5) and of the closeness model
-# (n = 200, d = 20, batch 16) in smx-icl and in PyTorch (experiments/icl_peers.py; float32 and float64;
+# (n = 200, d = 20, batch 16; smx-icl in float64 and --dtype f32, like for like) in smx-icl and in PyTorch
+# (experiments/icl_peers.py; float32 and float64; configurations interleaved round by round;
 # torch.set_num_threads 1 and 2), median and best of ICL_BENCH_REPEATS runs, into data/bench/icl.tsv with the
 # machine and load in the metadata (a '#' note and smx-icl's rows only when torch is not importable by
 # ICL_PYTHON). Timings are noisy on a shared machine: run it alone (`make bench-icl`, no -j). OMP_WAIT_POLICY
