@@ -18,8 +18,10 @@ $(DATA)/icl-closeness.tsv $(DATA)/icl-closeness-vs-d.tsv &: $(BIN)/smx-icl
 	$(BIN)/smx-icl closeness --profile $(PROFILE) --out $(DATA)/icl-closeness.tsv
 # multihead writes OUT, OUT-heads, OUT-patterns, OUT-length (grouped target: one run)
 ICL_MH := $(foreach s,heads patterns length,$(DATA)/icl-multihead-$(s).tsv)
+# the paper profile (500,001 steps per H: hours) keeps a checkpoint and resumes an interrupted run (same bytes)
+ICL_MH_CKPT = $(if $(filter paper,$(PROFILE)),--checkpoint $(DATA)/icl-multihead.tsv.ckpt --resume)
 $(DATA)/icl-multihead.tsv $(ICL_MH) &: $(BIN)/smx-icl
-	$(BIN)/smx-icl multihead --profile $(PROFILE) --out $(DATA)/icl-multihead.tsv
+	$(BIN)/smx-icl multihead --profile $(PROFILE) $(ICL_MH_CKPT) --out $(DATA)/icl-multihead.tsv
 
 $(call fig_pair,icl-derivatives): $(DATA)/icl-check.tsv
 $(call fig_pair,icl-lipschitz): $(DATA)/icl-lipschitz.tsv
