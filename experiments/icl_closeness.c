@@ -100,39 +100,107 @@ static void cl_free(cl_model_t *m)
     cl_work_free(m);
 }
 
-/* Z = the tokens (a_i, n b_i) of (A, b) */
-static void cl_tokens(cl_model_t *m, const double *A, const double *b)
+/* The float model of --dtype f32: the fused path's weights, gradient and work buffers (fields as cl_model_t's). */
+typedef struct {
+    size_t n, d, D, np;
+    float *w, *g, *WQ, *WK, *WV, *wO;
+    smx_tensor_t t[4];
+    struct { double scale; } at;
+    float *Z, *Q, *K, *O, *E, *Al, *s, *bh, *M, *G, *vw, *tz, *u, *r;
+} cl_model_f32_t;
+
+/* m's float work buffers (the fused path's only) */
+static int cl_work_alloc_f32(cl_model_f32_t *m)
 {
-    size_t n = m->n, d = m->d, D = m->D;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(m->Z + i * D, A + i * d, d * sizeof(double));
-        m->Z[i * D + d] = (double)n * b[i];
+    size_t n = m->n, D = m->D, nD = n * D;
+    float **p[] = {&m->Z, &m->Q, &m->K, &m->O, &m->E, &m->Al, &m->s, &m->bh, &m->M, &m->G, &m->vw, &m->tz, &m->u,
+                   &m->r};
+    size_t len[] = {nD, nD, nD, n, n * n, n * n, n, n, D * D, D * D, D, D, n, n};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) bad |= !(*p[i] = malloc(len[i] * sizeof(float)));
+    return bad ? SMX_ENOMEM : SMX_OK;
+}
+
+static void cl_work_free_f32(cl_model_f32_t *m)
+{
+    float *p[] = {m->Z, m->Q, m->K, m->O, m->E, m->Al, m->s, m->bh, m->M, m->G, m->vw, m->tz, m->u, m->r};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+}
+
+/* The float copy of m (weights rounded to float; own gradient and work buffers). */
+static int cl_alloc_f32(cl_model_f32_t *f, const cl_model_t *m)
+{
+    memset(f, 0, sizeof *f);
+    f->n = m->n, f->d = m->d, f->D = m->D, f->np = m->np, f->at.scale = m->at.scale;
+    f->w = malloc(f->np * sizeof *f->w), f->g = calloc(f->np, sizeof *f->g);
+    if (!f->w || !f->g || cl_work_alloc_f32(f)) return SMX_ENOMEM;
+    for (size_t i = 0; i < f->np; i++) f->w[i] = (float)m->w[i];
+    float **pw[4] = {&f->WQ, &f->WK, &f->WV, &f->wO};
+    for (int i = 0; i < 4; i++) {
+        *pw[i] = f->w + ((double *)m->t[i].w - m->w);
+        f->t[i] = (smx_tensor_t){*pw[i], f->g + ((double *)m->t[i].w - m->w), m->t[i].n};
     }
+    return SMX_OK;
 }
 
-/* The softmax unit: m->bh = softmax(m->s); returns 0.5 ||bh - b||^2 */
-static double cl_readout(cl_model_t *m, const double *b)
+/* A float worker: f's weights (shared, read-only), its own work buffers; g set per task by the caller. */
+static int cl_worker_alloc_f32(cl_model_f32_t *wk, const cl_model_f32_t *f)
 {
-    size_t n = m->n;
-    smx_softmax_f64(m->bh, m->s, n);
-    double l = 0;
-    for (size_t i = 0; i < n; i++) l += (m->bh[i] - b[i]) * (m->bh[i] - b[i]);
-    return 0.5 * l;
+    *wk = *f;
+    wk->g = NULL;
+    return cl_work_alloc_f32(wk);
 }
 
-/* ds = dL/ds of scale * 0.5 ||bh - b||^2 through the softmax unit */
-static void cl_readout_bwd(double *ds, const cl_model_t *m, const double *b, double scale)
+static void cl_free_f32(cl_model_f32_t *f)
 {
-    for (size_t i = 0; i < m->n; i++) ds[i] = scale * (m->bh[i] - b[i]);
-    smx_attn_softmax_vjp(ds, m->bh, ds, m->n);
+    free(f->w), free(f->g);
+    cl_work_free_f32(f);
 }
+
+/* The same layer, fused (what training and the metrics run). The model has one head and a scalar read-out, so
+ *   E = scale Q K^T = Z M Z^T with M = scale WQ^T WK (D x D), and s = Al V wO = Al u with u = Z vw, vw = WV^T wO:
+ * neither Q, K, V nor O (n x D) is formed. Backward: dAl = ds u^T (rank one), so the softmax VJP is
+ * dE_ij = ds_i Al_ij (u_j - s_i) (<Al_i, u> = s_i), and with G = Z^T dE Z (D x D) and r = Al^T ds (n), t = Z^T r:
+ *   dWQ = scale WK G^T,  dWK = scale WQ G,  dWV = wO t^T,  dwO = WV t.
+ * Two GEMMs of n x n x D per task (E and dE Z) instead of the reference's six; the results equal the reference's
+ * to rounding (t-icl: relative 1e-12). m->Q holds P = Z M, m->K holds Y = dE Z.
+ * Written once (icl_closeness_fused.h) for double (default) and float (--dtype f32: model, work and Adam in
+ * float; the tasks are drawn in double and rounded into the tokens; metrics run the double layer on the
+ * float weights widened). Suffixes _f64 / _f32. */
+
+#define CL_T double
+#define CL_SFX f64
+#define CL_MODEL cl_model_t
+#define CL_GEMM cblas_dgemm
+#define CL_GEMV cblas_dgemv
+#define CL_GER cblas_dger
+#define CL_SOFTMAX smx_softmax_f64
+#define CL_SOFTMAX_ROW smx_kernels_softmax_f64
+#include "icl_closeness_fused.h"
+#undef CL_T
+#undef CL_SFX
+#undef CL_MODEL
+#undef CL_GEMM
+#undef CL_GEMV
+#undef CL_GER
+#undef CL_SOFTMAX
+#undef CL_SOFTMAX_ROW
+#define CL_T float
+#define CL_SFX f32
+#define CL_MODEL cl_model_f32_t
+#define CL_GEMM cblas_sgemm
+#define CL_GEMV cblas_sgemv
+#define CL_GER cblas_sger
+#define CL_SOFTMAX smx_softmax_f32
+#define CL_SOFTMAX_ROW smx_kernels_softmax_f32
+#include "icl_closeness_fused.h"
 
 /* Reference TF forward (solvers/attn's GEMM form, as the layer is defined): m->bh = prediction for (A, b);
  * returns 0.5 ||bh - b||^2. Tests compare cl_forward / cl_backward with it. */
 static double cl_forward_ref(cl_model_t *m, const double *A, const double *b)
 {
     size_t n = m->n, D = m->D;
-    cl_tokens(m, A, b);
+    cl_tokens_f64(m, A, b);
     smx_nn_dense_fwd_f64(m->Q, m->Z, m->WQ, NULL, n, D, D);
     smx_nn_dense_fwd_f64(m->K, m->Z, m->WK, NULL, n, D, D);
     smx_nn_dense_fwd_f64(m->V, m->Z, m->WV, NULL, n, D, D);
@@ -143,7 +211,7 @@ static double cl_forward_ref(cl_model_t *m, const double *A, const double *b)
         for (size_t k = 0; k < D; k++) t += m->wO[k] * m->O[i * D + k];
         m->s[i] = t;
     }
-    return cl_readout(m, b);
+    return cl_readout_f64(m, b);
 }
 
 /* Reference TF backward of scale * 0.5 ||bh - b||^2 (after cl_forward_ref on the same task), accumulated into m->g */
@@ -151,7 +219,7 @@ static void cl_backward_ref(cl_model_t *m, const double *b, double scale)
 {
     size_t n = m->n, D = m->D;
     double *ds = m->s; /* s no longer needed: reuse for dL/ds */
-    cl_readout_bwd(ds, m, b, scale);
+    cl_readout_bwd_f64(ds, m, b, scale);
     double *gO = m->g + 3 * D * D;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < D; k++) gO[k] += ds[i] * m->O[i * D + k], m->dO[i * D + k] = ds[i] * m->wO[k];
@@ -159,56 +227,6 @@ static void cl_backward_ref(cl_model_t *m, const double *b, double scale)
     smx_nn_dense_bwd_acc_f64(NULL, m->g, NULL, m->dQ, m->Z, m->WQ, n, D, D);
     smx_nn_dense_bwd_acc_f64(NULL, m->g + D * D, NULL, m->dK, m->Z, m->WK, n, D, D);
     smx_nn_dense_bwd_acc_f64(NULL, m->g + 2 * D * D, NULL, m->dV, m->Z, m->WV, n, D, D);
-}
-
-/* The same layer, fused (what training and the metrics run). The model has one head and a scalar read-out, so
- *   E = scale Q K^T = Z M Z^T with M = scale WQ^T WK (D x D), and s = Al V wO = Al u with u = Z vw, vw = WV^T wO:
- * neither Q, K, V nor O (n x D) is formed. Backward: dAl = ds u^T (rank one), so the softmax VJP is
- * dE_ij = ds_i Al_ij (u_j - s_i) (<Al_i, u> = s_i), and with G = Z^T dE Z (D x D) and r = Al^T ds (n), t = Z^T r:
- *   dWQ = scale WK G^T,  dWK = scale WQ G,  dWV = wO t^T,  dwO = WV t.
- * Two GEMMs of n x n x D per task (E and dE Z) instead of the reference's six; the results equal the reference's
- * to rounding (t-icl: relative 1e-12). m->Q holds P = Z M, m->K holds Y = dE Z. */
-static double cl_forward(cl_model_t *m, const double *A, const double *b)
-{
-    size_t n = m->n, D = m->D;
-    int in = (int)n, iD = (int)D;
-    cl_tokens(m, A, b);
-    /* M = scale WQ^T WK, vw = WV^T wO, P = Z M, E = P Z^T (in Al) */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iD, iD, iD, m->at.scale, m->WQ, iD, m->WK, iD, 0.0, m->M, iD);
-    cblas_dgemv(CblasRowMajor, CblasTrans, iD, iD, 1.0, m->WV, iD, m->wO, 1, 0.0, m->vw, 1);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, in, iD, iD, 1.0, m->Z, iD, m->M, iD, 0.0, m->Q, iD);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, in, in, iD, 1.0, m->Q, iD, m->Z, iD, 0.0, m->Al, in);
-    for (size_t i = 0; i < n; i++) /* finite scores: cannot fail */
-        smx_kernels_softmax_f64(m->Al + i * n, m->Al + i * n, n, SMX_KERNELS_RELOAD, SMX_KERNELS_AUTO, 1);
-    /* u = Z vw, s = Al u */
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, in, iD, 1.0, m->Z, iD, m->vw, 1, 0.0, m->u, 1);
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, in, in, 1.0, m->Al, in, m->u, 1, 0.0, m->s, 1);
-    return cl_readout(m, b);
-}
-
-/* TF backward of scale * 0.5 ||bh - b||^2 (after cl_forward on the same task), accumulated into m->g */
-static void cl_backward(cl_model_t *m, const double *b, double scale)
-{
-    size_t n = m->n, D = m->D;
-    int in = (int)n, iD = (int)D;
-    double *ds = m->O, *gQ = m->g, *gK = m->g + D * D, *gV = m->g + 2 * D * D, *gO = m->g + 3 * D * D;
-    cl_readout_bwd(ds, m, b, scale);
-    /* r = Al^T ds, t = Z^T r; dE (in E) */
-    cblas_dgemv(CblasRowMajor, CblasTrans, in, in, 1.0, m->Al, in, ds, 1, 0.0, m->r, 1);
-    cblas_dgemv(CblasRowMajor, CblasTrans, in, iD, 1.0, m->Z, iD, m->r, 1, 0.0, m->tz, 1);
-    for (size_t i = 0; i < n; i++) {
-        const double *a = m->Al + i * n;
-        double *e = m->E + i * n, dsi = ds[i], si = m->s[i];
-        for (size_t j = 0; j < n; j++) e[j] = dsi * (a[j] * (m->u[j] - si));
-    }
-    /* Y = dE Z (in K), G = Z^T Y */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, in, iD, in, 1.0, m->E, in, m->Z, iD, 0.0, m->K, iD);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, iD, iD, in, 1.0, m->Z, iD, m->K, iD, 0.0, m->G, iD);
-    /* dWQ += scale WK G^T, dWK += scale WQ G, dWV += wO t^T, dwO += WV t */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, iD, iD, iD, m->at.scale, m->WK, iD, m->G, iD, 1.0, gQ, iD);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, iD, iD, iD, m->at.scale, m->WQ, iD, m->G, iD, 1.0, gK, iD);
-    cblas_dger(CblasRowMajor, iD, iD, 1.0, m->wO, 1, m->tz, 1, gV, iD);
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, iD, iD, 1.0, m->WV, iD, m->tz, 1, 1.0, gO, 1);
 }
 
 /* one task: A, x*, b (n), plus a random unit direction u with sum u = 0 */
@@ -254,16 +272,16 @@ int icl_closeness_gradcheck(double *max_err, double *ref_err, unsigned long seed
     double A[37 * 6], b[37], bh[37], g[3 * 7 * 7 + 7];
     cl_sample(A, b, NULL, n, d, 3.0, r);
     memset(m.g, 0, m.np * sizeof *m.g);
-    cl_forward(&m, A, b);
-    cl_backward(&m, b, 1.0);
+    cl_forward_f64(&m, A, b);
+    cl_backward_f64(&m, b, 1.0);
     double gmax = 0, emax = 0, h = 1e-6;
     for (size_t i = 0; i < m.np; i++) gmax = fmax(gmax, fabs(m.g[i]));
     for (size_t i = 0; i < m.np; i++) {
         double w0 = m.w[i];
         m.w[i] = w0 + h;
-        double lp = cl_forward(&m, A, b);
+        double lp = cl_forward_f64(&m, A, b);
         m.w[i] = w0 - h;
-        double lm = cl_forward(&m, A, b);
+        double lm = cl_forward_f64(&m, A, b);
         m.w[i] = w0;
         emax = fmax(emax, fabs((lp - lm) / (2 * h) - m.g[i]));
     }
@@ -280,8 +298,8 @@ int icl_closeness_gradcheck(double *max_err, double *ref_err, unsigned long seed
     cl_backward_ref(&m, b, 0.75);
     memcpy(g, m.g, m.np * sizeof *g);
     memset(m.g, 0, m.np * sizeof *m.g);
-    double l2 = cl_forward(&m, A, b), e = fabs(l2 - l1) / fabs(l1), bmax = 0, gm = 0, eb = 0, eg = 0;
-    cl_backward(&m, b, 0.75);
+    double l2 = cl_forward_f64(&m, A, b), e = fabs(l2 - l1) / fabs(l1), bmax = 0, gm = 0, eb = 0, eg = 0;
+    cl_backward_f64(&m, b, 0.75);
     for (size_t i = 0; i < n; i++) bmax = fmax(bmax, fabs(bh[i])), eb = fmax(eb, fabs(m.bh[i] - bh[i]));
     for (size_t i = 0; i < m.np; i++) gm = fmax(gm, fabs(g[i])), eg = fmax(eg, fabs(m.g[i] - g[i]));
     *ref_err = fmax(e, fmax(eb / bmax, eg / gm));
@@ -289,11 +307,43 @@ int icl_closeness_gradcheck(double *max_err, double *ref_err, unsigned long seed
     return SMX_OK;
 }
 
+/* Test hook: the float layer (--dtype f32) against the double layer on the same weights (rounded to float, so both
+ * models hold the same values) and the same task: max relative difference of the loss, the prediction and the
+ * gradient (relative to their max norms), *err; n, d: the layer's size (weights scaled up as in the gradcheck). */
+int icl_closeness_f32check(double *err, size_t n, size_t d, unsigned long seed)
+{
+    cl_model_t m;
+    cl_model_f32_t f;
+    gsl_rng *r = smx_rng_alloc(seed);
+    double *A = malloc(n * d * sizeof *A), *b = malloc(n * sizeof *b);
+    int st = A && b ? cl_alloc(&m, n, d, r) : SMX_ENOMEM;
+    if (!st) {
+        for (size_t i = 0; i < m.np; i++) m.w[i] = (float)(2.385 * m.w[i]);
+        st = cl_alloc_f32(&f, &m);
+    }
+    if (!st) {
+        cl_sample(A, b, NULL, n, d, 3.0, r);
+        memset(m.g, 0, m.np * sizeof *m.g);
+        double l64 = cl_forward_f64(&m, A, b), l32 = cl_forward_f32(&f, A, b), bmax = 0, eb = 0, gm = 0, eg = 0;
+        cl_backward_f64(&m, b, 0.75);
+        cl_backward_f32(&f, b, 0.75);
+        for (size_t i = 0; i < n; i++) bmax = fmax(bmax, fabs(m.bh[i])), eb = fmax(eb, fabs(f.bh[i] - m.bh[i]));
+        for (size_t i = 0; i < m.np; i++) gm = fmax(gm, fabs(m.g[i])), eg = fmax(eg, fabs(f.g[i] - m.g[i]));
+        *err = fmax(fabs(l32 - l64) / fabs(l64), fmax(eb / bmax, eg / gm));
+        cl_free_f32(&f);
+    }
+    cl_free(&m);
+    free(A), free(b);
+    gsl_rng_free(r);
+    return st;
+}
+
 typedef struct {
     size_t n, d, B, evt, sct;
     long steps, logev;
     double R, lr, wd; /* wd: AdamW's decoupled weight decay (0: Adam) */
     int quiet;        /* no steps/s line on stderr */
+    int f32;          /* --dtype f32: train the float model (cl_model_f32_t) */
 } cl_cfg_t;
 
 enum { CM_LTF, CM_LGD, CM_PD, CM_MD, CM_MC, CM_NV };
@@ -304,14 +354,14 @@ static void cl_eval_task(double *e, cl_model_t *wk, const double *A, const doubl
 {
     size_t n = wk->n, d = wk->d;
     double h = 1e-5, *bp = v, *bm = v + n, *jt = v + 2 * n, *jg = v + 3 * n, *bt = v + 4 * n, *bg = v + 5 * n;
-    double lt = cl_forward(wk, A, b);
+    double lt = cl_forward_f64(wk, A, b);
     memcpy(bt, wk->bh, n * sizeof *bt);
     double lg = gd_predict(bg, A, b, n, d, eta, v + 6 * n, v + 7 * n), pd = 0;
     for (size_t k = 0; k < n; k++) pd += (bt[k] - bg[k]) * (bt[k] - bg[k]);
     /* directional derivatives along u by central differences */
     for (int sg = 0; sg < 2; sg++) {
         for (size_t k = 0; k < n; k++) TA[k] = b[k] + (sg ? -h : h) * u[k];
-        cl_forward(wk, A, TA);
+        cl_forward_f64(wk, A, TA);
         memcpy(sg ? bm : bp, wk->bh, n * sizeof *bp);
     }
     for (size_t k = 0; k < n; k++) jt[k] = (bp[k] - bm[k]) / (2 * h);
@@ -338,6 +388,8 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
     size_t n = c->n, d = c->d, nd = n * d, B = c->B, nw = (size_t)omp_get_max_threads();
     gsl_rng *r = smx_rng_alloc_stream(seed, stream), *re = smx_rng_alloc_stream(seed, stream + 1);
     cl_model_t m, *wk = calloc(nw, sizeof *wk);
+    cl_model_f32_t mf = {0}, *wkf = c->f32 ? calloc(nw, sizeof *wkf) : NULL;
+    float *gBf = NULL;
     smx_optim_t *o = NULL;
     smx_optim_cfg_t cfg;
     smx_optim_cfg_default(&cfg, SMX_OPTIM_ADAMW);
@@ -350,8 +402,13 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
            *er = malloc(ev * CM_NV * sizeof *er), *gB = malloc(B * m.np * sizeof *gB);
     if (!EA || !Eb || !Eu || !Sb || !TA || !Tb || !v || !SAall || !er || !gB || !wk) st = SMX_ENOMEM;
     for (size_t t = 0; t < nw && !st; t++) st = cl_worker_alloc(wk + t, &m);
+    if (c->f32 && !st) { /* the float model from the same initial weights, rounded */
+        st = cl_alloc_f32(&mf, &m);
+        if (!st && !(wkf && (gBf = malloc(B * m.np * sizeof *gBf)))) st = SMX_ENOMEM;
+        for (size_t t = 0; t < nw && !st; t++) st = cl_worker_alloc_f32(wkf + t, &mf);
+    }
     size_t lens[4] = {m.D * m.D, m.D * m.D, m.D * m.D, m.D};
-    if (!st) st = smx_optim_alloc(&o, &cfg, SMX_DTYPE_F64, lens, 4);
+    if (!st) st = smx_optim_alloc(&o, &cfg, c->f32 ? SMX_DTYPE_F32 : SMX_DTYPE_F64, lens, 4);
     if (!st) {
         for (size_t i = 0; i < ev; i++) cl_sample(EA + i * nd, Eb + i * n, Eu + i * n, n, d, c->R, re);
         /* eta: log grid 10^(k/8), k = 0..48, on the scan (training) tasks */
@@ -367,6 +424,8 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
         double ttrain = 0; /* training time only (not the metrics), for the steps/s line on stderr */
         for (long s = 0; s <= c->steps; s++) {
             if (s % c->logev == 0) {
+                if (c->f32) /* metrics: the double layer on the float weights */
+                    for (size_t k = 0; k < m.np; k++) m.w[k] = (double)mf.w[k];
 #pragma omp parallel for schedule(dynamic, 1)
                 for (size_t i = 0; i < ev; i++) {
                     size_t t = (size_t)omp_get_thread_num();
@@ -393,17 +452,32 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
                     for (size_t bi = 0; bi < B; bi++) cl_sample(nA + bi * nd, nb + bi * n, NULL, n, d, c->R, r);
 #pragma omp for schedule(dynamic, 1)
                 for (size_t bi = 0; bi < B; bi++) {
-                    cl_model_t *w = wk + omp_get_thread_num();
-                    w->g = gB + bi * m.np;
-                    memset(w->g, 0, m.np * sizeof *w->g);
-                    cl_forward(w, bA + bi * nd, bb + bi * n);
-                    cl_backward(w, bb + bi * n, 1.0 / (double)B);
+                    if (c->f32) {
+                        cl_model_f32_t *w = wkf + omp_get_thread_num();
+                        w->g = gBf + bi * m.np;
+                        memset(w->g, 0, m.np * sizeof *w->g);
+                        cl_forward_f32(w, bA + bi * nd, bb + bi * n);
+                        cl_backward_f32(w, bb + bi * n, 1.0 / (double)B);
+                    } else {
+                        cl_model_t *w = wk + omp_get_thread_num();
+                        w->g = gB + bi * m.np;
+                        memset(w->g, 0, m.np * sizeof *w->g);
+                        cl_forward_f64(w, bA + bi * nd, bb + bi * n);
+                        cl_backward_f64(w, bb + bi * n, 1.0 / (double)B);
+                    }
                 }
             }
-            memset(m.g, 0, m.np * sizeof *m.g);
-            for (size_t bi = 0; bi < B; bi++) /* task order */
-                for (size_t k = 0; k < m.np; k++) m.g[k] += gB[bi * m.np + k];
-            st = smx_optim_step(o, m.t, 4);
+            if (c->f32) {
+                memset(mf.g, 0, m.np * sizeof *mf.g);
+                for (size_t bi = 0; bi < B; bi++) /* task order */
+                    for (size_t k = 0; k < m.np; k++) mf.g[k] += gBf[bi * m.np + k];
+                st = smx_optim_step(o, mf.t, 4);
+            } else {
+                memset(m.g, 0, m.np * sizeof *m.g);
+                for (size_t bi = 0; bi < B; bi++) /* task order */
+                    for (size_t k = 0; k < m.np; k++) m.g[k] += gB[bi * m.np + k];
+                st = smx_optim_step(o, m.t, 4);
+            }
             ttrain += smx_time_now() - t0;
             if (st) break;
         }
@@ -413,7 +487,10 @@ static int cl_run(double *out, double *eta_out, const cl_cfg_t *c, unsigned long
     }
     smx_optim_free(o);
     for (size_t t = 0; wk && t < nw; t++) cl_work_free(wk + t);
+    for (size_t t = 0; wkf && t < nw; t++) cl_work_free_f32(wkf + t);
     cl_free(&m);
+    if (c->f32) cl_free_f32(&mf);
+    free(wkf), free(gBf);
     free(wk), free(EA), free(Eb), free(Eu), free(Sb), free(TA), free(Tb), free(v), free(SAall), free(er), free(gB);
     gsl_rng_free(r), gsl_rng_free(re);
     return st;
@@ -437,6 +514,9 @@ static const char usage[] =
     "  --reps N       (default 10, both profiles: the issue's 10 repetitions)\n"
     "  --steps N      (quick 300, paper 3000)   --batch N (quick 16, paper 64)   --lr X (default 1e-3)\n"
     "  --weight-decay X  AdamW's decoupled weight decay (default 0: Adam)\n"
+    "  --dtype f64|f32  the layer's training precision (default f64). f32: weights, forward, backward, gradient and\n"
+    "                 Adam in float (PyTorch's CPU default; like for like in make bench-icl); tasks drawn in double,\n"
+    "                 metrics by the double layer on the float weights\n"
     "  --log-every N  (quick 50, paper 100)\n"
     "  --eval-tasks N (quick 64, paper 1000)    --scan-tasks N (quick 64, paper 1000)\n"
     "  --vs-d LIST    (default 5,10,20,40; none: no Fig 2 runs, OUT-vs-d.tsv has no rows)   --vs-d-n N (default 25)\n"
@@ -444,7 +524,7 @@ static const char usage[] =
     "  --threads N (runs in parallel, one thread each; a single run (e.g. --reps 1 --vs-d none) spreads its\n"
     "  evaluation and batch tasks over the threads: same bytes) --quiet (no steps/s lines) --help --version\n";
 
-enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN, O_WD };
+enum { O_N = SMX_OPT_FIRST_PRIVATE, O_D, O_R, O_REPS, O_STEPS, O_BATCH, O_LR, O_LOG, O_EVT, O_SCT, O_VSD, O_VSDN, O_WD, O_DTYPE };
 
 static void mean_std(double *mean, double *sd, const double *x, size_t k, size_t stride)
 {
@@ -458,19 +538,17 @@ int icl_cmd_closeness(int argc, char **argv)
 {
     static const char prog[] = "smx-icl closeness";
     static const struct option lopts[] = {
-        {"n", required_argument, 0, O_N}, {"d", required_argument, 0, O_D}, {"R", required_argument, 0, O_R},
-        {"reps", required_argument, 0, O_REPS}, {"steps", required_argument, 0, O_STEPS},
-        {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
-        {"log-every", required_argument, 0, O_LOG}, {"eval-tasks", required_argument, 0, O_EVT},
-        {"scan-tasks", required_argument, 0, O_SCT}, {"vs-d", required_argument, 0, O_VSD},
-        {"vs-d-n", required_argument, 0, O_VSDN},
-        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("n", O_N), SMX_CLI_ARG("d", O_D), SMX_CLI_ARG("R", O_R), SMX_CLI_ARG("reps", O_REPS),
+        SMX_CLI_ARG("steps", O_STEPS), SMX_CLI_ARG("batch", O_BATCH), SMX_CLI_ARG("lr", O_LR),
+        SMX_CLI_ARG("log-every", O_LOG), SMX_CLI_ARG("eval-tasks", O_EVT), SMX_CLI_ARG("scan-tasks", O_SCT),
+        SMX_CLI_ARG("vs-d", O_VSD), SMX_CLI_ARG("vs-d-n", O_VSDN), SMX_CLI_ARG("weight-decay", O_WD),
+        SMX_CLI_ARG("dtype", O_DTYPE), ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t cc;
     smx_cli_common_init(&cc);
     size_t ns[8] = {200, 25}, nn = 2, ds[16] = {5, 10, 20, 40}, nd = 4, d = 20, vn = 25;
     long reps = -1, steps = -1, B = -1, logev = -1, evt = -1, sct = -1;
     double R = 4, lr = 1e-3, wd = 0;
-    int opt, quiet = 0;
+    int opt, quiet = 0, f32 = 0;
     icl_opt_begin();
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (opt) {
@@ -491,6 +569,10 @@ int icl_cmd_closeness(int argc, char **argv)
         case O_VSD: nd = strcmp(optarg, "none") ? icl_sizes_or_fail(ds, 16, optarg, 1, 255, prog, "--vs-d") : 0; break;
         case O_VSDN: vn = (size_t)smx_cli_long_or_fail(optarg, 2, 4096, prog, "--vs-d-n"); break;
         case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
+        case O_DTYPE:
+            if (strcmp(optarg, "f64") && strcmp(optarg, "f32")) smx_cli_fail(prog, "--dtype: must be f64 or f32");
+            f32 = !strcmp(optarg, "f32");
+            break;
         default:
             icl_opt_common(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
         }
@@ -516,7 +598,8 @@ int icl_cmd_closeness(int argc, char **argv)
     for (size_t ri = 0; ri < nruns; ri++) { /* runs: (n list x reps), then (d list x reps) at n = vs-d-n */
         size_t g = ri / K;
         cl_cfg_t c = {.n = g < nn ? ns[g] : vn, .d = g < nn ? d : ds[g - nn], .B = (size_t)B, .evt = (size_t)evt,
-                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr, .wd = wd, .quiet = quiet};
+                      .sct = (size_t)sct, .steps = steps, .logev = logev, .R = R, .lr = lr, .wd = wd, .quiet = quiet,
+                      .f32 = f32};
         int st = cl_run(res + ri * nlog * CM_NV, etas + ri, &c, cc.seed, 16 * (ri + 1));
         if (st) {
 #pragma omp critical
@@ -544,6 +627,7 @@ int icl_cmd_closeness(int argc, char **argv)
         smx_tsv_meta(t, "batch", "%ld", B);
         smx_tsv_meta(t, "lr", "%g", lr);
         if (wd != 0) smx_tsv_meta(t, "weight_decay", "%g", wd); /* only when set: default outputs keep their bytes */
+        if (f32) smx_tsv_meta(t, "dtype", "f32 (metrics: the double layer on the float weights)"); /* likewise */
         smx_tsv_meta(t, "eval_tasks", "%ld", evt);
         smx_tsv_meta(t, "scan_tasks", "%ld", sct);
         icl_meta_list(t, "vs_d", dv, nd);

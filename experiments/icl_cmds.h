@@ -23,6 +23,9 @@ int icl_cmd_closeness(int argc, char **argv);
 /* Closeness TF layer's gradient vs central differences (tiny; icl_closeness.c); *ref_err: the fused forward /
  * backward vs the reference path on solvers/attn (loss, prediction, gradient; max relative difference). */
 int icl_closeness_gradcheck(double *max_err, double *ref_err, unsigned long seed);
+/* The float layer (--dtype f32) vs the double layer on the same (float-valued) weights and task, n x d: *err = max
+ * relative difference of loss, prediction and gradient (icl_closeness.c). */
+int icl_closeness_f32check(double *err, size_t n, size_t d, unsigned long seed);
 
 /* Linear self-attention prediction of von Oswald et al. (icl_lineargd.c): W_K, W_Q, W_V, P (D x D, D = d + 1),
  * context X (N, d), y (N), query x_q (d) with initial y-entry y0; grad_xq (d) = d yhat / d x_q if not NULL. */

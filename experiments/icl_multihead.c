@@ -21,6 +21,7 @@
 #include "rng.h"
 #include "machine.h"
 #include "progress.h"
+#include "run.h"
 
 #include <errno.h>
 #include <math.h>
@@ -66,6 +67,8 @@ static void mh_model_free(mh_model_t *m) { free(m->w), free(m->g); }
  * forward / backward writes only its own rows and its own gradient slot, and the slots are summed in chunk order:
  * the bytes do not depend on the thread count. */
 #define MH_CHUNK 16
+
+enum { MH_STOPPED = 100, MH_BADCKPT = 101 }; /* training statuses beside SMX_* */
 
 typedef struct {
     size_t B, L, D, HD, nt, nc;
@@ -287,6 +290,115 @@ static int mh_dump(const char *path, size_t H, size_t d, size_t L, size_t B, dou
     return st;
 }
 
+/* ---------------- checkpoints (solvers/run.h) ----------------
+ * The models (one per H) train independently, one per thread, so each keeps a snapshot of its own state taken at
+ * its own step: step, weights, Adam's step and moments, its RNG, the log sum of the current window and its log so
+ * far. A checkpoint is every snapshot at once (entries "H<k>.step", "H<k>.w", "H<k>.acc", "H<k>.log",
+ * "H<k>.optim_*", "H<k>.rng.*"), written under one lock whenever a model's clock is due (--checkpoint-every seconds
+ * of its training, --stop-after N of its steps, the end of its training); the file's "step" is the least of the
+ * models' steps (0 while a model has no snapshot yet; such a model restarts from scratch on --resume, which gives
+ * the same bytes: its data and initial weights come from its own RNG stream). */
+typedef struct {
+    int valid;
+    long step;
+    size_t np;
+    double acc, *w, *log;
+    smx_optim_t o;          /* Adam's step and moments only (m, v: np doubles each) */
+    gsl_rng *r;
+} mh_snap_t;
+
+typedef struct {
+    const char *path;       /* NULL: no checkpoints */
+    const smx_ckpt_t *in;   /* --resume: the checkpoint read (fingerprint checked), else NULL */
+    char fp[1024];
+    double every;
+    long stop_after;        /* > 0: each model stops at this step (a checkpoint, then exit 5) */
+    size_t nlogw;           /* doubles of one model's log */
+    mh_snap_t s[8];
+} mh_ckpt_t;
+
+/* Copy a model's state into its snapshot p (allocated on first use): SMX_OK or SMX_ENOMEM. */
+static int mh_snap_take(mh_snap_t *p, long step, double acc, const mh_model_t *m, const smx_optim_t *o,
+                        const gsl_rng *r, const double *log, size_t nlogw)
+{
+    if (!p->w) {
+        p->np = m->np, p->o.dtype = SMX_DTYPE_F64, p->o.total = m->np;
+        p->w = malloc(m->np * sizeof *p->w), p->o.m = malloc(m->np * sizeof(double));
+        p->o.v = malloc(m->np * sizeof(double)), p->log = malloc((nlogw + 1) * sizeof *p->log);
+        p->r = gsl_rng_clone(r);
+        if (!p->w || !p->o.m || !p->o.v || !p->log || !p->r) return SMX_ENOMEM;
+    }
+    memcpy(p->w, m->w, m->np * sizeof *p->w);
+    memcpy(p->o.m, o->m, m->np * sizeof(double));
+    memcpy(p->o.v, o->v, m->np * sizeof(double));
+    memcpy(p->log, log, nlogw * sizeof *p->log);
+    gsl_rng_memcpy(p->r, r);
+    p->step = step, p->acc = acc, p->o.step = o->step, p->valid = 1;
+    return SMX_OK;
+}
+
+static void mh_snap_free(mh_snap_t *p)
+{
+    free(p->w), free(p->o.m), free(p->o.v), free(p->log);
+    if (p->r) gsl_rng_free(p->r);
+}
+
+/* Write every snapshot to k->path atomically (call under the lock); Hs: each slot's H. */
+static int mh_ckpt_write(const mh_ckpt_t *k, const size_t *Hs, size_t nH)
+{
+    long least = -1;
+    for (size_t i = 0; i < nH; i++)
+        least = !k->s[i].valid ? 0 : (least < 0 || k->s[i].step < least) ? k->s[i].step : least;
+    smx_ckpt_t *c = smx_run_ckpt_new(k->fp, least);
+    int st = c ? SMX_OK : SMX_ENOMEM;
+    for (size_t i = 0; i < nH && !st; i++) {
+        const mh_snap_t *p = &k->s[i];
+        if (!p->valid) continue;
+        char pre[32], key[64];
+        double acc = p->acc;
+        snprintf(pre, sizeof pre, "H%zu.", Hs[i]);
+        st = smx_ckpt_put_long(c, (snprintf(key, sizeof key, "%sstep", pre), key), p->step);
+        if (!st) st = smx_ckpt_put_f64(c, (snprintf(key, sizeof key, "%sw", pre), key), p->w, p->np);
+        if (!st) st = smx_ckpt_put_f64(c, (snprintf(key, sizeof key, "%sacc", pre), key), &acc, 1);
+        if (!st) st = smx_ckpt_put_f64(c, (snprintf(key, sizeof key, "%slog", pre), key), p->log, k->nlogw);
+        if (!st) st = smx_run_put_optim_prefixed(c, pre, &p->o);
+        if (!st) st = smx_run_put_rng(c, (snprintf(key, sizeof key, "%srng", pre), key), p->r);
+    }
+    if (!st) st = smx_ckpt_write(c, k->path);
+    smx_ckpt_free(c);
+    return st;
+}
+
+/* Snapshot a model and write the checkpoint, under one lock (from any thread). */
+static int mh_ckpt_save(mh_ckpt_t *k, size_t hi, const size_t *Hs, size_t nH, long step, double acc,
+                        const mh_model_t *m, const smx_optim_t *o, const gsl_rng *r, const double *log)
+{
+    int st;
+#pragma omp critical(mh_ckpt)
+    {
+        st = mh_snap_take(&k->s[hi], step, acc, m, o, r, log, k->nlogw);
+        if (!st) st = mh_ckpt_write(k, Hs, nH);
+    }
+    return st;
+}
+
+/* --resume: model H's state from k->in into m, o, r, log, *step, *acc; NULL (also when the checkpoint has no entries
+ * for H: the model starts afresh) or a static reason. */
+static const char *mh_ckpt_restore(const mh_ckpt_t *k, size_t H, long steps, mh_model_t *m, smx_optim_t *o,
+                                   gsl_rng *r, double *log, long *step, double *acc)
+{
+    char pre[32], key[64];
+    snprintf(pre, sizeof pre, "H%zu.", H);
+    if (smx_ckpt_get_long(step, k->in, (snprintf(key, sizeof key, "%sstep", pre), key))) return NULL;
+    if (*step < 0 || *step > steps) return "bad step";
+    if (smx_ckpt_get_f64(m->w, k->in, (snprintf(key, sizeof key, "%sw", pre), key), m->np)) return "bad weights";
+    if (smx_ckpt_get_f64(acc, k->in, (snprintf(key, sizeof key, "%sacc", pre), key), 1)) return "bad log sum";
+    if (smx_ckpt_get_f64(log, k->in, (snprintf(key, sizeof key, "%slog", pre), key), k->nlogw)) return "bad log";
+    if (smx_run_get_optim_prefixed(o, k->in, pre)) return "bad Adam state";
+    if (smx_run_get_rng(r, k->in, (snprintf(key, sizeof key, "%srng", pre), key))) return "bad RNG state";
+    return NULL;
+}
+
 /* ---------------- program ---------------- */
 
 static const char usage[] =
@@ -316,22 +428,40 @@ static const char usage[] =
     "  --seed N --out FILE (default data/quick/icl-multihead.tsv; also OUT-heads.tsv, OUT-patterns.tsv,\n"
     "  OUT-length.tsv) --profile quick|paper --threads N (models trained in parallel, one thread each; a single\n"
     "  H uses all threads inside its forward / backward: same bytes)\n"
-    "  --quiet (no progress or steps/s on stderr) --help --version\n";
+    "  --quiet (no progress or steps/s on stderr) --help --version\n"
+    "Checkpoints (solvers/run.h; for the paper's 500,001-step runs): each model's weights, Adam moments, RNG state\n"
+    "and log so far, and every option above but --out, --threads, --quiet; a stopped and resumed run writes the\n"
+    "same bytes as an uninterrupted one, for any --threads. Off unless one of these is given:\n"
+    "  --checkpoint FILE        where to write it (default OUT.ckpt), atomically\n"
+    "  --checkpoint-every SEC   every SEC seconds of each model's training (default 180; 0: only at the end)\n"
+    "  --resume                 continue from the checkpoint; if there is none, start afresh (a note on stderr);\n"
+    "                           one written with other options or unreadable: exit 2 naming it\n"
+    "  --stop-after N           each model stops after N steps in all: checkpoint, exit status 5, no data\n";
 
-enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT, O_DUMP, O_WD };
+enum { O_H = SMX_OPT_FIRST_PRIVATE, O_L, O_D, O_S2, O_BATCH, O_STEPS, O_LR, O_LOG, O_EVL, O_EVT, O_DUMP, O_WD, O_CKPT,
+       O_CKPT_EVERY, O_RESUME, O_STOP_AFTER };
 
 int icl_cmd_multihead(int argc, char **argv)
 {
     static const char prog[] = "smx-icl multihead";
     static const struct option lopts[] = {
-        {"H", required_argument, 0, O_H}, {"L", required_argument, 0, O_L}, {"d", required_argument, 0, O_D},
-        {"sigma2", required_argument, 0, O_S2}, {"batch", required_argument, 0, O_BATCH},
-        {"steps", required_argument, 0, O_STEPS}, {"lr", required_argument, 0, O_LR},
-        {"log-every", required_argument, 0, O_LOG}, {"eval-L", required_argument, 0, O_EVL},
-        {"eval-tasks", required_argument, 0, O_EVT}, {"dump", required_argument, 0, O_DUMP},
-        {"weight-decay", required_argument, 0, O_WD}, ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
+        SMX_CLI_ARG("H", O_H), SMX_CLI_ARG("L", O_L), SMX_CLI_ARG("d", O_D),
+        SMX_CLI_ARG("sigma2", O_S2), SMX_CLI_ARG("batch", O_BATCH),
+        SMX_CLI_ARG("steps", O_STEPS), SMX_CLI_ARG("lr", O_LR),
+        SMX_CLI_ARG("log-every", O_LOG), SMX_CLI_ARG("eval-L", O_EVL),
+        SMX_CLI_ARG("eval-tasks", O_EVT), SMX_CLI_ARG("dump", O_DUMP),
+        SMX_CLI_ARG("weight-decay", O_WD), SMX_CLI_ARG("checkpoint", O_CKPT),
+        SMX_CLI_ARG("checkpoint-every", O_CKPT_EVERY), SMX_CLI_FLAG("resume", O_RESUME),
+        SMX_CLI_ARG("stop-after", O_STOP_AFTER), ICL_COMMON_OPTIONS, {0, 0, 0, 0}};
     smx_cli_common_t c;
     smx_cli_common_init(&c);
+    mh_ckpt_t ck = {.every = SMX_RUN_CKPT_EVERY};
+    int ckpt_on = 0, resume = 0;
+    char *ckpath = NULL;
+    /* the command line for the metadata, without the checkpoint options (solvers/run.h) */
+    char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
+    if (!kept) smx_cli_fail(prog, "out of memory");
+    int kargc = smx_run_argv_filter(kept, argc, argv);
     size_t Hs[8] = {1, 2, 4, 8}, nH = 4, L = 40, d = 5, B = 256, evL[32] = {10, 20, 40, 60, 80, 100}, nev = 6;
     double s2 = 0.1, lr = 1e-3, wd = 0;
     const char *dump = NULL;
@@ -356,6 +486,17 @@ int icl_cmd_multihead(int argc, char **argv)
         case O_EVT: evt = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--eval-tasks"); break;
         case O_DUMP: dump = optarg; break;
         case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
+        case O_CKPT:
+            if (!*optarg) smx_cli_fail(prog, "--checkpoint: empty file name");
+            ck.path = optarg, ckpt_on = 1;
+            break;
+        case O_CKPT_EVERY: ck.every = smx_cli_double_range_or_fail(optarg, 0, 1e9, prog, "--checkpoint-every");
+            ckpt_on = 1;
+            break;
+        case O_RESUME: resume = ckpt_on = 1; break;
+        case O_STOP_AFTER: ck.stop_after = smx_cli_long_or_fail(optarg, 1, 200000000, prog, "--stop-after");
+            ckpt_on = 1;
+            break;
         default:
             icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
@@ -386,6 +527,39 @@ int icl_cmd_multihead(int argc, char **argv)
     size_t nlog = (size_t)(steps / logev), Hmax = 0, evmax = 0;
     for (size_t i = 0; i < nH; i++) Hmax = Hs[i] > Hmax ? Hs[i] : Hmax;
     for (size_t i = 0; i < nev; i++) evmax = evL[i] > evmax ? evL[i] : evmax;
+    smx_ckpt_t *ckin = NULL;
+    if (ckpt_on) { /* solvers/run.h: fingerprint of every option that changes results */
+        if (!ck.path) {
+            if (!(ckpath = malloc(strlen(out) + 6))) smx_cli_fail(prog, "out of memory");
+            ck.path = strcat(strcpy(ckpath, out), ".ckpt");
+        }
+        smx_cli_distinct_or_fail(out, "--out", ck.path, "--checkpoint", prog);
+        smx_cli_out_check_or_fail(ck.path, prog, "--checkpoint");
+        ck.nlogw = nlog * (1 + 2 * Hmax); /* a model's log: losses, then omega, mu per head */
+        int o = snprintf(ck.fp, sizeof ck.fp, "seed=%lu H=", c.seed);
+        for (size_t i = 0; i < nH; i++) o += snprintf(ck.fp + o, sizeof ck.fp - (size_t)o, "%s%zu", i ? "," : "", Hs[i]);
+        o += snprintf(ck.fp + o, sizeof ck.fp - (size_t)o, " L=%zu d=%zu sigma2=%.17g batch=%zu steps=%ld lr=%.17g "
+                      "wd=%.17g log-every=%ld eval-L=", L, d, s2, B, steps, lr, wd, logev);
+        for (size_t i = 0; i < nev; i++) o += snprintf(ck.fp + o, sizeof ck.fp - (size_t)o, "%s%zu", i ? "," : "", evL[i]);
+        snprintf(ck.fp + o, sizeof ck.fp - (size_t)o, " eval-tasks=%ld", evt);
+        if (resume && smx_run_ckpt_missing(ck.path)) {
+            fprintf(stderr, "%s: --resume: no checkpoint %s, starting afresh\n", prog, ck.path);
+            resume = 0;
+        }
+        if (resume) {
+            const char *why = NULL;
+            long least;
+            int rs = smx_run_ckpt_open(&ckin, &least, &why, ck.path, ck.fp);
+            if (rs == SMX_EDOM) {
+                char diff[1200];
+                smx_run_fingerprint_diff(diff, sizeof diff, ck.path, ck.fp);
+                smx_cli_fail(prog, "--resume: %s was %s", ck.path, diff);
+            }
+            if (rs) smx_cli_fail(prog, "--resume: %s: %s", ck.path, why ? why : smx_strerror(rs));
+            ck.in = ckin;
+        }
+    } else
+        ck.path = NULL;
     size_t D = d + 1;
     /* results: per H: log (nlog: loss), heads log (nlog x Hmax x 2: omega raw, mu), patterns (Hmax x (D*D + D)),
      * length (nev x 2) */
@@ -393,6 +567,7 @@ int icl_cmd_multihead(int argc, char **argv)
     double *res = calloc(nH * per, sizeof *res);
     if (!res) smx_cli_fail(prog, "out of memory");
     int st = SMX_OK, fail = SMX_OK;
+    char ckmsg[512] = "";
     /* one model per thread: OpenMP over the H values (each run single-threaded inside; its own RNG stream
      * (seed, H)), so the bytes do not depend on --threads. A single H: the outer region is inactive and the
      * chunk loop of mh_step / mh_forward gets the threads (fixed chunks of MH_CHUNK tasks, their gradients summed
@@ -419,7 +594,28 @@ int icl_cmd_multihead(int argc, char **argv)
         smx_progress_t pr;
         smx_progress_start(&pr, label, (double)steps, quiet);
         double acc = 0, t0 = smx_time_now();
-        for (long s = 0; s < steps && !st; s++) {
+        long s0 = 0;
+        const char *why = !st && ck.in ? mh_ckpt_restore(&ck, H, steps, &m, opt_, r, lg, &s0, &acc) : NULL;
+        if (why) {
+#pragma omp critical
+            snprintf(ckmsg, sizeof ckmsg, "--resume: %s: H = %zu: %s", ck.path, H, why);
+            st = MH_BADCKPT;
+        }
+        smx_run_clock_t clk;
+        /* --stop-after N: this model stops at step N unless it is already there or N >= steps */
+        smx_run_clock_start(&clk, ck.every, ck.stop_after > s0 && ck.stop_after < steps ? ck.stop_after : 0,
+                            smx_time_now());
+        if (!st && ck.path && s0 < steps) st = mh_ckpt_save(&ck, hi, Hs, nH, s0, acc, &m, opt_, r, lg);
+        long s = s0;
+        for (; s < steps && !st; s++) {
+            if (ck.path && s > s0) {
+                int due = smx_run_clock_due(&clk, s, smx_time_now());
+                if (due != SMX_RUN_CONTINUE) st = mh_ckpt_save(&ck, hi, Hs, nH, s, acc, &m, opt_, r, lg);
+                if (!st && due == SMX_RUN_STOP) {
+                    st = MH_STOPPED;
+                    break;
+                }
+            }
             mh_sample(&w, B, L, d, s2, r);
             acc += mh_step(&w, &m, B, L);
             st = smx_optim_step(opt_, m.t, 4);
@@ -436,9 +632,10 @@ int icl_cmd_multihead(int argc, char **argv)
             }
             smx_progress_update(&pr, (double)(s + 1));
         }
+        if (!st && ck.path) st = mh_ckpt_save(&ck, hi, Hs, nH, s, acc, &m, opt_, r, lg); /* the end of training */
         smx_progress_finish(&pr);
-        if (!quiet)
-            fprintf(stderr, "%s: H = %zu: %.1f steps/s (%s)\n", prog, H, (double)steps / (smx_time_now() - t0),
+        if (!quiet && !st && s > s0)
+            fprintf(stderr, "%s: H = %zu: %.1f steps/s (%s)\n", prog, H, (double)(s - s0) / (smx_time_now() - t0),
                     nH > 1 ? "one thread per model" : "all threads on one model");
         for (size_t h = 0; !st && h < H; h++) mh_patterns(pat + h * (D * D + D), pat + h * (D * D + D) + D * D, &m, h);
         /* test MSE at each eval L: fixed test streams (seed, L), the same for every H */
@@ -469,8 +666,17 @@ int icl_cmd_multihead(int argc, char **argv)
         gsl_rng_free(r);
         if (st) {
 #pragma omp critical
-            fail = st;
+            if (fail != MH_BADCKPT && fail != SMX_EIO) fail = st; /* the worst status wins */
         }
+    }
+    for (size_t i = 0; i < nH; i++) mh_snap_free(&ck.s[i]);
+    if (ckin) smx_ckpt_free(ckin);
+    if (fail == MH_BADCKPT) smx_cli_fail(prog, "%s", ckmsg);
+    if (fail == SMX_EIO) smx_cli_io_fail(prog, "--checkpoint: cannot write", ck.path);
+    if (fail == MH_STOPPED) {
+        fprintf(stderr, "%s: --stop-after %ld: checkpoint written to %s\n", prog, ck.stop_after, ck.path);
+        free(res), free(ph), free(pp), free(pl), free(kept), free(ckpath);
+        return SMX_RUN_EXIT_STOPPED;
     }
     if (fail) smx_cli_fail(prog, "out of memory");
     /* write the four files: they appear all together or not at all (smx_tsv_close_all) */
@@ -481,7 +687,7 @@ int icl_cmd_multihead(int argc, char **argv)
             for (int g = 0; g < f; g++) smx_tsv_abort(ts[g]);
             smx_cli_io_fail(prog, "--out: cannot write", paths[f]);
         }
-        smx_tsv_meta_std(t, prog, argc, argv);
+        smx_tsv_meta_std(t, prog, kargc, kept); /* without the checkpoint options: a resumed run's bytes */
         smx_cli_meta(t, &c);
         double hv[8];
         for (size_t i = 0; i < nH; i++) hv[i] = (double)Hs[i];
@@ -558,6 +764,6 @@ int icl_cmd_multihead(int argc, char **argv)
     }
     st = smx_tsv_close_all(ts, 4);
     if (st == SMX_EIO) smx_cli_io_fail(prog, "--out: cannot write", out); /* errno: the first failure */
-    free(res), free(ph), free(pp), free(pl);
+    free(res), free(ph), free(pp), free(pl), free(kept), free(ckpath);
     return st ? SMX_EXIT_FAILURE : 0;
 }

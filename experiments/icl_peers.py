@@ -134,7 +134,7 @@ def torch_steps_per_s(torch, model, threads, dtype, steps, warmup, a):
 
 # ---------------------------------------------------------------- smx-icl
 
-def smx_steps_per_s(model, threads, steps, a):
+def smx_steps_per_s(model, threads, steps, a, dtype='float64'):
     env = dict(os.environ)
     out = os.path.join(a.tmpdir, 'icl-peers-%d.tsv' % os.getpid())
     if model == 'multihead':
@@ -143,7 +143,8 @@ def smx_steps_per_s(model, threads, steps, a):
         pat = r'H = 2: ([0-9.]+) steps/s'
     else:
         cmd = [a.smx, 'closeness', '--n', '200', '--d', '20', '--batch', '16', '--reps', '1', '--steps', str(steps),
-               '--log-every', str(steps), '--eval-tasks', '1', '--scan-tasks', '1', '--vs-d', 'none']
+               '--log-every', str(steps), '--eval-tasks', '1', '--scan-tasks', '1', '--vs-d', 'none',
+               '--dtype', 'f32' if dtype == 'float32' else 'f64']
         # one model only: with a second (--vs-d) run, --threads 2 ran the two models on one thread each and the
         # timed model never got the second thread
         pat = r'n = 200, d = 20, batch 16: ([0-9.]+) train steps/s'
@@ -183,21 +184,38 @@ def bench(a):
     threads = [int(t) for t in a.threads.split(',')]
     rows = []  # (model, impl, dtype, threads, steps, median, best)
     load0 = loadavg()
+    models = a.models.split(',')
     for model, ours_steps, torch_steps in (('multihead', a.steps_mh, a.torch_steps_mh),
                                            ('closeness', a.steps_cl, a.torch_steps_cl)):
+        if model not in models:
+            continue
         for t in threads:
-            v = [smx_steps_per_s(model, t, ours_steps, a) for _ in range(a.repeats)]
-            rows.append((model, 'smx-icl', 'float64', t, ours_steps, statistics.median(v), max(v)))
-            print('%-9s smx-icl  float64 %d thread(s): %9.1f steps/s (median of %d; best %.1f)'
-                  % (model, t, statistics.median(v), a.repeats, max(v)), file=sys.stderr)
-            if torch is None:
-                continue
-            for name, dt in (('float32', torch.float32), ('float64', torch.float64)):
-                v = [torch_steps_per_s(torch, model, t, dt, torch_steps, a.warmup, a) for _ in range(a.repeats)]
-                rows.append((model, 'pytorch', name, t, torch_steps, statistics.median(v), max(v)))
-                print('%-9s pytorch  %s %d thread(s): %9.1f steps/s (median of %d; best %.1f)'
-                      % (model, name, t, statistics.median(v), a.repeats, max(v)), file=sys.stderr)
-    ours = {(r[0], r[3]): r[5] for r in rows if r[1] == 'smx-icl'}
+            # the configurations interleaved, one run each per round (the machine's load drifts: a round sees
+            # about the same load for all of them); smx-icl closeness in float64 and float32 (--dtype f32)
+            confs = [('smx-icl', 'float64')] + ([('smx-icl', 'float32')] if model == 'closeness' else [])
+            if torch is not None:
+                confs += [('pytorch', 'float32'), ('pytorch', 'float64')]
+            v = {c: [] for c in confs}
+            for _ in range(a.repeats):
+                for impl, name in confs:
+                    if impl == 'smx-icl':
+                        v[(impl, name)].append(smx_steps_per_s(model, t, ours_steps, a, name))
+                    else:
+                        dt = torch.float32 if name == 'float32' else torch.float64
+                        v[(impl, name)].append(torch_steps_per_s(torch, model, t, dt, torch_steps, a.warmup, a))
+            for impl, name in confs:
+                x = v[(impl, name)]
+                rows.append((model, impl, name, t, ours_steps if impl == 'smx-icl' else torch_steps,
+                             statistics.median(x), max(x)))
+                print('%-9s %-8s %s %d thread(s): %9.1f steps/s (median of %d; best %.1f)'
+                      % (model, impl, name, t, statistics.median(x), a.repeats, max(x)), file=sys.stderr)
+    # smx_speedup of a PyTorch row: smx-icl at the same dtype where it has one (closeness), else its float64
+    ours = {(r[0], r[2], r[3]): r[5] for r in rows if r[1] == 'smx-icl'}
+
+    def ours_for(r):
+        return ours.get((r[0], r[2], r[3]), ours[(r[0], 'float64', r[3])]), \
+            r[2] if (r[0], r[2], r[3]) in ours else 'float64'
+
     tmp = a.out + '.tmp'
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(tmp, 'w') as f:
@@ -217,6 +235,9 @@ def bench(a):
                 'Adam lr 1e-3; one training step = sampling + forward + backward + Adam\n')
         f.write('# threads: smx-icl multihead and closeness --threads 2 run the one model\'s batch (and closeness '
                 'the next batch\'s sampling) on 2 threads; PyTorch: torch.set_num_threads\n')
+        f.write('# dtype: smx-icl multihead runs in float64 only; closeness in float64 and with --dtype f32 (float '
+                'weights, forward, backward and Adam); smx_speedup = smx-icl at the PyTorch row\'s dtype where it '
+                'has one, else its float64; the configurations are interleaved round by round\n')
         f.write('# closeness: smx-icl runs the layer in a fused form (E = Z M Z^T, rank-one read-out gradient: two '
                 'n x n x D GEMMs per task); PyTorch runs the layer as written (Q, K, V, O: six)\n')
         f.write('# noise: the machine may be shared with other jobs (see loadavg): timings are noisy; median and '
@@ -225,12 +246,13 @@ def bench(a):
         f.write('# seed: %d\n# repeats: %d\n# warmup_torch: %d\n' % (a.seed, a.repeats, a.warmup))
         f.write('model\timpl\tdtype\tthreads\tsteps\tsteps_per_s\tsteps_per_s_best\tsmx_speedup\n')
         for r in rows:
-            sp = ours[(r[0], r[3])] / r[5] if r[1] == 'pytorch' else 1.0
+            sp = ours_for(r)[0] / r[5] if r[1] == 'pytorch' else 1.0
             f.write('%s\t%s\t%s\t%d\t%d\t%.17g\t%.17g\t%.17g\n' % (r + (sp,)))
     os.replace(tmp, a.out)
     for r in rows:
         if r[1] == 'pytorch':
-            print('%-9s %d thread(s): smx-icl / pytorch %s = %.2fx' % (r[0], r[3], r[2], ours[(r[0], r[3])] / r[5]))
+            o, od = ours_for(r)
+            print('%-9s %d thread(s): smx-icl %s / pytorch %s = %.2fx' % (r[0], r[3], od, r[2], o / r[5]))
     if torch is None:
         print('bench-icl: torch not importable by %s: smx-icl only' % sys.executable)
     return 0
@@ -290,12 +312,13 @@ def main():
     p.add_argument('--smx', default='build/bin/smx-icl', help='the smx-icl binary')
     p.add_argument('--out', default='data/bench/icl.tsv')
     p.add_argument('--threads', default='1,2')
+    p.add_argument('--models', default='multihead,closeness', help='which models to time (comma list)')
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--steps-mh', type=int, default=1000, help='smx-icl multihead steps per timing')
     p.add_argument('--torch-steps-mh', type=int, default=200)
-    p.add_argument('--steps-cl', type=int, default=40, help='smx-icl closeness steps per timing')
-    p.add_argument('--torch-steps-cl', type=int, default=40)
+    p.add_argument('--steps-cl', type=int, default=200, help='smx-icl closeness steps per timing')
+    p.add_argument('--torch-steps-cl', type=int, default=100)
     p.add_argument('--seed', type=int, default=2385)
     p.add_argument('--tmpdir', default=os.environ.get('TMPDIR', '/tmp'))
     a = p.parse_args()

@@ -119,25 +119,38 @@ int smx_run_get_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t si
 
 static size_t dtype_size(smx_dtype_t t) { return t == SMX_DTYPE_F32 ? sizeof(float) : sizeof(double); }
 
-int smx_run_put_optim(smx_ckpt_t *c, const smx_optim_t *o)
+/* prefix + name into buf */
+static const char *pkey(char *buf, size_t n, const char *prefix, const char *name)
+{
+    snprintf(buf, n, "%s%s", prefix, name);
+    return buf;
+}
+
+int smx_run_put_optim_prefixed(smx_ckpt_t *c, const char *prefix, const smx_optim_t *o)
 {
     size_t w = dtype_size(o->dtype);
-    int st = smx_ckpt_put_long(c, "optim_step", o->step);
-    if (!st && o->m) st = smx_ckpt_put(c, "optim_m", o->m, o->total * w);
-    if (!st && o->v) st = smx_ckpt_put(c, "optim_v", o->v, o->total * w);
+    char k[300];
+    int st = smx_ckpt_put_long(c, pkey(k, sizeof k, prefix, "optim_step"), o->step);
+    if (!st && o->m) st = smx_ckpt_put(c, pkey(k, sizeof k, prefix, "optim_m"), o->m, o->total * w);
+    if (!st && o->v) st = smx_ckpt_put(c, pkey(k, sizeof k, prefix, "optim_v"), o->v, o->total * w);
     return st;
 }
 
-int smx_run_get_optim(smx_optim_t *o, const smx_ckpt_t *c)
+int smx_run_get_optim_prefixed(smx_optim_t *o, const smx_ckpt_t *c, const char *prefix)
 {
     size_t w = dtype_size(o->dtype);
     long step;
-    if (smx_ckpt_get_long(&step, c, "optim_step") || step < 0) return SMX_EIO;
-    if (o->m && smx_run_get_blob(o->m, c, "optim_m", o->total * w)) return SMX_EIO;
-    if (o->v && smx_run_get_blob(o->v, c, "optim_v", o->total * w)) return SMX_EIO;
+    char k[300];
+    if (smx_ckpt_get_long(&step, c, pkey(k, sizeof k, prefix, "optim_step")) || step < 0) return SMX_EIO;
+    if (o->m && smx_run_get_blob(o->m, c, pkey(k, sizeof k, prefix, "optim_m"), o->total * w)) return SMX_EIO;
+    if (o->v && smx_run_get_blob(o->v, c, pkey(k, sizeof k, prefix, "optim_v"), o->total * w)) return SMX_EIO;
     o->step = step;
     return SMX_OK;
 }
+
+int smx_run_put_optim(smx_ckpt_t *c, const smx_optim_t *o) { return smx_run_put_optim_prefixed(c, "", o); }
+
+int smx_run_get_optim(smx_optim_t *o, const smx_ckpt_t *c) { return smx_run_get_optim_prefixed(o, c, ""); }
 
 static void rng_key(char *buf, size_t n, const char *name, const char *what) { snprintf(buf, n, "%s.%s", name, what); }
 

@@ -73,6 +73,9 @@ int smx_run_get_blob(void *dst, const smx_ckpt_t *c, const char *name, size_t si
  * (o->total elements of its dtype). get: SMX_EIO if missing or of another size. */
 int smx_run_put_optim(smx_ckpt_t *c, const smx_optim_t *o);
 int smx_run_get_optim(smx_optim_t *o, const smx_ckpt_t *c);
+/* The same with every entry name prefixed (e.g. "H2.optim_m"): several models' optimisers in one checkpoint. */
+int smx_run_put_optim_prefixed(smx_ckpt_t *c, const char *prefix, const smx_optim_t *o);
+int smx_run_get_optim_prefixed(smx_optim_t *o, const smx_ckpt_t *c, const char *prefix);
 
 /* RNG state under "NAME.type" (gsl_rng_name) and "NAME.state"; get: SMX_EIO unless the type
  * and state size match r's. */

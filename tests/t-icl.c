@@ -9,6 +9,7 @@
 #include "tap.h"
 #include "rng.h"
 
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
@@ -191,6 +192,18 @@ int main(void)
         ok(st == SMX_OK && rerr < 1e-12,
            "closeness fused forward / backward = the solvers/attn reference (loss, prediction, gradient; rel %.3g)",
            rerr);
+        /* --dtype f32: the float layer vs the double one. Tolerance from float's epsilon: 2^6 u_f (u_f = 2^-24,
+         * FLT_EPSILON / 2) = 3.8e-6, room for the length-n sums and the scores' amplification through the two
+         * softmaxes (measured: 2e-7 .. 5e-7); the double layer's own rounding is ~1e-16, and a wrong term is O(1) */
+        double tol = 64 * (FLT_EPSILON / 2);
+        size_t sz[2][2] = {{37, 6}, {200, 20}};
+        for (int k = 0; k < 2; k++) {
+            double fe = NAN;
+            st = icl_closeness_f32check(&fe, sz[k][0], sz[k][1], 2385 + (unsigned long)k);
+            ok(st == SMX_OK && fe < tol && fe > 0,
+               "closeness --dtype f32 layer = the double layer to float rounding, n = %zu, d = %zu (rel %.3g < %.3g)",
+               sz[k][0], sz[k][1], fe, tol);
+        }
     }
     {
         /* GEMM-form attention of all queries (smx_attn_forward_rows / backward_rows) = the per-query

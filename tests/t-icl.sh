@@ -107,6 +107,32 @@ M2="multihead --H 2 --steps 20 --batch 40 --log-every 10 --eval-L 10 --eval-task
 same=$?; for s in "" -heads -patterns -length; do
   cmp -s "$T/u1$s.tsv" "$T/u2$s.tsv" && cmp -s "$T/u1$s.tsv" "$T/u3$s.tsv" || same=1; done
 ok $same "multihead, batch 40 = chunks of 16 + 16 + 8: same bytes with 1, 2 and 3 threads"
+# checkpoint / resume (solvers/run.h): stopped after 25 of 40 steps (mid log window) with 2 threads, resumed with 1:
+# the same bytes as the uninterrupted run m1 (4 files); then a single H (threads inside the model), stopped twice
+"$B" $M --threads 2 --stop-after 25 --checkpoint "$T/mh.ckpt" --out "$T/r1.tsv" 2>"$T/err"; r=$?
+[ $r = 5 ] && [ -s "$T/mh.ckpt" ] && [ ! -e "$T/r1.tsv" ] && grep -q "stop-after 25" "$T/err"
+ok $? "multihead --stop-after 25: checkpoint written, exit 5, no data (rc $r)"
+cp "$T/mh.ckpt" "$T/mh0.ckpt"
+"$B" $M --threads 1 --resume --checkpoint "$T/mh.ckpt" --out "$T/r1.tsv" 2>/dev/null; r=$?
+same=$r; for f in "" -heads -patterns -length; do cmp -s "$T/m1$f.tsv" "$T/r1$f.tsv" || same=1; done
+ok $same "multihead: stopped at 25 (2 threads) and resumed (1 thread) = the uninterrupted run, 4 files (rc $r)"
+"$B" $M1 --threads 2 --stop-after 7 --checkpoint-every 0 --out "$T/r2.tsv" 2>/dev/null
+"$B" $M1 --threads 1 --resume --stop-after 13 --out "$T/r2.tsv" 2>/dev/null; r=$?
+"$B" $M1 --threads 2 --resume --out "$T/r2.tsv" 2>/dev/null; r2=$?
+same=$r2; for s in "" -heads -patterns -length; do cmp -s "$T/s1$s.tsv" "$T/r2$s.tsv" || same=1; done
+[ $r = 5 ] && [ -s "$T/r2.tsv.ckpt" ]; ok $? "multihead: default checkpoint OUT.ckpt, second stop at 13 (rc $r)"
+ok $same "multihead, a single H: stopped at 7 and 13, resumed with 2, 1, 2 threads = the uninterrupted run"
+cp "$T/mh0.ckpt" "$T/mh.ckpt"
+badx "lr=0.002" multihead $(echo $M | sed 's/^multihead //') --lr 2e-3 --resume --checkpoint "$T/mh.ckpt" --out "$T/r3.tsv"
+head -c 200 "$T/mh0.ckpt" >"$T/mh.ckpt"
+badx "mh.ckpt" multihead $(echo $M | sed 's/^multihead //') --resume --checkpoint "$T/mh.ckpt" --out "$T/r3.tsv"
+cp "$T/mh0.ckpt" "$T/mh.ckpt"; printf 'X' | dd of="$T/mh.ckpt" bs=1 seek=300 conv=notrunc 2>/dev/null
+badx "mh.ckpt" multihead $(echo $M | sed 's/^multihead //') --resume --checkpoint "$T/mh.ckpt" --out "$T/r3.tsv"
+"$B" $M1 --threads 1 --resume --checkpoint "$T/none.ckpt" --out "$T/r4.tsv" 2>"$T/err"; r=$?
+[ $r = 0 ] && grep -q "no checkpoint" "$T/err" && cmp -s "$T/s1.tsv" "$T/r4.tsv"
+ok $? "multihead --resume without a checkpoint: a note, starts afresh, same bytes (rc $r)"
+badx "same file" multihead $(echo $M1 | sed 's/^multihead //') --checkpoint "$T/r5.tsv" --out "$T/r5.tsv"
+badx "\-\-stop-after" multihead --stop-after 0
 # PyTorch cross-check (float64): same initial weights and batch -> the same loss and gradient to ~1e-12
 "$B" multihead --H 2 --batch 7 --L 9 --seed 2385 --dump "$T/dump.txt" 2>/dev/null
 ok $? "multihead --dump writes the initial weights, a batch, the loss and the gradient"
@@ -200,6 +226,17 @@ cmp -s "$T/cs1.tsv" "$T/cs2.tsv" && cmp -s "$T/cs1-vs-d.tsv" "$T/cs2-vs-d.tsv"
 ok $? "closeness, a single run (threads inside the run): same bytes with 1 and 2 threads"
 tsv "$T/cs1.tsv" 'm++' 'exit !(m == 3)' && tsv "$T/cs1-vs-d.tsv" 'm++' 'exit !(m == 0)'
 ok $? "closeness --vs-d none: 3 log points, a vs-d file without rows"
+# --dtype f32: same bytes for 1 and 2 threads; the float layer's metrics within float rounding of the double run's
+# at step 0 (same initial weights rounded to float), and the dtype in the metadata (the default's metadata has none)
+"$B" $C1 --dtype f32 --threads 1 --out "$T/cf1.tsv" 2>/dev/null && "$B" $C1 --dtype f32 --threads 2 --out "$T/cf2.tsv" 2>/dev/null
+ok $? "closeness --dtype f32 runs"
+cmp -s "$T/cf1.tsv" "$T/cf2.tsv"; ok $? "closeness --dtype f32: same bytes with 1 and 2 threads"
+grep -q '^# dtype: f32' "$T/cf1.tsv" && ! grep -q '^# dtype' "$T/cs1.tsv"; ok $? "closeness --dtype f32 in the metadata only when set"
+grep -v '^#' "$T/cs1.tsv" >"$T/cs1.d"; grep -v '^#' "$T/cf1.tsv" >"$T/cf1.d"
+paste "$T/cs1.d" "$T/cf1.d" | awk -F'\t' '$3 == "0" { n++; d = $4 - $17; if (d < 0) d = -d; if (!(d <= 1e-5 * $4)) bad++ }
+    $3 == "20" { m++; if ($4 == $17) same++ } END { exit !(n == 1 && !bad && m == 1 && !same) }'
+ok $? "closeness --dtype f32: step-0 TF test loss = the double run's to 1e-5 relative; after training not bit-equal"
+badx "\-\-dtype" closeness --dtype f16
 badx "\-\-vs-d" closeness --vs-d 0
 badx "\-\-R" closeness --R 0
 tap_done
