@@ -74,7 +74,11 @@ static size_t row_argmax(double *gap, const double *z, size_t n)
 
 /* r <- fl(s(x_a)) (deriv = 0) or fl(s'(x_a)) (deriv = 1), one rounding: fast path the double
  * value of stablemax.h rounded; MPFR path s or s' at p + 64 bits (1 - x exact there for
- * |x| < 2^64), then rounded once. */
+ * |x| < 2^64), then rounded once. The intermediates 1 - x and (1 - x)^2 are not values of the
+ * format: they are formed in MPFR's widest exponent range (in the format's, (1 - x)^2 overflowed
+ * once |1 - x| >= 2^((emax + 1) / 2): fp16 x <= -255, fp8-e4m3 x <= -22, and s' became 0 where
+ * the fast path, whose double intermediates do not overflow, gives the format's s'), and the
+ * result is rounded into the format in its range (check_range, subnormals: format.h). */
 ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr_t wide)
 {
     if (!A->mp) {
@@ -87,13 +91,15 @@ ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr
         else smx_rr_fix(A, r, mpfr_add_ui(A->m[r], A->m[a], 1, MPFR_RNDN));
         return;
     }
+    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax(); /* the format's (smx_rr_begin) */
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
     mpfr_ui_sub(wide, 1, A->m[a], MPFR_RNDN);
-    if (deriv) {
-        mpfr_sqr(wide, wide, MPFR_RNDN);
-        smx_rr_fix(A, r, mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN));
-    } else {
-        smx_rr_fix(A, r, mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN));
-    }
+    if (deriv) mpfr_sqr(wide, wide, MPFR_RNDN);
+    const int t = mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN);
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    smx_rr_fix(A, r, t);
 }
 
 /* S <- sum of E[0..n) in the order `sum` with e_k first (MAXFIRST) or last (PAIRWISE over the
