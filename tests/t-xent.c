@@ -278,6 +278,58 @@ static void test_fast_vs_mpfr_edges(void)
     }
 }
 
+/* fp64's fast path (identity rounding, libm exp / log) equals xent.h's formulas written out in
+ * plain double here, bit for bit: both losses, both sums, the row's maximum at every position,
+ * row lengths 1..57, -Inf logits (an independent text of the algorithm; guards the fused fp64
+ * loop of exp_sum) */
+static void test_fp64_plain(void)
+{
+    enum { V = 57 };
+    smx_format_t f;
+    smx_format_get(&f, "fp64");
+    unsigned long long s = 777;
+    for (int c = 0; c < 4; c++) {
+        const int loss = c / 2, pw = c % 2;
+        smx_xent_t *w;
+        smx_xent_alloc(&w, V, (smx_xent_loss_t)loss, pw ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        long diff = 0, total = 0;
+        for (int rep = 0; rep < 400; rep++) {
+            double z[V], g[V], e[V], o[V];
+            const size_t n = 1 + (size_t)rep % V, y = (size_t)(xs_next(&s) % n);
+            const double sc = 1 + rep % 25;
+            for (size_t i = 0; i < n; i++) z[i] = sc * (2 * xs_unit(&s) - 1);
+            if (rep % 7 == 3 && n > 1) z[(y + 1) % n] = -INFINITY;
+            size_t k = 0;
+            for (size_t i = 1; i < n; i++)
+                if (z[i] > z[k]) k = i;
+            /* e_i: exp(z_i - m) (softmax) or s(z_i) (StableMax); S: e_k first, then the others in
+             * index order (sequential) or pairwise (sum.h) */
+            for (size_t i = 0; i < n; i++) e[i] = loss ? smx_stablemax_s(z[i]) : exp(z[i] - z[k]);
+            size_t j = 0;
+            double S = e[k];
+            for (size_t i = 0; i < n; i++)
+                if (i != k) {
+                    o[j++] = e[i];
+                    if (!pw) S += e[i];
+                }
+            if (pw) S = e[k] + smx_sum(o, j, SMX_SUM_PAIRWISE, &f);
+            const double want = loss ? log(S) - log(e[y]) : log(S) - (z[y] - z[k]);
+            smx_xent_row_t r;
+            smx_xent_eval(w, &r, g, z, n, y);
+            diff += !same(r.loss, want);
+            for (size_t i = 0; i < n; i++) {
+                double gi = loss ? smx_stablemax_ds(z[i]) / S : e[i] / S;
+                if (i == y) gi -= loss ? smx_stablemax_ds(z[y]) / e[y] : 1;
+                diff += !same(g[i], gi);
+            }
+            total += (long)n + 1;
+        }
+        ok(diff == 0, "fp64 %s %s: fast path == xent.h's formulas in plain double on %ld outputs (%ld differ)",
+           loss ? "stablemax" : "softmax", pw ? "pairwise" : "maxfirst", total, diff);
+        smx_xent_free(w);
+    }
+}
+
 /* ulp-level distance allowed between the fast and MPFR paths where they are not bit-identical
  * (p > 25: double-rounded s, s' and libm log): loss |d| <= 8 u (|log S'| + |log s_y|) + 8 u,
  * gradient |d| <= 8 u (|g_i| + [i == y] / (1 + |zr_y|)) (the label's entry is g_y - s'_y / s_y,
@@ -459,6 +511,7 @@ int main(void)
     test_fast_vs_mpfr();
     test_exp_n();
     test_fast_vs_mpfr_edges();
+    test_fp64_plain();
     test_stablemax_sweep();
     test_stablemax_ce_grad();
     test_error();
