@@ -196,7 +196,9 @@ int smx_stablemax_ce(double *loss, double *grad, const double *z, size_t n, size
     *loss = log1p(R / sy);
     if (grad) {
         for (size_t k = 0; k < n; k++) grad[k] = smx_stablemax_ds(z[k]) / S;
-        grad[y] -= 1.0 / (1.0 + fabs(z[y])); /* s'(z_y)/s(z_y) */
+        /* s'(z_y)/S - s'(z_y)/s_y = -(R/S) / (1 + |z_y|) (s'/s = 1/(1 + |x|)): the difference
+         * formed directly had no correct digit once s_y/S rounds to 1 (z_y > ~2^53 R) */
+        grad[y] = -(R / S) / (1.0 + fabs(z[y]));
     }
     return SMX_OK;
 }

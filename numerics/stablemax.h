@@ -48,7 +48,8 @@ int smx_stablemax_vjp(double *g, const double *x, const double *v, size_t n);
 int smx_logstablemax_vjp(double *g, const double *x, const double *v, size_t n);
 
 /* StableMax cross entropy (collapse.md): loss = -log(s(z_y)/S), S = sum_j s(z_j);
- * grad_k = s'(z_k)/S - [k == y] s'(z_y)/s(z_y). grad may be NULL. SMX_EDOM if n == 0 or y >= n. */
+ * grad_k = s'(z_k)/S - [k == y] s'(z_y)/s(z_y), the label's entry formed as -(R/S) / (1 + |z_y|),
+ * R = S - s(z_y) (no cancellation). grad may be NULL. SMX_EDOM if n == 0 or y >= n. */
 int smx_stablemax_ce(double *loss, double *grad, const double *z, size_t n, size_t y);
 /* Softmax cross entropy: loss = -logsoftmax(z)_y (smx_logsoftmax, shifted, pairwise sum, in f),
  * grad = softmax(z) - e_y (in f). grad may be NULL. SMX_EDOM if n == 0 or y >= n. */

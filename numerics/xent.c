@@ -74,7 +74,11 @@ static size_t row_argmax(double *gap, const double *z, size_t n)
 
 /* r <- fl(s(x_a)) (deriv = 0) or fl(s'(x_a)) (deriv = 1), one rounding: fast path the double
  * value of stablemax.h rounded; MPFR path s or s' at p + 64 bits (1 - x exact there for
- * |x| < 2^64), then rounded once. */
+ * |x| < 2^64), then rounded once. The intermediates 1 - x and (1 - x)^2 are not values of the
+ * format: they are formed in MPFR's widest exponent range (in the format's, (1 - x)^2 overflowed
+ * once |1 - x| >= 2^((emax + 1) / 2): fp16 x <= -255, fp8-e4m3 x <= -22, and s' became 0 where
+ * the fast path, whose double intermediates do not overflow, gives the format's s'), and the
+ * result is rounded into the format in its range (check_range, subnormals: format.h). */
 ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr_t wide)
 {
     if (!A->mp) {
@@ -87,22 +91,43 @@ ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr
         else smx_rr_fix(A, r, mpfr_add_ui(A->m[r], A->m[a], 1, MPFR_RNDN));
         return;
     }
+    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax(); /* the format's (smx_rr_begin) */
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
     mpfr_ui_sub(wide, 1, A->m[a], MPFR_RNDN);
-    if (deriv) {
-        mpfr_sqr(wide, wide, MPFR_RNDN);
-        smx_rr_fix(A, r, mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN));
-    } else {
-        smx_rr_fix(A, r, mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN));
-    }
+    if (deriv) mpfr_sqr(wide, wide, MPFR_RNDN);
+    const int t = mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN);
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    smx_rr_fix(A, r, t);
 }
 
 /* S <- sum of E[0..n) in the order `sum` with e_k first (MAXFIRST) or last (PAIRWISE over the
  * others); with exps = 1 the exponentials are formed first: the differences t_i = fl(zr_i - m)
  * into O (t_k = 0), then e_i = fl(exp(t_i)) for the whole row by smx_rr_exp_n (vectorised on the
- * fast path, the same rounded values as smx_rr_exp; e_k = fl(exp(0)) = 1). */
+ * fast path, the same rounded values as smx_rr_exp; e_k = fl(exp(0)) = 1). fp64's fast path
+ * (SMX_RR_F64: rounding is the identity and the exp libm's, scalar either way) forms t_i, e_i and
+ * the running sum (MAXFIRST) or the copy of the others (PAIRWISE) in one loop instead, so the
+ * sum's chain of dependent adds overlaps the exp calls (the separate passes cost fp64 ~10 %):
+ * the same operations in the same order, the same values. */
 ALWAYS_INLINE void exp_sum(smx_rr_t *A, const smx_xent_t *w, size_t n, size_t k, int exps)
 {
     const size_t Z = 0, E = w->n, O = 2 * w->n, S = 3 * w->n;
+    if (exps && !A->mp && A->fk == SMX_RR_F64) {
+        const double m = A->d[Z + k];
+        double *e = A->d + E, *o = A->d + O, s = e[k] = exp(m - m);
+        if (w->sum == SMX_SUM_PAIRWISE) {
+            for (size_t i = 0; i < k; i++) o[i] = e[i] = exp(A->d[Z + i] - m);
+            for (size_t i = k + 1; i < n; i++) o[i - 1] = e[i] = exp(A->d[Z + i] - m);
+            A->d[S + R_SUMO] = smx_sum(o, n - 1, SMX_SUM_PAIRWISE, A->f);
+            A->d[S + R_S] = s + A->d[S + R_SUMO];
+            return;
+        }
+        for (size_t i = 0; i < k; i++) s += e[i] = exp(A->d[Z + i] - m);
+        for (size_t i = k + 1; i < n; i++) s += e[i] = exp(A->d[Z + i] - m);
+        A->d[S + R_S] = s;
+        return;
+    }
     if (exps) {
         for (size_t i = 0; i < n; i++) smx_rr_sub(A, O + i, Z + i, Z + k);
         smx_rr_exp_n(A, E, O, n);
@@ -188,19 +213,33 @@ ALWAYS_INLINE void xent_run(smx_xent_t *w, smx_xent_row_t *r, double *grad, cons
     r->zero = r->loss == 0.0;
 }
 
+/* xent_run once per path, each in its own function (inlined into one, the four paths shared a
+ * frame and register allocation: fp64 ran ~4 % slower than in a function of its own) */
+#define XENT_PATH(name, mp, fk)                                                                           \
+    static __attribute__((noinline)) void name(smx_xent_t *w, smx_xent_row_t *r, double *grad, const double *z, \
+                                               size_t n, size_t y)                                       \
+    {                                                                                                     \
+        xent_run(w, r, grad, z, n, y, mp, fk);                                                            \
+    }
+XENT_PATH(xent_mpfr, 1, SMX_RR_ANY)
+XENT_PATH(xent_f64, 0, SMX_RR_F64)
+XENT_PATH(xent_f32, 0, SMX_RR_F32)
+XENT_PATH(xent_any, 0, SMX_RR_ANY)
+#undef XENT_PATH
+
 int smx_xent_eval(smx_xent_t *w, smx_xent_row_t *r, double *grad, const double *z, size_t n, size_t y)
 {
     if (n == 0 || n > w->n || y >= n) return SMX_EDOM;
     if (w->A.mp) {
         smx_rr_begin(&w->A);
-        xent_run(w, r, grad, z, n, y, 1, SMX_RR_ANY);
+        xent_mpfr(w, r, grad, z, n, y);
         smx_rr_end(&w->A);
     } else if (w->A.fk == SMX_RR_F64) {
-        xent_run(w, r, grad, z, n, y, 0, SMX_RR_F64);
+        xent_f64(w, r, grad, z, n, y);
     } else if (w->A.fk == SMX_RR_F32) {
-        xent_run(w, r, grad, z, n, y, 0, SMX_RR_F32);
+        xent_f32(w, r, grad, z, n, y);
     } else {
-        xent_run(w, r, grad, z, n, y, 0, SMX_RR_ANY);
+        xent_any(w, r, grad, z, n, y);
     }
     return SMX_OK;
 }

@@ -7,7 +7,8 @@
  * element for element on 10^6 high-entropy arguments per format plus arguments whose exp lies
  * within a few double ulps of a rounding midpoint of the format, and the fast path == the MPFR
  * path bit for bit (p <= 25) on rows with near-ties, huge spreads (subnormal / zero exps), +-Inf
- * and NaN logits. */
+ * and NaN logits. StableMax precision sweep: fast == MPFR over logits of every magnitude in every
+ * format (p > 25: within a few ulps), and stablemax.h's double CE gradient vs MPFR. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,11 +240,11 @@ static void test_fast_vs_mpfr_edges(void)
                 for (int rep = 0; rep < 60; rep++) {
                     double z[V];
                     const double m = rep % 2 ? smx_format_round(2.385 * (rep % 7), &f) : 0; /* 0: t survives exactly */
-                    /* every third softmax row: exps below the format's subnormals (named formats) or
-                     * down to e^-600 (pN: the fast path has double's range, so results below 2^-1022
-                     * would double-round in the division, a format limit, not the exp's); StableMax
-                     * rows stay within 60 (its MPFR path squares 1 - x in the format's exponent range) */
-                    const double spread = loss == 0 && rep % 3 == 0 ? (f.name[0] == 'p' ? 600 : 3000) : 60;
+                    /* every third row: exps below the format's subnormals (named formats) or down to
+                     * e^-600 (pN: the fast path has double's range, so results below 2^-1022 would
+                     * double-round in the division, a format limit, not the exp's); StableMax terms
+                     * 1 / (1 - x) of the same logits (large |x|: test_stablemax_sweep) */
+                    const double spread = rep % 3 == 0 ? (f.name[0] == 'p' ? 600 : 3000) : 60;
                     for (int k = 0; k < V; k++) {
                         unsigned c = (unsigned)(xs_next(&s) % 6);
                         double t;
@@ -275,6 +276,182 @@ static void test_fast_vs_mpfr_edges(void)
                 smx_xent_free(wm);
             }
     }
+}
+
+/* fp64's fast path (identity rounding, libm exp / log) equals xent.h's formulas written out in
+ * plain double here, bit for bit: both losses, both sums, the row's maximum at every position,
+ * row lengths 1..57, -Inf logits (an independent text of the algorithm; guards the fused fp64
+ * loop of exp_sum) */
+static void test_fp64_plain(void)
+{
+    enum { V = 57 };
+    smx_format_t f;
+    smx_format_get(&f, "fp64");
+    unsigned long long s = 777;
+    for (int c = 0; c < 4; c++) {
+        const int loss = c / 2, pw = c % 2;
+        smx_xent_t *w;
+        smx_xent_alloc(&w, V, (smx_xent_loss_t)loss, pw ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        long diff = 0, total = 0;
+        for (int rep = 0; rep < 400; rep++) {
+            double z[V], g[V], e[V], o[V];
+            const size_t n = 1 + (size_t)rep % V, y = (size_t)(xs_next(&s) % n);
+            const double sc = 1 + rep % 25;
+            for (size_t i = 0; i < n; i++) z[i] = sc * (2 * xs_unit(&s) - 1);
+            if (rep % 7 == 3 && n > 1) z[(y + 1) % n] = -INFINITY;
+            size_t k = 0;
+            for (size_t i = 1; i < n; i++)
+                if (z[i] > z[k]) k = i;
+            /* e_i: exp(z_i - m) (softmax) or s(z_i) (StableMax); S: e_k first, then the others in
+             * index order (sequential) or pairwise (sum.h) */
+            for (size_t i = 0; i < n; i++) e[i] = loss ? smx_stablemax_s(z[i]) : exp(z[i] - z[k]);
+            size_t j = 0;
+            double S = e[k];
+            for (size_t i = 0; i < n; i++)
+                if (i != k) {
+                    o[j++] = e[i];
+                    if (!pw) S += e[i];
+                }
+            if (pw) S = e[k] + smx_sum(o, j, SMX_SUM_PAIRWISE, &f);
+            const double want = loss ? log(S) - log(e[y]) : log(S) - (z[y] - z[k]);
+            smx_xent_row_t r;
+            smx_xent_eval(w, &r, g, z, n, y);
+            diff += !same(r.loss, want);
+            for (size_t i = 0; i < n; i++) {
+                double gi = loss ? smx_stablemax_ds(z[i]) / S : e[i] / S;
+                if (i == y) gi -= loss ? smx_stablemax_ds(z[y]) / e[y] : 1;
+                diff += !same(g[i], gi);
+            }
+            total += (long)n + 1;
+        }
+        ok(diff == 0, "fp64 %s %s: fast path == xent.h's formulas in plain double on %ld outputs (%ld differ)",
+           loss ? "stablemax" : "softmax", pw ? "pairwise" : "maxfirst", total, diff);
+        smx_xent_free(w);
+    }
+}
+
+/* ulp-level distance allowed between the fast and MPFR paths where they are not bit-identical
+ * (p > 25: double-rounded s, s' and libm log): loss |d| <= 8 u (|log S'| + |log s_y|) + 8 u,
+ * gradient |d| <= 8 u (|g_i| + [i == y] / (1 + |zr_y|)) (the label's entry is g_y - s'_y / s_y,
+ * s'_y / s_y = 1 / (1 + |zr_y|)); + 4 subnormal spacings */
+static int within_ulps(const smx_xent_row_t *r1, const smx_xent_row_t *r2, const double *g1, const double *g2,
+                       const double *zr, size_t n, size_t y, const smx_format_t *f)
+{
+    const double u = smx_format_u(f), sub = 4 * smx_format_min_subnormal(f);
+    double sy = smx_stablemax_s(zr[y]), S = 0;
+    for (size_t k = 0; k < n; k++) S += smx_stablemax_s(zr[k]);
+    int good = same(r1->loss, r2->loss) || fabs(r1->loss - r2->loss) <= 8 * u * (fabs(log(S)) + fabs(log(sy)) + 1);
+    for (size_t k = 0; k < n; k++)
+        good &= same(g1[k], g2[k]) ||
+                fabs(g1[k] - g2[k]) <= 8 * u * (fabs(g2[k]) + (k == y ? 1 / (1 + fabs(zr[y])) : 0)) + sub;
+    return good;
+}
+
+/* StableMax precision sweep (issue 10): fast path == forced MPFR path, loss and gradient, over
+ * logits x of every magnitude in every format: rows {x, 0.75, -3.5} and {x, -x, x / 3} (rounded;
+ * the second makes S' ~ |x| and g ~ |x|^-3: subnormal and zero gradients), every label, both
+ * sums. x: log-spaced magnitudes from the smallest subnormal to the format's max (pN: 1e90, the
+ * fast path's double range then holds every intermediate), 2,001 points of [-70000, 70000] and
+ * the format's neighbours of x0 = 1 - 2^((emax + 1) / 2), where (1 - x)^2 reaches 2^(emax + 1) (pN: -255..-270):
+ * the MPFR path once squared 1 - x in the format's exponent range, so s'(x) overflowed there
+ * (fp16 x <= -255, fp8-e4m3 x <= -22) and the gradient was 0 instead of the fast path's value.
+ * p <= 25: bit for bit; fp64, p40, p53 (double-rounded s, s', libm log on the fast path):
+ * within a few ulps of the format (within_ulps). */
+static void test_stablemax_sweep(void)
+{
+    const char *fmts[] = {"fp8-e4m3", "fp8-e5m2", "bf16", "fp16", "tf32", "fp32", "p2", "p3", "p5", "p8",
+                          "p11", "p13", "p20", "p25", "fp64", "p40", "p53"};
+    enum { NF = sizeof fmts / sizeof *fmts, NLOG = 1500, NLIN = 2001, NEDGE = 16 };
+    for (int fi = 0; fi < NF; fi++) {
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        const int exact = f.p <= 25;
+        const double top = f.name[0] == 'p' ? 1e90 : f.max, bot = f.name[0] == 'p' ? 1e-90 : smx_format_min_subnormal(&f);
+        smx_xent_t *wf[2], *wm[2];
+        for (int o = 0; o < 2; o++) {
+            smx_xent_alloc(&wf[o], 3, SMX_XENT_STABLEMAX, o ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+            smx_xent_alloc(&wm[o], 3, SMX_XENT_STABLEMAX, o ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 1);
+        }
+        long diff = 0, total = 0, big = 0;
+        double firstx = NAN, x0 = f.name[0] == 'p' ? -255 : 1 - exp2((f.emax + 1) / 2.0);
+        for (int i = 0; i < 2 * NLOG + NLIN + NEDGE; i++) {
+            double x;
+            if (i < 2 * NLOG) x = (i % 2 ? -1 : 1) * exp(log(bot) + (log(top) - log(bot)) * (i / 2) / (NLOG - 1.0));
+            else if (i < 2 * NLOG + NLIN) x = -70000 + 70 * (i - 2 * NLOG);
+            else x = f.name[0] == 'p' ? x0 - (i % NEDGE) : smx_format_round(x0, &f);
+            x = smx_format_round(x, &f);
+            for (int j = 0; i >= 2 * NLOG + NLIN && f.name[0] != 'p' && j < i % NEDGE - NEDGE / 2; j++)
+                x = smx_format_round(nextafter(x, INFINITY) + fabs(x) * ldexp(1.0, -f.p), &f); /* walk up */
+            for (int j = 0; i >= 2 * NLOG + NLIN && f.name[0] != 'p' && j < NEDGE / 2 - i % NEDGE; j++)
+                x = smx_format_round(nextafter(x, -INFINITY) - fabs(x) * ldexp(1.0, -f.p - 1), &f); /* walk down */
+            big += x <= x0;
+            const double rows[2][3] = {{x, 0.75, -3.5}, {x, smx_format_round(-x, &f), smx_format_round(x / 3, &f)}};
+            for (int rw = 0; rw < 2; rw++)
+                for (size_t y = 0; y < 3; y++)
+                    for (int o = 0; o < 2; o++) {
+                        double g1[3], g2[3];
+                        smx_xent_row_t r1, r2;
+                        smx_xent_eval(wf[o], &r1, g1, rows[rw], 3, y);
+                        smx_xent_eval(wm[o], &r2, g2, rows[rw], 3, y);
+                        int d = 0;
+                        if (exact) {
+                            d = !same(r1.loss, r2.loss);
+                            for (int k = 0; k < 3; k++) d |= !same(g1[k], g2[k]);
+                        } else {
+                            d = !within_ulps(&r1, &r2, g1, g2, rows[rw], 3, y, &f);
+                        }
+                        if (d && isnan(firstx)) firstx = x;
+                        diff += d;
+                        total++;
+                    }
+        }
+        ok(diff == 0, "%s StableMax sweep, |x| from %.3g to %.3g (%ld x <= %.6g): fast %s MPFR on %ld rows "
+           "(%ld differ, first at x = %.9g)", fmts[fi], bot, top, big, x0, exact ? "==" : "within 8 ulps of", total,
+           diff, firstx);
+        for (int o = 0; o < 2; o++) {
+            smx_xent_free(wf[o]);
+            smx_xent_free(wm[o]);
+        }
+    }
+}
+
+/* stablemax.h's double smx_stablemax_ce: gradient vs MPFR at 2,600 bits (exact for these rows:
+ * the label's entry s'(z_y)/S - s'(z_y)/s_y cancels to ~R / z_y^2 for z_y >> 1), z = {x, 0.75, -3.5},
+ * label 0, |x| up to 1e300: within 8 double ulps (the direct difference had no correct digit from
+ * x ~ 2^53: 0 instead of -1.3e-32 at x = 2.2e16) */
+static void test_stablemax_ce_grad(void)
+{
+    mpfr_t a, S, t;
+    mpfr_inits2(2600, a, S, t, (mpfr_ptr)0);
+    double worst = 0, wx = 0;
+    for (int i = 0; i <= 2000; i++) {
+        double x = (i % 2 ? -1 : 1) * exp(log(1e300) * i / 2000.0), z[3] = {x, 0.75, -3.5}, g[3], loss;
+        smx_stablemax_ce(&loss, g, z, 3, 0);
+        mpfr_set_ui(S, 0, MPFR_RNDN);
+        for (int k = 0; k < 3; k++) { /* S = sum s(z_k), exact at 2,600 bits */
+            mpfr_set_d(a, z[k], MPFR_RNDN);
+            if (z[k] >= 0) mpfr_add_ui(a, a, 1, MPFR_RNDN);
+            else mpfr_ui_sub(a, 1, a, MPFR_RNDN), mpfr_ui_div(a, 1, a, MPFR_RNDN);
+            mpfr_add(S, S, a, MPFR_RNDN);
+        }
+        for (int k = 0; k < 3; k++) { /* g_k = s'(z_k) / S - [k == 0] / (1 + |z_0|) */
+            mpfr_set_d(a, z[k], MPFR_RNDN);
+            if (z[k] >= 0) mpfr_set_ui(t, 1, MPFR_RNDN);
+            else mpfr_ui_sub(a, 1, a, MPFR_RNDN), mpfr_sqr(a, a, MPFR_RNDN), mpfr_ui_div(t, 1, a, MPFR_RNDN);
+            mpfr_div(t, t, S, MPFR_RNDN);
+            if (k == 0) {
+                mpfr_set_d(a, fabs(z[0]), MPFR_RNDN);
+                mpfr_add_ui(a, a, 1, MPFR_RNDN);
+                mpfr_ui_div(a, 1, a, MPFR_RNDN);
+                mpfr_sub(t, t, a, MPFR_RNDN);
+            }
+            double ex = mpfr_get_d(t, MPFR_RNDN), e = g[k] == ex ? 0 : fabs(g[k] - ex) / fabs(ex);
+            if (!(e <= worst)) { worst = e; wx = x; }
+        }
+    }
+    mpfr_clears(a, S, t, (mpfr_ptr)0);
+    ok(worst <= 8 * 0x1p-53, "smx_stablemax_ce gradient within 8 ulps of MPFR for |z_y| up to 1e300 (worst %.2f ulps at "
+       "z_y = %.3g)", worst / 0x1p-53, wx);
 }
 
 /* softmax CE in fp32 vs the exact CE (long double): |err| <= (n + 4 + |zr_y - m|) u (|log S| +
@@ -334,6 +511,9 @@ int main(void)
     test_fast_vs_mpfr();
     test_exp_n();
     test_fast_vs_mpfr_edges();
+    test_fp64_plain();
+    test_stablemax_sweep();
+    test_stablemax_ce_grad();
     test_error();
     test_errors();
     return tap_done();
