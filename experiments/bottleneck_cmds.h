@@ -58,6 +58,16 @@ typedef enum { BOTTLENECK_FILE_TSV = 0, BOTTLENECK_FILE_F32 = 1, BOTTLENECK_FILE
 int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt,
                            int allow_neginf, char *err, size_t errlen);
 
+/* Shape of a matrix file before it is read (up-front memory estimates, issue 9): raw formats the given
+ * *rows x *cols (0 unless the file's size is rows x cols values); TSV: *cols from the first data row, *rows about the data bytes over that row's bytes (an
+ * estimate: rows of other lengths change it; a first row longer than 64 MB counts as one row of
+ * size / 2 values, the bound). 0 if the file cannot be inspected (the reader then says why), else 1. */
+int bottleneck_file_shape(size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt);
+/* bottleneck_read_matrix or one line naming the problem and exit: 2 bad content or unreadable,
+ * 4 out of memory. */
+void bottleneck_read_matrix_or_fail(double **a, size_t *rows, size_t *cols, const char *path,
+                                    bottleneck_file_fmt_t fmt, int allow_neginf, const char *prog);
+
 /* ---- unargmaxable classes (bottleneck_argmax.c) ---- */
 /* Fast approximate pass of Grivas et al.: x = w_i, then up to patience reflections of x across the
  * hyperplane (w_j - w_i).x = b_i - b_j of the current argmax j. 1 if class i became the strict argmax

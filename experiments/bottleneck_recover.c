@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ model */
 
@@ -284,6 +285,44 @@ done:
     return SMX_OK;
 }
 
+int bottleneck_file_shape(size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt)
+{
+    struct stat sb;
+    if (stat(path, &sb) || !S_ISREG(sb.st_mode)) return 0;
+    if (fmt != BOTTLENECK_FILE_TSV) /* the given --rows x --cols, if the size agrees (else the reader says so) */
+        return (double)sb.st_size == (double)*rows * (double)*cols * (fmt == BOTTLENECK_FILE_F32 ? 4 : 8);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    const double size = (double)sb.st_size, cap = 64e6;
+    double skipped = 0, len = 0, tabs = 0;
+    int c, start = 1, comment = 0;
+    /* skip '#' and blank lines; count the first data row's bytes and tabs */
+    while ((c = getc(f)) != EOF && len < cap) {
+        if (start && c == '\n') { skipped++; continue; }
+        if (start) comment = c == '#', start = 0;
+        if (comment) {
+            skipped++;
+            if (c == '\n') start = 1;
+            continue;
+        }
+        len++, tabs += c == '\t';
+        if (c == '\n') break;
+    }
+    fclose(f);
+    if (len == 0) return 0; /* no data row: the reader says so */
+    if (len >= cap) *rows = 1, *cols = (size_t)(size / 2 + 1);
+    else *cols = (size_t)tabs + 1, *rows = (size_t)ceil((size - skipped) / len);
+    return 1;
+}
+
+void bottleneck_read_matrix_or_fail(double **a, size_t *rows, size_t *cols, const char *path,
+                                    bottleneck_file_fmt_t fmt, int allow_neginf, const char *prog)
+{
+    char err[512];
+    int st = bottleneck_read_matrix(a, rows, cols, path, fmt, allow_neginf, err, sizeof err);
+    if (st) smx_cli_die(st == SMX_ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_USAGE, prog, "%s", err);
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 char *bottleneck_sibling(const char *out, const char *suffix)
@@ -378,16 +417,29 @@ typedef struct {
     double gap_true, gap_max;
 } rec_t;
 
+/* Memory of recover --file on an r x c matrix: the matrix (the TSV reader's doubling buffer: up to 2 r c),
+ * the clr outputs and the SVD's copy (r c each) and dgesdd's workspace (below min(r, c)^2 + 10 (r + c)). */
+static double recover_file_bytes(size_t r, size_t c)
+{
+    double R = (double)r, C = (double)c, k = fmin(R, C);
+    return 8 * (4 * R * C + k * k + 10 * (R + C));
+}
+
 static int run_file(const opts_t *o)
 {
     double *a = NULL;
     size_t r = (size_t)o->rows, c = (size_t)o->cols;
-    char err[512];
-    int st = bottleneck_read_matrix(&a, &r, &c, o->file, o->ffmt, 1, err, sizeof err);
-    if (st) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return SMX_EXIT_USAGE;
+    char what[160];
+    /* up front, from the file's size and first row (raw: --rows x --cols), then exactly once it is read */
+    if (bottleneck_file_shape(&r, &c, o->file, o->ffmt)) {
+        snprintf(what, sizeof what, "--file (about %zu x %zu from its size and first row)", r, c);
+        smx_cli_mem_or_fail(recover_file_bytes(r, c), what, prog);
     }
+    bottleneck_read_matrix_or_fail(&a, &r, &c, o->file, o->ffmt, 1, prog);
+    snprintf(what, sizeof what, "--file (%zu x %zu)", r, c);
+    if (recover_file_bytes(r, c) > smx_mem_available()) free(a); /* before the refusal (LeakSanitizer) */
+    smx_cli_mem_or_fail(recover_file_bytes(r, c), what, prog);
+    int st;
     /* drop columns with -inf (probabilities that underflowed to 0) */
     size_t keep = 0;
     for (size_t j = 0; j < c; j++) {
@@ -409,15 +461,14 @@ static int run_file(const opts_t *o)
     double *s = malloc(k * sizeof *s);
     if (!U || !s) {
         free(a), free(U), free(s);
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 1;
+        smx_cli_die(SMX_EXIT_NOMEM, prog, "out of memory (%zu x %zu outputs)", r, keep);
     }
     bottleneck_clr(U, a, r, keep);
     st = smx_svd_values(s, U, r, keep, o->svd);
     if (st) {
         fprintf(stderr, "%s: SVD failed: %s\n", prog, smx_strerror(st));
         free(a), free(U), free(s);
-        return 1;
+        return st == SMX_ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_FAILURE;
     }
     bottleneck_estimate_t e;
     estimate(&e, s, k, o->tol, r >= keep);

@@ -136,16 +136,28 @@ done
 exits 4 "^smx-bottleneck recover: --outputs x --vocab x --threads $NOMEM" \
   "$B" recover --outputs 20000 --vocab 20000 --threads 64 --out "$T/big.tsv"
 ok $? "smx-bottleneck recover 20000 x 20000, 64 threads: refused up front ($(msg))"
-exits 4 "^smx-bottleneck argmax: --vocab x --dims needs about 6558[0-9] MB" \
-  "$B" argmax --vocab 1000000 --dims 4096 --out "$T/big.tsv"
-ok $? "smx-bottleneck argmax --vocab 1e6 --dims 4096: refused with the estimate 2 V d doubles ($(msg))"
+# W, its copy, b: 8 (2 V d + V); per class 24; per thread an LP of all V rows (lp.h: V (1000 + 110 (d + 2)) +
+# 49 V + 64 (d + 3)) and 8 (V + d)
+w=$(awk 'BEGIN { V = 1e6; d = 4096; printf "%.0f", (8 * (2 * V * d + V) + 24 * V + V * (1000 + 110 * (d + 2)) + 49 * V + 64 * (d + 3) + 8 * (V + d)) / 1e6 }')
+exits 4 "^smx-bottleneck argmax: --vocab x --dims x --threads 1 \(an LP of all 1000000 rows per thread, worst case\) needs about $w MB" \
+  "$B" argmax --vocab 1000000 --dims 4096 --threads 1 --out "$T/big.tsv"
+ok $? "smx-bottleneck argmax --vocab 1e6 --dims 4096: refused with the estimate W + the LP's worst case, $w MB ($(msg))"
+# --file inputs (issue 9): estimated from the file's size and first row before it is read; a sparse file of 1 GB
+# after one row of 2 values holds about 2^30 / 4 rows: refused at once, no limit needed
+printf '1\t2\n' >"$T/sparse.tsv"; truncate -s 1G "$T/sparse.tsv"
+for c in recover argmax; do
+  start=$(date +%s)
+  exits 4 "^smx-bottleneck $c: --file \(about 268435456 x 2 from its size and first row\).* $NOMEM" "$B" $c --file "$T/sparse.tsv"; r=$?
+  [ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-bottleneck $c --file (1 GB, 2 values a row): refused before reading it ($(msg))"
+done
+rm -f "$T/sparse.tsv"
 truncate -s 10T "$T/huge.tsv" 2>/dev/null || dd if=/dev/null of="$T/huge.tsv" bs=1 seek=10T 2>/dev/null
 exits 4 "^smx-moe fit: --data \(bounded by its size\) x --k $NOMEM" "$M" fit --data "$T/huge.tsv" --out "$T/big.tsv"
 ok $? "smx-moe fit --data (a sparse 10 TB file): refused before reading it ($(msg))"
 rm -f "$T/huge.tsv"
 if [ "${SMX_SANITIZE:-0}" = 1 ]; then
   # ASan reserves terabytes of address space at start, so a lowered ulimit -v kills any sanitized run
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "sanitized build (SMX_SANITIZE=1): ASan needs more address space than ulimit -v allows"; done
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do skip "sanitized build (SMX_SANITIZE=1): ASan needs more address space than ulimit -v allows"; done
 else
   # small -> runs (exit 0, data rows); moderate -> exit 4 with the estimate; both under ulimit -v 500000
   lim() { sh -c 'ulimit -v 500000; "$@"' sh "$@"; }
@@ -163,6 +175,22 @@ else
   ok $? "smx-bottleneck argmax --vocab 1e5 --dims 400 under ulimit -v 500000: refused ($(msg))"
   lim "$B" argmax --vocab 30 --dims 2 --seeds 1 --threads 1 --quiet --out "$T/b-arg.tsv" 2>"$T/err"
   [ $? = 0 ] && grep -vq '^#' "$T/b-arg.tsv"; ok $? "... --vocab 30 --dims 2 runs ($(msg))"
+  # --file whose first row is long (8 values of 203 bytes): the up-front estimate is small, the exact one
+  # after reading (1.8e6 rows of 8 values) is refused before the SVD / the LPs
+  x=$(awk 'BEGIN { x = "0.1"; for (i = 0; i < 200; i++) x = x "0"; s = x; for (k = 1; k < 8; k++) s = s "\t" x; print s }')
+  { echo "$x"; yes "0	1	0	1	0	1	0	1" | head -n 1800000; } >"$T/long.tsv"
+  exits 4 "^smx-bottleneck recover: --file \(1800001 x 8\) $NOMEM" lim "$B" recover --file "$T/long.tsv"
+  ok $? "smx-bottleneck recover --file, 1.8e6 x 8 under ulimit -v 500000: refused after reading, exact size ($(msg))"
+  head -n 250000 "$T/long.tsv" >"$T/long2.tsv"
+  exits 4 "^smx-bottleneck argmax: --file \(250000 x 8\) x --threads 1 \(an LP of all 250000 rows per thread, worst case\) $NOMEM" \
+    lim "$B" argmax --file "$T/long2.tsv" --threads 1
+  ok $? "smx-bottleneck argmax --file, 2.5e5 x 8 under ulimit -v 500000: the LP's worst case refused ($(msg))"
+  rm -f "$T/long.tsv" "$T/long2.tsv"
+  awk 'BEGIN { for (i = 0; i < 40; i++) { for (j = 0; j < 30; j++) printf "%s%.17g", j ? "\t" : "", -log(30) + sin(i * 7 + j * (j % 5)) / 10; printf "\n" } }' >"$T/small.tsv"
+  lim "$B" recover --file "$T/small.tsv" >"$T/out" 2>"$T/err"
+  [ $? = 0 ] && grep -q "^hidden_size" "$T/out"; ok $? "... a 40 x 30 recover --file under the same limit runs ($(msg))"
+  lim "$B" argmax --file "$T/small.tsv" --threads 1 >"$T/out" 2>"$T/err"
+  [ $? = 0 ] && grep -q "^unargmaxable [0-9]* of 40" "$T/out"; ok $? "... a 40 x 30 argmax --file runs ($(msg))"
   exits 4 "^smx-moe fit: --n x --k $NOMEM" lim "$M" fit --n 10000000 --out "$T/big.tsv"
   ok $? "smx-moe fit --n 1e7 under ulimit -v 500000: refused ($(msg))"
   lim "$M" fit --n 200 --out "$T/m-fit.tsv" >/dev/null 2>"$T/err"; ok $? "... --n 200 runs ($(msg))"
