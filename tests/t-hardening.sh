@@ -121,6 +121,18 @@ exits 2 "would take about [0-9.e+]+ days \(estimate: [0-9.e+]+ flops at 1e10 flo
 exits 4 "retrieval: .*needs about [0-9]+ MB of memory" "$D" retrieval --d 4096 --test-log2 20 --steps 1 --out "$T/big.tsv"
 ok $? "smx-dispersion retrieval --d 4096 --test-log2 20: the memory estimate named ($(msg))"
 [ ! -e "$T/big.tsv" ] && [ "$(ntmp "$T")" = 0 ]; ok $? "refused runs leave no file"
+# retrieval prints its estimates before training (one line, not with --quiet): the documented formula
+# recomputed here (memory 8 (6 np + B n (9 d + 14) + threads 2^K (4 d + 16)) + 96 (K - 3) sets, np = 4 d^2 + 25 d + 11;
+# flops 2 steps 3 B (n + 2) / 2 r + sets 16 (2^(K-3) - 1) r, r = 2 (11 d + 3 d^2))
+RET="retrieval --d 4 --steps 2 --test-log2 5 --test-sets 2 --threads 1 --out $T/ret.tsv"
+w=$(awk 'BEGIN { d = 4; np = 4 * d * d + 25 * d + 11; b = 8 * (6 * np + 64 * 16 * (9 * d + 14) + 32 * (4 * d + 16)) + 96 * 2 * 2
+  r = 2 * (11 * d + 3 * d * d); f = 2 * 2 * 3 * 64 * 18 / 2 * r + 2 * 16 * 3 * r; printf "about %.3g MB of memory, %.2g flops", b / 1e6, f }')
+"$D" $RET 2>"$T/err" >/dev/null; r=$?
+first=$(tr '\r' '\n' <"$T/err" | grep -v '^$' | head -1)
+[ $r = 0 ] && echo "$first" | grep -q "^smx-dispersion retrieval: estimate: $w: [0-9.e+-]* CPU-minutes at 2.5e10 flop/s$"
+ok $? "smx-dispersion retrieval: the estimate line first on stderr, before training ($first; expected $w)"
+"$D" $RET --quiet 2>"$T/err" >/dev/null; r=$?
+[ $r = 0 ] && [ ! -s "$T/err" ]; ok $? "... not with --quiet"
 
 # refused up front (issue 9 item 6): smx-bottleneck rank / kl / recover / argmax, smx-moe fit / sample,
 # smx lse-error. Absurd sizes (beyond any machine: the per-thread arrays times --threads 64, a 10 TB
