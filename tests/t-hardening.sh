@@ -345,6 +345,86 @@ done
 exits 2 "unknown option '--bogus'" "$S" eval softmax --bogus 1; ok $? "smx eval --bogus: one line ($(msg))"
 exits 2 "" "$S"; ok $? "bare smx: one line"
 
+# ---- audit: every subcommand of the six programs (issue 9), at least: an unknown option is one line, exit 2;
+# an option of a sibling subcommand is refused (one line, exit 2, naming it); --help on a full stdout exits 3;
+# an unwritable --out fails at once (exit 3, one line, within 2 s) with '--' ending the options (the run
+# would otherwise take its default size), or, for a subcommand without --out, --out is refused and '--'
+# ends the options ('--help' after it is an argument). Defects in files outside this branch's (collapse*,
+# moe*, icl*) are listed in KNOWN: each still runs, and is reported as a SKIP naming it while it fails.
+# Table: PROG SUB KIND(w: writes --out, s: stdout only) SIBLING-OPTION [ARGS: @P parameter file, @S sweep file]
+KNOWN="smx-collapse:bench:out smx-moe:sweep:out smx-moe:gates:out smx-moe:multinomial:out smx-moe:topk:out"
+"$M" fit --n 200 --out "$T/a-f.tsv" --out-params "$T/a-p.tsv" >/dev/null 2>&1
+"$M" sweep --nmin 100 --nmax 200 --points 2 --reps 1 --quiet --out "$T/a-sw.tsv" 2>/dev/null
+[ -s "$T/a-p.tsv" ] && [ -s "$T/a-sw.tsv" ]; ok $? "audit inputs: a smx-moe parameter file and a small sweep"
+audit_ok() { # STATUS KEY DESC
+  st=$1; key=$2; shift 2
+  case " $KNOWN " in
+  *" $key "*) if [ "$st" = 0 ]; then ok 0 "$* (fixed: drop $key from KNOWN)"; else skip "KNOWN defect $key (not in this branch's files): $*"; fi ;;
+  *) ok "$st" "$*" ;;
+  esac
+}
+while read -r p sub kind sib args <&3; do
+  [ -z "$p" ] && continue
+  P=$BIN/$p; a=$(echo "$args" | sed "s|@P|$T/a-p.tsv|g; s|@S|$T/a-sw.tsv|g")
+  # shellcheck disable=SC2086
+  exits 2 "'--bogus'" "$P" $sub $a --bogus; ok $? "$p $sub --bogus: one line, exit 2 ($(msg))"
+  # shellcheck disable=SC2086
+  exits 2 "$sib" "$P" $sub $a $sib 1; audit_ok $? "$p:$sub:inapplicable" "$p $sub $sib (another subcommand's): refused ($(msg))"
+  exits 3 "write error on standard output" sh -c '"$0" "$1" --help >/dev/full' "$P" $sub; ok $? "$p $sub --help >/dev/full: exit 3"
+  if [ "$kind" = w ]; then
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    exits 3 "--out: cannot (write|create) '$T/file/x.tsv': Not a directory" timeout 3 "$P" $sub $a --out "$T/file/x.tsv" --; r=$?
+    [ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]
+    audit_ok $? "$p:$sub:out" "$p $sub --out UNWRITABLE --: exit 3 at once, one line ($(msg))"
+  else
+    # shellcheck disable=SC2086
+    exits 2 "--out" "$P" $sub $a --out "$T/x.tsv"; ok $? "$p $sub --out: refused, it writes to stdout ($(msg))"
+    # shellcheck disable=SC2086
+    exits 2 "'--help'" "$P" $sub $a -- --help; ok $? "$p $sub -- --help: '--' ends the options ($(msg))"
+  fi
+done 3<<EOF
+smx eval s --pmax softmax
+smx formats s --vectors
+smx collapse-threshold s --pmax --format fp16
+smx threshold-sweep w --vectors
+smx lse-error w --pmax
+smx-collapse train w --formats
+smx-collapse onset w --predict
+smx-collapse gaps w --reference
+smx-collapse bench w --dump-split
+smx-dispersion curves w --steps
+smx-dispersion ssmax w --steps
+smx-dispersion precision w --steps
+smx-dispersion retrieval w --deltas
+smx-moe sample w --max-iter
+smx-moe fit w --grid
+smx-moe loss w --grid --truth @P --fit @P
+smx-moe sweep w --fit
+smx-moe merge w --grid @S
+smx-moe summary w --grid @S
+smx-moe gates w --truth
+smx-moe multinomial w --act
+smx-moe topk w --act
+smx-icl check w --steps
+smx-icl lipschitz w --steps
+smx-icl shift w --steps
+smx-icl estimators w --steps
+smx-icl multihead w --trials
+smx-icl linear-gd w --sigma2
+smx-icl closeness w --sigma2
+smx-bottleneck recover w --dims
+smx-bottleneck argmax w --outputs
+smx-bottleneck bench s --vocab
+smx-bottleneck rank w --hidden
+smx-bottleneck bat w --vocab
+smx-bottleneck kl w --hidden
+EOF
+# standard output of the --file modes on /dev/full
+printf '1\t0\n0\t1\n-1\t-1\n' >"$T/a-w.tsv"
+exits 3 "write error on standard output" sh -c '"$0" argmax --file "$1" >/dev/full' "$B" "$T/a-w.tsv"; ok $? "smx-bottleneck argmax --file >/dev/full: exit 3 ($(msg))"
+exits 3 "write error on standard output" sh -c '"$0" recover --file "$1" >/dev/full' "$B" "$T/a-w.tsv"; ok $? "smx-bottleneck recover --file >/dev/full: exit 3 ($(msg))"
+
 # every program documents the exit codes in --help (issue 9, item 7)
 for p in smx smx-collapse smx-dispersion smx-moe smx-icl smx-bottleneck smx-bench; do
   "$BIN/$p" --help 2>/dev/null | grep -q "3 file or output error"; ok $? "$p --help documents the exit codes"
