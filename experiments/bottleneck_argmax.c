@@ -320,37 +320,13 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
     return smx_tsv_close(ts);
 }
 
-static int parse_list(int *v, int max, const char *s, const char *const *names, const char *opt)
-{
-    int n = 0;
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
-        for (int i = 0; i < n; i++)
-            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
-        if (n == max) smx_cli_fail(prog, "%s: at most %d values", opt, max);
-        v[n++] = k;
-    }
-    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return n;
-}
-
 int bottleneck_cmd_argmax(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"vocab", required_argument, 0, O_V},
-                                          {"dims", required_argument, 0, O_DIMS},
-                                          {"dists", required_argument, 0, O_DISTS},
-                                          {"bias-modes", required_argument, 0, O_BMODES},
-                                          {"seeds", required_argument, 0, O_SEEDS},
-                                          {"patience", required_argument, 0, O_PAT},
-                                          {"no-approx", no_argument, 0, O_NOAPPROX},
-                                          {"box", required_argument, 0, O_BOX},
-                                          {"tol-exact", required_argument, 0, O_TOL},
-                                          {"file", required_argument, 0, O_FILE},
-                                          {"bias-file", required_argument, 0, O_BFILE},
-                                          BOTTLENECK_COMMON_OPTIONS,
-                                          {0, 0, 0, 0}};
+    static const struct option lopts[] = {
+        SMX_CLI_ARG("vocab", O_V), SMX_CLI_ARG("dims", O_DIMS), SMX_CLI_ARG("dists", O_DISTS),
+        SMX_CLI_ARG("bias-modes", O_BMODES), SMX_CLI_ARG("seeds", O_SEEDS), SMX_CLI_ARG("patience", O_PAT),
+        SMX_CLI_FLAG("no-approx", O_NOAPPROX), SMX_CLI_ARG("box", O_BOX), SMX_CLI_ARG("tol-exact", O_TOL),
+        SMX_CLI_ARG("file", O_FILE), SMX_CLI_ARG("bias-file", O_BFILE), BOTTLENECK_COMMON_OPTIONS, {0, 0, 0, 0}};
     opts_t o = {.v = -1, .seeds = 1, .dists = {0, 1}, .ndists = 2, .bmodes = {0, 1, 2, 3}, .nbmodes = 4,
                 .patience = 5, .approx = 1, .box = 100, .tol = 1e-6};
     smx_cli_common_init(&o.c);
@@ -365,8 +341,8 @@ int bottleneck_cmd_argmax(int argc, char **argv)
             for (size_t k = 0; k < o.ndims; k++)
                 if (o.dims[k] != floor(o.dims[k])) smx_cli_fail(prog, "--dims: %g is not an integer", o.dims[k]);
             break;
-        case O_DISTS: o.ndists = parse_list(o.dists, 2, optarg, dist_names, "--dists"); break;
-        case O_BMODES: o.nbmodes = parse_list(o.bmodes, BM_COUNT, optarg, bm_names, "--bias-modes"); break;
+        case O_DISTS: o.ndists = bottleneck_parse_choices(o.dists, 2, optarg, dist_names, prog, "--dists"); break;
+        case O_BMODES: o.nbmodes = bottleneck_parse_choices(o.bmodes, BM_COUNT, optarg, bm_names, prog, "--bias-modes"); break;
         case O_SEEDS: o.seeds = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--seeds"); break;
         case O_PAT: o.patience = (int)smx_cli_long_or_fail(optarg, 0, 1000000, prog, "--patience"); break;
         case O_NOAPPROX: o.approx = 0; break;

@@ -107,6 +107,10 @@ void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char
 smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
                                        char **argv);
 
+/* A comma-separated list of names (indices into the NULL-terminated names) into v, at most max, none
+ * repeated; otherwise one line naming opt, exit 2. Returns the count. */
+int bottleneck_parse_choices(int *v, int max, const char *s, const char *const *names, const char *prog,
+                             const char *opt);
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);
 /* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */

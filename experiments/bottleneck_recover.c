@@ -178,6 +178,16 @@ static int check_value(double x, int allow_neginf)
     return !(isnan(x) || (isinf(x) && (x > 0 || !allow_neginf)));
 }
 
+/* The readers' common end: close f, free the scratch buffer; on success *a = buf, else buf freed. */
+static int read_finish(double **a, double *buf, int st, FILE *f, void *scratch)
+{
+    fclose(f);
+    free(scratch);
+    if (st) free(buf);
+    else *a = buf;
+    return st;
+}
+
 static int read_tsv(double **a, size_t *rows, size_t *cols, const char *path, int allow_neginf, char *err,
                     size_t errlen)
 {
@@ -227,14 +237,8 @@ static int read_tsv(double **a, size_t *rows, size_t *cols, const char *path, in
     if (ferror(f)) st = fail_msg(err, errlen, SMX_EIO, "%s: read error", path);
     else if (n == 0) st = fail_msg(err, errlen, SMX_EDOM, "%s: no data rows", path);
 done:
-    free(line);
-    fclose(f);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    *a = buf, *rows = n, *cols = nc;
-    return SMX_OK;
+    if (!st) *rows = n, *cols = nc;
+    return read_finish(a, buf, st, f, line);
 }
 
 int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt,
@@ -275,14 +279,7 @@ int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *p
         buf[i] = x;
     }
 done:
-    fclose(f);
-    free(raw);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    *a = buf;
-    return SMX_OK;
+    return read_finish(a, buf, st, f, raw);
 }
 
 int bottleneck_file_shape(size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt)
@@ -350,6 +347,23 @@ smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const 
     smx_tsv_meta_std(ts, prog, argc, argv);
     smx_cli_meta(ts, c);
     return ts;
+}
+
+int bottleneck_parse_choices(int *v, int max, const char *s, const char *const *names, const char *prog,
+                             const char *opt)
+{
+    int n = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
+        for (int i = 0; i < n; i++)
+            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
+        if (n == max) smx_cli_fail(prog, "%s: at most %d values", opt, max);
+        v[n++] = k;
+    }
+    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
+    return n;
 }
 
 void bottleneck_threads(int t)
@@ -658,22 +672,6 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
     return st;
 }
 
-static int parse_ints01(int *v, const char *s, const char *const *names, const char *opt)
-{
-    int n = 0;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
-        for (int i = 0; i < n; i++)
-            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
-        if (n == 2) smx_cli_fail(prog, "%s: at most 2 values", opt);
-        v[n++] = k;
-    }
-    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return n;
-}
-
 static size_t parse_precs(bottleneck_prec_t *p, const char *s)
 {
     size_t n = 0;
@@ -692,23 +690,13 @@ static size_t parse_precs(bottleneck_prec_t *p, const char *s)
 
 int bottleneck_cmd_recover(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"vocab", required_argument, 0, O_V},
-                                          {"outputs", required_argument, 0, O_N},
-                                          {"hidden", required_argument, 0, O_D},
-                                          {"seeds", required_argument, 0, O_SEEDS},
-                                          {"precisions", required_argument, 0, O_PREC},
-                                          {"heads", required_argument, 0, O_HEADS},
-                                          {"bias", required_argument, 0, O_BIAS},
-                                          {"tol", required_argument, 0, O_TOL},
-                                          {"svd", required_argument, 0, O_SVD},
-                                          {"file", required_argument, 0, O_FILE},
-                                          {"file-format", required_argument, 0, O_FFMT},
-                                          {"rows", required_argument, 0, O_ROWS},
-                                          {"cols", required_argument, 0, O_COLS},
-                                          {"api-topk", required_argument, 0, O_TOPK},
-                                          {"logit-bias", required_argument, 0, O_LBIAS},
-                                          BOTTLENECK_COMMON_OPTIONS,
-                                          {0, 0, 0, 0}};
+    static const struct option lopts[] = {
+        SMX_CLI_ARG("vocab", O_V), SMX_CLI_ARG("outputs", O_N), SMX_CLI_ARG("hidden", O_D),
+        SMX_CLI_ARG("seeds", O_SEEDS), SMX_CLI_ARG("precisions", O_PREC), SMX_CLI_ARG("heads", O_HEADS),
+        SMX_CLI_ARG("bias", O_BIAS), SMX_CLI_ARG("tol", O_TOL), SMX_CLI_ARG("svd", O_SVD),
+        SMX_CLI_ARG("file", O_FILE), SMX_CLI_ARG("file-format", O_FFMT), SMX_CLI_ARG("rows", O_ROWS),
+        SMX_CLI_ARG("cols", O_COLS), SMX_CLI_ARG("api-topk", O_TOPK), SMX_CLI_ARG("logit-bias", O_LBIAS),
+        BOTTLENECK_COMMON_OPTIONS, {0, 0, 0, 0}};
     static const char *const headn[] = {"flat", "aniso", NULL}, *const biasn[] = {"0", "1", NULL},
                              *const svdn[] = {"lapack", "gsl", NULL}, *const ffn[] = {"tsv", "f32", "f64", NULL};
     opts_t o = {.v = -1, .n = -1, .d = -1, .seeds = -1, .tol = 1e-2, .heads = {0, 1}, .nheads = 2,
@@ -724,8 +712,8 @@ int bottleneck_cmd_recover(int argc, char **argv)
         case O_D: o.d = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--hidden"); break;
         case O_SEEDS: o.seeds = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--seeds"); break;
         case O_PREC: o.nprec = parse_precs(o.prec, optarg); break;
-        case O_HEADS: o.nheads = parse_ints01(o.heads, optarg, headn, "--heads"); break;
-        case O_BIAS: o.nbiases = parse_ints01(o.biases, optarg, biasn, "--bias"); break;
+        case O_HEADS: o.nheads = bottleneck_parse_choices(o.heads, 2, optarg, headn, prog, "--heads"); break;
+        case O_BIAS: o.nbiases = bottleneck_parse_choices(o.biases, 2, optarg, biasn, prog, "--bias"); break;
         case O_TOL:
             o.tol = smx_cli_double_or_fail(optarg, prog, "--tol");
             if (!(o.tol > 0 && isfinite(o.tol))) smx_cli_fail(prog, "--tol: '%s' is not a positive number", optarg);
