@@ -152,28 +152,50 @@ static int classify(cls_t *res, const double *W, const double *b, size_t v, size
     return fail;
 }
 
+/* Memory of classify and the certificates for v classes in d dimensions on top of data_bytes (W and b):
+ * per class its result, per thread an LP workspace in its worst case (every row: smx_lp_cheb_bytes), a
+ * point and a support list. What for the one-line refusal; owned (may be NULL) is freed before it. */
+static void argmax_mem_or_fail(double data_bytes, size_t v, size_t d, const char *what, double *owned)
+{
+    double V = (double)v, lp = smx_lp_cheb_bytes(v, d) + 8 * (V + (double)d);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s x --threads %d (an LP of all %zu rows per thread, worst case)", what,
+             omp_get_max_threads(), v);
+    double bytes = data_bytes + V * (double)sizeof(cls_t) + omp_get_max_threads() * lp;
+    if (bytes > smx_mem_available()) free(owned);
+    smx_cli_mem_or_fail(bytes, msg, prog);
+}
+
 static int run_file(const opts_t *o)
 {
     double *W = NULL, *b = NULL;
     size_t v = 0, d = 0, bv = 0, bc = 0;
-    char err[512];
-    int st = bottleneck_read_matrix(&W, &v, &d, o->file, BOTTLENECK_FILE_TSV, 0, err, sizeof err);
-    if (!st && v < 2) st = SMX_EDOM, snprintf(err, sizeof err, "%s: need at least 2 rows (classes)", o->file);
-    if (!st && o->bfile) {
-        st = bottleneck_read_matrix(&b, &bv, &bc, o->bfile, BOTTLENECK_FILE_TSV, 0, err, sizeof err);
-        if (!st && (bc != 1 || bv != v))
-            st = SMX_EDOM, snprintf(err, sizeof err, "%s: wrong size: %zu x %zu, expected %zu lines of one value",
-                                    o->bfile, bv, bc, v);
+    char what[128];
+    /* up front from the file's size and first row, then exactly once it is read; W from the TSV reader
+     * (its doubling buffer: up to 2 v d doubles) and b */
+    if (bottleneck_file_shape(&v, &d, o->file, BOTTLENECK_FILE_TSV)) {
+        snprintf(what, sizeof what, "--file (about %zu x %zu from its size and first row)", v, d);
+        argmax_mem_or_fail(8 * (2 * (double)v * (double)d + (double)v), v, d, what, NULL);
     }
-    if (st) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        free(W), free(b);
-        return SMX_EXIT_USAGE;
+    bottleneck_read_matrix_or_fail(&W, &v, &d, o->file, BOTTLENECK_FILE_TSV, 0, prog);
+    if (v < 2) {
+        free(W);
+        smx_cli_fail(prog, "%s: need at least 2 rows (classes)", o->file);
+    }
+    snprintf(what, sizeof what, "--file (%zu x %zu)", v, d);
+    argmax_mem_or_fail(8 * (2 * (double)v * (double)d + (double)v), v, d, what, W);
+    int st = SMX_OK;
+    if (o->bfile) {
+        bottleneck_read_matrix_or_fail(&b, &bv, &bc, o->bfile, BOTTLENECK_FILE_TSV, 0, prog);
+        if (bc != 1 || bv != v) {
+            free(W), free(b);
+            smx_cli_fail(prog, "%s: wrong size: %zu x %zu, expected %zu lines of one value", o->bfile, bv, bc, v);
+        }
     }
     cls_t *res = calloc(v, sizeof *res);
     if (!res) {
         free(W), free(b);
-        return 1;
+        smx_cli_die(SMX_EXIT_NOMEM, prog, "out of memory (%zu classes)", v);
     }
     st = classify(res, W, b, v, d, o, 1);
     if (st) {
@@ -298,37 +320,13 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
     return smx_tsv_close(ts);
 }
 
-static int parse_list(int *v, int max, const char *s, const char *const *names, const char *opt)
-{
-    int n = 0;
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
-        for (int i = 0; i < n; i++)
-            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
-        if (n == max) smx_cli_fail(prog, "%s: at most %d values", opt, max);
-        v[n++] = k;
-    }
-    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return n;
-}
-
 int bottleneck_cmd_argmax(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"vocab", required_argument, 0, O_V},
-                                          {"dims", required_argument, 0, O_DIMS},
-                                          {"dists", required_argument, 0, O_DISTS},
-                                          {"bias-modes", required_argument, 0, O_BMODES},
-                                          {"seeds", required_argument, 0, O_SEEDS},
-                                          {"patience", required_argument, 0, O_PAT},
-                                          {"no-approx", no_argument, 0, O_NOAPPROX},
-                                          {"box", required_argument, 0, O_BOX},
-                                          {"tol-exact", required_argument, 0, O_TOL},
-                                          {"file", required_argument, 0, O_FILE},
-                                          {"bias-file", required_argument, 0, O_BFILE},
-                                          BOTTLENECK_COMMON_OPTIONS,
-                                          {0, 0, 0, 0}};
+    static const struct option lopts[] = {
+        SMX_CLI_ARG("vocab", O_V), SMX_CLI_ARG("dims", O_DIMS), SMX_CLI_ARG("dists", O_DISTS),
+        SMX_CLI_ARG("bias-modes", O_BMODES), SMX_CLI_ARG("seeds", O_SEEDS), SMX_CLI_ARG("patience", O_PAT),
+        SMX_CLI_FLAG("no-approx", O_NOAPPROX), SMX_CLI_ARG("box", O_BOX), SMX_CLI_ARG("tol-exact", O_TOL),
+        SMX_CLI_ARG("file", O_FILE), SMX_CLI_ARG("bias-file", O_BFILE), BOTTLENECK_COMMON_OPTIONS, {0, 0, 0, 0}};
     opts_t o = {.v = -1, .seeds = 1, .dists = {0, 1}, .ndists = 2, .bmodes = {0, 1, 2, 3}, .nbmodes = 4,
                 .patience = 5, .approx = 1, .box = 100, .tol = 1e-6};
     smx_cli_common_init(&o.c);
@@ -343,8 +341,8 @@ int bottleneck_cmd_argmax(int argc, char **argv)
             for (size_t k = 0; k < o.ndims; k++)
                 if (o.dims[k] != floor(o.dims[k])) smx_cli_fail(prog, "--dims: %g is not an integer", o.dims[k]);
             break;
-        case O_DISTS: o.ndists = parse_list(o.dists, 2, optarg, dist_names, "--dists"); break;
-        case O_BMODES: o.nbmodes = parse_list(o.bmodes, BM_COUNT, optarg, bm_names, "--bias-modes"); break;
+        case O_DISTS: o.ndists = bottleneck_parse_choices(o.dists, 2, optarg, dist_names, prog, "--dists"); break;
+        case O_BMODES: o.nbmodes = bottleneck_parse_choices(o.bmodes, BM_COUNT, optarg, bm_names, prog, "--bias-modes"); break;
         case O_SEEDS: o.seeds = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--seeds"); break;
         case O_PAT: o.patience = (int)smx_cli_long_or_fail(optarg, 0, 1000000, prog, "--patience"); break;
         case O_NOAPPROX: o.approx = 0; break;
@@ -370,13 +368,11 @@ int bottleneck_cmd_argmax(int argc, char **argv)
     int paper = o.c.profile == SMX_PROFILE_PAPER;
     if (o.v < 0) o.v = paper ? 10000 : 1000;
     {
-        /* memory estimate, dominant arrays only: W and its modified copy Wm (2 V x max d doubles, run), b and
-         * the per-class results; per thread the support list (V size_t) */
+        /* memory estimate, dominant arrays only: W and its modified copy Wm (2 V x max d doubles, run), b, and
+         * classify's (argmax_mem_or_fail) */
         double dmax = 0, V = (double)o.v;
         for (size_t k = 0; k < o.ndims; k++) dmax = fmax(dmax, o.dims[k]);
-        smx_cli_mem_or_fail(8.0 * (2.0 * V * dmax + V) + V * (double)sizeof(cls_t) +
-                                (double)omp_get_max_threads() * V * (double)sizeof(size_t),
-                            "--vocab x --dims", prog);
+        argmax_mem_or_fail(8.0 * (2.0 * V * dmax + V), (size_t)o.v, (size_t)dmax, "--vocab x --dims", NULL);
     }
     const char *out = o.c.out ? o.c.out : paper ? "data/paper/bottleneck-argmax.tsv" : "data/quick/bottleneck-argmax.tsv";
     smx_cli_out_check_or_fail(out, prog, "--out");

@@ -58,6 +58,16 @@ typedef enum { BOTTLENECK_FILE_TSV = 0, BOTTLENECK_FILE_F32 = 1, BOTTLENECK_FILE
 int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt,
                            int allow_neginf, char *err, size_t errlen);
 
+/* Shape of a matrix file before it is read (up-front memory estimates, issue 9): raw formats the given
+ * *rows x *cols (0 unless the file's size is rows x cols values); TSV: *cols from the first data row, *rows about the data bytes over that row's bytes (an
+ * estimate: rows of other lengths change it; a first row longer than 64 MB counts as one row of
+ * size / 2 values, the bound). 0 if the file cannot be inspected (the reader then says why), else 1. */
+int bottleneck_file_shape(size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt);
+/* bottleneck_read_matrix or one line naming the problem and exit: 2 bad content or unreadable,
+ * 4 out of memory. */
+void bottleneck_read_matrix_or_fail(double **a, size_t *rows, size_t *cols, const char *path,
+                                    bottleneck_file_fmt_t fmt, int allow_neginf, const char *prog);
+
 /* ---- unargmaxable classes (bottleneck_argmax.c) ---- */
 /* Fast approximate pass of Grivas et al.: x = w_i, then up to patience reflections of x across the
  * hyperplane (w_j - w_i).x = b_i - b_j of the current argmax j. 1 if class i became the strict argmax
@@ -97,6 +107,10 @@ void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char
 smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
                                        char **argv);
 
+/* A comma-separated list of names (indices into the NULL-terminated names) into v, at most max, none
+ * repeated; otherwise one line naming opt, exit 2. Returns the count. */
+int bottleneck_parse_choices(int *v, int max, const char *s, const char *const *names, const char *prog,
+                             const char *opt);
 /* OUT with its ".tsv" replaced by "-SUFFIX.tsv" (malloc'ed). */
 char *bottleneck_sibling(const char *out, const char *suffix);
 /* omp_set_num_threads(t) if t > 0; the BLAS stays single-threaded (same bytes for any --threads). */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ model */
 
@@ -177,6 +178,16 @@ static int check_value(double x, int allow_neginf)
     return !(isnan(x) || (isinf(x) && (x > 0 || !allow_neginf)));
 }
 
+/* The readers' common end: close f, free the scratch buffer; on success *a = buf, else buf freed. */
+static int read_finish(double **a, double *buf, int st, FILE *f, void *scratch)
+{
+    fclose(f);
+    free(scratch);
+    if (st) free(buf);
+    else *a = buf;
+    return st;
+}
+
 static int read_tsv(double **a, size_t *rows, size_t *cols, const char *path, int allow_neginf, char *err,
                     size_t errlen)
 {
@@ -226,14 +237,8 @@ static int read_tsv(double **a, size_t *rows, size_t *cols, const char *path, in
     if (ferror(f)) st = fail_msg(err, errlen, SMX_EIO, "%s: read error", path);
     else if (n == 0) st = fail_msg(err, errlen, SMX_EDOM, "%s: no data rows", path);
 done:
-    free(line);
-    fclose(f);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    *a = buf, *rows = n, *cols = nc;
-    return SMX_OK;
+    if (!st) *rows = n, *cols = nc;
+    return read_finish(a, buf, st, f, line);
 }
 
 int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt,
@@ -274,14 +279,45 @@ int bottleneck_read_matrix(double **a, size_t *rows, size_t *cols, const char *p
         buf[i] = x;
     }
 done:
-    fclose(f);
-    free(raw);
-    if (st) {
-        free(buf);
-        return st;
+    return read_finish(a, buf, st, f, raw);
+}
+
+int bottleneck_file_shape(size_t *rows, size_t *cols, const char *path, bottleneck_file_fmt_t fmt)
+{
+    struct stat sb;
+    if (stat(path, &sb) || !S_ISREG(sb.st_mode)) return 0;
+    if (fmt != BOTTLENECK_FILE_TSV) /* the given --rows x --cols, if the size agrees (else the reader says so) */
+        return (double)sb.st_size == (double)*rows * (double)*cols * (fmt == BOTTLENECK_FILE_F32 ? 4 : 8);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    const double size = (double)sb.st_size, cap = 64e6;
+    double skipped = 0, len = 0, tabs = 0;
+    int c, start = 1, comment = 0;
+    /* skip '#' and blank lines; count the first data row's bytes and tabs */
+    while ((c = getc(f)) != EOF && len < cap) {
+        if (start && c == '\n') { skipped++; continue; }
+        if (start) comment = c == '#', start = 0;
+        if (comment) {
+            skipped++;
+            if (c == '\n') start = 1;
+            continue;
+        }
+        len++, tabs += c == '\t';
+        if (c == '\n') break;
     }
-    *a = buf;
-    return SMX_OK;
+    fclose(f);
+    if (len == 0) return 0; /* no data row: the reader says so */
+    if (len >= cap) *rows = 1, *cols = (size_t)(size / 2 + 1);
+    else *cols = (size_t)tabs + 1, *rows = (size_t)ceil((size - skipped) / len);
+    return 1;
+}
+
+void bottleneck_read_matrix_or_fail(double **a, size_t *rows, size_t *cols, const char *path,
+                                    bottleneck_file_fmt_t fmt, int allow_neginf, const char *prog)
+{
+    char err[512];
+    int st = bottleneck_read_matrix(a, rows, cols, path, fmt, allow_neginf, err, sizeof err);
+    if (st) smx_cli_die(st == SMX_ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_USAGE, prog, "%s", err);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -311,6 +347,23 @@ smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const 
     smx_tsv_meta_std(ts, prog, argc, argv);
     smx_cli_meta(ts, c);
     return ts;
+}
+
+int bottleneck_parse_choices(int *v, int max, const char *s, const char *const *names, const char *prog,
+                             const char *opt)
+{
+    int n = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
+        for (int i = 0; i < n; i++)
+            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
+        if (n == max) smx_cli_fail(prog, "%s: at most %d values", opt, max);
+        v[n++] = k;
+    }
+    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
+    return n;
 }
 
 void bottleneck_threads(int t)
@@ -378,16 +431,29 @@ typedef struct {
     double gap_true, gap_max;
 } rec_t;
 
+/* Memory of recover --file on an r x c matrix: the matrix (the TSV reader's doubling buffer: up to 2 r c),
+ * the clr outputs and the SVD's copy (r c each) and dgesdd's workspace (below min(r, c)^2 + 10 (r + c)). */
+static double recover_file_bytes(size_t r, size_t c)
+{
+    double R = (double)r, C = (double)c, k = fmin(R, C);
+    return 8 * (4 * R * C + k * k + 10 * (R + C));
+}
+
 static int run_file(const opts_t *o)
 {
     double *a = NULL;
     size_t r = (size_t)o->rows, c = (size_t)o->cols;
-    char err[512];
-    int st = bottleneck_read_matrix(&a, &r, &c, o->file, o->ffmt, 1, err, sizeof err);
-    if (st) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return SMX_EXIT_USAGE;
+    char what[160];
+    /* up front, from the file's size and first row (raw: --rows x --cols), then exactly once it is read */
+    if (bottleneck_file_shape(&r, &c, o->file, o->ffmt)) {
+        snprintf(what, sizeof what, "--file (about %zu x %zu from its size and first row)", r, c);
+        smx_cli_mem_or_fail(recover_file_bytes(r, c), what, prog);
     }
+    bottleneck_read_matrix_or_fail(&a, &r, &c, o->file, o->ffmt, 1, prog);
+    snprintf(what, sizeof what, "--file (%zu x %zu)", r, c);
+    if (recover_file_bytes(r, c) > smx_mem_available()) free(a); /* before the refusal (LeakSanitizer) */
+    smx_cli_mem_or_fail(recover_file_bytes(r, c), what, prog);
+    int st;
     /* drop columns with -inf (probabilities that underflowed to 0) */
     size_t keep = 0;
     for (size_t j = 0; j < c; j++) {
@@ -409,15 +475,14 @@ static int run_file(const opts_t *o)
     double *s = malloc(k * sizeof *s);
     if (!U || !s) {
         free(a), free(U), free(s);
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 1;
+        smx_cli_die(SMX_EXIT_NOMEM, prog, "out of memory (%zu x %zu outputs)", r, keep);
     }
     bottleneck_clr(U, a, r, keep);
     st = smx_svd_values(s, U, r, keep, o->svd);
     if (st) {
         fprintf(stderr, "%s: SVD failed: %s\n", prog, smx_strerror(st));
         free(a), free(U), free(s);
-        return 1;
+        return st == SMX_ENOMEM ? SMX_EXIT_NOMEM : SMX_EXIT_FAILURE;
     }
     bottleneck_estimate_t e;
     estimate(&e, s, k, o->tol, r >= keep);
@@ -607,22 +672,6 @@ static int run(const opts_t *o, const char *out, int argc, char **argv)
     return st;
 }
 
-static int parse_ints01(int *v, const char *s, const char *const *names, const char *opt)
-{
-    int n = 0;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = smx_cli_choice_or_fail(tok, names, prog, opt);
-        for (int i = 0; i < n; i++)
-            if (v[i] == k) smx_cli_fail(prog, "%s: '%s' repeated", opt, tok);
-        if (n == 2) smx_cli_fail(prog, "%s: at most 2 values", opt);
-        v[n++] = k;
-    }
-    if (n == 0) smx_cli_fail(prog, "%s: empty list", opt);
-    return n;
-}
-
 static size_t parse_precs(bottleneck_prec_t *p, const char *s)
 {
     size_t n = 0;
@@ -641,23 +690,13 @@ static size_t parse_precs(bottleneck_prec_t *p, const char *s)
 
 int bottleneck_cmd_recover(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"vocab", required_argument, 0, O_V},
-                                          {"outputs", required_argument, 0, O_N},
-                                          {"hidden", required_argument, 0, O_D},
-                                          {"seeds", required_argument, 0, O_SEEDS},
-                                          {"precisions", required_argument, 0, O_PREC},
-                                          {"heads", required_argument, 0, O_HEADS},
-                                          {"bias", required_argument, 0, O_BIAS},
-                                          {"tol", required_argument, 0, O_TOL},
-                                          {"svd", required_argument, 0, O_SVD},
-                                          {"file", required_argument, 0, O_FILE},
-                                          {"file-format", required_argument, 0, O_FFMT},
-                                          {"rows", required_argument, 0, O_ROWS},
-                                          {"cols", required_argument, 0, O_COLS},
-                                          {"api-topk", required_argument, 0, O_TOPK},
-                                          {"logit-bias", required_argument, 0, O_LBIAS},
-                                          BOTTLENECK_COMMON_OPTIONS,
-                                          {0, 0, 0, 0}};
+    static const struct option lopts[] = {
+        SMX_CLI_ARG("vocab", O_V), SMX_CLI_ARG("outputs", O_N), SMX_CLI_ARG("hidden", O_D),
+        SMX_CLI_ARG("seeds", O_SEEDS), SMX_CLI_ARG("precisions", O_PREC), SMX_CLI_ARG("heads", O_HEADS),
+        SMX_CLI_ARG("bias", O_BIAS), SMX_CLI_ARG("tol", O_TOL), SMX_CLI_ARG("svd", O_SVD),
+        SMX_CLI_ARG("file", O_FILE), SMX_CLI_ARG("file-format", O_FFMT), SMX_CLI_ARG("rows", O_ROWS),
+        SMX_CLI_ARG("cols", O_COLS), SMX_CLI_ARG("api-topk", O_TOPK), SMX_CLI_ARG("logit-bias", O_LBIAS),
+        BOTTLENECK_COMMON_OPTIONS, {0, 0, 0, 0}};
     static const char *const headn[] = {"flat", "aniso", NULL}, *const biasn[] = {"0", "1", NULL},
                              *const svdn[] = {"lapack", "gsl", NULL}, *const ffn[] = {"tsv", "f32", "f64", NULL};
     opts_t o = {.v = -1, .n = -1, .d = -1, .seeds = -1, .tol = 1e-2, .heads = {0, 1}, .nheads = 2,
@@ -673,8 +712,8 @@ int bottleneck_cmd_recover(int argc, char **argv)
         case O_D: o.d = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--hidden"); break;
         case O_SEEDS: o.seeds = smx_cli_long_or_fail(optarg, 1, 100000, prog, "--seeds"); break;
         case O_PREC: o.nprec = parse_precs(o.prec, optarg); break;
-        case O_HEADS: o.nheads = parse_ints01(o.heads, optarg, headn, "--heads"); break;
-        case O_BIAS: o.nbiases = parse_ints01(o.biases, optarg, biasn, "--bias"); break;
+        case O_HEADS: o.nheads = bottleneck_parse_choices(o.heads, 2, optarg, headn, prog, "--heads"); break;
+        case O_BIAS: o.nbiases = bottleneck_parse_choices(o.biases, 2, optarg, biasn, prog, "--bias"); break;
         case O_TOL:
             o.tol = smx_cli_double_or_fail(optarg, prog, "--tol");
             if (!(o.tol > 0 && isfinite(o.tol))) smx_cli_fail(prog, "--tol: '%s' is not a positive number", optarg);

@@ -51,6 +51,13 @@ smx_lp_cheb_t *smx_lp_cheb_alloc(size_t v, size_t d)
     return w;
 }
 
+double smx_lp_cheb_bytes(size_t v, size_t d)
+{
+    double V = (double)v, D = (double)d;
+    /* GLPK (lp.h) + supp, rowcls, nrm, viol (8 v each), cand (16 v), in (v); ind, val, lam: O(d) */
+    return V * (1000 + 110 * (D + 2)) + 49 * V + 64 * (D + 3);
+}
+
 void smx_lp_cheb_set_full(smx_lp_cheb_t *w, int full) { w->full = full != 0; }
 size_t smx_lp_cheb_rows(const smx_lp_cheb_t *w) { return w->nrows; }
 size_t smx_lp_cheb_rounds(const smx_lp_cheb_t *w) { return w->rounds; }

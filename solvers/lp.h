@@ -39,6 +39,12 @@ void smx_lp_cheb_set_full(smx_lp_cheb_t *w, int full);
 /* LP rows (constraints + class i's row) and LP solves of the last smx_lp_cheb_solve. */
 size_t smx_lp_cheb_rows(const smx_lp_cheb_t *w);
 size_t smx_lp_cheb_rounds(const smx_lp_cheb_t *w);
+/* Bytes one workspace for v classes and d dimensions can reach in smx_lp_cheb_solve, worst case: every
+ * constraint in the LP (smx_lp_cheb_set_full, or the full-LP fallback of constraint generation). GLPK's
+ * problem, dual simplex and basis factorisation: about 1000 bytes per row + 110 per nonzero, v (d + 2)
+ * nonzeros (fitted to glp_mem_usage's peak, v = 2000..20000, d = 5..200: within -15% / +20%), plus the
+ * workspace's own arrays (about 50 v bytes). For up-front memory estimates (smx_cli_mem_or_fail). */
+double smx_lp_cheb_bytes(size_t v, size_t d);
 /* Release the calling thread's GLPK environment (after its last workspace is freed). */
 void smx_lp_thread_done(void);
 

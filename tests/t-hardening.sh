@@ -121,6 +121,18 @@ exits 2 "would take about [0-9.e+]+ days \(estimate: [0-9.e+]+ flops at 1e10 flo
 exits 4 "retrieval: .*needs about [0-9]+ MB of memory" "$D" retrieval --d 4096 --test-log2 20 --steps 1 --out "$T/big.tsv"
 ok $? "smx-dispersion retrieval --d 4096 --test-log2 20: the memory estimate named ($(msg))"
 [ ! -e "$T/big.tsv" ] && [ "$(ntmp "$T")" = 0 ]; ok $? "refused runs leave no file"
+# retrieval prints its estimates before training (one line, not with --quiet): the documented formula
+# recomputed here (memory 8 (6 np + B n (9 d + 14) + threads 2^K (4 d + 16)) + 96 (K - 3) sets, np = 4 d^2 + 25 d + 11;
+# flops 2 steps 3 B (n + 2) / 2 r + sets 16 (2^(K-3) - 1) r, r = 2 (11 d + 3 d^2))
+RET="retrieval --d 4 --steps 2 --test-log2 5 --test-sets 2 --threads 1 --out $T/ret.tsv"
+w=$(awk 'BEGIN { d = 4; np = 4 * d * d + 25 * d + 11; b = 8 * (6 * np + 64 * 16 * (9 * d + 14) + 32 * (4 * d + 16)) + 96 * 2 * 2
+  r = 2 * (11 * d + 3 * d * d); f = 2 * 2 * 3 * 64 * 18 / 2 * r + 2 * 16 * 3 * r; printf "about %.3g MB of memory, %.2g flops", b / 1e6, f }')
+"$D" $RET 2>"$T/err" >/dev/null; r=$?
+first=$(tr '\r' '\n' <"$T/err" | grep -v '^$' | head -1)
+[ $r = 0 ] && echo "$first" | grep -q "^smx-dispersion retrieval: estimate: $w: [0-9.e+-]* CPU-minutes at 2.5e10 flop/s$"
+ok $? "smx-dispersion retrieval: the estimate line first on stderr, before training ($first; expected $w)"
+"$D" $RET --quiet 2>"$T/err" >/dev/null; r=$?
+[ $r = 0 ] && [ ! -s "$T/err" ]; ok $? "... not with --quiet"
 
 # refused up front (issue 9 item 6): smx-bottleneck rank / kl / recover / argmax, smx-moe fit / sample,
 # smx lse-error. Absurd sizes (beyond any machine: the per-thread arrays times --threads 64, a 10 TB
@@ -136,16 +148,28 @@ done
 exits 4 "^smx-bottleneck recover: --outputs x --vocab x --threads $NOMEM" \
   "$B" recover --outputs 20000 --vocab 20000 --threads 64 --out "$T/big.tsv"
 ok $? "smx-bottleneck recover 20000 x 20000, 64 threads: refused up front ($(msg))"
-exits 4 "^smx-bottleneck argmax: --vocab x --dims needs about 6558[0-9] MB" \
-  "$B" argmax --vocab 1000000 --dims 4096 --out "$T/big.tsv"
-ok $? "smx-bottleneck argmax --vocab 1e6 --dims 4096: refused with the estimate 2 V d doubles ($(msg))"
+# W, its copy, b: 8 (2 V d + V); per class 24; per thread an LP of all V rows (lp.h: V (1000 + 110 (d + 2)) +
+# 49 V + 64 (d + 3)) and 8 (V + d)
+w=$(awk 'BEGIN { V = 1e6; d = 4096; printf "%.0f", (8 * (2 * V * d + V) + 24 * V + V * (1000 + 110 * (d + 2)) + 49 * V + 64 * (d + 3) + 8 * (V + d)) / 1e6 }')
+exits 4 "^smx-bottleneck argmax: --vocab x --dims x --threads 1 \(an LP of all 1000000 rows per thread, worst case\) needs about $w MB" \
+  "$B" argmax --vocab 1000000 --dims 4096 --threads 1 --out "$T/big.tsv"
+ok $? "smx-bottleneck argmax --vocab 1e6 --dims 4096: refused with the estimate W + the LP's worst case, $w MB ($(msg))"
+# --file inputs (issue 9): estimated from the file's size and first row before it is read; a sparse file of 1 GB
+# after one row of 2 values holds about 2^30 / 4 rows: refused at once, no limit needed
+printf '1\t2\n' >"$T/sparse.tsv"; truncate -s 1G "$T/sparse.tsv"
+for c in recover argmax; do
+  start=$(date +%s)
+  exits 4 "^smx-bottleneck $c: --file \(about 268435456 x 2 from its size and first row\).* $NOMEM" "$B" $c --file "$T/sparse.tsv"; r=$?
+  [ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]; ok $? "smx-bottleneck $c --file (1 GB, 2 values a row): refused before reading it ($(msg))"
+done
+rm -f "$T/sparse.tsv"
 truncate -s 10T "$T/huge.tsv" 2>/dev/null || dd if=/dev/null of="$T/huge.tsv" bs=1 seek=10T 2>/dev/null
 exits 4 "^smx-moe fit: --data \(bounded by its size\) x --k $NOMEM" "$M" fit --data "$T/huge.tsv" --out "$T/big.tsv"
 ok $? "smx-moe fit --data (a sparse 10 TB file): refused before reading it ($(msg))"
 rm -f "$T/huge.tsv"
 if [ "${SMX_SANITIZE:-0}" = 1 ]; then
   # ASan reserves terabytes of address space at start, so a lowered ulimit -v kills any sanitized run
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "sanitized build (SMX_SANITIZE=1): ASan needs more address space than ulimit -v allows"; done
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do skip "sanitized build (SMX_SANITIZE=1): ASan needs more address space than ulimit -v allows"; done
 else
   # small -> runs (exit 0, data rows); moderate -> exit 4 with the estimate; both under ulimit -v 500000
   lim() { sh -c 'ulimit -v 500000; "$@"' sh "$@"; }
@@ -163,6 +187,22 @@ else
   ok $? "smx-bottleneck argmax --vocab 1e5 --dims 400 under ulimit -v 500000: refused ($(msg))"
   lim "$B" argmax --vocab 30 --dims 2 --seeds 1 --threads 1 --quiet --out "$T/b-arg.tsv" 2>"$T/err"
   [ $? = 0 ] && grep -vq '^#' "$T/b-arg.tsv"; ok $? "... --vocab 30 --dims 2 runs ($(msg))"
+  # --file whose first row is long (8 values of 203 bytes): the up-front estimate is small, the exact one
+  # after reading (1.8e6 rows of 8 values) is refused before the SVD / the LPs
+  x=$(awk 'BEGIN { x = "0.1"; for (i = 0; i < 200; i++) x = x "0"; s = x; for (k = 1; k < 8; k++) s = s "\t" x; print s }')
+  { echo "$x"; yes "0	1	0	1	0	1	0	1" | head -n 1800000; } >"$T/long.tsv"
+  exits 4 "^smx-bottleneck recover: --file \(1800001 x 8\) $NOMEM" lim "$B" recover --file "$T/long.tsv"
+  ok $? "smx-bottleneck recover --file, 1.8e6 x 8 under ulimit -v 500000: refused after reading, exact size ($(msg))"
+  head -n 250000 "$T/long.tsv" >"$T/long2.tsv"
+  exits 4 "^smx-bottleneck argmax: --file \(250000 x 8\) x --threads 1 \(an LP of all 250000 rows per thread, worst case\) $NOMEM" \
+    lim "$B" argmax --file "$T/long2.tsv" --threads 1
+  ok $? "smx-bottleneck argmax --file, 2.5e5 x 8 under ulimit -v 500000: the LP's worst case refused ($(msg))"
+  rm -f "$T/long.tsv" "$T/long2.tsv"
+  awk 'BEGIN { for (i = 0; i < 40; i++) { for (j = 0; j < 30; j++) printf "%s%.17g", j ? "\t" : "", -log(30) + sin(i * 7 + j * (j % 5)) / 10; printf "\n" } }' >"$T/small.tsv"
+  lim "$B" recover --file "$T/small.tsv" >"$T/out" 2>"$T/err"
+  [ $? = 0 ] && grep -q "^hidden_size" "$T/out"; ok $? "... a 40 x 30 recover --file under the same limit runs ($(msg))"
+  lim "$B" argmax --file "$T/small.tsv" --threads 1 >"$T/out" 2>"$T/err"
+  [ $? = 0 ] && grep -q "^unargmaxable [0-9]* of 40" "$T/out"; ok $? "... a 40 x 30 argmax --file runs ($(msg))"
   exits 4 "^smx-moe fit: --n x --k $NOMEM" lim "$M" fit --n 10000000 --out "$T/big.tsv"
   ok $? "smx-moe fit --n 1e7 under ulimit -v 500000: refused ($(msg))"
   lim "$M" fit --n 200 --out "$T/m-fit.tsv" >/dev/null 2>"$T/err"; ok $? "... --n 200 runs ($(msg))"
@@ -304,6 +344,88 @@ for c in kernels copy exp-error mpfr; do
 done
 exits 2 "unknown option '--bogus'" "$S" eval softmax --bogus 1; ok $? "smx eval --bogus: one line ($(msg))"
 exits 2 "" "$S"; ok $? "bare smx: one line"
+
+# ---- audit: every subcommand of the six programs (issue 9), at least: an unknown option is one line, exit 2;
+# an option of a sibling subcommand is refused (one line, exit 2, naming it); --help on a full stdout exits 3;
+# an unwritable --out fails at once (exit 3, one line, within 2 s) with '--' ending the options (the run
+# would otherwise take its default size), or, for a subcommand without --out, --out is refused and '--'
+# ends the options ('--help' after it is an argument). Defects in files outside this branch's (collapse*,
+# moe*, icl*) are listed in KNOWN: each still runs, and is reported as a SKIP naming it while it fails
+# (smx-collapse bench: --out accepted and ignored; smx-moe sweep, gates, multinomial, topk: --out checked
+# only after the fits).
+# Table: PROG SUB KIND(w: writes --out, s: stdout only) SIBLING-OPTION [ARGS: @P parameter file, @S sweep file]
+KNOWN="smx-collapse:bench:out smx-moe:sweep:out smx-moe:gates:out smx-moe:multinomial:out smx-moe:topk:out"
+"$M" fit --n 200 --out "$T/a-f.tsv" --out-params "$T/a-p.tsv" >/dev/null 2>&1
+"$M" sweep --nmin 100 --nmax 200 --points 2 --reps 1 --quiet --out "$T/a-sw.tsv" 2>/dev/null
+[ -s "$T/a-p.tsv" ] && [ -s "$T/a-sw.tsv" ]; ok $? "audit inputs: a smx-moe parameter file and a small sweep"
+audit_ok() { # STATUS KEY DESC
+  st=$1; key=$2; shift 2
+  case " $KNOWN " in
+  *" $key "*) if [ "$st" = 0 ]; then ok 0 "$* (fixed: drop $key from KNOWN)"; else skip "KNOWN defect $key (not in this branch's files): $*"; fi ;;
+  *) ok "$st" "$*" ;;
+  esac
+}
+while read -r p sub kind sib args <&3; do
+  [ -z "$p" ] && continue
+  P=$BIN/$p; a=$(echo "$args" | sed "s|@P|$T/a-p.tsv|g; s|@S|$T/a-sw.tsv|g")
+  # shellcheck disable=SC2086
+  exits 2 "'--bogus'" "$P" $sub $a --bogus; ok $? "$p $sub --bogus: one line, exit 2 ($(msg))"
+  # shellcheck disable=SC2086
+  exits 2 "$sib" "$P" $sub $a $sib 1; audit_ok $? "$p:$sub:inapplicable" "$p $sub $sib (another subcommand's): refused ($(msg))"
+  exits 3 "write error on standard output" sh -c '"$0" "$1" --help >/dev/full' "$P" $sub; ok $? "$p $sub --help >/dev/full: exit 3"
+  if [ "$kind" = w ]; then
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    exits 3 "--out: cannot (write|create) '$T/file/x.tsv': Not a directory" timeout 3 "$P" $sub $a --out "$T/file/x.tsv" --; r=$?
+    [ $r = 0 ] && [ $(( $(date +%s) - start )) -le 2 ]
+    audit_ok $? "$p:$sub:out" "$p $sub --out UNWRITABLE --: exit 3 at once, one line ($(msg))"
+  else
+    # shellcheck disable=SC2086
+    exits 2 "--out" timeout 3 "$P" $sub $a --out "$T/x.tsv"; audit_ok $? "$p:$sub:out" "$p $sub --out: refused, it writes to stdout ($(msg))"
+    # shellcheck disable=SC2086
+    exits 2 "'--help'" "$P" $sub $a -- --help; ok $? "$p $sub -- --help: '--' ends the options ($(msg))"
+  fi
+done 3<<EOF
+smx eval s --pmax softmax
+smx formats s --vectors
+smx collapse-threshold s --pmax --format fp16
+smx threshold-sweep w --vectors
+smx lse-error w --pmax
+smx-collapse train w --formats
+smx-collapse onset w --predict
+smx-collapse gaps w --reference
+smx-collapse bench s --dump-split
+smx-dispersion curves w --steps
+smx-dispersion ssmax w --steps
+smx-dispersion precision w --steps
+smx-dispersion retrieval w --deltas
+smx-moe sample w --max-iter
+smx-moe fit w --grid
+smx-moe loss w --grid --truth @P --fit @P
+smx-moe sweep w --fit
+smx-moe merge w --grid @S
+smx-moe summary w --grid @S
+smx-moe gates w --truth
+smx-moe multinomial w --act
+smx-moe topk w --act
+smx-icl check w --steps
+smx-icl lipschitz w --steps
+smx-icl shift w --steps
+smx-icl estimators w --steps
+smx-icl multihead w --trials
+smx-icl linear-gd w --sigma2
+smx-icl closeness w --sigma2
+smx-bottleneck recover w --dims
+smx-bottleneck argmax w --outputs
+smx-bottleneck bench s --vocab
+smx-bottleneck rank w --hidden
+smx-bottleneck bat w --vocab
+smx-bottleneck kl w --hidden
+EOF
+# standard output of the --file modes on /dev/full
+printf '1\t0\n0\t1\n-1\t-1\n' >"$T/a-w.tsv"
+exits 3 "write error on standard output" sh -c '"$0" argmax --file "$1" >/dev/full' "$B" "$T/a-w.tsv"; ok $? "smx-bottleneck argmax --file >/dev/full: exit 3 ($(msg))"
+exits 3 "write error on standard output" sh -c '"$0" recover --file "$1" >/dev/full' "$B" "$T/a-w.tsv"; ok $? "smx-bottleneck recover --file >/dev/full: exit 3 ($(msg))"
 
 # every program documents the exit codes in --help (issue 9, item 7)
 for p in smx smx-collapse smx-dispersion smx-moe smx-icl smx-bottleneck smx-bench; do

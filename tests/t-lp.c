@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "rng.h"
 
+#include <glpk.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
@@ -244,6 +245,28 @@ int main(void)
         ok(all == vv, "BAT with a full-rank (diagonal) W accepts every token: W^T p = W^T phat forces p = phat (%zu)",
            all);
         free(Wb);
+    }
+    {
+        /* smx_lp_cheb_bytes against GLPK's own count: the peak of a full LP (every row) in a fresh GLPK
+         * environment lies between half the estimate and the estimate */
+        const size_t vv = 3000, dd = 30;
+        double *Wm = malloc(vv * dd * sizeof *Wm), *bm = malloc(vv * sizeof *bm);
+        for (size_t j = 0; j < vv * dd; j++) Wm[j] = gsl_ran_gaussian(r, 1.0);
+        for (size_t j = 0; j < vv; j++) bm[j] = gsl_ran_gaussian(r, 1.0);
+        smx_lp_thread_done();
+        smx_lp_cheb_t *w = smx_lp_cheb_alloc(vv, dd);
+        smx_lp_cheb_set_full(w, 1);
+        smx_lp_cheb_result_t q;
+        int st = 0;
+        for (size_t i = 0; i < 3; i++) st |= smx_lp_cheb_solve(&q, NULL, w, Wm, bm, vv, dd, i, 100, 1e-6);
+        int cnt, cpeak;
+        size_t tot, tpeak;
+        glp_mem_usage(&cnt, &cpeak, &tot, &tpeak);
+        double est = smx_lp_cheb_bytes(vv, dd);
+        ok(st == 0 && (double)tpeak <= est && (double)tpeak >= 0.5 * est,
+           "full LP, V = 3000, d = 30: GLPK's peak %zu bytes within [0.5, 1] x smx_lp_cheb_bytes = %.0f", tpeak, est);
+        smx_lp_cheb_free(w);
+        free(Wm), free(bm);
     }
     free(Wr), free(br);
     gsl_rng_free(r);
