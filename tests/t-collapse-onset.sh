@@ -81,6 +81,28 @@ same "$T/cs1" "$T/cr1" "reference convention row e = smx row e + 1 (bytes)"
 "$B" onset $M --epochs 40 --log-every 10 --formats p8 --log-convention reference --out "$T/onr.tsv"
 grep -q '^# log_convention: reference$' "$T/onr.tsv"; ok $? "onset: log_convention metadata"
 
+# rowgrad (issue 11): per training row the gradient parts under each order on the same logits. The
+# exact row sums vanish, the parts add up to the row sum, the bands' row counts add up to the rows,
+# SC under the sequential sum iff gap >= its threshold; a run trained with --correct-grad zero-sum logs
+# another trajectory than the default one
+"$B" rowgrad $M --epochs 120 --log-every 10 --softmax-format p8 --out "$T/rg.tsv"; ok $? "rowgrad runs"
+awk -F'\t' '/^#/ || /^row/ {next} {n++; if ($19 > 1e-15 || $19 < -1e-15) bad++; for (o = 0; o < 3; o++) {d = $(8 + 4*o) + $(9 + 4*o) + $(10 + 4*o) - $(11 + 4*o); if (d > 1e-15 || d < -1e-15) bad++}}
+    END {exit !(n == 264 && !bad)}' "$T/rg.tsv"; ok $? "rowgrad: 264 rows, exact row sums 0, g_y + g_r + g_other = g_sum in every order"
+thr=$("$BIN"/smx collapse-threshold --format p8 --classes 23 --sum sequential --exp rounded 2>/dev/null | awk '{print $1}')
+# (the difference zr_r - m is rounded to p8 first: rows less than an ulp of p8 (2^-5 at 4..8) above the
+# threshold may round below it)
+awk -F'\t' -v t="$thr" '/^#/ || /^row/ {next} $3 == 1 {n++; if (($4 >= t + 0.03125 && $6 != 1) || ($4 < t && $6 == 1)) bad++; if ($6 == 1) sc++}
+    END {exit !(n > 200 && sc > 0 && !bad)}' "$T/rg.tsv"
+ok $? "rowgrad: sc_seq for gap >= the sequential threshold $thr + 2^-5, never below it (correctly classified rows)"
+awk '/^# band_/ {n += $6} END {exit !(n == 264)}' "$T/rg.tsv"; ok $? "rowgrad: the bands hold every row"
+awk -F'\t' '/^#/ || /^row/ {next} {s += $8; x += $16} END {exit !(s < 0 && x < 0 && s / x < 0.999)}' "$T/rg.tsv"; ok $? "rowgrad: the sequential g_y falls short of the exact one"
+"$B" train $M --epochs 120 --log-every 60 --softmax-format p8 --correct-grad zero-sum --out "$T/zs.tsv"
+"$B" train $M --epochs 120 --log-every 60 --softmax-format p8 --out "$T/zf.tsv"
+grep -q 'correct_grad=zero-sum' "$T/zs.tsv" && ! grep -q 'correct_grad' "$T/zf.tsv"; ok $? "--correct-grad in the options metadata (only when given)"
+[ "$(grep -v '^#' "$T/zs.tsv" | tail -1)" != "$(grep -v '^#' "$T/zf.tsv" | tail -1)" ]; ok $? "--correct-grad zero-sum changes the run"
+bad --loss "$B" rowgrad --loss stablemax --out "$T/x2.tsv" --quiet
+bad --correct-grad "$B" train --correct-grad exact --out "$T/x2.tsv" --quiet
+
 # options of one command refused elsewhere; bad values
 bad --predict "$B" train --predict "$T/x.tsv" --out "$T/x2.tsv" --quiet
 bad --reference "$B" gaps --reference fp64 --out "$T/x2.tsv" --quiet
