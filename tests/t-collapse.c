@@ -251,6 +251,19 @@ static void test_log_values(long epochs, const char *fmt, double lr, double loss
     collapse_log_free(&log);
 }
 
+/* A model of c with its output layer scaled by k (larger logit gaps), after one forward and
+ * backward, and a row workspace of its loss: the setting of the dz checks below. */
+static collapse_model_t *scaled_model(smx_xent_t **w, const collapse_cfg_t *c, double k)
+{
+    collapse_model_t *m;
+    collapse_model_alloc(&m, c);
+    for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, k * collapse_param_get(m, i));
+    collapse_metrics_t mt;
+    collapse_model_forward_backward(m, &mt);
+    smx_xent_alloc(w, (size_t)c->modulus, c->loss, c->sum, &c->fmt, 0);
+    return m;
+}
+
 /* The gradient of the mean loss w.r.t. the logits is rounded to the loss format:
  * dz_k = fl(g_k (1/n)), so in fp16 gradients below half the smallest subnormal (2^-25) flush to
  * zero, as the reference's float16 gradient tensor does. */
@@ -260,14 +273,9 @@ static void test_dz_in_format(void)
     collapse_cfg_t c = base_cfg(V, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
-    collapse_model_t *m;
-    collapse_model_alloc(&m, &c);
-    /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
-    for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
-    collapse_metrics_t mt;
-    collapse_model_forward_backward(m, &mt);
     smx_xent_t *w;
-    smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
+    /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
+    collapse_model_t *m = scaled_model(&w, &c, 123.85);
     const float *z = m->z, *dz = m->dz;
     const double invn = 1.0 / (double)m->ntrain;
     size_t bad = 0, flushed = 0, nonzero = 0;
@@ -404,14 +412,9 @@ static void test_correct_grad(void)
         c.dtype = SMX_DTYPE_F64;
         smx_format_get(&c.fmt, "p11");
         c.gy = (collapse_gy_t)mode;
-        collapse_model_t *m;
-        collapse_model_alloc(&m, &c);
-        /* a larger output layer: some rows in SC at p11 (gaps above 11 ln 2 = 7.6) */
-        for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 400 * collapse_param_get(m, i));
-        collapse_metrics_t mt;
-        collapse_model_forward_backward(m, &mt);
         smx_xent_t *w;
-        smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
+        /* a larger output layer: some rows in SC at p11 (gaps above 11 ln 2 = 7.6) */
+        collapse_model_t *m = scaled_model(&w, &c, 400);
         const double *z = m->z, *dz = m->dz, invn = 1.0 / (double)m->ntrain;
         size_t bad = 0, sc = 0, changed = 0;
         for (size_t i = 0; i < m->ntrain; i++) {
