@@ -23,7 +23,7 @@
 static const char *PROG = COLLAPSE_PROG;
 
 static const char *USAGE =
-    "Usage: smx-collapse [train|onset|gaps|bench] [options]\n"
+    "Usage: smx-collapse [train|onset|gaps|rowgrad|bench] [options]\n"
     "Train a bias-free ReLU MLP (2V -> W -> ... -> V, first layer a gather of two embedding rows)\n"
     "full batch (one step per epoch, mean loss) on a op b mod V, with the loss in an emulated\n"
     "format, and log Softmax Collapse (Prieto et al. 2025).\n"
@@ -33,9 +33,11 @@ static const char *USAGE =
     "  onset   for each --formats entry, train until sc_fraction > 0.5 at a logged epoch (or\n"
     "          --epochs) and write one row: format p onset_epoch p_ln2 sc_gap_min nonsc_gap_max ...\n"
     "          (same model, seed and options for every format; onset runs are not checkpointed);\n"
-    "          with --reference F also one run in F (after the formats' runs, up to the last\n"
-    "          logged epoch of the longest one: the same rows as a full run), and per format the\n"
-    "          first logged epoch whose train loss departs from F's by more than --reference-tol\n"
+    "          with --reference F also one run in F (after the formats' runs, up to the latest\n"
+    "          onset among them: the same rows as a full run; runs without onset are compared up\n"
+    "          to there only, named in '# reference_cut:'; if none reached onset, up to the longest\n"
+    "          run's end), and per format the first logged epoch whose train loss departs from F's\n"
+    "          by more than --reference-tol\n"
     "  gaps    one run (give --softmax-format fp64 for the prediction): per logged epoch the\n"
     "          quantiles of the training rows' logit gaps z_max - z_second (q10 q25 q50 q75 q90,\n"
     "          min, max) and the fraction of rows whose gap reaches the sequential-sum collapse\n"
@@ -44,6 +46,11 @@ static const char *USAGE =
     "          logged epoch with median gap >= D (SC fraction > 50 %%) and the epoch where a\n"
     "          straight line fitted to the median gap reaches D (fitted from epoch --epochs/6 to\n"
     "          the last logged epoch before this run's own SC fraction becomes nonzero)\n"
+    "  rowgrad train to --epochs, then for every training row: its gap z_max - z_second, gap - p ln 2,\n"
+    "          SC under each sum, and its logit gradient split into correct class / runner-up /\n"
+    "          the other classes / the row's sum, under the sequential and the pairwise sum in\n"
+    "          --softmax-format and exactly (MPFR, 256 bits), on the same logits; summed per band\n"
+    "          of gap - p ln 2 in the metadata (issue 11: why the sequential sum slows the gaps)\n"
     "  bench   epochs/s of the paper MLP (V 113, W 200, 40%) in fp32 and fp64 beside the time of\n"
     "          the epoch's six GEMMs alone and of its loss-in-format pass alone (loss_ms: a vectorised\n"
     "          exp, libm's near rounding boundaries, a rounding per operation; stdout, --epochs epochs each)\n"
@@ -73,6 +80,10 @@ static const char *USAGE =
     "                      then the others in index order (PyTorch's vectorised sum differs: this\n"
     "                      matches the reference code only approximately); pairwise = balanced tree\n"
     "                      over index order (sum.h) (sequential)\n"
+    "  --correct-grad G    the correct class's logit gradient g_y (a diagnostic, issue 11): format =\n"
+    "                      fl(fl(1/S) - 1) (default); zero-sum = fl(-(sum of the other classes'\n"
+    "                      rounded g_i)), as the exact gradient sums to 0; zero-sum-nonsc = the same\n"
+    "                      in rows not in SC only (README, SC onset vs precision p)\n"
     "  --formats LIST      onset: comma-separated formats (p8,p11,p16,p24,p32,p40,p53,p64)\n"
     "  --reference F       onset: compare every format's run with a run in format F (e.g. fp64)\n"
     "  --reference-tol X   onset: relative train-loss difference that counts as departed (0.01)\n"
@@ -109,7 +120,7 @@ static const char *USAGE =
 enum { O_MOD = SMX_OPT_FIRST_PRIVATE, O_OP, O_FRAC, O_WIDTH, O_DEPTH, O_EPOCHS, O_OPTIM, O_LR, O_B1, O_B2,
        O_EPS, O_WD, O_MOM, O_LOSS, O_SFMT, O_MFMT, O_SUM, O_FORMATS, O_LOGEVERY, O_CKPT, O_CKEVERY,
        O_RESUME, O_STOPAT, O_STOPAT_OLD, O_QUIET, O_REF, O_REFTOL, O_PREDICT, O_LOGCONV,
-       O_DUMPSPLIT, O_DUMPW, O_SPLITFILE, O_INITW };
+       O_DUMPSPLIT, O_DUMPW, O_SPLITFILE, O_INITW, O_GY };
 
 static const struct option LONGOPTS[] = {
     {"modulus", required_argument, 0, O_MOD}, {"op", required_argument, 0, O_OP},
@@ -128,7 +139,7 @@ static const struct option LONGOPTS[] = {
     {"reference-tol", required_argument, 0, O_REFTOL}, {"predict", required_argument, 0, O_PREDICT},
     {"log-convention", required_argument, 0, O_LOGCONV}, {"dump-split", required_argument, 0, O_DUMPSPLIT},
     {"dump-weights", required_argument, 0, O_DUMPW}, {"split-file", required_argument, 0, O_SPLITFILE},
-    {"init-weights", required_argument, 0, O_INITW},
+    {"init-weights", required_argument, 0, O_INITW}, {"correct-grad", required_argument, 0, O_GY},
     SMX_CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
 
 static const char *const OPS[] = {"add", "mul", "sub", NULL};
@@ -137,9 +148,10 @@ static const char *const LOSSES[] = {"softmax", "stablemax", NULL};
 const char *const collapse_model_formats[] = {"fp32", "fp64", NULL};
 const char *const collapse_sum_names[] = {"sequential", "pairwise", NULL};
 static const smx_sum_algo_t SUM_ALGOS[] = {SMX_SUM_MAXFIRST, SMX_SUM_PAIRWISE}; /* by collapse_sum_names index */
-enum { MODE_TRAIN = 0, MODE_ONSET, MODE_BENCH, MODE_GAPS };
-static const char *const MODES[] = {"train", "onset", "bench", "gaps", NULL};
+enum { MODE_TRAIN = 0, MODE_ONSET, MODE_BENCH, MODE_GAPS, MODE_ROWGRAD, MODE_N };
+static const char *const MODES[] = {"train", "onset", "bench", "gaps", "rowgrad", NULL};
 static const char *const LOGCONVS[] = {"smx", "reference", NULL};
+static const char *const GYS[] = {"format", "zero-sum", "zero-sum-nonsc", NULL}; /* by collapse_gy_t */
 
 
 /* Canonical text of every option that changes the data (checked on --resume). */
@@ -156,7 +168,8 @@ void collapse_cfg_string(char *buf, size_t n, const collapse_opts_t *o)
     size_t k = strlen(buf); /* options whose default leaves the text as it was before they existed */
     if (o->log_conv && k < n) k += (size_t)snprintf(buf + k, n - k, " log_convention=%s", LOGCONVS[o->log_conv]);
     if (o->split_file && k < n) k += (size_t)snprintf(buf + k, n - k, " split_file=%s", o->split_file);
-    if (o->init_weights && k < n) snprintf(buf + k, n - k, " init_weights=%s", o->init_weights);
+    if (o->init_weights && k < n) k += (size_t)snprintf(buf + k, n - k, " init_weights=%s", o->init_weights);
+    if (c->gy && k < n) snprintf(buf + k, n - k, " correct_grad=%s", GYS[c->gy]);
 }
 
 /* argv[0] is the command's name (smx_cli_dispatch), the options follow */
@@ -238,17 +251,19 @@ static void parse(collapse_opts_t *o, int mode, int argc, char **argv)
         case O_DUMPW: o->dump_weights = a; break;
         case O_SPLITFILE: o->split_file = a; break;
         case O_INITW: o->init_weights = a; break;
+        case O_GY: c->gy = (collapse_gy_t)smx_cli_choice_or_fail(a, GYS, PROG, "--correct-grad"); break;
         case O_LOGCONV: o->log_conv = smx_cli_choice_or_fail(a, LOGCONVS, PROG, "--log-convention"); break;
         default: smx_cli_bad_option_fail(PROG, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);
-    for (int md = 0; md < 4; md++)
+    for (int md = 0; md < MODE_N; md++)
         if (o->only_opt[md] && md != o->mode)
             smx_cli_fail(PROG, "%s applies to '%s' only, not to '%s'", o->only_opt[md], MODES[md], MODES[o->mode]);
     if (o->mode == MODE_BENCH && (o->dump_split || o->dump_weights || o->split_file || o->init_weights))
         smx_cli_fail(PROG, "--dump-split, --dump-weights, --split-file, --init-weights do not apply to 'bench'");
-    if (o->mode == MODE_GAPS && c->loss != SMX_XENT_SOFTMAX) smx_cli_fail(PROG, "gaps: --loss must be softmax");
+    if ((o->mode == MODE_GAPS || o->mode == MODE_ROWGRAD) && c->loss != SMX_XENT_SOFTMAX)
+        smx_cli_fail(PROG, "%s: --loss must be softmax", MODES[o->mode]);
     smx_cli_format_or_fail(&c->fmt, o->sfmt_name, PROG, "--softmax-format");
     c->opt.kind = (o->optim == 0 || o->optim == 2) ? SMX_OPTIM_SGD : SMX_OPTIM_ADAMW;
     c->opt.perp = o->optim >= 2;
@@ -457,16 +472,19 @@ static int run_mode(int mode, int argc, char **argv)
     if (o.mode == MODE_ONSET) return collapse_cmd_onset(&o, g_argc, g_argv);
     if (o.mode == MODE_BENCH) return cmd_bench(&o);
     if (o.mode == MODE_GAPS) return collapse_cmd_gaps(&o, g_argc, g_argv);
+    if (o.mode == MODE_ROWGRAD) return collapse_cmd_rowgrad(&o, g_argc, g_argv);
     return cmd_train(&o, g_argc, g_argv);
 }
 static int run_train(int argc, char **argv) { return run_mode(MODE_TRAIN, argc, argv); }
 static int run_onset(int argc, char **argv) { return run_mode(MODE_ONSET, argc, argv); }
 static int run_bench(int argc, char **argv) { return run_mode(MODE_BENCH, argc, argv); }
 static int run_gaps(int argc, char **argv) { return run_mode(MODE_GAPS, argc, argv); }
+static int run_rowgrad(int argc, char **argv) { return run_mode(MODE_ROWGRAD, argc, argv); }
 
 int main(int argc, char **argv)
 {
-    static const smx_cli_cmd_t cmds[] = {{"train", run_train}, {"onset", run_onset}, {"gaps", run_gaps}, {"bench", run_bench}};
+    static const smx_cli_cmd_t cmds[] = {{"train", run_train}, {"onset", run_onset}, {"gaps", run_gaps}, {"rowgrad", run_rowgrad},
+                                         {"bench", run_bench}};
     smx_cli_init(PROG); /* --help on a full stdout: exit 3 */
     g_argc = argc;
     g_argv = argv;

@@ -29,7 +29,7 @@ typedef struct {
     double ref_tol;
     const char *dump_split, *dump_weights, *split_file, *init_weights; /* collapse_io.h (NULL: none) */
     int log_conv;                    /* index in LOGCONVS */
-    const char *only_opt[4];         /* the options given that belong to one command (checked) */
+    const char *only_opt[5];         /* the options given that belong to one command (checked) */
     smx_cli_common_t com;
 } collapse_opts_t;
 
@@ -49,5 +49,7 @@ void collapse_write_rows(smx_tsv_t *t, const collapse_log_t *log);
  * gap quantiles per logged epoch and, with --predict, the onset predicted for p = 4..64. */
 int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv);
 int collapse_cmd_gaps(collapse_opts_t *o, int argc, char **argv);
+/* rowgrad: the training rows' gradient parts under each order after --epochs (collapse_rowgrad.h). */
+int collapse_cmd_rowgrad(collapse_opts_t *o, int argc, char **argv);
 
 #endif

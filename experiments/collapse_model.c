@@ -160,6 +160,35 @@ static inline int collapse_num_threads(void)
 #endif
 }
 
+size_t collapse_runner_up(const double *z, size_t n, size_t y)
+{
+    size_t r = y == 0 ? 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != y && z[i] > z[r]) r = i;
+    return r;
+}
+
+void collapse_grad_parts(collapse_gparts_t *p, const double *g, size_t n, size_t y, size_t r)
+{
+    p->gy = g[y];
+    p->gr = g[r];
+    p->go = 0;
+    p->gsum = 0;
+    for (size_t i = 0; i < n; i++) {
+        p->gsum += g[i];
+        if (i != y && i != r) p->go += g[i];
+    }
+}
+
+/* g_y <- fl(-sum_{i != y} g_i) (collapse_gy_t) */
+static double zero_sum_gy(const double *g, size_t V, size_t y, const smx_format_t *f)
+{
+    double s = 0;
+    for (size_t k = 0; k < V; k++)
+        if (k != y) s += g[k];
+    return smx_format_round(-s, f);
+}
+
 /* The dtype-dependent passes, written once for T = float / double (llm.c style: one function
  * per layer pass; shapes: n rows of the split, V classes, W width, D hidden layers). */
 #define COLLAPSE_KERNELS(T, SFX)                                                                 \
@@ -219,6 +248,9 @@ static inline int collapse_num_threads(void)
             /* y < V = the workspace's n: cannot fail */                                         \
             (void)smx_xent_eval(m->xent[t], &m->rows[i].x, dz ? gd : NULL, zd, V, y);            \
             m->rows[i].correct = am == y;                                                         \
+            if (dz && m->cfg.gy != COLLAPSE_GY_FORMAT &&                                         \
+                (m->cfg.gy == COLLAPSE_GY_ZEROSUM || !m->rows[i].x.sc))                          \
+                gd[y] = zero_sum_gy(gd, V, y, f);                                                \
             if (dz)                                                                              \
                 for (size_t k = 0; k < V; k++) dz[i * V + k] = (T)smx_format_round(gd[k] * invn, f); \
         }                                                                                        \

@@ -20,6 +20,13 @@ typedef enum { COLLAPSE_OP_ADD = 0, COLLAPSE_OP_MUL, COLLAPSE_OP_SUB } collapse_
 
 #define COLLAPSE_MAX_DEPTH 8
 
+/* The correct class's logit gradient g_y of a row (a diagnostic of issue 11, README "SC onset vs
+ * precision p"): COLLAPSE_GY_FORMAT = xent.h's fl(fl(1 / S) - 1); COLLAPSE_GY_ZEROSUM =
+ * fl(-sum_{i != y} g_i), the others' rounded gradients summed in double in index order (the
+ * identity sum_i g_i = 0 of the exact gradient), in every row; COLLAPSE_GY_ZEROSUM_NONSC = the
+ * same in rows not in SC only (S > 1), rows in SC keep g_y = 0. */
+typedef enum { COLLAPSE_GY_FORMAT = 0, COLLAPSE_GY_ZEROSUM, COLLAPSE_GY_ZEROSUM_NONSC } collapse_gy_t;
+
 typedef struct {
     int modulus, width, depth;
     collapse_op_t op;
@@ -32,6 +39,7 @@ typedef struct {
                                 SMX_SUM_PAIRWISE (1 + pairwise sum of the others) (xent.h) */
     smx_optim_cfg_t opt;
     unsigned long seed;
+    collapse_gy_t gy;        /* the correct-class gradient (diagnostic, issue 11; default: xent.h's) */
 } collapse_cfg_t;
 
 /* Per-row result: the loss in the format (xent.h) and whether the model's first argmax is the label. */
@@ -92,6 +100,28 @@ void collapse_model_loss_rows_grad(collapse_model_t *m);
 void collapse_model_norms(collapse_model_t *m, collapse_metrics_t *mt);
 /* One optimizer step with m->grad. */
 int collapse_model_step(collapse_model_t *m);
+
+/* The per-row logit gradient split into the parts that decide whether a row's gap grows (issue
+ * 11; smx-collapse rowgrad, README "SC onset vs precision p"): the correct class y, the runner-up r
+ * (the largest other logit) and the rest.
+ * For the softmax cross-entropy the exact row gradient is g_i = e_i / S - [i == y], so it sums to
+ * 0 over the classes: g_y = -(S - 1) / S = -(sum of the others' g). xent.h rounds
+ * g_y = fl(fl(1 / S) - 1) (y the max, e_y = 1) and g_i = fl(e_i / S): the others stay accurate
+ * to the format, g_y carries whatever S lost. In the sequential order S = (((1 + t_1) + t_2) + ...)
+ * and every term t_i <= 2^-p (half an ulp of 1, below the gap p ln 2) is rounded away one at a
+ * time, however many there are; the pairwise order sums the small terms first. */
+typedef struct {
+    double gy;   /* correct class */
+    double gr;   /* runner-up */
+    double go;   /* sum over the other classes (neither y nor r) */
+    double gsum; /* sum over all classes: 0 for the exact gradient */
+} collapse_gparts_t;
+
+/* Index of the largest z_i over i != y (the first one of equal values). n >= 2. */
+size_t collapse_runner_up(const double *z, size_t n, size_t y);
+
+/* The parts of g[0..n) for label y and runner-up r (sums in index order, in double). */
+void collapse_grad_parts(collapse_gparts_t *p, const double *g, size_t n, size_t y, size_t r);
 
 /* Parameter access as double (for tests): element i of the flat parameter vector. */
 double collapse_param_get(const collapse_model_t *m, size_t i);

@@ -28,12 +28,15 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
     smx_tsv_meta(t, "formats", "%s", o->formats);
     smx_tsv_meta(t, "note", "the run stops at the first logged epoch with sc_fraction > 0.5; onset_epoch -1: none within --epochs");
     /* the formats' runs first (each stops at onset or at --epochs), then the reference run only up to
-     * the last logged epoch of the longest of them: the comparison reads no row past a run's end,
-     * and a shorter run of the same options logs the same rows (no option depends on --epochs
-     * except where the run ends), so the output rows are those of a full-length reference */
+     * the latest onset among the runs that reached it (all runs' last epoch if none did): a run
+     * without onset (p6 sequential diverges and runs to --epochs) would otherwise force a
+     * full-length reference for a comparison that means nothing; such runs are compared up to
+     * that epoch only, and the metadata names them. A shorter run of the same options logs the
+     * same rows (no option depends on --epochs except where the run ends), so the compared rows
+     * are those of a full-length reference */
     collapse_log_t *logs = calloc((size_t)nf, sizeof *logs);
     if (!logs) { smx_tsv_abort(t); collapse_fail_status(SMX_ENOMEM, "onset"); }
-    long need = 0;
+    long need = 0, need_all = 0;
     for (int i = 0; i < nf; i++) {
         char cs[1024];
         collapse_opts_t oi = *o;
@@ -45,9 +48,14 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
         int fin, st = collapse_run(&logs[i], NULL, &fin, &ro);
         if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "training"); }
         long last = (long)logs[i].v[(logs[i].nrows - 1) * logs[i].ncols + COLLAPSE_COL_EPOCH];
-        if (last > need) need = last;
-        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, collapse_log_onset(&logs[i], NULL));
+        long on = collapse_log_onset(&logs[i], NULL);
+        if (on >= 0 && on > need) need = on;
+        if (last > need_all) need_all = last;
+        if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
     }
+    int any_onset = 0;
+    for (int i = 0; i < nf; i++) any_onset |= collapse_log_onset(&logs[i], NULL) >= 0;
+    if (!any_onset) need = need_all;
     collapse_log_t ref = {0};
     if (o->reference) {
         char cs[1024];
@@ -60,8 +68,19 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
         int fin, st = collapse_run(&ref, NULL, &fin, &ro);
         if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "reference run"); }
         long ron = collapse_log_onset(&ref, NULL);
-        smx_tsv_meta(t, "reference", "%s (same options, run to epoch %ld of --epochs %ld: the last logged epoch of the "
-                     "longest run below; its onset epoch %ld, -1: none up to there)", oi.cfg.fmt.name, need, o->epochs, ron);
+        smx_tsv_meta(t, "reference", "%s (same options, run to epoch %ld of --epochs %ld: %s; its onset epoch %ld, -1: "
+                     "none up to there)", oi.cfg.fmt.name, need, o->epochs,
+                     any_onset ? "the latest onset among the runs below that reached onset"
+                               : "no run below reached onset: the last logged epoch of the longest one", ron);
+        char cut[1024] = "";
+        size_t k = 0;
+        for (int i = 0; i < nf && k < sizeof cut; i++)
+            if ((long)logs[i].v[(logs[i].nrows - 1) * logs[i].ncols] > need)
+                k += (size_t)snprintf(cut + k, sizeof cut - k, "%s%s", k ? "," : "", fmts[i].name);
+        smx_tsv_meta(t, "reference_cut", "%s", k ? cut : "none");
+        smx_tsv_meta(t, "reference_cut_note", "runs named in reference_cut never reached onset and ran past the "
+                     "reference's last epoch: their ref_* columns compare only the rows up to it (ref_*_at_end: "
+                     "at the reference's last row), the rest of such a run (e.g. a diverging p6) is not compared");
         smx_tsv_meta(t, "reference_tol", "%.17g", o->ref_tol);
         smx_tsv_meta(t, "reference_note", "ref_depart_epoch: first logged epoch with |train_loss - reference's| > "
                      "tol * reference's (-1: none up to the run's end); ref_loss_reldiff_max: largest relative "

@@ -7,7 +7,9 @@ load 'plots/common.gp'
 s = datadir.'/collapse-onset-sweep.tsv'
 pw = datadir.'/collapse-onset-sweep-pairwise.tsv'
 V = real(system(sprintf("sed -n 's/.*modulus=\\([0-9]*\\).*/\\1/p' %s | head -1", s)))
-set multiplot layout 1,2 title sprintf('Gaps of trained logits at SC onset minus p ln 2 (V = %d; points off scale: diverged runs)', V)
+# off the left panel's scale: p4-p6 sequential (diverged, gaps 2^11 .. 2^25) and p7 (its rounded
+# logits put the gaps on a grid of 0.5 .. 1 nats: 6 and 4 at p ln 2 = 4.85)
+set multiplot layout 1,2 title sprintf('Gaps of trained logits at SC onset minus p ln 2 (V = %d; off scale: p4-p6 sequential, diverged, and p7, coarse gaps)', V)
 set key top left font ',8'
 set xlabel 'significand bits p'
 set ylabel 'gap - p ln 2 (nats)'

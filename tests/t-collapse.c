@@ -251,6 +251,19 @@ static void test_log_values(long epochs, const char *fmt, double lr, double loss
     collapse_log_free(&log);
 }
 
+/* A model of c with its output layer scaled by k (larger logit gaps), after one forward and
+ * backward, and a row workspace of its loss: the setting of the dz checks below. */
+static collapse_model_t *scaled_model(smx_xent_t **w, const collapse_cfg_t *c, double k)
+{
+    collapse_model_t *m;
+    collapse_model_alloc(&m, c);
+    for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, k * collapse_param_get(m, i));
+    collapse_metrics_t mt;
+    collapse_model_forward_backward(m, &mt);
+    smx_xent_alloc(w, (size_t)c->modulus, c->loss, c->sum, &c->fmt, 0);
+    return m;
+}
+
 /* The gradient of the mean loss w.r.t. the logits is rounded to the loss format:
  * dz_k = fl(g_k (1/n)), so in fp16 gradients below half the smallest subnormal (2^-25) flush to
  * zero, as the reference's float16 gradient tensor does. */
@@ -260,14 +273,9 @@ static void test_dz_in_format(void)
     collapse_cfg_t c = base_cfg(V, 64, SMX_XENT_SOFTMAX);
     c.dtype = SMX_DTYPE_F32;
     smx_format_get(&c.fmt, "fp16");
-    collapse_model_t *m;
-    collapse_model_alloc(&m, &c);
-    /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
-    for (size_t i = m->off[m->D]; i < m->off[m->D + 1]; i++) collapse_param_set(m, i, 123.85 * collapse_param_get(m, i));
-    collapse_metrics_t mt;
-    collapse_model_forward_backward(m, &mt);
     smx_xent_t *w;
-    smx_xent_alloc(&w, V, c.loss, c.sum, &c.fmt, 0);
+    /* a larger output layer: logit gaps of several units, p_k / n below fp16's subnormals */
+    collapse_model_t *m = scaled_model(&w, &c, 123.85);
     const float *z = m->z, *dz = m->dz;
     const double invn = 1.0 / (double)m->ntrain;
     size_t bad = 0, flushed = 0, nonzero = 0;
@@ -322,6 +330,113 @@ static void test_threads(void)
 #endif
 }
 
+
+/* Issue 11, why the sequential sum slows the gaps: a synthetic row (label 0 at the max, the
+ * runner-up 1 at gap g, the other V - 2 classes at g + 3) in p16 swept across the threshold
+ * p ln 2. Where the runner-up's term t_1 = fl(e^-g) exceeds 2^-p and the others' do not, the
+ * sequential sum rounds every other term away: its correct-class gradient is exactly that of
+ * the two-class row (0, -g), whatever V is, while the pairwise sum keeps the others (within an
+ * ulp of 1 of the exact, MPFR 256-bit gradient). Above the threshold the sequential g_y is 0.
+ * The exact row gradient sums to 0; the sequential one's sum is the others' dropped mass. */
+static void test_rowgrad_synthetic(void)
+{
+    enum { V = 97 };
+    smx_format_t f, fx;
+    smx_format_get(&f, "p16");
+    smx_format_get(&fx, "p256");
+    smx_xent_t *ws, *wp, *wx, *w2;
+    smx_xent_alloc(&ws, V, SMX_XENT_SOFTMAX, SMX_SUM_MAXFIRST, &f, 0);
+    smx_xent_alloc(&wp, V, SMX_XENT_SOFTMAX, SMX_SUM_PAIRWISE, &f, 0);
+    smx_xent_alloc(&wx, V, SMX_XENT_SOFTMAX, SMX_SUM_PAIRWISE, &fx, 1);
+    smx_xent_alloc(&w2, 2, SMX_XENT_SOFTMAX, SMX_SUM_MAXFIRST, &f, 0);
+    const double thr = 16 * M_LN2, u = ldexp(1, -15);
+    size_t below = 0, bad_two = 0, bad_pair = 0, bad_sum = 0, above = 0, bad_zero = 0, bad_parts = 0;
+    double lo_ratio = 1, hi_ratio = 0;
+    for (int k = 0; k <= 300; k++) {
+        const double g = thr - 2 + k * 0.01;
+        double z[V], gs[V], gp[V], gx[V], z2[2] = {0, -g}, g2[2];
+        z[0] = 0;
+        z[1] = -g;
+        for (size_t i = 2; i < V; i++) z[i] = -(g + 3);
+        smx_xent_row_t rs, rp, rx, r2;
+        smx_xent_eval(ws, &rs, gs, z, V, 0);
+        smx_xent_eval(wp, &rp, gp, z, V, 0);
+        smx_xent_eval(wx, &rx, gx, z, V, 0);
+        smx_xent_eval(w2, &r2, g2, z2, 2, 0);
+        collapse_gparts_t ps, pp, px;
+        size_t r = collapse_runner_up(z, V, 0);
+        collapse_grad_parts(&ps, gs, V, 0, r);
+        collapse_grad_parts(&pp, gp, V, 0, r);
+        collapse_grad_parts(&px, gx, V, 0, r);
+        /* the parts against a plain sum: g_y + g_r + g_other == g_sum (to double rounding) */
+        bad_parts += r != 1 || fabs(ps.gy + ps.gr + ps.go - ps.gsum) > 1e-15 || px.gy != gx[0] || px.gr != gx[1];
+        const double t1 = smx_format_round(exp(smx_format_round(-g, &f)), &f);
+        const double t2 = smx_format_round(exp(smx_format_round(-(g + 3), &f)), &f);
+        if (t1 > ldexp(1, -16) && t2 <= ldexp(1, -16)) {
+            below++;
+            bad_two += ps.gy != g2[0];                       /* the 95 others rounded away */
+            bad_pair += !(fabs(pp.gy - px.gy) <= 0.75 * u);   /* pairwise keeps them */
+            /* the sequential row sum = the dropped mass: the others' g, V - 2 times t2 / S */
+            bad_sum += !(ps.gsum > 0 && fabs(ps.gsum - ps.go) <= u) || fabs(px.gsum) > 1e-15;
+            lo_ratio = fmin(lo_ratio, ps.gy / px.gy);
+            hi_ratio = fmax(hi_ratio, ps.gy / px.gy);
+        }
+        if (g >= thr + 0.01) {
+            above++;
+            bad_zero += !(rs.sc && ps.gy == 0 && px.gy < 0 && ps.gr > 0);
+        }
+    }
+    ok(below > 100 && bad_two == 0, "p16 synthetic row, %zu gaps below p ln 2: sequential g_y = the two-class row's "
+       "(the V - 2 terms <= 2^-p rounded away) (%zu differ)", below, bad_two);
+    ok(bad_pair == 0, "p16 synthetic row: pairwise g_y within 0.75 ulp(1) of the exact (MPFR 256) one (%zu not)", bad_pair);
+    ok(bad_sum == 0, "p16 synthetic row: sequential row sum > 0 = the others' gradient (the dropped mass), exact sum 0 "
+       "(%zu not)", bad_sum);
+    ok(hi_ratio < 0.5, "p16 synthetic row: sequential g_y / exact g_y in [%.3f, %.3f] (others' mass 4.7 x t_1)", lo_ratio,
+       hi_ratio);
+    ok(above > 50 && bad_zero == 0, "p16 synthetic row, %zu gaps above p ln 2: SC, sequential g_y = 0, the runner-up's "
+       "push kept, the exact g_y < 0 (%zu not)", above, bad_zero);
+    ok(bad_parts == 0, "gradient parts: runner-up index, g_y + g_r + g_other = g_sum (%zu bad)", bad_parts);
+    smx_xent_free(ws);
+    smx_xent_free(wp);
+    smx_xent_free(wx);
+    smx_xent_free(w2);
+}
+
+/* --correct-grad zero-sum[-nonsc] (collapse_gy_t): dz_y = fl(fl(-sum_{k != y} g_k) / n) from an
+ * independent row evaluation, in every row / in the rows not in SC (rows in SC keep xent.h's). */
+static void test_correct_grad(void)
+{
+    enum { V = 31 };
+    for (int mode = COLLAPSE_GY_ZEROSUM; mode <= COLLAPSE_GY_ZEROSUM_NONSC; mode++) {
+        collapse_cfg_t c = base_cfg(V, 64, SMX_XENT_SOFTMAX);
+        c.dtype = SMX_DTYPE_F64;
+        smx_format_get(&c.fmt, "p11");
+        c.gy = (collapse_gy_t)mode;
+        smx_xent_t *w;
+        /* a larger output layer: some rows in SC at p11 (gaps above 11 ln 2 = 7.6) */
+        collapse_model_t *m = scaled_model(&w, &c, 400);
+        const double *z = m->z, *dz = m->dz, invn = 1.0 / (double)m->ntrain;
+        size_t bad = 0, sc = 0, changed = 0;
+        for (size_t i = 0; i < m->ntrain; i++) {
+            double g[V], s = 0;
+            smx_xent_row_t r;
+            size_t y = collapse_label(m, m->train[i]);
+            smx_xent_eval(w, &r, g, z + i * V, V, y);
+            for (size_t k = 0; k < V; k++)
+                if (k != y) s += g[k];
+            const double gy = mode == COLLAPSE_GY_ZEROSUM || !r.sc ? smx_format_round(-s, &c.fmt) : g[y];
+            sc += (size_t)r.sc;
+            changed += gy != g[y];
+            for (size_t k = 0; k < V; k++) bad += dz[i * V + k] != smx_format_round((k == y ? gy : g[k]) * invn, &c.fmt);
+        }
+        ok(bad == 0 && sc > 0 && sc < m->ntrain && changed > 0, "--correct-grad %s: dz_y = fl(-sum of the others) / n "
+           "(%zu mismatches; %zu rows in SC of %zu, %zu g_y changed)", mode == COLLAPSE_GY_ZEROSUM ? "zero-sum" : "zero-sum-nonsc",
+           bad, sc, m->ntrain, changed);
+        smx_xent_free(w);
+        collapse_model_free(m);
+    }
+}
+
 int main(void)
 {
     test_fd(SMX_XENT_SOFTMAX);
@@ -333,5 +448,7 @@ int main(void)
     test_log_values(200, "fp16", 3e-2, 0.1);
     test_threads();
     test_dz_in_format();
+    test_rowgrad_synthetic();
+    test_correct_grad();
     return tap_done();
 }
