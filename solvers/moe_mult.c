@@ -64,15 +64,8 @@ static double estep(double *r, const smx_moe_t *m, const double *x, const double
     double ll = 0, lw[64];
     for (size_t j = 0; j < n; j++) {
         smx_moe_log_gate(lw, m, gx + j * d);
-        double mx = -INFINITY, s = 0;
-        for (size_t i = 0; i < k; i++) {
-            lw[i] += log_expert(m, i, x + j * d, y[j]);
-            if (lw[i] > mx) mx = lw[i];
-        }
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
-        if (r)
-            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
-        ll += mx + log(s);
+        for (size_t i = 0; i < k; i++) lw[i] += log_expert(m, i, x + j * d, y[j]);
+        ll += smx_moe_posterior(r ? r + j * k : NULL, lw, k);
     }
     return ll;
 }
@@ -149,9 +142,7 @@ int smx_moe_mult_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_m
 {
     size_t k = m->k, d = m->d;
     if (k > 64 || d > 7) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w), ll = estep(r, m, x, gx, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {
@@ -211,17 +202,12 @@ static double estep_s(double *r, const smx_moe_t *m, const double *th, size_t S,
     double ll = 0, lw[64], eta[SMX_MOE_MULT_SMAX];
     for (size_t j = 0; j < n; j++) {
         smx_moe_log_gate(lw, m, gx + j * d);
-        double mx = -INFINITY, s = 0;
         size_t yc = (size_t)y[j];
         for (size_t i = 0; i < k; i++) {
             double lse = class_logits(eta, th, i, S, x + j * d, d);
             lw[i] += eta[yc] - lse;
-            if (lw[i] > mx) mx = lw[i];
         }
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
-        if (r)
-            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
-        ll += mx + log(s);
+        ll += smx_moe_posterior(r ? r + j * k : NULL, lw, k);
     }
     return ll;
 }
@@ -305,9 +291,7 @@ int smx_moe_mults_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, doub
     if (k > 64 || d > 7 || S < 2 || S > SMX_MOE_MULT_SMAX) return SMX_EDOM;
     for (size_t j = 0; j < n; j++)
         if (!(y[j] >= 0 && y[j] < (double)S && y[j] == floor(y[j]))) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w), ll = estep_s(r, m, th, S, x, gx, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {

@@ -2,7 +2,8 @@
  * Newton/IRLS gate M-step against a GSL multimin (BFGS) fit of the same weighted multinomial regression,
  * the log-space E-step where the naive one underflows, Voronoi losses (0 at the truth, permutation and
  * translation invariance, a hand-computed 3-expert D2 and 2-expert D1), parameter files, and the MLE at
- * n = 1e5 within a tolerance from the rate sqrt(log n / n). */
+ * n = 1e5 within a tolerance from the rate sqrt(log n / n); the one-observation posterior shared by the EM
+ * variants (smx_moe_posterior) against closed forms, and the EM start (smx_moe_em_begin). */
 #include "moe.h"
 #include "smx.h"
 #include "tap.h"
@@ -367,8 +368,37 @@ static void test_estep_direct(void)
     smx_moe_free(&m);
 }
 
+/* ---- smx_moe_posterior and smx_moe_em_begin, the pieces every EM variant shares ----
+ * lw = (c, c + log 3, c + log 4, -inf): r = (1, 3, 4, 0) / 8 and log sum e^lw = c + log 8, for c = 0 and for
+ * c = -1000 (e^lw underflows: only the max shift keeps it) and c = 700 (e^lw overflows). */
+static void test_posterior(void)
+{
+    const double cs[3] = {0, -1000, 700};
+    for (int t = 0; t < 3; t++) {
+        double c = cs[t], lw[4] = {c, c + log(3.0), c + log(4.0), -INFINITY}, r[4];
+        double lse = smx_moe_posterior(r, lw, 4);
+        ok_rel(lse, c + log(8.0), 1e-15, "posterior: log sum_i e^lw_i = c + log 8 at c = %g", c);
+        double tol = 1e-15 + 1e-15 * fabs(c); /* c + log 3 carries an error of ulp(c) / 2 */
+        ok(fabs(r[0] - 0.125) <= tol && fabs(r[1] - 0.375) <= tol && fabs(r[2] - 0.5) <= tol && r[3] == 0,
+           "posterior: r = (1, 3, 4, 0) / 8 at c = %g (got %.17g %.17g %.17g %g)", c, r[0], r[1], r[2], r[3]);
+    }
+    double lw[2] = {-2, 1};
+    ok_rel(smx_moe_posterior(NULL, lw, 2), log(exp(-2.0) + exp(1.0)), 1e-15, "posterior: r = NULL gives the lse alone");
+
+    smx_moe_t m;
+    smx_moe_alloc(&m, 3, 2);
+    for (size_t i = 0; i < 3; i++) m.beta0[i] = 1 + i, m.beta1[2 * i] = 2 + i, m.beta1[2 * i + 1] = 3 + i;
+    smx_moe_em_result_t res = {-5, 7, 1, 9};
+    smx_moe_em_begin(&res, &m);
+    ok(res.loglik == 0 && res.iterations == 0 && !res.converged && res.gate_iters == 0 && m.beta0[2] == 0 &&
+           m.beta1[4] == 0 && m.beta1[5] == 0 && m.beta0[1] == 2 && m.beta1[3] == 4,
+       "EM start: result cleared, only the last expert's gate pinned at (0, 0)");
+    smx_moe_free(&m);
+}
+
 int main(void)
 {
+    test_posterior();
     test_estep_direct();
     test_gate_mstep();
     test_em_monotone();
