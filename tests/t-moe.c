@@ -138,14 +138,23 @@ static void test_gate_mstep(void)
     smx_moe_free(&m);
 }
 
+/* Paper (a)'s truth in *tr and n draws from it on the grid design (*x, *y malloc'd) by a MT19937 seeded
+ * `seed`, which is returned (a test draws its initialisation from it next). */
+static gsl_rng *paper_draws(smx_moe_t *tr, double **x, double **y, size_t n, unsigned long seed)
+{
+    smx_moe_paper_truth(tr);
+    *x = malloc(n * sizeof **x), *y = malloc(n * sizeof **y);
+    gsl_rng *r = smx_rng_alloc(seed);
+    smx_moe_sample(*x, *y, tr, n, SMX_MOE_DESIGN_GRID, r);
+    return r;
+}
+
 static void test_em_monotone(void)
 {
     smx_moe_t tr, fit;
-    smx_moe_paper_truth(&tr);
     const size_t n = 3000;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    gsl_rng *r = smx_rng_alloc(77);
-    smx_moe_sample(x, y, &tr, n, SMX_MOE_DESIGN_GRID, r);
+    double *x, *y;
+    gsl_rng *r = paper_draws(&tr, &x, &y, n, 77);
     for (size_t k = 2; k <= 4; k++) {
         smx_moe_alloc(&fit, k, 1);
         smx_moe_init_near(&fit, &tr, n, SMX_MOE_INIT_AUTHORS, r); /* the authors' init: further from the MLE */
@@ -299,11 +308,9 @@ static void test_mle_rate(void)
      * fits give D1 / sqrt(log n / n) of 1-3 (median); allow 6, i.e. D1 <= 0.064, and each parameter of the
      * heavy (reference) expert within 6 sqrt(log n / n) too. */
     smx_moe_t tr, fit;
-    smx_moe_paper_truth(&tr);
     const size_t n = 100000;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    gsl_rng *r = smx_rng_alloc(4242);
-    smx_moe_sample(x, y, &tr, n, SMX_MOE_DESIGN_GRID, r);
+    double *x, *y;
+    gsl_rng *r = paper_draws(&tr, &x, &y, n, 4242);
     smx_moe_alloc(&fit, 2, 1);
     smx_moe_init_near(&fit, &tr, n, SMX_MOE_INIT_INTENDED, r);
     smx_moe_em_t *w = smx_moe_em_alloc(n, 2, 1);
