@@ -199,30 +199,25 @@ static void double_chunk(acc_t acc[NIMPL], const double *x, size_t n)
 int bench_cmd_exp_error(int argc, char **argv)
 {
     const char *PROG = "smx-bench exp-error";
-    enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_STRIDE, OPT_COUNT, OPT_QUIET };
-    static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
+    enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_STRIDE, OPT_COUNT };
+    static const struct option opts[] = {BENCH_COMMON_OPTIONS,
                                          {"types", required_argument, 0, OPT_TYPES},
                                          {"stride", required_argument, 0, OPT_STRIDE},
                                          {"count", required_argument, 0, OPT_COUNT},
-                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     static const char *const TYPES[] = {"float", "double", NULL};
     smx_cli_common_t c;
-    smx_cli_common_init(&c);
+    int quiet;
+    bench_opt_begin(&c, &quiet);
     int types[2] = {1, 1};
     long stride = 1, count = -1;
-    int quiet = 0;
-    optind = 1;
-    opterr = 0;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (smx_cli_common(&c, o, optarg, PROG, EUSAGE)) continue;
         switch (o) {
         case OPT_TYPES: bench_names_or_fail(types, optarg, TYPES, PROG, "--types"); break;
         case OPT_STRIDE: stride = smx_cli_long_or_fail(optarg, 1, 1L << 30, PROG, "--stride"); break;
         case OPT_COUNT: count = smx_cli_long_or_fail(optarg, 1, 10000000000L, PROG, "--count"); break;
-        case OPT_QUIET: quiet = 1; break;
-        default: smx_cli_bad_option_fail(PROG, argc, argv);
+        default: bench_opt_default(&c, &quiet, o, optarg, PROG, EUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

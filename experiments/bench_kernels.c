@@ -90,6 +90,21 @@ static void read_cpuinfo(char *model, size_t mlen, double *mhz)
     fclose(f);
 }
 
+void bench_opt_begin(smx_cli_common_t *c, int *quiet)
+{
+    smx_cli_common_init(c);
+    *quiet = 0;
+    optind = 1;
+    opterr = 0;
+}
+
+void bench_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
+                       int argc, char **argv)
+{
+    if (opt == BENCH_OPT_QUIET) *quiet = 1;
+    else if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
+}
+
 void bench_meta_machine(smx_tsv_t *t)
 {
     char model[256];
@@ -184,8 +199,8 @@ static int kernels_run(int argc, char **argv, int copy_only)
 {
     const char *PROG = copy_only ? "smx-bench copy" : "smx-bench kernels";
     enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_ALGOS, OPT_FUNCS, OPT_ISA, OPT_NMIN, OPT_NMAX, OPT_STEPS, OPT_REPS,
-           OPT_MINTIME, OPT_QUIET, OPT_CLOCK };
-    static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
+           OPT_MINTIME, OPT_CLOCK };
+    static const struct option opts[] = {BENCH_COMMON_OPTIONS,
                                          {"types", required_argument, 0, OPT_TYPES},
                                          {"algos", required_argument, 0, OPT_ALGOS},
                                          {"funcs", required_argument, 0, OPT_FUNCS},
@@ -196,21 +211,17 @@ static int kernels_run(int argc, char **argv, int copy_only)
                                          {"steps", required_argument, 0, OPT_STEPS}, /* old name */
                                          {"reps", required_argument, 0, OPT_REPS},
                                          {"min-time", required_argument, 0, OPT_MINTIME},
-                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {"clock", required_argument, 0, OPT_CLOCK},
                                          {0, 0, 0, 0}};
     smx_cli_common_t c;
-    smx_cli_common_init(&c);
+    int quiet;
+    bench_opt_begin(&c, &quiet);
     int types[2] = {1, 1}, algos[SMX_KERNELS_NALGOS] = {1, 1, 1, 1}, funcs[3] = {1, 0, 0};
     smx_kernels_isa_t isa = SMX_KERNELS_AUTO;
     long nmin = 100, nmax = -1, steps = -1, reps = -1;
-    int quiet = 0;
     double min_time = -1;
-    optind = 1;
-    opterr = 0;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (smx_cli_common(&c, o, optarg, PROG, KUSAGE)) continue;
         switch (o) {
         case OPT_TYPES: bench_names_or_fail(types, optarg, TYPES, PROG, "--types"); break;
         case OPT_ALGOS:
@@ -228,13 +239,12 @@ static int kernels_run(int argc, char **argv, int copy_only)
             min_time = smx_cli_double_or_fail(optarg, PROG, "--min-time");
             if (!(min_time >= 0 && min_time <= 60)) smx_cli_fail(PROG, "--min-time: '%s' is not in [0, 60] seconds", optarg);
             break;
-        case OPT_QUIET: quiet = 1; break;
         case OPT_CLOCK: {
             static const char *const clocks[] = {"wall", "cpu", NULL};
             clock_cpu = smx_cli_choice_or_fail(optarg, clocks, PROG, "--clock");
             break;
         }
-        default: smx_cli_bad_option_fail(PROG, argc, argv);
+        default: bench_opt_default(&c, &quiet, o, optarg, PROG, KUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

@@ -40,25 +40,21 @@ static int cmp_double(const void *a, const void *b)
 int bench_cmd_mpfr(int argc, char **argv)
 {
     const char *PROG = "smx-bench mpfr";
-    enum { OPT_PS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_REPS, OPT_FIT, OPT_QUIET };
-    static const struct option opts[] = {SMX_CLI_COMMON_OPTIONS,
+    enum { OPT_PS = SMX_OPT_FIRST_PRIVATE, OPT_N, OPT_REPS, OPT_FIT };
+    static const struct option opts[] = {BENCH_COMMON_OPTIONS,
                                          {"ps", required_argument, 0, OPT_PS},
                                          {"n", required_argument, 0, OPT_N},
                                          {"reps", required_argument, 0, OPT_REPS},
                                          {"fit-from", required_argument, 0, OPT_FIT},
-                                         {"quiet", no_argument, 0, OPT_QUIET},
                                          {0, 0, 0, 0}};
     smx_cli_common_t c;
-    smx_cli_common_init(&c);
+    int quiet;
+    bench_opt_begin(&c, &quiet);
     double ps[64] = {2, 4, 8, 16, 24, 32, 53, 64, 113, 128, 256, 512, 1024, 2048, 4096};
     size_t np = 15;
     long n = -1, reps = -1, fit_from = 256;
-    int quiet = 0;
-    optind = 1;
-    opterr = 0;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (smx_cli_common(&c, o, optarg, PROG, MUSAGE)) continue;
         switch (o) {
         case OPT_PS:
             np = smx_cli_doubles_or_fail(ps, 64, optarg, SMX_FORMAT_PMIN, SMX_FORMAT_PMAX, PROG, "--ps");
@@ -68,8 +64,7 @@ int bench_cmd_mpfr(int argc, char **argv)
         case OPT_N: n = smx_cli_long_or_fail(optarg, 1, 10000000, PROG, "--n"); break;
         case OPT_REPS: reps = smx_cli_long_or_fail(optarg, 1, 1001, PROG, "--reps"); break;
         case OPT_FIT: fit_from = smx_cli_long_or_fail(optarg, 2, 4096, PROG, "--fit-from"); break;
-        case OPT_QUIET: quiet = 1; break;
-        default: smx_cli_bad_option_fail(PROG, argc, argv);
+        default: bench_opt_default(&c, &quiet, o, optarg, PROG, MUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

@@ -190,6 +190,20 @@ static smx_tsv_t *th_open(const th_opts_t *o)
     return t;
 }
 
+/* The problem's columns n, d, R of a row of check / lipschitz / shift (sizes o->n[ni], scale o->R[Ri]). */
+static void th_row_problem(smx_tsv_t *t, const th_opts_t *o, size_t ni, size_t Ri)
+{
+    smx_tsv_int(t, (long long)o->n[ni]);
+    smx_tsv_int(t, (long long)o->d);
+    smx_tsv_num(t, o->R[Ri]);
+}
+
+/* A row's numbers v[0..n-1], in order. */
+static void th_row_nums(smx_tsv_t *t, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) smx_tsv_num(t, v[i]);
+}
+
 /* One task of check / lipschitz / shift: per values into out for problem size n and scale R. */
 typedef int (*th_task_fn)(double *out, const th_opts_t *o, size_t n, double R, gsl_rng *r);
 
@@ -414,9 +428,7 @@ int icl_cmd_check(int argc, char **argv)
     double *col = malloc((size_t)o.reps * sizeof *col);
     for (size_t ni = 0; ni < o.nn; ni++)
         for (size_t Ri = 0; Ri < o.nR; Ri++) {
-            smx_tsv_int(tv, (long long)o.n[ni]);
-            smx_tsv_int(tv, (long long)o.d);
-            smx_tsv_num(tv, o.R[Ri]);
+            th_row_problem(tv, &o, ni, Ri);
             for (int k = 0; k < CK_NV; k++) {
                 for (long rep = 0; rep < o.reps; rep++)
                     col[rep] = res[((ni * o.nR + Ri) * (size_t)o.reps + (size_t)rep) * CK_NV + k];
@@ -532,15 +544,10 @@ int icl_cmd_lipschitz(int argc, char **argv)
                 for (size_t k = 0; k < T; k++) col[k] = res[2 * ((ni * o.nR + Ri) * T + k) + (size_t)w];
                 gsl_sort(col, 1, T);
                 double mx = col[T - 1], lm = log10_M(o.n[ni], o.R[Ri]);
-                smx_tsv_int(tv, (long long)o.n[ni]);
-                smx_tsv_int(tv, (long long)o.d);
-                smx_tsv_num(tv, o.R[Ri]);
+                th_row_problem(tv, &o, ni, Ri);
                 smx_tsv_str(tv, w ? "A" : "x");
-                smx_tsv_num(tv, mx);
-                smx_tsv_num(tv, gsl_stats_median_from_sorted_data(col, 1, T));
-                smx_tsv_num(tv, 0.5 * o.R[Ri]);
-                smx_tsv_num(tv, lm);
-                smx_tsv_num(tv, lm - log10(mx));
+                const double v[] = {mx, gsl_stats_median_from_sorted_data(col, 1, T), 0.5 * o.R[Ri], lm, lm - log10(mx)};
+                th_row_nums(tv, v, sizeof v / sizeof *v);
                 smx_tsv_int(tv, o.R[Ri] >= 4);
                 smx_tsv_endrow(tv);
             }
@@ -654,16 +661,10 @@ int icl_cmd_shift(int argc, char **argv)
                         rmax = fmax(rmax, v[SH_RATIO]);
                     }
                     smx_tsv_str(tv, kind ? "attn" : "gd");
-                    smx_tsv_int(tv, (long long)o.n[ni]);
-                    smx_tsv_int(tv, (long long)o.d);
-                    smx_tsv_num(tv, o.R[Ri]);
-                    smx_tsv_num(tv, pow(10.0, (kind ? -4 : -3) + 0.5 * k));
-                    smx_tsv_num(tv, m[SH_NORM]);
-                    smx_tsv_num(tv, m[SH_SHIFT]);
-                    smx_tsv_num(tv, rmax);
-                    smx_tsv_num(tv, m[SH_HALF]);
-                    smx_tsv_num(tv, log10_M(o.n[ni], o.R[Ri]) + log10(m[SH_NORM]));
-                    smx_tsv_num(tv, m[SH_SMALL]);
+                    th_row_problem(tv, &o, ni, Ri);
+                    const double v[] = {pow(10.0, (kind ? -4 : -3) + 0.5 * k), m[SH_NORM], m[SH_SHIFT], rmax, m[SH_HALF],
+                                        log10_M(o.n[ni], o.R[Ri]) + log10(m[SH_NORM]), m[SH_SMALL]};
+                    th_row_nums(tv, v, sizeof v / sizeof *v);
                     smx_tsv_endrow(tv);
                 }
     free(res);

@@ -70,26 +70,19 @@ int moe_cmd_sample(int argc, char **argv)
     enum { O_N = MOE_O_FIRST_CMD };
     static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, MOE_MODEL_OPTIONS,
                                           {"n", required_argument, 0, O_N}, {0, 0, 0, 0}};
-    smx_cli_common_t c;
-    smx_cli_common_init(&c);
-    moe_cfg_t cfg;
-    moe_cfg_init(&cfg);
-    moe_model_t model;
-    moe_model_init(&model, MOE_CMD_FIT);
-    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
+    moe_opts_t o;
+    moe_opts_init(&o, MOE_CMD_FIT);
     long n = 1000;
     int opt;
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
-        if (smx_cli_common(&c, opt, optarg, what, sample_usage)) continue;
+        if (moe_opt_common(&o.c, o.given, opt, optarg, what, sample_usage, argc, argv)) continue;
         if (opt == MOE_O_TRUTH || opt == MOE_O_DESIGN || opt == MOE_O_K) {
-            moe_cfg_option(&cfg, opt, optarg, "sample");
+            moe_cfg_option(&o.cfg, opt, optarg, "sample");
             continue;
         }
-        if (opt != MOE_O_TAUSD && moe_model_option(&model, opt, optarg, what)) continue;
+        if (opt != MOE_O_TAUSD && moe_model_option(&o.model, opt, optarg, what)) continue;
         if (opt == O_N) n = smx_cli_long_or_fail(optarg, 2, 100000000, what, "--n");
         else {
             const char *name = "?";
@@ -99,26 +92,26 @@ int moe_cmd_sample(int argc, char **argv)
         }
     }
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_model_finish(&model, &cfg, given, what, "sample");
-    if (given[MOE_O_K - SMX_OPT_FIRST_PRIVATE] && model.gate != MOE_GATE_TOPK)
+    moe_model_finish(&o.model, &o.cfg, o.given, what, "sample");
+    if (o.given[MOE_O_K - SMX_OPT_FIRST_PRIVATE] && o.model.gate != MOE_GATE_TOPK)
         smx_cli_fail(what, "--k: not an option of sample (only with --gate topk)");
     char defout[256];
-    snprintf(defout, sizeof defout, "data/%s/moe-sample.tsv", smx_cli_profile_name(c.profile));
-    const char *out = c.out ? c.out : defout;
-    size_t d = cfg.truth.d;
+    snprintf(defout, sizeof defout, "data/%s/moe-sample.tsv", smx_cli_profile_name(o.c.profile));
+    const char *out = o.c.out ? o.c.out : defout;
+    size_t d = o.cfg.truth.d;
     /* memory estimate: the sample x (n x d) and y (n doubles); nothing else grows with n */
     smx_cli_mem_or_fail(8.0 * (double)n * (double)(d + 1), "--n", what);
     double *x = malloc((size_t)n * d * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     if (!x || !y) smx_cli_fail(what, "out of memory for --n %ld", n);
-    gsl_rng *r = smx_rng_alloc(c.seed);
-    moe_model_sample(x, y, &cfg, &model, (size_t)n, r);
+    gsl_rng *r = smx_rng_alloc(o.c.seed);
+    moe_model_sample(x, y, &o.cfg, &o.model, (size_t)n, r);
     smx_tsv_t *t = smx_tsv_open(out);
     if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
-    smx_cli_meta(t, &c);
+    smx_cli_meta(t, &o.c);
     smx_tsv_meta(t, "n", "%ld", n);
-    if (moe_model_is_a(&model)) moe_cfg_meta(t, &cfg);
-    else moe_model_meta(t, &cfg, &model, n, n, 1, 1);
+    if (moe_model_is_a(&o.model)) moe_cfg_meta(t, &o.cfg);
+    else moe_model_meta(t, &o.cfg, &o.model, n, n, 1, 1);
     char hdr[512] = "";
     for (size_t u = 0; u < d; u++) snprintf(hdr + strlen(hdr), sizeof hdr - strlen(hdr), "x_%zu\t", u + 1);
     strcat(hdr, "y");
@@ -132,7 +125,7 @@ int moe_cmd_sample(int argc, char **argv)
     gsl_rng_free(r);
     free(x);
     free(y);
-    moe_cfg_free(&cfg);
+    moe_cfg_free(&o.cfg);
     return 0;
 }
 
@@ -279,49 +272,42 @@ int moe_cmd_fit(int argc, char **argv)
     static const struct option lopts[] = {SMX_CLI_COMMON_OPTIONS, MOE_CFG_OPTIONS, MOE_MODEL_OPTIONS,
                                           {"n", required_argument, 0, O_N}, {"data", required_argument, 0, O_DATA},
                                           {"out-params", required_argument, 0, O_OUTP}, {0, 0, 0, 0}};
-    smx_cli_common_t c;
-    smx_cli_common_init(&c);
-    moe_cfg_t cfg;
-    moe_cfg_init(&cfg);
-    moe_model_t model;
-    moe_model_init(&model, MOE_CMD_FIT);
-    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
+    moe_opts_t o;
+    moe_opts_init(&o, MOE_CMD_FIT);
     long n = 1000;
     const char *data = NULL;
     int opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
-        if (smx_cli_common(&c, opt, optarg, what, fit_usage)) continue;
-        if (moe_cfg_option(&cfg, opt, optarg, "fit")) continue;
-        if (moe_model_option(&model, opt, optarg, what)) continue;
+        if (moe_opt_common(&o.c, o.given, opt, optarg, what, fit_usage, argc, argv)) continue;
+        if (moe_cfg_option(&o.cfg, opt, optarg, "fit")) continue;
+        if (moe_model_option(&o.model, opt, optarg, what)) continue;
         if (opt == O_N) n = smx_cli_long_or_fail(optarg, 2, 100000000, what, "--n");
         else if (opt == O_DATA) data = optarg;
-        else if (opt == O_OUTP) c.out = optarg;
+        else if (opt == O_OUTP) o.c.out = optarg;
     }
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_model_finish(&model, &cfg, given, what, "fit");
+    moe_model_finish(&o.model, &o.cfg, o.given, what, "fit");
     char defout[256];
-    snprintf(defout, sizeof defout, "data/%s/moe-fit.tsv", smx_cli_profile_name(c.profile));
-    const char *out = c.out ? c.out : defout;
-    fit_mem_or_fail(&cfg, &model, (size_t)n, data, what);
-    if (!moe_model_is_a(&model)) return fit_variant(&model, &cfg, &c, (size_t)n, out, data, argc, argv);
+    snprintf(defout, sizeof defout, "data/%s/moe-fit.tsv", smx_cli_profile_name(o.c.profile));
+    const char *out = o.c.out ? o.c.out : defout;
+    fit_mem_or_fail(&o.cfg, &o.model, (size_t)n, data, what);
+    if (!moe_model_is_a(&o.model)) return fit_variant(&o.model, &o.cfg, &o.c, (size_t)n, out, data, argc, argv);
     double *x = NULL, *y = NULL;
     size_t nn = (size_t)n;
-    if (data) read_data(&x, &y, &nn, data, cfg.truth.d, 0, what);
-    moe_scratch_t *s = moe_scratch_alloc(&cfg, nn);
+    if (data) read_data(&x, &y, &nn, data, o.cfg.truth.d, 0, what);
+    moe_scratch_t *s = moe_scratch_alloc(&o.cfg, nn);
     moe_task_t task;
-    if (!s || moe_task_alloc(&task, &cfg)) smx_cli_fail(what, "out of memory");
-    if (moe_task_run(&task, s, &cfg, nn, c.seed, x, y)) smx_cli_fail(what, "fit failed (bad sizes)");
+    if (!s || moe_task_alloc(&task, &o.cfg)) smx_cli_fail(what, "out of memory");
+    if (moe_task_run(&task, s, &o.cfg, nn, o.c.seed, x, y)) smx_cli_fail(what, "fit failed (bad sizes)");
     smx_tsv_t *t = smx_tsv_open(out);
     if (!t) smx_cli_io_fail(what, "--out: cannot create", out);
     smx_tsv_meta_std(t, MOE_PROG, argc, argv);
-    smx_cli_meta(t, &c);
+    smx_cli_meta(t, &o.c);
     smx_tsv_meta(t, "n", "%zu", nn);
     smx_tsv_meta(t, "data", "%s", data ? data : "sampled from the truth with --seed");
-    moe_cfg_meta(t, &cfg);
+    moe_cfg_meta(t, &o.cfg);
     smx_tsv_meta(t, "loglik", "%.17g", task.em.loglik);
     smx_tsv_meta(t, "iterations", "%d", task.em.iterations);
     smx_tsv_meta(t, "converged", "%d", task.em.converged);
@@ -334,12 +320,12 @@ int moe_cmd_fit(int argc, char **argv)
     printf("loglik %.17g iterations %d converged %d D_min %.17g D_none %.17g hellinger %.17g gate_newton %ld\n",
            task.em.loglik, task.em.iterations, task.em.converged, task.loss_status ? NAN : task.vmin.D,
            task.loss_status ? NAN : task.vnone.D, task.hellinger, task.em.gate_iters);
-    if (!model.quiet) fprintf(stderr, "%s: %.3f CPU-s\n", what, task.seconds);
+    if (!o.model.quiet) fprintf(stderr, "%s: %.3f CPU-s\n", what, task.seconds);
     moe_task_free(&task);
     moe_scratch_free(s);
     free(x);
     free(y);
-    moe_cfg_free(&cfg);
+    moe_cfg_free(&o.cfg);
     return 0;
 }
 
@@ -418,9 +404,8 @@ int moe_cmd_loss(int argc, char **argv)
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
-        if (smx_cli_common(&c, opt, optarg, what, loss_usage)) continue;
+        if (moe_opt_common(&c, NULL, opt, optarg, what, loss_usage, argc, argv) || opt == MOE_O_QUIET)
+            continue; /* --quiet: nothing to silence */
         if (moe_cfg_option(&cfg, opt, optarg, "loss")) continue;
         if (opt == O_FIT) fitpath = optarg;
         else if (opt == O_TRANS) trans = smx_cli_choice_or_fail(optarg, TRANS, what, "--translation"), trans_given = 1;

@@ -161,6 +161,21 @@ static inline int moe_model_is_a(const moe_model_t *m) { return !m->multinomial 
 /* "softmax", "topk", ... */
 const char *moe_model_gate_name(const moe_model_t *m);
 
+/* What sample, fit and sweep parse alike: the common options, the fit's cfg, the model and the MOE_O_* ids
+ * given (given[id - SMX_OPT_FIRST_PRIVATE], for moe_model_finish). moe_opts_init: the defaults of command cmd. */
+typedef struct {
+    smx_cli_common_t c;
+    moe_cfg_t cfg;
+    moe_model_t model;
+    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE];
+} moe_opts_t;
+void moe_opts_init(moe_opts_t *o, moe_cmd_t cmd);
+/* The first step of every smx-moe option loop, for the id getopt_long returned: an unknown option or a
+ * missing value fails (one line, exit 2); a MOE_O_* id is marked in given (unless given is NULL); a common
+ * option (--seed, --out, --help, ...) is taken into c and 1 returned; else 0 (the command's own option). */
+int moe_opt_common(smx_cli_common_t *c, unsigned char *given, int opt, const char *arg, const char *what,
+                   const char *usage, int argc, char **argv);
+
 /* One worker (thread): scratch for fits of at most n_max points of either model. */
 typedef struct {
     moe_scratch_t *s;         /* paper (a) */

@@ -65,9 +65,7 @@ static const char sweep_usage[] =
     "  --seed N --out FILE (default data/PROFILE/moe-sweep.tsv) --profile quick|paper --threads N --help --version\n";
 
 typedef struct {
-    moe_cfg_t cfg;
-    moe_model_t model;
-    smx_cli_common_t c;
+    moe_opts_t moe; /* common options, cfg, model, the ids given */
     int grid_authors;
     long nmin, nmax, points, reps, shard_i, shard_n, stop_after;
     double ckpt_every;
@@ -86,7 +84,7 @@ static double linspace(double a, double b, long m, long i) { return m == 1 ? a :
 static size_t make_grid(long *ns, const sweep_opts_t *o)
 {
     size_t m = 0;
-    int split = o->grid_authors && o->cfg.k == o->cfg.truth.k && o->points > 5 && 10 * o->nmin <= o->nmax;
+    int split = o->grid_authors && o->moe.cfg.k == o->moe.cfg.truth.k && o->points > 5 && 10 * o->nmin <= o->nmax;
     for (long i = 0; i < o->points; i++) {
         double v;
         if (o->points == 1) v = (double)o->nmin;
@@ -103,8 +101,8 @@ static size_t make_grid(long *ns, const sweep_opts_t *o)
 static void sweep_meta(smx_tsv_t *t, const sweep_opts_t *o, size_t ngrid, const long *ns)
 {
     smx_tsv_meta_std(t, MOE_PROG, o->argc, o->argv);
-    smx_cli_meta(t, &o->c);
-    moe_cfg_meta(t, &o->cfg);
+    smx_cli_meta(t, &o->moe.c);
+    moe_cfg_meta(t, &o->moe.cfg);
     smx_tsv_meta(t, "grid", "%s", o->grid_authors ? "authors (linear)" : "log");
     smx_tsv_meta(t, "nmin", "%ld", o->nmin);
     smx_tsv_meta(t, "nmax", "%ld", o->nmax);
@@ -119,7 +117,7 @@ static void sweep_meta(smx_tsv_t *t, const sweep_opts_t *o, size_t ngrid, const 
     smx_tsv_meta(t, "authors", MOE_AUTHORS);
     smx_tsv_meta(t, "profile_note", "%s: %ld %s n in [%ld, %ld], %ld replications (the authors: 200 n x 40 "
                                     "replications; n in [1e2, 1e5] for k = 2, [1e4, 1e5] for k = 3, 4)",
-                 smx_cli_profile_name(o->c.profile), o->points, o->grid_authors ? "linearly spaced" : "log-spaced",
+                 smx_cli_profile_name(o->moe.c.profile), o->points, o->grid_authors ? "linearly spaced" : "log-spaced",
                  o->nmin, o->nmax, o->reps);
 }
 
@@ -148,10 +146,12 @@ static char *sweep_signature(const sweep_opts_t *o)
         if (!strncmp(a, "--out=", 6) || !strncmp(a, "--threads=", 10)) continue;
         moe_sb_add(&b, "%s ", a);
     }
-    moe_sb_add(&b, "| shard %ld/%ld | profile %d seed %lu", o->shard_i, o->shard_n, (int)o->c.profile, o->c.seed);
-    if (!moe_model_is_a(&o->model)) /* aliases and sweep --gate ... of the same model share checkpoints */
-        moe_sb_add(&b, " | model %d %d %ld %d %.17g %ld", o->model.multinomial, (int)o->model.gate, o->model.topk,
-                   o->model.act, o->model.tau_sd, o->model.classes);
+    const moe_model_t *m = &o->moe.model;
+    moe_sb_add(&b, "| shard %ld/%ld | profile %d seed %lu", o->shard_i, o->shard_n, (int)o->moe.c.profile,
+               o->moe.c.seed);
+    if (!moe_model_is_a(m)) /* aliases and sweep --gate ... of the same model share checkpoints */
+        moe_sb_add(&b, " | model %d %d %ld %d %.17g %ld", m->multinomial, (int)m->gate, m->topk, m->act, m->tau_sd,
+                   m->classes);
     return b.s;
 }
 
@@ -193,10 +193,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     static const char *const GRIDS[] = {"log", "authors", NULL};
     sweep_opts_t o;
     memset(&o, 0, sizeof o);
-    smx_cli_common_init(&o.c);
-    moe_cfg_init(&o.cfg);
-    moe_model_init(&o.model, cmd);
-    unsigned char given[MOE_O_FIRST_CMD - SMX_OPT_FIRST_PRIVATE] = {0};
+    moe_opts_init(&o.moe, cmd);
     o.nmin = -1, o.nmax = -1, o.points = -1, o.reps = -1, o.shard_i = 1, o.shard_n = 1, o.ckpt_every = 30;
     char **kept = malloc(((size_t)argc + 1) * sizeof *kept);
     if (!kept) smx_cli_fail(what, "out of memory");
@@ -206,11 +203,9 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     opterr = 0;
     while ((prev = optind, opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         int keep = 1;
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
-        if (smx_cli_common(&o.c, opt, optarg, what, usage)) {
-        } else if (moe_cfg_option(&o.cfg, opt, optarg, CMDS[cmd])) {
-        } else if (moe_model_option(&o.model, opt, optarg, what)) {
+        if (moe_opt_common(&o.moe.c, o.moe.given, opt, optarg, what, usage, argc, argv)) {
+        } else if (moe_cfg_option(&o.moe.cfg, opt, optarg, CMDS[cmd])) {
+        } else if (moe_model_option(&o.moe.model, opt, optarg, what)) {
             if (opt == MOE_O_QUIET) keep = 0; /* does not change the rows */
         } else
             switch (opt) {
@@ -246,8 +241,9 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     kept[o.argc] = NULL;
     o.argv = kept;
     smx_cli_no_positional(argc, argv, optind, what);
-    moe_model_finish(&o.model, &o.cfg, given, what, CMDS[cmd]);
-    int paper = o.c.profile == SMX_PROFILE_PAPER, over = o.cfg.k > o.cfg.truth.k, a = moe_model_is_a(&o.model);
+    moe_model_finish(&o.moe.model, &o.moe.cfg, o.moe.given, what, CMDS[cmd]);
+    int paper = o.moe.c.profile == SMX_PROFILE_PAPER, over = o.moe.cfg.k > o.moe.cfg.truth.k;
+    int a = moe_model_is_a(&o.moe.model);
     if (a) { /* paper (a) */
         if (o.nmin < 0) o.nmin = over ? 10000 : 100; /* the authors' final k = 3, 4 runs: n in [1e4, 1e5] */
         if (o.nmax < 0) o.nmax = 100000;
@@ -262,8 +258,8 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     if (o.nmax < o.nmin) smx_cli_fail(what, "--nmax: %ld is below --nmin %ld", o.nmax, o.nmin);
     char defout[256], defck[300];
     static const char *const DEFOUT[] = {"sweep", "fit", "gates", "topk", "mult"};
-    snprintf(defout, sizeof defout, "data/%s/moe-%s.tsv", smx_cli_profile_name(o.c.profile), DEFOUT[cmd]);
-    const char *out = o.c.out ? o.c.out : defout;
+    snprintf(defout, sizeof defout, "data/%s/moe-%s.tsv", smx_cli_profile_name(o.moe.c.profile), DEFOUT[cmd]);
+    const char *out = o.moe.c.out ? o.moe.c.out : defout;
     if (!o.ckpt) snprintf(defck, sizeof defck, "%s.ckpt", out), o.ckpt = defck;
     long *ns = malloc((size_t)o.points * sizeof *ns);
     size_t ngrid = make_grid(ns, &o), ntask_all = ngrid * (size_t)o.reps, ntask = 0;
@@ -311,22 +307,22 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
         if (!done[q]) pend[npend++] = q;
     size_t nmax = 0;
     for (size_t i = 0; i < ngrid; i++) nmax = (size_t)ns[i] > nmax ? (size_t)ns[i] : nmax;
-    if (o.c.threads > 0) omp_set_num_threads(o.c.threads);
+    if (o.moe.c.threads > 0) omp_set_num_threads(o.moe.c.threads);
     int nthr = 1;
 #ifdef _OPENMP
     nthr = omp_get_max_threads();
 #endif
-    double worker = moe_worker_bytes(&o.cfg, &o.model, nmax);
+    double worker = moe_worker_bytes(&o.moe.cfg, &o.moe.model, nmax);
     smx_cli_mem_or_fail(worker * nthr, "--nmax x --k x --threads", what);
     smx_progress_t pr;
-    smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), o.model.quiet);
+    smx_progress_start(&pr, "moe sweep", (double)(ntask - resumed), o.moe.model.quiet);
     double t0 = smx_time_now(), last_ck = t0;
     long fits_done = 0;
     int stop = 0, fail = 0, nomem = 0;
 #pragma omp parallel
     {
         moe_worker_t wk;
-        int bad = moe_worker_alloc(&wk, &o.cfg, &o.model, nmax) != SMX_OK;
+        int bad = moe_worker_alloc(&wk, &o.moe.cfg, &o.moe.model, nmax) != SMX_OK;
         if (bad) {
 #pragma omp atomic write
             nomem = 1;
@@ -339,8 +335,8 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
             if (bad || halt) continue;
             size_t qi = pend[p], t = task[qi];
             long n = ns[t / (size_t)o.reps], rep = (long)(t % (size_t)o.reps);
-            unsigned long seed = moe_task_seed(o.c.seed, n, rep);
-            char *row = moe_worker_row(&wk, &o.cfg, &o.model, n, rep, seed, NULL, NULL);
+            unsigned long seed = moe_task_seed(o.moe.c.seed, n, rep);
+            char *row = moe_worker_row(&wk, &o.moe.cfg, &o.moe.model, n, rep, seed, NULL, NULL);
             if (!row) {
 #pragma omp atomic write
                 fail = 1;
@@ -365,7 +361,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
                 }
             }
         }
-        moe_worker_free(&wk, &o.model);
+        moe_worker_free(&wk, &o.moe.model);
     }
     smx_progress_finish(&pr);
     if (nomem) smx_cli_die(SMX_EXIT_NOMEM, what, "out of memory: a worker's buffers for n = %zu (about %.0f MB each)",
@@ -378,7 +374,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
 #endif
     double fsum = 0;
     for (size_t q = 0; q < ntask; q++) fsum += secs[q];
-    if (!o.model.quiet)
+    if (!o.moe.model.quiet)
         fprintf(stderr, "%s: %ld fits in %.2f s on %d threads (%.3f CPU-seconds in fits; %.2f fits per CPU-second)\n",
             what, fits_done, el, threads, fsum, fsum > 0 ? fits_done / fsum : 0.0);
     int rc = 0;
@@ -392,12 +388,12 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     if (!tv) smx_cli_io_fail(what, "--out: cannot create", out);
     if (a) {
         sweep_meta(tv, &o, ngrid, ns);
-        sweep_header(tv, &o.cfg);
+        sweep_header(tv, &o.moe.cfg);
     } else {
         smx_tsv_meta_std(tv, MOE_PROG, o.argc, o.argv);
-        smx_cli_meta(tv, &o.c);
-        moe_model_meta(tv, &o.cfg, &o.model, o.nmin, o.nmax, (long)ngrid, o.reps);
-        moe_model_header(tv, &o.cfg, &o.model);
+        smx_cli_meta(tv, &o.moe.c);
+        moe_model_meta(tv, &o.moe.cfg, &o.moe.model, o.nmin, o.nmax, (long)ngrid, o.reps);
+        moe_model_header(tv, &o.moe.cfg, &o.moe.model);
     }
     FILE *fp = smx_tsv_stream(tv);
     for (size_t q = 0; q < ntask; q++) fputs(rows[q], fp);
@@ -419,7 +415,7 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
 cleanup:
     for (size_t q = 0; q < ntask; q++) free(rows[q]);
     free(rows), free(done), free(secs), free(task), free(pend), free(ns), free(sig), free(kept);
-    moe_cfg_free(&o.cfg);
+    moe_cfg_free(&o.moe.cfg);
     return rc;
 }
 
@@ -453,9 +449,7 @@ int moe_cmd_merge(int argc, char **argv)
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
-        smx_cli_common(&c, opt, optarg, what, merge_usage);
+        moe_opt_common(&c, NULL, opt, optarg, what, merge_usage, argc, argv); /* --quiet: nothing to silence */
     }
     if (!c.out) smx_cli_fail(what, "--out: missing");
     if (optind >= argc) smx_cli_fail(what, "no shard files given");
@@ -585,9 +579,8 @@ int moe_cmd_summary(int argc, char **argv)
     optind = 1;
     opterr = 0; /* one line of ours, not getopt's */
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
-        if (opt == MOE_O_QUIET) continue; /* nothing to silence */
-        if (smx_cli_common(&c, opt, optarg, what, summary_usage)) continue;
+        if (moe_opt_common(&c, NULL, opt, optarg, what, summary_usage, argc, argv) || opt == MOE_O_QUIET)
+            continue; /* --quiet: nothing to silence */
         if (opt == O_BOOT) boot = smx_cli_long_or_fail(optarg, 10, 1000000, what, "--boot");
     }
     if (optind >= argc) smx_cli_fail(what, "no sweep files given");

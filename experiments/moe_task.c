@@ -288,6 +288,22 @@ void moe_model_init(moe_model_t *m, moe_cmd_t cmd)
     if (cmd == MOE_CMD_TOPK) m->gate = MOE_GATE_TOPK;
 }
 
+void moe_opts_init(moe_opts_t *o, moe_cmd_t cmd)
+{
+    smx_cli_common_init(&o->c);
+    moe_cfg_init(&o->cfg);
+    moe_model_init(&o->model, cmd);
+    memset(o->given, 0, sizeof o->given);
+}
+
+int moe_opt_common(smx_cli_common_t *c, unsigned char *given, int opt, const char *arg, const char *what,
+                   const char *usage, int argc, char **argv)
+{
+    if (opt == '?' || opt == ':') smx_cli_bad_option_fail(what, argc, argv);
+    if (given && opt >= SMX_OPT_FIRST_PRIVATE && opt < MOE_O_FIRST_CMD) given[opt - SMX_OPT_FIRST_PRIVATE] = 1;
+    return smx_cli_common(c, opt, arg, what, usage);
+}
+
 const char *moe_model_gate_name(const moe_model_t *m) { return GATE_NAMES[m->gate]; }
 
 int moe_model_option(moe_model_t *m, int opt, const char *arg, const char *what)

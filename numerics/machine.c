@@ -74,7 +74,7 @@ double smx_mem_cgroup_left_at(const char *root)
     return avail;
 }
 
-double smx_mem_available(void)
+double smx_mem_available_at(const char *root)
 {
     double page = (double)sysconf(_SC_PAGESIZE);
     double avail = (double)sysconf(_SC_PHYS_PAGES) * page;
@@ -91,7 +91,9 @@ double smx_mem_available(void)
     }
     limit_left(RLIMIT_AS, vsize, &avail);
     limit_left(RLIMIT_DATA, data, &avail);
-    double cg = smx_mem_cgroup_left_at("");
+    double cg = smx_mem_cgroup_left_at(root);
     if (cg < avail) avail = cg;
     return avail > 0 ? avail : 0;
 }
+
+double smx_mem_available(void) { return smx_mem_available_at(""); }

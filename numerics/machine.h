@@ -9,6 +9,9 @@ double smx_time_now(void);
  * RLIMIT_DATA (minus what is mapped now for the address-space limits) and the memory cgroup's
  * limit minus its usage (smx_mem_cgroup_left_at("")). */
 double smx_mem_available(void);
+/* The same with the cgroup files read below ROOT (smx_mem_cgroup_left_at(root)); physical memory and
+ * the limits are this process's. smx_mem_available() is smx_mem_available_at(""). */
+double smx_mem_available_at(const char *root);
 
 /* Memory cgroup's limit minus usage, read below ROOT ("" = this machine; tests pass a fake tree):
  * the groups named in ROOT/proc/self/cgroup, v2 ("0::/G": ROOT/sys/fs/cgroup/G/memory.max -

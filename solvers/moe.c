@@ -549,10 +549,7 @@ int smx_moe_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_moe_em
                const double *y, size_t n, const smx_moe_em_opts_t *o)
 {
     if (n > w->n_max || m->k != w->k || m->d != w->d || m->d > 7) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    /* the reference expert's gate is (0, 0) */
-    m->beta0[m->k - 1] = 0;
-    for (size_t c = 0; c < m->d; c++) m->beta1[(m->k - 1) * m->d + c] = 0;
+    smx_moe_em_begin(res, m);
     double ll = smx_moe_estep(w, m, x, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {
@@ -564,6 +561,24 @@ int smx_moe_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_moe_em
     }
     res->loglik = ll;
     return SMX_OK;
+}
+
+void smx_moe_em_begin(smx_moe_em_result_t *res, smx_moe_t *m)
+{
+    memset(res, 0, sizeof *res);
+    m->beta0[m->k - 1] = 0;
+    for (size_t c = 0; c < m->d; c++) m->beta1[(m->k - 1) * m->d + c] = 0;
+}
+
+double smx_moe_posterior(double *r, double *lw, size_t k)
+{
+    double mx = -INFINITY, s = 0;
+    for (size_t i = 0; i < k; i++)
+        if (lw[i] > mx) mx = lw[i];
+    for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
+    if (r)
+        for (size_t i = 0; i < k; i++) r[i] = lw[i] / s;
+    return mx + log(s);
 }
 
 int smx_moe_em_step_done(smx_moe_em_result_t *res, double *ll, double *trace, int it, double lln,

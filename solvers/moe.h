@@ -72,6 +72,13 @@ typedef struct {
     long gate_iters;/* Newton iterations over all gate M-steps */
 } smx_moe_em_result_t;
 
+/* The start of every EM variant: res cleared, the reference (last) expert's gate pinned at (0, 0). */
+void smx_moe_em_begin(smx_moe_em_result_t *res, smx_moe_t *m);
+/* One observation's E-step, shared by the EM variants: from its k log joint weights
+ * lw_i = log pi_i(x) + log p_i(y | x), returns log sum_i e^{lw_i} = mx + log s (mx = max_i lw_i,
+ * s = sum_i e^{lw_i - mx}, summed in order i = 0..k-1), overwrites lw_i by e^{lw_i - mx} and, unless r is
+ * NULL, writes the posteriors r_i = e^{lw_i - mx} / s. */
+double smx_moe_posterior(double *r, double *lw, size_t k);
 /* The EM stopping rule, shared by every EM variant: after iteration `it` with new log-likelihood lln,
  * records it (trace[it] if trace, res->iterations, *ll = res->loglik = lln) and returns 1 when EM
  * must stop: ll not finite, or |lln - ll_old| <= tol |lln| (then res->converged = 1). */

@@ -85,17 +85,14 @@ static double estep(double *r, const smx_moe_t *m, double tau, smx_moe_act_t act
     double ll = 0, lw[64];
     for (size_t j = 0; j < n; j++) {
         const double *xj = x + j * d;
-        double me = logits(lw, NULL, m, tau, act, xj), se = 0, mx = -INFINITY, s = 0;
+        double me = logits(lw, NULL, m, tau, act, xj), se = 0;
         for (size_t i = 0; i < k; i++) {
             se += exp(lw[i] - me);
             double e = y[j] - m->b[i] - dot(m->a + i * d, xj, d);
             lw[i] += -0.5 * (LOG_2PI + log(m->var[i]) + e * e / m->var[i]);
-            if (lw[i] > mx) mx = lw[i];
         }
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
-        if (r)
-            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
-        ll += (mx + log(s)) - (me + log(se)); /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) */
+        /* log sum_i pi_i N_i = lse(eta + log N) - lse(eta) */
+        ll += smx_moe_posterior(r ? r + j * k : NULL, lw, k) - (me + log(se));
     }
     return ll;
 }
@@ -211,9 +208,7 @@ int smx_moe_tgate_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, doub
 {
     size_t k = m->k, d = m->d;
     if (k > 64 || d > 7 || !(*tau > 0)) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w);
     double ll = estep(r, m, *tau, act, x, y, n);
     if (trace) trace[0] = ll;

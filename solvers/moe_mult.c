@@ -64,15 +64,8 @@ static double estep(double *r, const smx_moe_t *m, const double *x, const double
     double ll = 0, lw[64];
     for (size_t j = 0; j < n; j++) {
         smx_moe_log_gate(lw, m, gx + j * d);
-        double mx = -INFINITY, s = 0;
-        for (size_t i = 0; i < k; i++) {
-            lw[i] += log_expert(m, i, x + j * d, y[j]);
-            if (lw[i] > mx) mx = lw[i];
-        }
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
-        if (r)
-            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
-        ll += mx + log(s);
+        for (size_t i = 0; i < k; i++) lw[i] += log_expert(m, i, x + j * d, y[j]);
+        ll += smx_moe_posterior(r ? r + j * k : NULL, lw, k);
     }
     return ll;
 }
@@ -82,10 +75,18 @@ double smx_moe_mult_loglik(const smx_moe_t *m, const double *x, const double *gx
     return estep(NULL, m, x, gx, y, n);
 }
 
+/* The data of expert i's weighted objective (binary or S-class logistic): responsibilities r (n x k), x, y. */
+typedef struct {
+    const double *r, *x, *y;
+    size_t k, i, S, n, d;
+} expert_data_t;
+typedef double (*expert_obj_fn)(const double *th, const expert_data_t *e);
+
 /* weighted log-likelihood of expert i: sum_j r_ij (y_j t_j - log(1 + e^t_j)) at theta = (b, a) */
-static double expert_obj(const double *th, const double *r, size_t k, size_t i, const double *x, const double *y,
-                         size_t n, size_t d)
+static double expert_obj(const double *th, const expert_data_t *e)
 {
+    const double *r = e->r, *x = e->x, *y = e->y;
+    size_t k = e->k, i = e->i, n = e->n, d = e->d;
     double q = 0;
     for (size_t j = 0; j < n; j++) {
         double w = r[j * k + i];
@@ -96,18 +97,46 @@ static double expert_obj(const double *th, const double *r, size_t k, size_t i, 
     return q;
 }
 
+#define MULT_PMAX ((SMX_MOE_MULT_SMAX - 1) * 8)
+
+/* One damped Newton step maximising obj over P <= MULT_PMAX parameters th (*q = obj(th); gd the gradient,
+ * Hd the negative Hessian, P x P, overwritten): s = H^{-1} g by GSL Cholesky, step st = 1, 1/2, ... (at most
+ * o->max_halvings halvings) until obj(th + st s) >= *q, then th and *q move there. Returns 1 when Newton
+ * stops: H not positive definite, no step without a decrease, or an increase <= o->gate_tol |q|. */
+static int newton_ascent_step(double *th, double *q, double *Hd, double *gd, size_t P, expert_obj_fn obj,
+                              const expert_data_t *e, const smx_moe_em_opts_t *o)
+{
+    double sd[MULT_PMAX], tt[MULT_PMAX];
+    gsl_matrix_view H = gsl_matrix_view_array(Hd, P, P);
+    gsl_vector_view g = gsl_vector_view_array(gd, P), sv = gsl_vector_view_array(sd, P);
+    if (gsl_linalg_cholesky_decomp1(&H.matrix)) return 1;
+    gsl_linalg_cholesky_solve(&H.matrix, &g.vector, &sv.vector);
+    double st = 1, qn = -INFINITY;
+    int h;
+    for (h = 0; h <= o->max_halvings; h++, st *= 0.5) {
+        for (size_t u = 0; u < P; u++) tt[u] = th[u] + st * sd[u];
+        if ((qn = obj(tt, e)) >= *q) break;
+    }
+    if (h > o->max_halvings) return 1;
+    memcpy(th, tt, P * sizeof *th);
+    double dq = qn - *q;
+    *q = qn;
+    return dq <= o->gate_tol * fabs(*q);
+}
+
 /* Newton for each expert's weighted logistic regression: gradient sum_j r_ij (y_j - p_j) z_j, negative
  * Hessian sum_j r_ij p_j (1 - p_j) z_j z_j^T (z = (1, x)); step halved until the objective does not decrease. */
 static void expert_mstep(smx_moe_t *m, const double *r, const double *x, const double *y, size_t n,
                          const smx_moe_em_opts_t *o)
 {
     size_t k = m->k, d = m->d, D1 = d + 1;
-    double Hd[64], gd[8], sd[8], th[8], tt[8];
+    double Hd[64], gd[8], th[8];
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     for (size_t i = 0; i < k; i++) {
+        const expert_data_t e = {r, x, y, k, i, 2, n, d};
         th[0] = m->b[i];
         for (size_t c = 0; c < d; c++) th[1 + c] = m->a[i * d + c];
-        double q = expert_obj(th, r, k, i, x, y, n, d);
+        double q = expert_obj(th, &e);
         for (int it = 0; it < o->gate_max_iter; it++) {
             memset(Hd, 0, sizeof Hd);
             memset(gd, 0, sizeof gd);
@@ -122,21 +151,7 @@ static void expert_mstep(smx_moe_t *m, const double *r, const double *x, const d
                     for (size_t v = 0; v < D1; v++) Hd[u * D1 + v] += w * p * (1 - p) * z[u] * z[v];
                 }
             }
-            gsl_matrix_view H = gsl_matrix_view_array(Hd, D1, D1);
-            gsl_vector_view g = gsl_vector_view_array(gd, D1), s = gsl_vector_view_array(sd, D1);
-            if (gsl_linalg_cholesky_decomp1(&H.matrix)) break;
-            gsl_linalg_cholesky_solve(&H.matrix, &g.vector, &s.vector);
-            double st = 1, qn = -INFINITY;
-            int h;
-            for (h = 0; h <= o->max_halvings; h++, st *= 0.5) {
-                for (size_t u = 0; u < D1; u++) tt[u] = th[u] + st * sd[u];
-                if ((qn = expert_obj(tt, r, k, i, x, y, n, d)) >= q) break;
-            }
-            if (h > o->max_halvings) break;
-            memcpy(th, tt, D1 * sizeof *th);
-            double dq = qn - q;
-            q = qn;
-            if (dq <= o->gate_tol * fabs(q)) break;
+            if (newton_ascent_step(th, &q, Hd, gd, D1, expert_obj, &e, o)) break;
         }
         m->b[i] = th[0];
         for (size_t c = 0; c < d; c++) m->a[i * d + c] = th[1 + c];
@@ -149,9 +164,7 @@ int smx_moe_mult_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, smx_m
 {
     size_t k = m->k, d = m->d;
     if (k > 64 || d > 7) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w), ll = estep(r, m, x, gx, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {
@@ -211,17 +224,12 @@ static double estep_s(double *r, const smx_moe_t *m, const double *th, size_t S,
     double ll = 0, lw[64], eta[SMX_MOE_MULT_SMAX];
     for (size_t j = 0; j < n; j++) {
         smx_moe_log_gate(lw, m, gx + j * d);
-        double mx = -INFINITY, s = 0;
         size_t yc = (size_t)y[j];
         for (size_t i = 0; i < k; i++) {
             double lse = class_logits(eta, th, i, S, x + j * d, d);
             lw[i] += eta[yc] - lse;
-            if (lw[i] > mx) mx = lw[i];
         }
-        for (size_t i = 0; i < k; i++) s += (lw[i] = exp(lw[i] - mx));
-        if (r)
-            for (size_t i = 0; i < k; i++) r[j * k + i] = lw[i] / s;
-        ll += mx + log(s);
+        ll += smx_moe_posterior(r ? r + j * k : NULL, lw, k);
     }
     return ll;
 }
@@ -233,9 +241,10 @@ double smx_moe_mults_loglik(const smx_moe_t *m, const double *th, size_t S, cons
 }
 
 /* weighted log-likelihood of expert i: sum_j r_ij log softmax_{y_j}(eta_i(x_j)) (th: expert i's block) */
-static double expert_obj_s(const double *th, const double *r, size_t k, size_t i, size_t S, const double *x,
-                           const double *y, size_t n, size_t d)
+static double expert_obj_s(const double *th, const expert_data_t *e)
 {
+    const double *r = e->r, *x = e->x, *y = e->y;
+    size_t k = e->k, i = e->i, S = e->S, n = e->n, d = e->d;
     double q = 0, eta[SMX_MOE_MULT_SMAX];
     for (size_t j = 0; j < n; j++) {
         double w = r[j * k + i];
@@ -246,17 +255,17 @@ static double expert_obj_s(const double *th, const double *r, size_t k, size_t i
     return q;
 }
 
-#define MULT_PMAX ((SMX_MOE_MULT_SMAX - 1) * 8)
 static void expert_mstep_s(double *th_all, size_t k, size_t S, const double *r, const double *x, const double *y,
                            size_t n, size_t d, const smx_moe_em_opts_t *o)
 {
     size_t D1 = d + 1, P = (S - 1) * D1;
-    double Hd[MULT_PMAX * MULT_PMAX], gd[MULT_PMAX], sd[MULT_PMAX], tt[MULT_PMAX], eta[SMX_MOE_MULT_SMAX],
+    double Hd[MULT_PMAX * MULT_PMAX], gd[MULT_PMAX], eta[SMX_MOE_MULT_SMAX],
         p[SMX_MOE_MULT_SMAX], z[8];
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     for (size_t i = 0; i < k; i++) {
         double *th = th_all + i * P;
-        double q = expert_obj_s(th, r, k, i, S, x, y, n, d);
+        const expert_data_t e = {r, x, y, k, i, S, n, d};
+        double q = expert_obj_s(th, &e);
         for (int it = 0; it < o->gate_max_iter; it++) {
             memset(Hd, 0, P * P * sizeof *Hd);
             memset(gd, 0, P * sizeof *gd);
@@ -278,21 +287,7 @@ static void expert_mstep_s(double *th_all, size_t k, size_t S, const double *r, 
                         }
                     }
             }
-            gsl_matrix_view H = gsl_matrix_view_array(Hd, P, P);
-            gsl_vector_view g = gsl_vector_view_array(gd, P), sv = gsl_vector_view_array(sd, P);
-            if (gsl_linalg_cholesky_decomp1(&H.matrix)) break;
-            gsl_linalg_cholesky_solve(&H.matrix, &g.vector, &sv.vector);
-            double st = 1, qn = -INFINITY;
-            int h;
-            for (h = 0; h <= o->max_halvings; h++, st *= 0.5) {
-                for (size_t u = 0; u < P; u++) tt[u] = th[u] + st * sd[u];
-                if ((qn = expert_obj_s(tt, r, k, i, S, x, y, n, d)) >= q) break;
-            }
-            if (h > o->max_halvings) break;
-            memcpy(th, tt, P * sizeof *th);
-            double dq = qn - q;
-            q = qn;
-            if (dq <= o->gate_tol * fabs(q)) break;
+            if (newton_ascent_step(th, &q, Hd, gd, P, expert_obj_s, &e, o)) break;
         }
     }
     gsl_set_error_handler(old);
@@ -305,9 +300,7 @@ int smx_moe_mults_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, doub
     if (k > 64 || d > 7 || S < 2 || S > SMX_MOE_MULT_SMAX) return SMX_EDOM;
     for (size_t j = 0; j < n; j++)
         if (!(y[j] >= 0 && y[j] < (double)S && y[j] == floor(y[j]))) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w), ll = estep_s(r, m, th, S, x, gx, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {

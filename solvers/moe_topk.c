@@ -66,9 +66,7 @@ int smx_moe_topk_em(smx_moe_em_result_t *res, double *trace, smx_moe_t *m, size_
 {
     size_t k = m->k, d = m->d;
     if (K == 0 || K > k || k > 64 || d > 7) return SMX_EDOM;
-    memset(res, 0, sizeof *res);
-    m->beta0[k - 1] = 0;
-    for (size_t c = 0; c < d; c++) m->beta1[(k - 1) * d + c] = 0;
+    smx_moe_em_begin(res, m);
     double *r = smx_moe_em_resp(w), ll = estep(r, m, K, x, y, n);
     if (trace) trace[0] = ll;
     for (int it = 1; it <= o->max_iter; it++) {

@@ -1,7 +1,9 @@
 /* t-machine.c - what the machine gives (numerics/machine.h): the memory cgroup's limit minus usage read
  * from fake cgroup trees (v2 and v1, the process's group and a container's namespaced root, "max" and
- * v1's 2^63-ish "no limit", a v1 controller list "cpu,memory"), and smx_mem_available honouring
- * RLIMIT_AS (a lowered limit lowers the answer by about as much). */
+ * v1's 2^63-ish "no limit", a v1 controller list "cpu,memory"), smx_mem_available_at taking the least of
+ * that and the process's own bounds (a fake cgroup below them is the answer to the byte, one far above them
+ * changes nothing), and smx_mem_available honouring RLIMIT_AS (a lowered limit lowers the answer by about
+ * as much). */
 #include "machine.h"
 #include "tap.h"
 
@@ -81,6 +83,22 @@ int main(void)
     ok(smx_mem_cgroup_left_at(root) == HUGE_VAL, "v1: a controller named 'memoryx' is not the memory controller");
     put("proc/self/cgroup", "4:memory:/nowhere\n");
     ok(smx_mem_cgroup_left_at(root) == HUGE_VAL, "v1: a group whose files are absent sets no limit");
+
+    /* smx_mem_available_at = min(physical memory and rlimits, the cgroup's limit - usage) */
+    clean();
+    double own = smx_mem_available_at(root); /* no proc/self/cgroup below root: the process's bounds alone */
+    ok(own > 0 && isfinite(own), "no cgroup: smx_mem_available_at = physical memory / rlimits (%.3g bytes)", own);
+    char num[64];
+    double lim = floor(own / 4), use = floor(own / 16); /* integers < 2^53: the expected value is exact */
+    put("proc/self/cgroup", "0::/job-8\n");
+    snprintf(num, sizeof num, "%.0f\n", lim);
+    put("sys/fs/cgroup/job-8/memory.max", num);
+    snprintf(num, sizeof num, "%.0f\n", use);
+    put("sys/fs/cgroup/job-8/memory.current", num);
+    ok(smx_mem_available_at(root) == lim - use, "a cgroup limit below the process's bounds wins: max - current = "
+       "%.17g (got %.17g)", lim - use, smx_mem_available_at(root));
+    put("sys/fs/cgroup/job-8/memory.max", "288230376151711744\n"); /* 2^58: a limit, far above any machine */
+    ok_rel(smx_mem_available_at(root), own, 1e-3, "a cgroup limit far above them changes nothing (%.3g)", own);
 
     /* the real machine: RLIMIT_AS lowers smx_mem_available to about limit - mapped */
 #ifdef __SANITIZE_ADDRESS__

@@ -2,7 +2,8 @@
  * Newton/IRLS gate M-step against a GSL multimin (BFGS) fit of the same weighted multinomial regression,
  * the log-space E-step where the naive one underflows, Voronoi losses (0 at the truth, permutation and
  * translation invariance, a hand-computed 3-expert D2 and 2-expert D1), parameter files, and the MLE at
- * n = 1e5 within a tolerance from the rate sqrt(log n / n). */
+ * n = 1e5 within a tolerance from the rate sqrt(log n / n); the one-observation posterior shared by the EM
+ * variants (smx_moe_posterior) against closed forms, and the EM start (smx_moe_em_begin). */
 #include "moe.h"
 #include "smx.h"
 #include "tap.h"
@@ -137,14 +138,23 @@ static void test_gate_mstep(void)
     smx_moe_free(&m);
 }
 
+/* Paper (a)'s truth in *tr and n draws from it on the grid design (*x, *y malloc'd) by a MT19937 seeded
+ * `seed`, which is returned (a test draws its initialisation from it next). */
+static gsl_rng *paper_draws(smx_moe_t *tr, double **x, double **y, size_t n, unsigned long seed)
+{
+    smx_moe_paper_truth(tr);
+    *x = malloc(n * sizeof **x), *y = malloc(n * sizeof **y);
+    gsl_rng *r = smx_rng_alloc(seed);
+    smx_moe_sample(*x, *y, tr, n, SMX_MOE_DESIGN_GRID, r);
+    return r;
+}
+
 static void test_em_monotone(void)
 {
     smx_moe_t tr, fit;
-    smx_moe_paper_truth(&tr);
     const size_t n = 3000;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    gsl_rng *r = smx_rng_alloc(77);
-    smx_moe_sample(x, y, &tr, n, SMX_MOE_DESIGN_GRID, r);
+    double *x, *y;
+    gsl_rng *r = paper_draws(&tr, &x, &y, n, 77);
     for (size_t k = 2; k <= 4; k++) {
         smx_moe_alloc(&fit, k, 1);
         smx_moe_init_near(&fit, &tr, n, SMX_MOE_INIT_AUTHORS, r); /* the authors' init: further from the MLE */
@@ -298,11 +308,9 @@ static void test_mle_rate(void)
      * fits give D1 / sqrt(log n / n) of 1-3 (median); allow 6, i.e. D1 <= 0.064, and each parameter of the
      * heavy (reference) expert within 6 sqrt(log n / n) too. */
     smx_moe_t tr, fit;
-    smx_moe_paper_truth(&tr);
     const size_t n = 100000;
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    gsl_rng *r = smx_rng_alloc(4242);
-    smx_moe_sample(x, y, &tr, n, SMX_MOE_DESIGN_GRID, r);
+    double *x, *y;
+    gsl_rng *r = paper_draws(&tr, &x, &y, n, 4242);
     smx_moe_alloc(&fit, 2, 1);
     smx_moe_init_near(&fit, &tr, n, SMX_MOE_INIT_INTENDED, r);
     smx_moe_em_t *w = smx_moe_em_alloc(n, 2, 1);
@@ -367,8 +375,37 @@ static void test_estep_direct(void)
     smx_moe_free(&m);
 }
 
+/* ---- smx_moe_posterior and smx_moe_em_begin, the pieces every EM variant shares ----
+ * lw = (c, c + log 3, c + log 4, -inf): r = (1, 3, 4, 0) / 8 and log sum e^lw = c + log 8, for c = 0 and for
+ * c = -1000 (e^lw underflows: only the max shift keeps it) and c = 700 (e^lw overflows). */
+static void test_posterior(void)
+{
+    const double cs[3] = {0, -1000, 700};
+    for (int t = 0; t < 3; t++) {
+        double c = cs[t], lw[4] = {c, c + log(3.0), c + log(4.0), -INFINITY}, r[4];
+        double lse = smx_moe_posterior(r, lw, 4);
+        ok_rel(lse, c + log(8.0), 1e-15, "posterior: log sum_i e^lw_i = c + log 8 at c = %g", c);
+        double tol = 1e-15 + 1e-15 * fabs(c); /* c + log 3 carries an error of ulp(c) / 2 */
+        ok(fabs(r[0] - 0.125) <= tol && fabs(r[1] - 0.375) <= tol && fabs(r[2] - 0.5) <= tol && r[3] == 0,
+           "posterior: r = (1, 3, 4, 0) / 8 at c = %g (got %.17g %.17g %.17g %g)", c, r[0], r[1], r[2], r[3]);
+    }
+    double lw[2] = {-2, 1};
+    ok_rel(smx_moe_posterior(NULL, lw, 2), log(exp(-2.0) + exp(1.0)), 1e-15, "posterior: r = NULL gives the lse alone");
+
+    smx_moe_t m;
+    smx_moe_alloc(&m, 3, 2);
+    for (size_t i = 0; i < 3; i++) m.beta0[i] = 1 + i, m.beta1[2 * i] = 2 + i, m.beta1[2 * i + 1] = 3 + i;
+    smx_moe_em_result_t res = {-5, 7, 1, 9};
+    smx_moe_em_begin(&res, &m);
+    ok(res.loglik == 0 && res.iterations == 0 && !res.converged && res.gate_iters == 0 && m.beta0[2] == 0 &&
+           m.beta1[4] == 0 && m.beta1[5] == 0 && m.beta0[1] == 2 && m.beta1[3] == 4,
+       "EM start: result cleared, only the last expert's gate pinned at (0, 0)");
+    smx_moe_free(&m);
+}
+
 int main(void)
 {
+    test_posterior();
     test_estep_direct();
     test_gate_mstep();
     test_em_monotone();
