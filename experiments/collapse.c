@@ -262,6 +262,8 @@ static void parse(collapse_opts_t *o, int mode, int argc, char **argv)
             smx_cli_fail(PROG, "%s applies to '%s' only, not to '%s'", o->only_opt[md], MODES[md], MODES[o->mode]);
     if (o->mode == MODE_BENCH && (o->dump_split || o->dump_weights || o->split_file || o->init_weights))
         smx_cli_fail(PROG, "--dump-split, --dump-weights, --split-file, --init-weights do not apply to 'bench'");
+    if (o->mode == MODE_BENCH && (o->com.out || o->ckpt))
+        smx_cli_fail(PROG, "%s does not apply to 'bench' (it prints its table on stdout)", o->com.out ? "--out" : "--checkpoint");
     if ((o->mode == MODE_GAPS || o->mode == MODE_ROWGRAD) && c->loss != SMX_XENT_SOFTMAX)
         smx_cli_fail(PROG, "%s: --loss must be softmax", MODES[o->mode]);
     smx_cli_format_or_fail(&c->fmt, o->sfmt_name, PROG, "--softmax-format");

@@ -261,6 +261,8 @@ int moe_sweep_main(int argc, char **argv, moe_cmd_t cmd, const char *usage)
     snprintf(defout, sizeof defout, "data/%s/moe-%s.tsv", smx_cli_profile_name(o.moe.c.profile), DEFOUT[cmd]);
     const char *out = o.moe.c.out ? o.moe.c.out : defout;
     if (!o.ckpt) snprintf(defck, sizeof defck, "%s.ckpt", out), o.ckpt = defck;
+    smx_cli_outputs_or_fail(what, out, o.ckpt); /* before any fit (issue 9 item 8) */
+    if (o.timings) smx_cli_out_check_or_fail(o.timings, what, "--timings");
     long *ns = malloc((size_t)o.points * sizeof *ns);
     size_t ngrid = make_grid(ns, &o), ntask_all = ngrid * (size_t)o.reps, ntask = 0;
     size_t *task = malloc(ntask_all * sizeof *task);
