@@ -18,17 +18,11 @@ void bench_meta_machine(smx_tsv_t *t);
 void bench_names_or_fail(int *sel, const char *s, const char *const *choices, const char *prog, const char *opt);
 
 /* Options of every smx-bench command beside its own: the common ones and --quiet (no progress on stderr).
- * BENCH_OPT_QUIET is above every command's private option ids. */
-enum { BENCH_OPT_QUIET = SMX_OPT_FIRST_PRIVATE + 256 };
-#define BENCH_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, {"quiet", no_argument, 0, BENCH_OPT_QUIET}
+ * The getopt loop's default branch is smx_cli_common_or_quiet. */
+#define BENCH_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, SMX_CLI_QUIET_OPTION
 /* The start of every smx-bench command's option parsing: c's defaults (smx_cli_common_init), *quiet = 0,
  * and getopt_long reset to the first argument with its own messages off (optind = 1, opterr = 0). */
 void bench_opt_begin(smx_cli_common_t *c, int *quiet);
-/* The default branch of every smx-bench getopt_long loop (opterr = 0): a common option goes to
- * smx_cli_common (--help prints usage and exits 0), --quiet sets *quiet, anything else is one line naming
- * the option and exit 2 (smx_cli_bad_option_fail). */
-void bench_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
-                       int argc, char **argv);
 
 #define BENCH_PROG "smx-bench"
 

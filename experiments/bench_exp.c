@@ -217,7 +217,7 @@ int bench_cmd_exp_error(int argc, char **argv)
         case OPT_TYPES: bench_names_or_fail(types, optarg, TYPES, PROG, "--types"); break;
         case OPT_STRIDE: stride = smx_cli_long_or_fail(optarg, 1, 1L << 30, PROG, "--stride"); break;
         case OPT_COUNT: count = smx_cli_long_or_fail(optarg, 1, 10000000000L, PROG, "--count"); break;
-        default: bench_opt_default(&c, &quiet, o, optarg, PROG, EUSAGE, argc, argv);
+        default: smx_cli_common_or_quiet(&c, &quiet, o, optarg, PROG, EUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

@@ -98,13 +98,6 @@ void bench_opt_begin(smx_cli_common_t *c, int *quiet)
     opterr = 0;
 }
 
-void bench_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
-                       int argc, char **argv)
-{
-    if (opt == BENCH_OPT_QUIET) *quiet = 1;
-    else if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
-}
-
 void bench_meta_machine(smx_tsv_t *t)
 {
     char model[256];
@@ -244,7 +237,7 @@ static int kernels_run(int argc, char **argv, int copy_only)
             clock_cpu = smx_cli_choice_or_fail(optarg, clocks, PROG, "--clock");
             break;
         }
-        default: bench_opt_default(&c, &quiet, o, optarg, PROG, KUSAGE, argc, argv);
+        default: smx_cli_common_or_quiet(&c, &quiet, o, optarg, PROG, KUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

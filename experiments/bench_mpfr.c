@@ -64,7 +64,7 @@ int bench_cmd_mpfr(int argc, char **argv)
         case OPT_N: n = smx_cli_long_or_fail(optarg, 1, 10000000, PROG, "--n"); break;
         case OPT_REPS: reps = smx_cli_long_or_fail(optarg, 1, 1001, PROG, "--reps"); break;
         case OPT_FIT: fit_from = smx_cli_long_or_fail(optarg, 2, 4096, PROG, "--fit-from"); break;
-        default: bench_opt_default(&c, &quiet, o, optarg, PROG, MUSAGE, argc, argv);
+        default: smx_cli_common_or_quiet(&c, &quiet, o, optarg, PROG, MUSAGE, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, PROG);

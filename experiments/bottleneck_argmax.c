@@ -357,7 +357,7 @@ int bottleneck_cmd_argmax(int argc, char **argv)
         case O_FILE: o.file = optarg; break;
         case O_BFILE: o.bfile = optarg; break;
         default:
-            bottleneck_opt_default(&o.c, &o.quiet, opt, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&o.c, &o.quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

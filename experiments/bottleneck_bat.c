@@ -59,7 +59,7 @@ int bottleneck_cmd_bat(int argc, char **argv)
             break;
         case O_PTS: pts = smx_cli_long_or_fail(optarg, 2, 100000, prog, "--points"); break;
         default:
-            bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

@@ -33,7 +33,7 @@ int bottleneck_cmd_bench(int argc, char **argv)
     optind = 1, opterr = 0;
     while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         if (opt == SMX_OPT_FIRST_PRIVATE) K = smx_cli_long_or_fail(optarg, 1, 10000, prog, "--classes");
-        else bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
+        else smx_cli_common_or_quiet(&c, &quiet, opt, optarg, prog, usage, argc, argv);
     }
     smx_cli_no_positional(argc, argv, optind, prog);
     if (c.out) smx_cli_fail(prog, "--out: does not apply to bench (it writes no data; timings go to stdout)");

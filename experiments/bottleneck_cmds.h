@@ -92,14 +92,9 @@ int bottleneck_target(double *A, double *sig, gsl_rng *r, size_t n, size_t v, in
 int bottleneck_fit_softmax(double *Lfit, double *kl_init, double *kl_opt, const double *A, const double *u,
                            const double *s, const double *vt, size_t n, size_t v, size_t d, int iters);
 
-/* Options every subcommand shares: --quiet (no progress or timings on stderr) and SMX_CLI_COMMON_OPTIONS. */
-#define BOTTLENECK_OPT_QUIET (SMX_OPT_FIRST_PRIVATE + 100)
-#define BOTTLENECK_COMMON_OPTIONS {"quiet", no_argument, 0, BOTTLENECK_OPT_QUIET}, SMX_CLI_COMMON_OPTIONS
-/* The default branch of a subcommand's getopt_long loop: --quiet sets *quiet, a common option goes to
- * smx_cli_common (--help prints usage and exits 0), anything else is one line naming the option and exit 2
- * (smx_cli_bad_option_fail; call getopt_long with opterr = 0). */
-void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *prog, const char *usage, int argc,
-                            char **argv);
+/* Options every subcommand shares: --quiet (no progress or timings on stderr) and SMX_CLI_COMMON_OPTIONS;
+ * the getopt loop's default branch is smx_cli_common_or_quiet. */
+#define BOTTLENECK_COMMON_OPTIONS SMX_CLI_QUIET_OPTION, SMX_CLI_COMMON_OPTIONS
 
 /* smx_tsv_open(out) with the standard metadata (smx_tsv_meta_std, smx_cli_meta); on failure one line naming
  * --out and the cause, exit 3 (smx_cli_io_fail). */

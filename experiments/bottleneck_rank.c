@@ -262,7 +262,7 @@ static int rank_or_kl(int argc, char **argv, int kl)
             break;
         default:
             if (kl && opt == SMX_OPT_HELP) fputs(usage_kl, stdout);
-            bottleneck_opt_default(&c, &quiet, opt, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

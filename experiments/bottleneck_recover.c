@@ -332,13 +332,6 @@ char *bottleneck_sibling(const char *out, const char *suffix)
     return s;
 }
 
-void bottleneck_opt_default(smx_cli_common_t *c, int *quiet, int opt, const char *prog, const char *usage, int argc,
-                            char **argv)
-{
-    if (opt == BOTTLENECK_OPT_QUIET) *quiet = 1;
-    else if (!smx_cli_common(c, opt, optarg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
-}
-
 smx_tsv_t *bottleneck_tsv_open_or_fail(const char *out, const char *prog, const smx_cli_common_t *c, int argc,
                                        char **argv)
 {
@@ -729,7 +722,7 @@ int bottleneck_cmd_recover(int argc, char **argv)
             if (!(o.lbias > 0 && o.lbias <= 100)) smx_cli_fail(prog, "--logit-bias: '%s' is not in (0, 100]", optarg);
             break;
         default:
-            bottleneck_opt_default(&o.c, &o.quiet, opt, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&o.c, &o.quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

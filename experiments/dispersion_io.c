@@ -43,8 +43,7 @@ const char *dispersion_out(char *buf, size_t size, const smx_cli_common_t *c, co
 
 void dispersion_common_or_fail(dispersion_cmd_t *cmd, int opt, const char *arg, const char *prog, const char *usage)
 {
-    if (opt == DISPERSION_OPT_QUIET) cmd->quiet = 1;
-    else if (!smx_cli_common(&cmd->c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, cmd->argc, cmd->argv);
+    smx_cli_common_or_quiet(&cmd->c, &cmd->quiet, opt, arg, prog, usage, cmd->argc, cmd->argv);
 }
 
 int dispersion_exit(const char *prog, const char *out, int st)

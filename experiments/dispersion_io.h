@@ -26,8 +26,8 @@ void dispersion_meta_list(smx_tsv_t *t, const char *key, const double *v, size_t
 
 /* Options every subcommand has: SMX_CLI_COMMON_OPTIONS and --quiet (no progress on stderr). A
  * subcommand's own option ids start at DISPERSION_OPT_FIRST_PRIVATE. */
-enum { DISPERSION_OPT_QUIET = SMX_OPT_FIRST_PRIVATE, DISPERSION_OPT_FIRST_PRIVATE };
-#define DISPERSION_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, SMX_CLI_FLAG("quiet", DISPERSION_OPT_QUIET)
+enum { DISPERSION_OPT_FIRST_PRIVATE = SMX_OPT_FIRST_PRIVATE };
+#define DISPERSION_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, SMX_CLI_QUIET_OPTION
 
 /* A subcommand's common options and its command line. */
 typedef struct {

@@ -574,7 +574,7 @@ int icl_cmd_closeness(int argc, char **argv)
             f32 = !strcmp(optarg, "f32");
             break;
         default:
-            icl_opt_common(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&cc, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     char outbuf[64];

@@ -46,16 +46,11 @@ double icl_norm(const double *v, size_t d);
 /* "# key: v0,v1,..." metadata (%g). */
 void icl_meta_list(smx_tsv_t *t, const char *key, const double *v, size_t n);
 /* Options of every subcommand beside SMX_CLI_COMMON_OPTIONS (issues 8, 9): --quiet (no progress or timing
- * lines on stderr). ICL_OPT_QUIET is above every subcommand's private option ids. */
-enum { ICL_OPT_QUIET = SMX_OPT_FIRST_PRIVATE + 256 };
-#define ICL_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, {"quiet", no_argument, 0, ICL_OPT_QUIET}
+ * lines on stderr; the getopt loop's default branch is smx_cli_common_or_quiet). */
+#define ICL_COMMON_OPTIONS SMX_CLI_COMMON_OPTIONS, SMX_CLI_QUIET_OPTION
 /* Start of every subcommand's getopt_long loop: optind = 1 and opterr = 0 (getopt prints nothing; the bad
- * option is named in one line by icl_opt_common). */
+ * option is named in one line by smx_cli_common_or_quiet). */
 void icl_opt_begin(void);
-/* The default branch of every subcommand's getopt_long loop: the common options and --quiet (*quiet = 1;
- * quiet may be NULL where nothing is printed), else ONE line naming the bad option, exit 2. */
-void icl_opt_common(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
-                    int argc, char **argv);
 /* The output path: --out, else data/quick|paper/NAME.tsv (buf, len bytes); before any work: exit 3 naming it
  * unless it can be written. */
 const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog);

@@ -147,7 +147,7 @@ int icl_cmd_estimators(int argc, char **argv)
             if (!(s2 > 0 && s2 < 1e6)) smx_cli_fail(prog, "--sigma2: must be in (0, 1e6)");
             break;
         default:
-            icl_opt_common(&c, NULL, opt, optarg, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
     char outbuf[64];

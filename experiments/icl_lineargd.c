@@ -285,7 +285,7 @@ int icl_cmd_linear_gd(int argc, char **argv)
         case O_SCT: sct = smx_cli_long_or_fail(optarg, 1, 100000000, prog, "--scan-tasks"); break;
         case O_WD: wd = smx_cli_double_range_or_fail(optarg, 0, 10, prog, "--weight-decay"); break;
         default:
-            icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     char outbuf[64];

@@ -498,7 +498,7 @@ int icl_cmd_multihead(int argc, char **argv)
             ckpt_on = 1;
             break;
         default:
-            icl_opt_common(&c, &quiet, opt, optarg, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&c, &quiet, opt, optarg, prog, usage, argc, argv);
         }
     }
     smx_cli_no_positional(argc, argv, optind, prog);

@@ -61,16 +61,6 @@ size_t icl_sizes_or_fail(size_t *v, size_t max, const char *s, size_t lo, size_t
 
 void icl_opt_begin(void) { optind = 1, opterr = 0; }
 
-void icl_opt_common(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog, const char *usage,
-                    int argc, char **argv)
-{
-    if (opt == ICL_OPT_QUIET) {
-        if (quiet) *quiet = 1;
-        return;
-    }
-    if (!smx_cli_common(c, opt, arg, prog, usage)) smx_cli_bad_option_fail(prog, argc, argv);
-}
-
 const char *icl_out_or_fail(const smx_cli_common_t *c, const char *name, char *buf, size_t len, const char *prog)
 {
     const char *out = c->out;
@@ -172,7 +162,7 @@ static void th_parse(th_opts_t *o, int argc, char **argv, unsigned allowed, cons
             if (!(o->eta > 0 && o->eta < 1e6)) smx_cli_fail(prog, "--eta: must be in (0, 1e6)");
             break;
         default:
-            icl_opt_common(&o->c, NULL, opt, optarg, prog, usage, argc, argv);
+            smx_cli_common_or_quiet(&o->c, NULL, opt, optarg, prog, usage, argc, argv);
         }
     }
     o->out = icl_opt_end(&o->c, o->print ? NULL : name, o->outbuf, sizeof o->outbuf, prog, argc, argv);

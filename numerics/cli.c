@@ -281,6 +281,16 @@ int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *pr
     return 0;
 }
 
+void smx_cli_common_or_quiet(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog,
+                             const char *usage, int argc, char **argv)
+{
+    if (opt == SMX_OPT_QUIET) {
+        if (quiet) *quiet = 1;
+    } else if (!smx_cli_common(c, opt, arg, prog, usage)) {
+        smx_cli_bad_option_fail(prog, argc, argv);
+    }
+}
+
 int smx_cli_dispatch(const char *prog, const char *usage, const smx_cli_cmd_t *cmds, size_t n,
                      void (*before)(const char *prog, int argc, char **argv), int argc, char **argv)
 {

@@ -29,6 +29,7 @@
 /* Options every program has (DESIGN.md): use these ids in getopt_long's table via
  * SMX_CLI_COMMON_OPTIONS and hand the parsed values to smx_cli_common. */
 enum { SMX_OPT_SEED = 0x1000, SMX_OPT_OUT, SMX_OPT_PROFILE, SMX_OPT_THREADS, SMX_OPT_HELP, SMX_OPT_VERSION,
+       SMX_OPT_QUIET /* SMX_CLI_QUIET_OPTION, smx_cli_common_or_quiet */,
        SMX_OPT_FIRST_PRIVATE /* first id free for a program's own options */ };
 
 #define SMX_CLI_COMMON_OPTIONS                                  \
@@ -38,6 +39,9 @@ enum { SMX_OPT_SEED = 0x1000, SMX_OPT_OUT, SMX_OPT_PROFILE, SMX_OPT_THREADS, SMX
     {"threads", required_argument, 0, SMX_OPT_THREADS},         \
     {"help", no_argument, 0, SMX_OPT_HELP},                     \
     {"version", no_argument, 0, SMX_OPT_VERSION}
+
+/* --quiet (progress and estimates off), for a table with the common options; handled by smx_cli_common_or_quiet. */
+#define SMX_CLI_QUIET_OPTION {"quiet", no_argument, 0, SMX_OPT_QUIET}
 
 /* Entries of a getopt_long table: an option with a value, a flag. */
 #define SMX_CLI_ARG(name, id) {name, required_argument, 0, id}
@@ -70,6 +74,12 @@ void smx_cli_init(const char *prog);
  * --help prints usage (the given text) to stdout and exits 0; --version prints
  * "PROG (smx) VERSION" and exits 0; bad values call smx_cli_fail. */
 int smx_cli_common(smx_cli_common_t *c, int opt, const char *arg, const char *prog, const char *usage);
+
+/* The default branch of a getopt_long loop (called with opterr = 0) whose table has the common options and
+ * SMX_CLI_QUIET_OPTION: --quiet sets *quiet = 1 (quiet may be NULL where nothing is printed), a common option
+ * goes to smx_cli_common, anything else is ONE line naming it (smx_cli_bad_option_fail), exit 2. */
+void smx_cli_common_or_quiet(smx_cli_common_t *c, int *quiet, int opt, const char *arg, const char *prog,
+                             const char *usage, int argc, char **argv);
 
 /* "quick" or "paper". */
 const char *smx_cli_profile_name(smx_profile_t p);
