@@ -512,6 +512,7 @@ int icl_cmd_multihead(int argc, char **argv)
         if (rc) {
             smx_cli_io_fail(prog, "--dump: cannot write", dump);
         }
+        free(kept);
         return 0;
     }
     int paper = c.profile == SMX_PROFILE_PAPER;
