@@ -4,8 +4,10 @@
 #include "lse.h"
 #include "smx.h"
 
+#include <errno.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h>
@@ -206,5 +208,75 @@ int icl_eig_symm(double *ev, const double *H, size_t d)
     for (size_t i = 0; i < d; i++) ev[i] = gsl_vector_get(e, i);
     gsl_sort(ev, 1, d);
     gsl_matrix_free(m), gsl_vector_free(e), gsl_eigen_symm_free(w);
+    return SMX_OK;
+}
+
+int icl_problem_read(double **A, double **b, double **x, size_t *n, size_t *d, const char *path, char *err,
+                     size_t errlen)
+{
+    *A = *b = *x = NULL, *n = *d = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SMX_EIO;
+    }
+    int st = SMX_EDOM;
+    char *line = NULL, msg[512] = "";
+    size_t cap = 0, nl = 0, cnt = 0, vcap = 0;
+    double *val = NULL;
+    size_t *width = NULL, *lineno = NULL, lcap = 0;
+    size_t ln = 0;
+/* record the first error; everything is freed before the program exits (sanitizer-clean) */
+#define RP_FAIL(...) do { snprintf(msg, sizeof msg, __VA_ARGS__); goto done; } while (0)
+    while (getline(&line, &cap, fp) != -1) {
+        ln++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || *p == 0) continue;
+        if (nl == lcap) {
+            lcap = lcap ? 2 * lcap : 64;
+            size_t *w2 = realloc(width, lcap * sizeof *width), *l2 = w2 ? realloc(lineno, lcap * sizeof *lineno) : NULL;
+            if (w2) width = w2;
+            if (l2) lineno = l2;
+            if (!w2 || !l2) { st = SMX_ENOMEM; RP_FAIL("%s: out of memory", path); }
+        }
+        size_t w = 0, col = 1;
+        while (*p && *p != '\n' && *p != '\r') {
+            char *end;
+            double v = strtod(p, &end);
+            if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r'))
+                RP_FAIL("%s:%zu:%zu: not a number", path, ln, col);
+            if (!isfinite(v)) RP_FAIL("%s:%zu:%zu: not a finite number", path, ln, col);
+            if (cnt == vcap) {
+                vcap = vcap ? 2 * vcap : 256;
+                double *v2 = realloc(val, vcap * sizeof *val);
+                if (!v2) { st = SMX_ENOMEM; RP_FAIL("%s: out of memory", path); }
+                val = v2;
+            }
+            val[cnt++] = v, w++, col++;
+            p = end;
+            while (*p == ' ' || *p == '\t') p++;
+        }
+        width[nl] = w, lineno[nl++] = ln;
+    }
+    if (nl < 3) RP_FAIL("%s: need n >= 1 rows of A, a line b and a line x (found %zu lines)", path, nl);
+    *n = nl - 2, *d = width[0];
+    for (size_t i = 1; i < *n; i++)
+        if (width[i] != *d) RP_FAIL("%s:%zu:%zu: row of A has %zu columns, the first has %zu", path, lineno[i],
+                                    (width[i] < *d ? width[i] : *d) + 1, width[i], *d);
+    if (width[*n] != *n) RP_FAIL("%s:%zu: b has %zu entries, A has %zu rows", path, lineno[*n], width[*n], *n);
+    if (width[*n + 1] != *d) RP_FAIL("%s:%zu: x has %zu entries, A has %zu columns", path, lineno[*n + 1],
+                                     width[*n + 1], *d);
+    *A = val, *b = val + *n * *d, *x = *b + *n;
+done:
+#undef RP_FAIL
+    free(line), free(width), free(lineno);
+    fclose(fp);
+    if (*msg) {
+        free(val);
+        *A = *b = *x = NULL, *n = *d = 0;
+        snprintf(err, errlen, "%s", msg);
+        return st;
+    }
     return SMX_OK;
 }

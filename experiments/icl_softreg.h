@@ -33,6 +33,14 @@ int icl_softreg_eval_mpfr(double *L, double *grad, double *hess, const double *A
 /* f = softmax(A x) (n) by the shifted formula; z: n doubles of work. */
 void icl_softreg_f(double *f, const double *A, const double *x, size_t n, size_t d, double *z);
 
+/* Read a problem file (smx-icl check --print): n rows of A with d numbers each, a line with the n entries of b,
+ * a line with the d entries of x; '#' lines and blank lines ignored; tabs or spaces; finite numbers only.
+ * On success *A (n x d), *b, *x point into ONE allocation (free(*A)). Otherwise all NULL / 0, a one-line
+ * message naming the path, line and column in err, and SMX_EIO (cannot open), SMX_EDOM (malformed) or
+ * SMX_ENOMEM. */
+int icl_problem_read(double **A, double **b, double **x, size_t *n, size_t *d, const char *path, char *err,
+                     size_t errlen);
+
 /* Spectral norm of the n x d matrix A (largest singular value, LAPACK dgesvd on a copy). SMX_OK / SMX_ENOMEM. */
 int icl_norm2(double *s, const double *A, size_t n, size_t d);
 

@@ -263,74 +263,13 @@ static const char check_usage[] =
     "  --seed N --out FILE (default data/quick/icl-check.tsv) --profile quick|paper --threads N\n"
     "  --quiet (accepted; nothing is printed) --help --version\n";
 
-/* Read FILE: n rows of d numbers, then n, then d. Fails (exit 2) naming file, line and column. */
-static void read_problem(const char *prog, const char *path, double **A, double **b, double **x, size_t *n,
-                         size_t *d)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) smx_cli_fail(prog, "--print: %s: %s", path, strerror(errno));
-    char *line = NULL, msg[512] = "";
-    size_t cap = 0, nl = 0, cnt = 0, vcap = 0;
-    double *val = NULL;
-    size_t *width = NULL, *lineno = NULL, lcap = 0;
-    size_t ln = 0;
-/* record the first error; everything is freed before the program exits (sanitizer-clean) */
-#define RP_FAIL(...) do { snprintf(msg, sizeof msg, __VA_ARGS__); goto done; } while (0)
-    while (getline(&line, &cap, fp) != -1) {
-        ln++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == 0) continue;
-        if (nl == lcap) {
-            lcap = lcap ? 2 * lcap : 64;
-            size_t *w2 = realloc(width, lcap * sizeof *width), *l2 = w2 ? realloc(lineno, lcap * sizeof *lineno) : NULL;
-            if (w2) width = w2;
-            if (l2) lineno = l2;
-            if (!w2 || !l2) RP_FAIL("out of memory");
-        }
-        size_t w = 0, col = 1;
-        while (*p && *p != '\n' && *p != '\r') {
-            char *end;
-            double v = strtod(p, &end);
-            if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r'))
-                RP_FAIL("%s:%zu:%zu: not a number", path, ln, col);
-            if (!isfinite(v)) RP_FAIL("%s:%zu:%zu: not a finite number", path, ln, col);
-            if (cnt == vcap) {
-                vcap = vcap ? 2 * vcap : 256;
-                double *v2 = realloc(val, vcap * sizeof *val);
-                if (!v2) RP_FAIL("out of memory");
-                val = v2;
-            }
-            val[cnt++] = v, w++, col++;
-            p = end;
-            while (*p == ' ' || *p == '\t') p++;
-        }
-        width[nl] = w, lineno[nl++] = ln;
-    }
-    if (nl < 3) RP_FAIL("%s: need n >= 1 rows of A, a line b and a line x (found %zu lines)", path, nl);
-    *n = nl - 2, *d = width[0];
-    for (size_t i = 1; i < *n; i++)
-        if (width[i] != *d) RP_FAIL("%s:%zu:%zu: row of A has %zu columns, the first has %zu", path, lineno[i],
-                                    (width[i] < *d ? width[i] : *d) + 1, width[i], *d);
-    if (width[*n] != *n) RP_FAIL("%s:%zu: b has %zu entries, A has %zu rows", path, lineno[*n], width[*n], *n);
-    if (width[*n + 1] != *d) RP_FAIL("%s:%zu: x has %zu entries, A has %zu columns", path, lineno[*n + 1],
-                                     width[*n + 1], *d);
-    *A = val, *b = val + *n * *d, *x = *b + *n;
-done:
-#undef RP_FAIL
-    free(line), free(width), free(lineno);
-    fclose(fp);
-    if (*msg) {
-        free(val);
-        smx_cli_fail(prog, "%s", msg);
-    }
-}
-
 static int check_print(const th_opts_t *o, int use_mpfr)
 {
     double *A = NULL, *b = NULL, *x = NULL;
     size_t n = 0, d = 0;
-    read_problem(o->prog, o->print, &A, &b, &x, &n, &d);
+    char err[512];
+    int rst = icl_problem_read(&A, &b, &x, &n, &d, o->print, err, sizeof err);
+    if (rst) smx_cli_fail(o->prog, "--print: %s", err); /* a missing file is bad input: exit 2 */
     double L, *g = malloc(d * sizeof *g), *H = malloc(d * d * sizeof *H);
     icl_softreg_ws_t w;
     if (!g || !H || icl_softreg_ws_alloc(&w, n, d)) smx_cli_fail(o->prog, "out of memory");

@@ -36,6 +36,6 @@ int main(void)
     k = run_dir("tests/fuzz/corpus-ckpt", fuzz_ckpt);
     ok(k > 0, "fuzz corpus ckpt: %d inputs, no crash", k);
     k = run_dir("tests/fuzz/corpus-files", fuzz_files);
-    ok(k > 0, "fuzz corpus files (smx-moe / smx-bottleneck readers): %d inputs, no crash", k);
+    ok(k > 0, "fuzz corpus files (smx-moe / smx-bottleneck / smx-icl readers): %d inputs, no crash", k);
     return tap_done();
 }

@@ -6,6 +6,7 @@
  *   3 bottleneck_read_matrix TSV (smx-bottleneck recover --file / argmax --file), -inf refused
  *   4 the same with -inf accepted (log-probs of underflowed probabilities)
  *   5 bottleneck_read_matrix raw float32, 6 raw float64 (rows, cols from the next two bytes)
+ *   7 icl_problem_read (smx-icl check --print: A, b, x)
  * Properties: never crash (ASan/UBSan), never leak; a refused file gets a one-line message; an
  * accepted one has consistent sizes and only the values its reader allows (every value is read, so
  * ASan sees any buffer shorter than the sizes claim).
@@ -14,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include "bottleneck_cmds.h"
+#include "icl_softreg.h"
 #include "moe.h"
 #include "moe_cmds.h"
 #include "smx.h"
@@ -57,9 +59,9 @@ static void check_moe(const smx_moe_t *m)
 static int fuzz_files(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    int which = data[0] % 7;
+    int which = data[0] % 8;
     size_t rows = 0, cols = 0, skip = 1;
-    if (which >= 5) {
+    if (which == 5 || which == 6) {
         if (size < 3) return 0;
         rows = data[1] % 64, cols = data[2] % 64, skip = 3;
     }
@@ -96,6 +98,15 @@ static int fuzz_files(const uint8_t *data, size_t size)
             check_values(p.m.beta1, p.m.k * p.m.d, 0);
             check_values(p.th, p.m.k * (p.S - 1) * (p.m.d + 1), 0);
             moe_mparams_free(&p);
+        } else check_refusal(st, err);
+    } else if (which == 7) {
+        double *A, *b, *x;
+        size_t n, d;
+        st = icl_problem_read(&A, &b, &x, &n, &d, path, err, sizeof err);
+        if (st == SMX_OK) {
+            if (n == 0 || d == 0 || b != A + n * d || x != b + n) abort();
+            check_values(A, n * d + n + d, 0);
+            free(A);
         } else check_refusal(st, err);
     } else {
         bottleneck_file_fmt_t fmt = which <= 4 ? BOTTLENECK_FILE_TSV : which == 5 ? BOTTLENECK_FILE_F32 : BOTTLENECK_FILE_F64;
