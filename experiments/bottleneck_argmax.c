@@ -162,8 +162,7 @@ static void argmax_mem_or_fail(double data_bytes, size_t v, size_t d, const char
     snprintf(msg, sizeof msg, "%s x --threads %d (an LP of all %zu rows per thread, worst case)", what,
              omp_get_max_threads(), v);
     double bytes = data_bytes + V * (double)sizeof(cls_t) + omp_get_max_threads() * lp;
-    if (bytes > smx_mem_available()) free(owned);
-    smx_cli_mem_or_fail(bytes, msg, prog);
+    smx_cli_mem_or_fail_free(bytes, msg, prog, owned);
 }
 
 static int run_file(const opts_t *o)

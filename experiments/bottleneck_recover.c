@@ -444,8 +444,7 @@ static int run_file(const opts_t *o)
     }
     bottleneck_read_matrix_or_fail(&a, &r, &c, o->file, o->ffmt, 1, prog);
     snprintf(what, sizeof what, "--file (%zu x %zu)", r, c);
-    if (recover_file_bytes(r, c) > smx_mem_available()) free(a); /* before the refusal (LeakSanitizer) */
-    smx_cli_mem_or_fail(recover_file_bytes(r, c), what, prog);
+    smx_cli_mem_or_fail_free(recover_file_bytes(r, c), what, prog, a);
     int st;
     /* drop columns with -inf (probabilities that underflowed to 0) */
     size_t keep = 0;

@@ -15,6 +15,12 @@
 
 static const char *PROG = COLLAPSE_PROG;
 
+/* the epoch of a run's last logged row */
+static long log_last_epoch(const collapse_log_t *l)
+{
+    return (long)l->v[(l->nrows - 1) * l->ncols + COLLAPSE_COL_EPOCH];
+}
+
 int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
 {
     /* parse the list first: every name must be a format */
@@ -37,6 +43,7 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
     collapse_log_t *logs = calloc((size_t)nf, sizeof *logs);
     if (!logs) { smx_tsv_abort(t); collapse_fail_status(SMX_ENOMEM, "onset"); }
     long need = 0, need_all = 0;
+    int any_onset = 0;
     for (int i = 0; i < nf; i++) {
         char cs[1024];
         collapse_opts_t oi = *o;
@@ -47,14 +54,12 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
                               .log_offset = o->log_conv, .on_init = collapse_io_on_init, .on_init_ctx = (void *)o};
         int fin, st = collapse_run(&logs[i], NULL, &fin, &ro);
         if (st != SMX_OK) { smx_tsv_abort(t); collapse_fail_status(st, "training"); }
-        long last = (long)logs[i].v[(logs[i].nrows - 1) * logs[i].ncols + COLLAPSE_COL_EPOCH];
-        long on = collapse_log_onset(&logs[i], NULL);
-        if (on >= 0 && on > need) need = on;
+        long last = log_last_epoch(&logs[i]), on = collapse_log_onset(&logs[i], NULL);
+        any_onset |= on >= 0;
+        if (on > need) need = on;
         if (last > need_all) need_all = last;
         if (!o->quiet) fprintf(stderr, "%s: onset %s: epoch %ld\n", PROG, fmts[i].name, on);
     }
-    int any_onset = 0;
-    for (int i = 0; i < nf; i++) any_onset |= collapse_log_onset(&logs[i], NULL) >= 0;
     if (!any_onset) need = need_all;
     collapse_log_t ref = {0};
     if (o->reference) {
@@ -75,7 +80,7 @@ int collapse_cmd_onset(collapse_opts_t *o, int argc, char **argv)
         char cut[1024] = "";
         size_t k = 0;
         for (int i = 0; i < nf && k < sizeof cut; i++)
-            if ((long)logs[i].v[(logs[i].nrows - 1) * logs[i].ncols] > need)
+            if (log_last_epoch(&logs[i]) > need)
                 k += (size_t)snprintf(cut + k, sizeof cut - k, "%s%s", k ? "," : "", fmts[i].name);
         smx_tsv_meta(t, "reference_cut", "%s", k ? cut : "none");
         smx_tsv_meta(t, "reference_cut_note", "runs named in reference_cut never reached onset and ran past the "

@@ -166,10 +166,17 @@ void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt
 
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog)
 {
+    smx_cli_mem_or_fail_free(bytes, what, prog, NULL);
+}
+
+void smx_cli_mem_or_fail_free(double bytes, const char *what, const char *prog, void *owned)
+{
     double avail = smx_mem_available();
-    if (bytes > avail)
+    if (bytes > avail) {
+        free(owned);
         smx_cli_die(SMX_EXIT_NOMEM, prog, "%s needs about %.0f MB of memory; only %.0f MB available (RAM / ulimit)",
                     what, bytes / 1e6, avail / 1e6);
+    }
 }
 
 void smx_cli_time_or_fail(double seconds, double limit, const char *basis, const char *what, const char *prog)

@@ -112,6 +112,9 @@ void smx_cli_outputs_or_fail(const char *prog, const char *out, const char *ckpt
 /* Refuse up front a job whose memory estimate (bytes) exceeds what this process can get
  * (smx_mem_available): "prog: WHAT needs about X MB of memory, only Y MB available", exit 4. */
 void smx_cli_mem_or_fail(double bytes, const char *what, const char *prog);
+/* The same, freeing owned (may be NULL) before the refusal: a caller's buffer read before the exact
+ * estimate was known is not reported as a leak (LeakSanitizer). */
+void smx_cli_mem_or_fail_free(double bytes, const char *what, const char *prog, void *owned);
 /* Refuse up front a job whose run-time estimate (seconds) exceeds limit seconds: "prog: WHAT would
  * take about X days (estimate: ...); more than Y days refused", exit 2 (an absurd size). basis:
  * how the estimate was made, e.g. "4e15 flops at 1e10 flop/s". */
