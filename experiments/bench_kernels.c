@@ -146,11 +146,6 @@ static int job_run(const job_t *j)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* --clock cpu: the calling thread's CPU time instead of wall time (one thread only). */
 static int clock_cpu = 0;
@@ -181,8 +176,7 @@ static double job_time(const job_t *j, int reps, double min_time)
         for (long c = 0; c < calls; c++) job_run(j);
         ts[r] = (bench_now() - t0) / (double)calls;
     }
-    qsort(ts, (size_t)reps, sizeof(double), cmp_double);
-    double med = ts[reps / 2];
+    double med = smx_time_median(ts, (size_t)reps);
     free(ts);
     return med;
 }

@@ -31,11 +31,6 @@ static const char MUSAGE[] =
     "  --quiet        no progress on stderr\n"
     "Rows: algo p n ns_per_elem.\n";
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int bench_cmd_mpfr(int argc, char **argv)
 {
@@ -100,8 +95,7 @@ int bench_cmd_mpfr(int argc, char **argv)
                     return 1;
                 }
             }
-            qsort(ts, (size_t)reps, sizeof(double), cmp_double);
-            res[a][k] = ts[reps / 2] / (double)N * 1e9;
+            res[a][k] = smx_time_median(ts, (size_t)reps) / (double)N * 1e9;
         }
         for (size_t i = 0; i < N; i++) { mpfr_clear(x[i]); mpfr_clear(y[i]); }
         free(x);

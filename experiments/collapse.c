@@ -53,7 +53,8 @@ static const char *USAGE =
     "          of gap - p ln 2 in the metadata (issue 11: why the sequential sum slows the gaps)\n"
     "  bench   epochs/s of the paper MLP (V 113, W 200, 40%) in fp32 and fp64 beside the time of\n"
     "          the epoch's six GEMMs alone and of its loss-in-format pass alone (loss_ms: a vectorised\n"
-    "          exp, libm's near rounding boundaries, a rounding per operation; stdout, --epochs epochs each)\n"
+    "          exp, libm's near rounding boundaries, a rounding per operation; fp32: float loops):\n"
+    "          medians of --epochs rounds (21) that time one of each; stdout\n"
     "Options:\n"
     "  --modulus V         modulus (quick 97, paper 113)\n"
     "  --op add|mul|sub    a+b, a*b, a-b mod V (add)\n"
@@ -412,13 +413,35 @@ static int cmd_train(collapse_opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Epochs/s of the paper MLP beside the six GEMMs of an epoch alone, same buffers. */
+/* The six GEMMs of one epoch alone (forward: two, backward: two calls of two each), the model's
+ * buffers and shapes, no ReLU */
+static void bench_gemm6(collapse_model_t *m, int f64)
+{
+    size_t n = m->ntrain, W = m->W, V = m->V;
+    if (!f64) {
+        smx_nn_dense_fwd_f32(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
+        smx_nn_dense_fwd_f32(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
+        smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+        smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
+    } else {
+        smx_nn_dense_fwd_f64(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
+        smx_nn_dense_fwd_f64(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
+        smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
+        smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
+    }
+}
+
+/* Epochs/s of the paper MLP beside its six GEMMs alone and its loss pass alone, same buffers: K
+ * rounds of (one epoch, the six GEMMs, the loss pass), each timed, and the medians reported, so
+ * the three are measured in the same seconds and a burst of another job moves one round only. */
 static int cmd_bench(collapse_opts_t *o)
 {
-    long K = o->epochs > 0 && o->epochs < 1000 ? o->epochs : 20;
-    printf("# smx-collapse bench: paper MLP V 113, W 200, depth 2, train 40%% (5107 rows), %ld epochs each,"
-           " threads %d (machine shared: timings indicative)\n", K, o->com.threads);
+    long K = o->epochs > 0 && o->epochs < 1000 ? o->epochs : 21;
+    printf("# smx-collapse bench: paper MLP V 113, W 200, depth 2, train 40%% (5107 rows), medians of %ld rounds"
+           " (epoch, six GEMMs, loss pass), threads %d\n", K, o->com.threads);
     printf("model\tsoftmax\tepochs_per_s\tms_per_epoch\tgemm6_ms\tratio\tloss_ms\n");
+    double *t = malloc(3 * (size_t)K * sizeof *t);
+    if (!t) collapse_fail_status(SMX_ENOMEM, "bench");
     for (int d = 0; d < 2; d++) {
         collapse_cfg_t c = o->cfg;
         c.modulus = 113; c.width = 200; c.depth = 2; c.train_frac = 0.4;
@@ -426,36 +449,28 @@ static int cmd_bench(collapse_opts_t *o)
         smx_format_get(&c.fmt, d ? "fp64" : "fp32");
         collapse_model_t *m;
         int st = collapse_model_alloc(&m, &c);
-        if (st != SMX_OK) collapse_fail_status(st, "bench");
+        if (st != SMX_OK) { free(t); collapse_fail_status(st, "bench"); }
         collapse_metrics_t mt;
-        collapse_model_forward_backward(m, &mt);
+        collapse_model_forward_backward(m, &mt); /* warm-up */
         collapse_model_step(m);
-        double t0 = smx_time_now();
-        for (long k = 0; k < K; k++) { collapse_model_forward_backward(m, &mt); collapse_model_step(m); }
-        double te = (smx_time_now() - t0) / (double)K;
-        size_t n = m->ntrain, W = m->W, V = m->V;
-        t0 = smx_time_now();
         for (long k = 0; k < K; k++) {
-            if (d == 0) {
-                smx_nn_dense_fwd_f32(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
-                smx_nn_dense_fwd_f32(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f32(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
-                smx_nn_dense_bwd_f32(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
-            } else {
-                smx_nn_dense_fwd_f64(m->h[1], m->h[0], m->tens[1].w, NULL, n, W, W);
-                smx_nn_dense_fwd_f64(m->z, m->h[1], m->tens[2].w, NULL, n, W, V);
-                smx_nn_dense_bwd_f64(m->dh[0], m->tens[2].g, NULL, m->dz, m->h[1], m->tens[2].w, n, W, V);
-                smx_nn_dense_bwd_f64(m->dh[1], m->tens[1].g, NULL, m->dh[0], m->h[0], m->tens[1].w, n, W, W);
-            }
+            double t0 = smx_time_now();
+            collapse_model_forward_backward(m, &mt);
+            collapse_model_step(m);
+            double t1 = smx_time_now();
+            bench_gemm6(m, d);
+            double t2 = smx_time_now();
+            collapse_model_loss_rows_grad(m);
+            double t3 = smx_time_now();
+            t[k] = t1 - t0; t[K + k] = t2 - t1; t[2 * K + k] = t3 - t2;
         }
-        double tg = (smx_time_now() - t0) / (double)K;
-        t0 = smx_time_now();
-        for (long k = 0; k < K; k++) collapse_model_loss_rows_grad(m);
-        double tl = (smx_time_now() - t0) / (double)K;
+        const double te = smx_time_median(t, (size_t)K), tg = smx_time_median(t + K, (size_t)K),
+                     tl = smx_time_median(t + 2 * K, (size_t)K);
         printf("%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", d ? "fp64" : "fp32", c.fmt.name, 1 / te, te * 1e3, tg * 1e3,
                te / tg, tl * 1e3);
         collapse_model_free(m);
     }
+    free(t);
     return 0;
 }
 

@@ -189,6 +189,37 @@ static double zero_sum_gy(const double *g, size_t V, size_t y, const smx_format_
     return smx_format_round(-s, f);
 }
 
+/* A float model's rows with the correct-class gradient of the format (the default): the losses,
+ * accuracies and dz (n, V) (1/n scaled) by smx_xent_eval_f32_rows in blocks of 16 rows (the same
+ * values as the double route of loss_rows, vectorised for fp32; any thread count: each row's
+ * values are its own); returns 0, doing nothing, for the other cases (the double route). */
+enum { LOSS_BLOCK = 16 };
+static int loss_rows_float_f32(collapse_model_t *m, const size_t *idx, size_t n, float *dz, double invn)
+{
+    if (dz && m->cfg.gy != COLLAPSE_GY_FORMAT) return 0;
+    const size_t V = m->V, nb = (n + LOSS_BLOCK - 1) / LOSS_BLOCK;
+    _Pragma("omp parallel for schedule(static)")
+    for (size_t b = 0; b < nb; b++) {
+        const size_t i0 = b * LOSS_BLOCK, R = n - i0 < LOSS_BLOCK ? n - i0 : LOSS_BLOCK;
+        size_t y[LOSS_BLOCK], am[LOSS_BLOCK];
+        smx_xent_row_t r[LOSS_BLOCK];
+        for (size_t j = 0; j < R; j++) y[j] = collapse_label(m, idx[i0 + j]);
+        /* V = the workspace's n, y < V: cannot fail */
+        (void)smx_xent_eval_f32_rows(m->xent[collapse_thread_num()], r, dz ? dz + i0 * V : NULL, V, invn,
+                                     (const float *)m->z + i0 * V, V, V, y, R, am);
+        for (size_t j = 0; j < R; j++) {
+            m->rows[i0 + j].x = r[j];
+            m->rows[i0 + j].correct = am[j] == y[j];
+        }
+    }
+    return 1;
+}
+static int loss_rows_float_f64(collapse_model_t *m, const size_t *idx, size_t n, double *dz, double invn)
+{
+    (void)m; (void)idx; (void)n; (void)dz; (void)invn;
+    return 0;
+}
+
 /* The dtype-dependent passes, written once for T = float / double (llm.c style: one function
  * per layer pass; shapes: n rows of the split, V classes, W width, D hidden layers). */
 #define COLLAPSE_KERNELS(T, SFX)                                                                 \
@@ -237,6 +268,7 @@ static double zero_sum_gy(const double *g, size_t V, size_t y, const smx_format_
         const T *z = m->z;                                                                       \
         const double invn = 1.0 / (double)n;                                                     \
         const smx_format_t *f = &m->cfg.fmt;                                                    \
+        if (loss_rows_float_##SFX(m, idx, n, dz, invn)) return;                                  \
         _Pragma("omp parallel for schedule(static)")                                             \
         for (size_t i = 0; i < n; i++) {                                                         \
             int t = collapse_thread_num();                                                       \

@@ -2,8 +2,13 @@
 #ifndef SMX_MACHINE_H
 #define SMX_MACHINE_H
 
+#include <stddef.h>
+
 /* Monotonic wall-clock seconds (CLOCK_MONOTONIC). */
 double smx_time_now(void);
+/* The median of t[0..n) (n >= 1; t is sorted in place): the upper median t[n / 2] for even n, as the
+ * benchmarks report it. NaN entries sort last. */
+double smx_time_median(double *t, size_t n);
 
 /* Bytes of memory this process can still get: the least of physical memory, RLIMIT_AS and
  * RLIMIT_DATA (minus what is mapped now for the address-space limits) and the memory cgroup's

@@ -134,6 +134,10 @@ SMX_RR_UNOP(smx_rr_log1p, mpfr_log1p, log1p)
  * gradual underflow included, so fl(libm) lies between fl(v - d) and fl(v + d): equal ends pin
  * it. |x| <= 650 keeps v, d and v -+ d normal doubles (e^-650 ~ 2^-938). The check is done on
  * all elements branch-free (a NaN marks a fallback), then the marked ones are redone. */
+/* smx_rr_exp_n's check for SMX_RR_F32, y_i <- (double)(float)(y_i - d) or NaN, returning 1 if
+ * any NaN was written: the same loop, vectorised for AVX-512 / AVX2 / the baseline (rreg.c) */
+int smx_rr_pin_f32(double *restrict y, const double *restrict x, size_t n);
+
 SMX_RR_INLINE void smx_rr_exp_n(smx_rr_t *A, size_t r, size_t a, size_t n)
 {
     if (A->mp || A->fk == SMX_RR_F64) {
@@ -144,7 +148,8 @@ SMX_RR_INLINE void smx_rr_exp_n(smx_rr_t *A, size_t r, size_t a, size_t n)
     const double *restrict x = A->d + a;
     (void)smx_kernels_exp_f64(y, x, n, SMX_KERNELS_AUTO); /* AUTO always resolves: SMX_OK */
     int redo = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (A->fk == SMX_RR_F32) redo = smx_rr_pin_f32(y, x, n);
+    else for (size_t i = 0; i < n; i++) {
         const double v = y[i], d = fabs(v) * 0x1p-49;
         const double lo = smx_rr_round(A, v - d), hi = smx_rr_round(A, v + d);
         const int keep = lo == hi && fabs(x[i]) <= 650.0;

@@ -14,6 +14,8 @@
  * O = [2n, 3n) the differences zr_i - m, then the other terms (pairwise sum), then scalars */
 enum { R_S, R_SUMO, R_L, R_D, R_LOSS, R_G, R_GY, R_ONE, R_T, R_NSCALARS };
 
+#define XENT_F32_ROWS 16 /* rows per block of smx_xent_eval_f32_rows's float path */
+
 struct smx_xent {
     smx_format_t f;
     smx_xent_loss_t loss;
@@ -21,6 +23,10 @@ struct smx_xent {
     size_t n;
     smx_rr_t A;
     double *zd;     /* rounded logits as doubles (MPFR path) */
+    double *zin, *gout; /* smx_xent_eval_f32's general path: the float row and its gradient as doubles */
+    size_t brows;   /* smx_xent_eval_f32's float path (0: not this workspace): rows per block, */
+    double *bx;     /* their exp arguments and exps (2 brows n), */
+    float *ef;      /* their exponentials as floats (brows n) */
     mpfr_t wide;    /* MPFR path: s(x) and s'(x) at p + 64 bits before their one rounding */
 };
 
@@ -39,8 +45,20 @@ int smx_xent_alloc(smx_xent_t **out, size_t n, smx_xent_loss_t loss, smx_sum_alg
     w->n = n;
     int mp = force_mpfr || f->p > 53;
     w->zd = malloc(n * sizeof *w->zd);
-    if (!w->zd || smx_rr_alloc(&w->A, 3 * n + R_NSCALARS, mp, &w->f) != SMX_OK) {
+    w->zin = malloc(n * sizeof *w->zin);
+    w->gout = malloc(n * sizeof *w->gout);
+    if (!mp && smx_format_is_binary32(f) && loss == SMX_XENT_SOFTMAX) {
+        w->brows = n >= 4096 ? 1 : XENT_F32_ROWS; /* a block's buffers < 1.3 MB */
+        w->bx = malloc(2 * w->brows * n * sizeof *w->bx);
+        w->ef = malloc(w->brows * n * sizeof *w->ef);
+    }
+    if (!w->zd || !w->zin || !w->gout || (w->brows && (!w->bx || !w->ef)) ||
+        smx_rr_alloc(&w->A, 3 * n + R_NSCALARS, mp, &w->f) != SMX_OK) {
         free(w->zd);
+        free(w->zin);
+        free(w->gout);
+        free(w->bx);
+        free(w->ef);
         free(w);
         return SMX_ENOMEM;
     }
@@ -55,6 +73,10 @@ void smx_xent_free(smx_xent_t *w)
     if (w->A.mp) mpfr_clear(w->wide);
     smx_rr_free(&w->A);
     free(w->zd);
+    free(w->zin);
+    free(w->gout);
+    free(w->bx);
+    free(w->ef);
     free(w);
 }
 
@@ -242,4 +264,170 @@ int smx_xent_eval(smx_xent_t *w, smx_xent_row_t *r, double *grad, const double *
         xent_any(w, r, grad, z, n, y);
     }
     return SMX_OK;
+}
+
+/* ---- smx_xent_eval_f32: float rows (a float model's logits), the gradient scaled and rounded to float ---- */
+
+/* The float path's element-wise loops, compiled for AVX-512, AVX2 and the baseline and chosen at
+ * load time (GCC target_clones): each iteration is the same IEEE operations in every clone (no FP
+ * contraction under -std=c11), so the clone changes the speed only. */
+#define F32_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* *mx = max z_i when no z_i is NaN; returns 1 if some z_i is NaN (then *mx is unspecified) */
+F32_CLONES static int f32_max(const float *restrict z, size_t n, float *mx)
+{
+    float m = -INFINITY;
+    int nan = 0;
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (size_t i = 0; i < n; i++) {
+        m = z[i] > m ? z[i] : m;
+        nan |= z[i] != z[i];
+    }
+    *mx = m;
+    return nan;
+}
+
+/* max of z_i over i != k (n >= 2, no NaN) */
+F32_CLONES static float f32_max_except(const float *restrict z, size_t n, size_t k)
+{
+    float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (size_t i = 0; i < n; i++) {
+        const float v = i == k ? -INFINITY : z[i];
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
+/* x_i = fl32(z_i - m) as doubles (the exp's arguments; xent.h's t_i) */
+F32_CLONES static void f32_diff(double *restrict x, const float *restrict z, float m, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) x[i] = (double)(z[i] - m);
+}
+
+/* e_i = v_i (binary32 values held in doubles: exact) */
+F32_CLONES static void f32_narrow(float *restrict e, const double *restrict v, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) e[i] = (float)v[i];
+}
+
+/* dz_i = fl32(fl32(e_i / S) scale) (the label's entry is redone by the caller) */
+F32_CLONES static void f32_grad(float *restrict dz, const float *restrict e, float S, double scale, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) dz[i] = (float)((double)(e[i] / S) * scale);
+}
+
+/* S_j = the maxfirst sum of row j of e (R rows of n): e_kj first, then the others in index order,
+ * R rows side by side (independent chains of additions; each row's own order). Adding +0 for
+ * i == k_j instead of skipping it changes nothing: S_j >= +0 or NaN, never -0. */
+static void f32_sums_maxfirst(float *S, const float *e, size_t n, const size_t *k, size_t R)
+{
+    float s[XENT_F32_ROWS];
+    for (size_t j = 0; j < R; j++) s[j] = e[j * n + k[j]];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < R; j++) s[j] += i == k[j] ? 0.0f : e[j * n + i];
+    for (size_t j = 0; j < R; j++) S[j] = s[j];
+}
+
+/* the first index k of the largest z_i, the largest and the runner-up (row_argmax on floats:
+ * with a NaN in the row its order of comparisons; otherwise the max, its first index and the
+ * largest of the others, vectorised, which is what that order finds) */
+static size_t f32_argmax(float *best, float *second, const float *z, size_t n)
+{
+    size_t k = 0;
+    *second = -INFINITY;
+    if (f32_max(z, n, best)) {
+        *best = z[0];
+        for (size_t i = 1; i < n; i++) {
+            if (z[i] > *best) { *second = *best; *best = z[i]; k = i; }
+            else if (z[i] > *second) *second = z[i];
+        }
+        return k;
+    }
+    while (z[k] != *best) k++;
+    *best = z[k]; /* -0 or +0 as stored */
+    if (n > 1) *second = f32_max_except(z, n, k);
+    return k;
+}
+
+/* xent.h's SMX_XENT_SOFTMAX in binary32 on R <= w->brows float rows: the operations of xent_run's
+ * fast path with fl = binary32 rounding, written in float (a binary32 + - * / of floats is the
+ * double operation rounded once, 53 >= 2*24 + 2; the exps by smx_rr_exp_n as there, over the R
+ * rows at once; the log libm's rounded once) */
+static void xent_f32_block(smx_xent_t *w, smx_xent_row_t *r, float *dz, size_t ldd, double scale, const float *z,
+                           size_t ldz, size_t n, const size_t *y, size_t R, size_t *kmax)
+{
+    size_t k[XENT_F32_ROWS];
+    float best[XENT_F32_ROWS], S[XENT_F32_ROWS];
+    smx_rr_t L = w->A; /* the register machine on the block's buffer: x = [0, Rn), v = [Rn, 2Rn) */
+    L.d = w->bx;
+    double *x = w->bx, *v = w->bx + R * n;
+    float *e = w->ef;
+    for (size_t j = 0; j < R; j++) {
+        float second;
+        k[j] = kmax[j] = f32_argmax(&best[j], &second, z + j * ldz, n);
+        r[j].gap = (double)best[j] - (double)second;
+        f32_diff(x + j * n, z + j * ldz, best[j], n);
+    }
+    smx_rr_exp_n(&L, R * n, 0, R * n); /* v = fl(exp(x)): the kernels' exp, pinned (rreg.h) */
+    f32_narrow(e, v, R * n);
+    if (w->sum == SMX_SUM_PAIRWISE) { /* fl(e_k + pairwise sum of the others in index order) */
+        for (size_t j = 0; j < R; j++) {
+            const float *ej = e + j * n;
+            size_t c = 0;
+            for (size_t i = 0; i < n; i++)
+                if (i != k[j]) x[c++] = ej[i];
+            S[j] = (float)((double)ej[k[j]] + smx_sum(x, c, SMX_SUM_PAIRWISE, &w->f));
+        }
+    } else {
+        f32_sums_maxfirst(S, e, n, k, R);
+    }
+    for (size_t j = 0; j < R; j++) {
+        const float *zj = z + j * ldz, *ej = e + j * n;
+        r[j].sc = S[j] == 1.0f;
+        const float Lg = (float)log((double)S[j]), D = zj[y[j]] - best[j];
+        r[j].loss = Lg - D;
+        r[j].zero = r[j].loss == 0.0;
+        if (dz) {
+            float *dj = dz + j * ldd;
+            f32_grad(dj, ej, S[j], scale, n);
+            dj[y[j]] = (float)((double)(ej[y[j]] / S[j] - 1.0f) * scale);
+        }
+    }
+}
+
+int smx_xent_eval_f32_rows(smx_xent_t *w, smx_xent_row_t *r, float *dz, size_t ldd, double scale, const float *z,
+                           size_t ldz, size_t n, const size_t *y, size_t rows, size_t *kmax)
+{
+    if (n == 0 || n > w->n || ldz < n || (dz && ldd < n)) return SMX_EDOM;
+    for (size_t j = 0; j < rows; j++)
+        if (y[j] >= n) return SMX_EDOM;
+    for (size_t j0 = 0; w->brows && j0 < rows; j0 += w->brows) {
+        const size_t R = rows - j0 < w->brows ? rows - j0 : w->brows;
+        xent_f32_block(w, r + j0, dz ? dz + j0 * ldd : NULL, ldd, scale, z + j0 * ldz, ldz, n, y + j0, R,
+                       kmax + j0);
+    }
+    if (w->brows) return SMX_OK;
+    for (size_t j = 0; j < rows; j++) { /* other formats / losses / MPFR: through smx_xent_eval */
+        const float *zj = z + j * ldz;
+        size_t km = 0;
+        for (size_t i = 0; i < n; i++) {
+            w->zin[i] = zj[i];
+            if (zj[i] > zj[km]) km = i;
+        }
+        kmax[j] = km;
+        (void)smx_xent_eval(w, r + j, dz ? w->gout : NULL, w->zin, n, y[j]); /* arguments checked above */
+        if (dz)
+            for (size_t i = 0; i < n; i++) dz[j * ldd + i] = (float)smx_format_round(w->gout[i] * scale, &w->f);
+    }
+    return SMX_OK;
+}
+
+int smx_xent_eval_f32(smx_xent_t *w, smx_xent_row_t *r, float *dz, double scale, const float *z, size_t n, size_t y,
+                      size_t *kmax)
+{
+    return smx_xent_eval_f32_rows(w, r, dz, n, scale, z, n, n, &y, 1, kmax);
 }

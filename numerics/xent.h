@@ -54,4 +54,23 @@ void smx_xent_free(smx_xent_t *w);
  * (rounded to f) unless grad is NULL. SMX_OK or SMX_EDOM. No allocation. */
 int smx_xent_eval(smx_xent_t *w, smx_xent_row_t *r, double *grad, const double *z, size_t n, size_t y);
 
+/* A float model's row: the values of smx_xent_eval on (double) z[0..n), and unless dz is NULL
+ * dz[i] = (float) fl(g_i scale) (g_i the gradient smx_xent_eval returns; collapse: scale = 1/rows,
+ * the gradient of the mean loss, rounded to f as the reference's loss-format gradient tensor);
+ * *kmax = the first index of the largest z_i (NaN is never the largest). For SMX_XENT_SOFTMAX in
+ * binary32 (fast path) a float path with vectorised loops (AVX-512 / AVX2 / baseline clones):
+ * every rounded operation the same IEEE binary32 operation as xent_run's (a binary32 + - * / of
+ * floats equals the double operation rounded once), the same pinned exps, the same order of
+ * additions, hence the same bits (t-xent compares it with smx_xent_eval on every entry); other
+ * workspaces go through smx_xent_eval. SMX_OK or SMX_EDOM (as smx_xent_eval). No allocation. */
+int smx_xent_eval_f32(smx_xent_t *w, smx_xent_row_t *r, float *dz, double scale, const float *z, size_t n, size_t y,
+                      size_t *kmax);
+/* smx_xent_eval_f32 on `rows` rows at once: row j is z + j ldz (n logits, ldz >= n) with label
+ * y[j]; its results go to r[j] and kmax[j], its gradient to dz + j ldd (ldd >= n). The float path
+ * takes up to 16 rows per block (one vectorised exp over the block, the rows' sums side by side);
+ * the values are those of smx_xent_eval_f32 row by row. SMX_EDOM (nothing computed) if n == 0,
+ * n > the workspace's n, ldz < n, ldd < n (dz given) or some y[j] >= n. */
+int smx_xent_eval_f32_rows(smx_xent_t *w, smx_xent_row_t *r, float *dz, size_t ldd, double scale, const float *z,
+                           size_t ldz, size_t n, const size_t *y, size_t rows, size_t *kmax);
+
 #endif

@@ -98,6 +98,22 @@ size_t smx_optim_state_size(const smx_optim_t *o)
         }                                                                                  \
     }                                                                                      \
                                                                                            \
+    /* elements [i0, i1): the same IEEE operations per element in every clone (target_clones: \
+     * AVX-512, AVX2, baseline; no FP contraction under -std=c11), so the same values */     \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static void adamw_span_##SFX( \
+        T *restrict w, const T *restrict g, T *restrict m, T *restrict v, size_t i0, size_t i1, \
+        int wd, T decay, T step, T bc2s, T eps, T a1, T b2, T a2)                          \
+    {                                                                                      \
+        _Pragma("omp simd")                                                                \
+        for (size_t i = i0; i < i1; i++) {                                                 \
+            T wi = wd ? w[i] * decay : w[i];                                               \
+            m[i] = m[i] + a1 * (g[i] - m[i]);                                              \
+            v[i] = b2 * v[i] + a2 * g[i] * g[i];                                           \
+            T den = (T)sqrt(v[i]) / bc2s + eps;                                            \
+            w[i] = wi - step * (m[i] / den);                                               \
+        }                                                                                  \
+    }                                                                                      \
+                                                                                           \
     static void adamw_##SFX(T *w, const T *g, T *m, T *v, size_t n,                        \
                             const smx_optim_cfg_t *c, long t)                              \
     {                                                                                      \
@@ -105,14 +121,12 @@ size_t smx_optim_state_size(const smx_optim_t *o)
         const T decay = (T)(1 - c->lr * c->weight_decay), step = (T)(c->lr / bc1);         \
         const T bc2s = (T)sqrt(bc2), eps = (T)c->eps;                                      \
         const T a1 = (T)(1 - c->beta1), b2 = (T)c->beta2, a2 = (T)(1 - c->beta2);          \
-        _Pragma("omp parallel for schedule(static) if (n > 65536)")                        \
-        for (size_t i = 0; i < n; i++) {                                                   \
-            if (c->weight_decay != 0) w[i] = w[i] * decay;                                 \
-            m[i] = m[i] + a1 * (g[i] - m[i]);                                              \
-            v[i] = b2 * v[i] + a2 * g[i] * g[i];                                           \
-            T den = (T)sqrt(v[i]) / bc2s + eps;                                            \
-            w[i] = w[i] - step * (m[i] / den);                                             \
-        }                                                                                  \
+        const int wd = c->weight_decay != 0;                                               \
+        const size_t chunk = 4096, nc = (n + chunk - 1) / chunk;                           \
+        _Pragma("omp parallel for schedule(static) if (n > 16384)")                        \
+        for (size_t k = 0; k < nc; k++)                                                    \
+            adamw_span_##SFX(w, g, m, v, k * chunk, k + 1 < nc ? (k + 1) * chunk : n, wd, decay, step, \
+                             bc2s, eps, a1, b2, a2);                                       \
     }                                                                                      \
                                                                                            \
     static void step_##SFX(smx_optim_t *o, const smx_tensor_t *t)                          \

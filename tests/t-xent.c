@@ -8,7 +8,8 @@
  * within a few double ulps of a rounding midpoint of the format, and the fast path == the MPFR
  * path bit for bit (p <= 25) on rows with near-ties, huge spreads (subnormal / zero exps), +-Inf
  * and NaN logits. StableMax precision sweep: fast == MPFR over logits of every magnitude in every
- * format (p > 25: within a few ulps), and stablemax.h's double CE gradient vs MPFR. */
+ * format (p > 25: within a few ulps), and stablemax.h's double CE gradient vs MPFR. smx_xent_eval_f32
+ * (a float model's rows, the vectorised fp32 softmax path) == smx_xent_eval, bit for bit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,117 @@ static void test_errors(void)
     smx_xent_free(NULL);
 }
 
+/* smx_xent_eval_f32 (a float model's rows, scaled float gradient) == smx_xent_eval on the same row as
+ * doubles, then (float) fl(g_i scale), bit for bit: the vectorised fp32 softmax path and the
+ * general route (other formats, StableMax, MPFR), on rows with the fp32 exps nearest a midpoint
+ * (ties32 of test_fast_vs_mpfr_edges), rows in Softmax Collapse (gap >= 24 ln 2), exact ties of
+ * the max, huge spreads, +-Inf and NaN logits, n = 1 .. 113, and scales that keep, underflow and
+ * overflow the float gradient */
+static void test_eval_f32(void)
+{
+    const char *fmts[] = {"fp32", "fp16", "bf16", "p20", "p60"};
+    static const float ties32[4] = {-0x1p-25f, -0x1.c1c4b8p-10f, -0x1.e1dbe2p-8f, -0x1.d2259ap+3f};
+    static const double scales[4] = {1.0 / 5107, 2.385, 1e-42, 3e37};
+    static const size_t ns[5] = {1, 2, 5, 64, 113};
+    unsigned long long s = 90210;
+    for (int c = 0; c < 5 * 4; c++) {
+        const int fi = c / 4, loss = c / 2 % 2, order = c % 2;
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        smx_xent_t *wa, *wb;
+        smx_xent_alloc(&wa, 113, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        smx_xent_alloc(&wb, 113, (smx_xent_loss_t)loss, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        long diff = 0, total = 0, nsc = 0, nties = 0;
+        const int rows = fi == 0 ? 400 : 60;
+        for (int rep = 0; rep < rows; rep++) {
+            const size_t n = ns[rep % 5];
+            float z[113], dz[113];
+            double zd[113], g[113];
+            const float m = (float)(2.385 * (rep % 9) - 7);
+            const int kind = rep / 5 % 5;
+            for (size_t k = 0; k < n; k++) {
+                float t;
+                unsigned u = (unsigned)(xs_next(&s) % 4);
+                if (kind == 0 && u < 3) { t = ties32[xs_next(&s) % 4]; nties++; }
+                else if (kind == 1) t = (float)(-17 - 40 * xs_unit(&s));      /* SC: every other e below 2^-24 */
+                else if (kind == 2) t = (float)(-3000 * xs_unit(&s));         /* zero and subnormal exps */
+                else t = (float)(-9.5 * xs_unit(&s));
+                z[k] = kind == 0 ? t : m + t;
+            }
+            const size_t y = (size_t)(xs_next(&s) % n);
+            z[(y + 1) % n] = kind == 0 ? 0.0f : m; /* the max (a tie with y when n == 1) */
+            if (rep % 7 == 3) z[(y + 2) % n] = z[(y + 1) % n];  /* an exact tie of the max */
+            if (rep % 11 == 5) z[(y + 3) % n] = -INFINITY;
+            if (rep % 23 == 9) z[(y + 1) % n] = INFINITY;
+            if (rep % 29 == 13) z[(y + 2) % n] = NAN;
+            const double sc = scales[rep % 4];
+            for (size_t k = 0; k < n; k++) zd[k] = z[k];
+            smx_xent_row_t ra, rb;
+            size_t km = 99;
+            smx_xent_eval_f32(wa, &ra, dz, sc, z, n, y, &km);
+            smx_xent_eval(wb, &rb, g, zd, n, y);
+            size_t kr = 0;
+            for (size_t k = 1; k < n; k++)
+                if (z[k] > z[kr]) kr = k;
+            diff += !same(ra.loss, rb.loss) + (ra.sc != rb.sc) + (ra.zero != rb.zero) + !same(ra.gap, rb.gap) + (km != kr);
+            for (size_t k = 0; k < n; k++) diff += !same(dz[k], (float)smx_format_round(g[k] * sc, &f));
+            total += (long)n + 5;
+            nsc += ra.sc;
+            smx_xent_eval_f32(wa, &ra, NULL, sc, z, n, y, &km); /* no gradient: the same row result */
+            diff += !same(ra.loss, rb.loss) + (ra.sc != rb.sc) + !same(ra.gap, rb.gap) + (km != kr);
+        }
+        ok(diff == 0 && nsc > 0, "%s %s %s: smx_xent_eval_f32 == smx_xent_eval then (float) fl(g scale) on %ld "
+           "outputs (%ld rows in SC, %ld exps next to an fp32 midpoint, %ld differ)", fmts[fi],
+           loss ? "stablemax" : "softmax", order ? "pairwise" : "maxfirst", total, nsc, nties, diff);
+        smx_xent_free(wa);
+        smx_xent_free(wb);
+    }
+    /* blocks: smx_xent_eval_f32_rows on 37 rows (blocks of 16, 16, 5) with strides == row by row */
+    for (int c = 0; c < 5 * 2; c++) {
+        const int fi = c / 2, order = c % 2;
+        smx_format_t f;
+        smx_format_get(&f, fmts[fi]);
+        smx_xent_t *wa, *wb;
+        smx_xent_alloc(&wa, 113, SMX_XENT_SOFTMAX, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        smx_xent_alloc(&wb, 113, SMX_XENT_SOFTMAX, order ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        enum { R = 37, N = 101, LDZ = 107, LDD = 103 };
+        static float z[R * LDZ], dz[R * LDD], d1[N];
+        size_t y[R], km[R], k1;
+        smx_xent_row_t r[R], r1;
+        for (int j = 0; j < R; j++) {
+            const double spread = j % 3 == 0 ? 40 : j % 3 == 1 ? 3000 : 8;
+            for (int i = 0; i < N; i++) z[j * LDZ + i] = (float)(2.385 * j - spread * xs_unit(&s));
+            y[j] = (size_t)(xs_next(&s) % N);
+            if (j % 4 == 1) z[j * LDZ + y[j]] += 30; /* SC rows */
+        }
+        z[5 * LDZ + 7] = NAN;
+        z[9 * LDZ + 3] = INFINITY;
+        long diff = 0, nsc = 0;
+        smx_xent_eval_f32_rows(wa, r, dz, LDD, 1.0 / 3, z, LDZ, N, y, R, km);
+        for (int j = 0; j < R; j++) {
+            smx_xent_eval_f32(wb, &r1, d1, 1.0 / 3, z + j * LDZ, N, y[j], &k1);
+            diff += !same(r[j].loss, r1.loss) + (r[j].sc != r1.sc) + (r[j].zero != r1.zero) + !same(r[j].gap, r1.gap) +
+                    (km[j] != k1);
+            for (int i = 0; i < N; i++) diff += !same(dz[j * LDD + i], d1[i]);
+            nsc += r1.sc;
+        }
+        ok(diff == 0 && nsc > 0, "%s softmax %s: smx_xent_eval_f32_rows on %d strided rows == row by row (%ld in SC, "
+           "%ld outputs differ)", fmts[fi], order ? "pairwise" : "maxfirst", R, nsc, diff);
+        smx_xent_free(wa);
+        smx_xent_free(wb);
+    }
+    smx_format_t f32;
+    smx_format_get(&f32, "fp32");
+    smx_xent_t *w;
+    smx_xent_alloc(&w, 8, SMX_XENT_SOFTMAX, SMX_SUM_MAXFIRST, &f32, 0);
+    smx_xent_row_t r;
+    float z[9] = {0}, dz[9];
+    size_t km;
+    ok(smx_xent_eval_f32(w, &r, dz, 1, z, 8, 8, &km) == SMX_EDOM && smx_xent_eval_f32(w, &r, dz, 1, z, 9, 0, &km) == SMX_EDOM &&
+       smx_xent_eval_f32(w, &r, dz, 1, z, 0, 0, &km) == SMX_EDOM, "smx_xent_eval_f32: label >= n, n > workspace, n == 0 -> SMX_EDOM");
+    smx_xent_free(w);
+}
+
 int main(void)
 {
     test_sc();
@@ -512,6 +624,7 @@ int main(void)
     test_exp_n();
     test_fast_vs_mpfr_edges();
     test_fp64_plain();
+    test_eval_f32();
     test_stablemax_sweep();
     test_stablemax_ce_grad();
     test_error();
