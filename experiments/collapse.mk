@@ -94,4 +94,4 @@ $(FIGS)/collapse-onset-predicted.png $(FIGS)/collapse-onset-predicted.pdf: $(COS
 run-collapse: $(CF2_DATA) $(CSM_DATA) $(CPG_DATA) $(COS_DATA)
 
 bench-collapse: $(BIN)/smx-collapse
-	$(BIN)/smx-collapse bench --epochs 20 --threads 2
+	$(BIN)/smx-collapse bench --epochs 21 --threads 2
