@@ -27,7 +27,9 @@ struct smx_xent {
     size_t brows;   /* smx_xent_eval_f32's float path (0: not this workspace): rows per block, */
     double *bx;     /* their exp arguments and exps (2 brows n), */
     float *ef;      /* their exponentials as floats (brows n) */
-    mpfr_t wide;    /* MPFR path: s(x) and s'(x) at p + 64 bits before their one rounding */
+    mpfr_t wide;    /* StableMax: s(x) and s'(x) at p + 64 bits before their one rounding */
+    int pin;        /* StableMax fast path, p <= 25: s and s' pinned, else computed by MPFR (mx, mo) */
+    mpfr_t mx, mo;  /* the fallback's argument (53 bits) and result (p bits) */
 };
 
 int smx_xent_alloc(smx_xent_t **out, size_t n, smx_xent_loss_t loss, smx_sum_algo_t sum, const smx_format_t *f,
@@ -62,7 +64,12 @@ int smx_xent_alloc(smx_xent_t **out, size_t n, smx_xent_loss_t loss, smx_sum_alg
         free(w);
         return SMX_ENOMEM;
     }
-    if (mp) mpfr_init2(w->wide, f->p + 64);
+    if (loss == SMX_XENT_STABLEMAX) {
+        mpfr_init2(w->wide, f->p + 64);
+        mpfr_init2(w->mx, 53);
+        mpfr_init2(w->mo, f->p);
+        w->pin = !mp && f->p <= 25;
+    }
     *out = w;
     return SMX_OK;
 }
@@ -70,7 +77,7 @@ int smx_xent_alloc(smx_xent_t **out, size_t n, smx_xent_loss_t loss, smx_sum_alg
 void smx_xent_free(smx_xent_t *w)
 {
     if (!w) return;
-    if (w->A.mp) mpfr_clear(w->wide);
+    if (w->loss == SMX_XENT_STABLEMAX) mpfr_clears(w->wide, w->mx, w->mo, (mpfr_ptr)0);
     smx_rr_free(&w->A);
     free(w->zd);
     free(w->zin);
@@ -94,18 +101,56 @@ static size_t row_argmax(double *gap, const double *z, size_t n)
     return k;
 }
 
-/* r <- fl(s(x_a)) (deriv = 0) or fl(s'(x_a)) (deriv = 1), one rounding: fast path the double
- * value of stablemax.h rounded; MPFR path s or s' at p + 64 bits (1 - x exact there for
- * |x| < 2^64), then rounded once. The intermediates 1 - x and (1 - x)^2 are not values of the
- * format: they are formed in MPFR's widest exponent range (in the format's, (1 - x)^2 overflowed
- * once |1 - x| >= 2^((emax + 1) / 2): fp16 x <= -255, fp8-e4m3 x <= -22, and s' became 0 where
- * the fast path, whose double intermediates do not overflow, gives the format's s'), and the
- * result is rounded into the format in its range (check_range, subnormals: format.h). */
-ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr_t wide)
+/* out <- fl(s(x)) (deriv = 0) or fl(s'(x)) (deriv = 1) for x < 0 on the MPFR path (inside
+ * smx_format_mpfr_enter for f): s or s' at p + 64 bits (1 - x exact there for |x| < 2^64), then
+ * rounded once. The intermediates 1 - x and (1 - x)^2 are not values of the format: they are formed
+ * in MPFR's widest exponent range (in the format's, (1 - x)^2 overflowed once |1 - x| >=
+ * 2^((emax + 1) / 2): fp16 x <= -255, fp8-e4m3 x <= -22, and s' became 0 where the fast path, whose
+ * double intermediates do not overflow, gives the format's s'), and the result is rounded into the
+ * format in its range (smx_format_mpfr_fix, subnormals: format.h). */
+static void stablemax_neg_mpfr(mpfr_t out, const mpfr_t x, int deriv, mpfr_t wide, const smx_format_t *f)
+{
+    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax(); /* the format's */
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
+    mpfr_ui_sub(wide, 1, x, MPFR_RNDN);
+    if (deriv) mpfr_sqr(wide, wide, MPFR_RNDN);
+    const int t = mpfr_ui_div(out, 1, wide, MPFR_RNDN);
+    mpfr_set_emin(emin);
+    mpfr_set_emax(emax);
+    smx_format_mpfr_fix(out, t, MPFR_RNDN, f);
+}
+
+/* The fast path's fallback for x < 0: the MPFR path's value (stablemax_neg_mpfr), as a double */
+static double stablemax_neg_exact(smx_xent_t *w, double x, int deriv)
+{
+    smx_mpfr_range_t saved;
+    smx_format_mpfr_enter(&saved, &w->f);
+    mpfr_set_d(w->mx, x, MPFR_RNDN); /* exact: 53 bits */
+    stablemax_neg_mpfr(w->mo, w->mx, deriv, w->wide, &w->f);
+    const double r = mpfr_get_d(w->mo, MPFR_RNDN);
+    smx_format_mpfr_leave(&saved);
+    return r;
+}
+
+/* r <- fl(s(x_a)) (deriv = 0) or fl(s'(x_a)) (deriv = 1), one rounding. MPFR path:
+ * stablemax_neg_mpfr for x < 0, x + 1 or 1 for x >= 0. Fast path: v = the double value of
+ * stablemax.h (x + 1 for x >= 0: one operation on format values, rounded once, exact for p <= 25);
+ * for x < 0 and p <= 25 (w->pin) fl(v) is kept when fl(v - d) == fl(v + d), d = v 2^-49, as
+ * smx_rr_exp_n pins the exp (v's error: s 1 - x and a division, <= 2^-52 relative; s' also the
+ * square, <= 2.5 2^-52; d is 8 ulps of v), and v is a normal double >= 2^-1000 (or 0 for x = -Inf);
+ * any other element takes stablemax_neg_exact. Without the pin two negative floats double-rounded in
+ * fp32 (x = -0x1.e691c6p-12 for s, -0x1.2d5dc4p-9 for s', found with MPFR over all of them). */
+ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, smx_xent_t *w)
 {
     if (!A->mp) {
-        double x = A->d[a];
-        A->d[r] = smx_rr_round(A, deriv ? smx_stablemax_ds(x) : smx_stablemax_s(x));
+        const double x = A->d[a], v = deriv ? smx_stablemax_ds(x) : smx_stablemax_s(x);
+        if (!(x < 0) || !w->pin) {
+            A->d[r] = smx_rr_round(A, v);
+            return;
+        }
+        const double d = v * 0x1p-49, lo = smx_rr_round(A, v - d), hi = smx_rr_round(A, v + d);
+        A->d[r] = lo == hi && (v >= 0x1p-1000 || (v == 0 && isinf(x))) ? lo : stablemax_neg_exact(w, x, deriv);
         return;
     }
     if (mpfr_sgn(A->m[a]) >= 0) {
@@ -113,15 +158,7 @@ ALWAYS_INLINE void rr_stablemax(smx_rr_t *A, size_t r, size_t a, int deriv, mpfr
         else smx_rr_fix(A, r, mpfr_add_ui(A->m[r], A->m[a], 1, MPFR_RNDN));
         return;
     }
-    const mpfr_exp_t emin = mpfr_get_emin(), emax = mpfr_get_emax(); /* the format's (smx_rr_begin) */
-    mpfr_set_emin(mpfr_get_emin_min());
-    mpfr_set_emax(mpfr_get_emax_max());
-    mpfr_ui_sub(wide, 1, A->m[a], MPFR_RNDN);
-    if (deriv) mpfr_sqr(wide, wide, MPFR_RNDN);
-    const int t = mpfr_ui_div(A->m[r], 1, wide, MPFR_RNDN);
-    mpfr_set_emin(emin);
-    mpfr_set_emax(emax);
-    smx_rr_fix(A, r, t);
+    stablemax_neg_mpfr(A->m[r], A->m[a], deriv, w->wide, A->f);
 }
 
 /* S <- sum of E[0..n) in the order `sum` with e_k first (MAXFIRST) or last (PAIRWISE over the
@@ -215,16 +252,16 @@ ALWAYS_INLINE void xent_run(smx_xent_t *w, smx_xent_row_t *r, double *grad, cons
                 grad[i] = smx_rr_get_d(A, S + R_G);
             }
     } else {
-        for (size_t i = 0; i < n; i++) rr_stablemax(A, E + i, Z + i, 0, w->wide); /* s_i */
+        for (size_t i = 0; i < n; i++) rr_stablemax(A, E + i, Z + i, 0, w); /* s_i */
         exp_sum(A, w, n, k, 0);                                                     /* S' */
         smx_rr_log(A, S + R_L, S + R_S);
         smx_rr_log(A, S + R_D, E + y);
         smx_rr_sub(A, S + R_LOSS, S + R_L, S + R_D);            /* fl(fl(log S') - fl(log s_y)) */
         if (grad) {
-            rr_stablemax(A, S + R_GY, Z + y, 1, w->wide);
+            rr_stablemax(A, S + R_GY, Z + y, 1, w);
             smx_rr_div(A, S + R_GY, S + R_GY, E + y);           /* fl(fl(s'(zr_y)) / s_y) */
             for (size_t i = 0; i < n; i++) {
-                rr_stablemax(A, S + R_G, Z + i, 1, w->wide);
+                rr_stablemax(A, S + R_G, Z + i, 1, w);
                 smx_rr_div(A, S + R_G, S + R_G, S + R_S);       /* g_i = fl(fl(s'(zr_i)) / S') */
                 if (i == y) smx_rr_sub(A, S + R_G, S + R_G, S + R_GY);
                 grad[i] = smx_rr_get_d(A, S + R_G);

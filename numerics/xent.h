@@ -18,10 +18,11 @@
  *                      loss = fl(fl(log S') - fl(log s_y)), g_i = fl(fl(s'(zr_i)) / S'),
  *                      grad_i = g_i - [i == y] fl(fl(s'(zr_y)) / s_y) (rounded), s'(x) = 1
  *                      (x >= 0), 1 / (1 - x)^2 (x < 0), rounded once. Fast path: the double
- *                      formulas of stablemax.h rounded to f, i.e. once-rounded except where the
- *                      exact value lies within a few double ulps of a rounding boundary of f (fp32:
- *                      x = -0x1.e691c6p-12 for s, -0x1.2d5dc4p-9 for s', the only 2 of all negative
- *                      floats, found with MPFR; p > 25, e.g. fp64: within a few ulps, t-xent).
+ *                      formulas of stablemax.h rounded to f; for p <= 25 pinned as the exps are
+ *                      (a value within 8 double ulps of a rounding boundary of f is recomputed by
+ *                      the MPFR path's operations), so once-rounded and equal to the MPFR path
+ *                      (without the pin fp32 double-rounded x = -0x1.e691c6p-12 for s and
+ *                      -0x1.2d5dc4p-9 for s'); p > 25, e.g. fp64: within a few ulps (t-xent).
  * The loss and gradient are returned as doubles (exact for p <= 53, rounded to nearest above).
  * One workspace per thread. */
 #ifndef SMX_XENT_H

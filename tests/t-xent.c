@@ -616,6 +616,42 @@ static void test_eval_f32(void)
     smx_xent_free(w);
 }
 
+/* The StableMax fast path's pin (xent.c rr_stablemax): the two negative floats whose s / s' the
+ * double formula double-rounds in fp32 (x = -0x1.e691c6p-12 for s, -0x1.2d5dc4p-9 for s', found
+ * with MPFR over all negative floats) and 2^12 floats around each, in rows {x, 0} and {x, 0.75,
+ * -3.5} with every label and both sums: fast == MPFR bit for bit (loss and gradient) */
+static void test_stablemax_pin(void)
+{
+    static const float bad[2] = {-0x1.e691c6p-12f, -0x1.2d5dc4p-9f};
+    smx_format_t f;
+    smx_format_get(&f, "fp32");
+    long diff = 0, total = 0, baddiff = 0;
+    for (int o = 0; o < 2; o++) {
+        smx_xent_t *wf, *wm;
+        smx_xent_alloc(&wf, 3, SMX_XENT_STABLEMAX, o ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 0);
+        smx_xent_alloc(&wm, 3, SMX_XENT_STABLEMAX, o ? SMX_SUM_PAIRWISE : SMX_SUM_MAXFIRST, &f, 1);
+        for (int b = 0; b < 2; b++) {
+            float x = bad[b];
+            for (int k = 0; k < 2048; k++) x = nextafterf(x, 0.0f);
+            for (int k = 0; k <= 4096; k++, x = nextafterf(x, -INFINITY)) {
+                const double rows[2][3] = {{x, 0, 0}, {x, 0.75, -3.5}};
+                for (int rw = 0; rw < 2; rw++)
+                    for (size_t y = 0; y < (size_t)(rw ? 3 : 2); y++) {
+                        int sc;
+                        const long d = row_diff(wf, wm, rows[rw], rw ? 3 : 2, y, &sc);
+                        diff += d;
+                        baddiff += k == 2048 ? d : 0;
+                        total++;
+                    }
+            }
+        }
+        smx_xent_free(wf);
+        smx_xent_free(wm);
+    }
+    ok(diff == 0, "fp32 StableMax, s and s' near their two double-rounding inputs: fast == MPFR on %ld rows "
+       "(%ld differ, %ld at the two inputs)", total, diff, baddiff);
+}
+
 int main(void)
 {
     test_sc();
@@ -626,6 +662,7 @@ int main(void)
     test_fp64_plain();
     test_eval_f32();
     test_stablemax_sweep();
+    test_stablemax_pin();
     test_stablemax_ce_grad();
     test_error();
     test_errors();
