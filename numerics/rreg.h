@@ -134,8 +134,9 @@ SMX_RR_UNOP(smx_rr_log1p, mpfr_log1p, log1p)
  * gradual underflow included, so fl(libm) lies between fl(v - d) and fl(v + d): equal ends pin
  * it. |x| <= 650 keeps v, d and v -+ d normal doubles (e^-650 ~ 2^-938). The check is done on
  * all elements branch-free (a NaN marks a fallback), then the marked ones are redone. */
-/* smx_rr_exp_n's check for SMX_RR_F32, y_i <- (double)(float)(y_i - d) or NaN, returning 1 if
- * any NaN was written: the same loop, vectorised for AVX-512 / AVX2 / the baseline (rreg.c) */
+/* smx_rr_exp_n's check for SMX_RR_F32: y_i <- fl(y_i - d) where that equals fl(y_i + d) and
+ * |x_i| <= 650, else NaN; returns 1 if any NaN was written (the loop below, vectorised for
+ * AVX-512 / AVX2 / the baseline and written branch-free: rreg.c) */
 int smx_rr_pin_f32(double *restrict y, const double *restrict x, size_t n);
 
 SMX_RR_INLINE void smx_rr_exp_n(smx_rr_t *A, size_t r, size_t a, size_t n)
