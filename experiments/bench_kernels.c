@@ -17,6 +17,7 @@
 #include "machine.h"
 
 #include <gsl/gsl_randist.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,13 @@ static const char KUSAGE[] =
     "  --threads T    OpenMP threads of the kernels (default 1: the issue's one-thread targets)\n"
     "  --clock C      wall (default) | cpu: this thread's CPU time, for one thread on a shared\n"
     "                 machine (time other processes take from the core is not counted)\n"
+    "  --stream-bytes B  kernels write outputs of >= B bytes with non-temporal stores (default:\n"
+    "                 never; kernels.h: they were slower here); the copy-nt row times them alone\n"
     "  --profile P    quick | paper    --out FILE (default data/bench/bench-kernels.tsv or\n"
     "                 data/bench/bench-copy.tsv)   --quiet (no progress on stderr)\n"
     "Rows: type func algo isa n threads ns_per_elem gbps ratio_copy ratio_exp elem_per_cycle;\n"
     "func copy: algo copy (ordinary stores: the reference of ratio_copy) and copy-nt (non-temporal\n"
-    "stores, as the kernels use for outputs beyond the last-level cache); func exp: the exp alone.\n"
+    "stores, as the kernels use with --stream-bytes); func exp: the exp alone.\n"
     "A one-line summary (largest n) goes to stdout.\n";
 
 static const char *const TYPES[] = {"float", "double", NULL};
@@ -186,7 +189,7 @@ static int kernels_run(int argc, char **argv, int copy_only)
 {
     const char *PROG = copy_only ? "smx-bench copy" : "smx-bench kernels";
     enum { OPT_TYPES = SMX_OPT_FIRST_PRIVATE, OPT_ALGOS, OPT_FUNCS, OPT_ISA, OPT_NMIN, OPT_NMAX, OPT_STEPS, OPT_REPS,
-           OPT_MINTIME, OPT_CLOCK };
+           OPT_MINTIME, OPT_CLOCK, OPT_STREAM };
     static const struct option opts[] = {BENCH_COMMON_OPTIONS,
                                          {"types", required_argument, 0, OPT_TYPES},
                                          {"algos", required_argument, 0, OPT_ALGOS},
@@ -199,6 +202,7 @@ static int kernels_run(int argc, char **argv, int copy_only)
                                          {"reps", required_argument, 0, OPT_REPS},
                                          {"min-time", required_argument, 0, OPT_MINTIME},
                                          {"clock", required_argument, 0, OPT_CLOCK},
+                                         {"stream-bytes", required_argument, 0, OPT_STREAM},
                                          {0, 0, 0, 0}};
     smx_cli_common_t c;
     int quiet;
@@ -231,6 +235,10 @@ static int kernels_run(int argc, char **argv, int copy_only)
             clock_cpu = smx_cli_choice_or_fail(optarg, clocks, PROG, "--clock");
             break;
         }
+        case OPT_STREAM:
+            if (copy_only) smx_cli_fail(PROG, "--stream-bytes applies to 'smx-bench kernels' only");
+            smx_kernels_set_stream_bytes((size_t)smx_cli_long_or_fail(optarg, 1, LONG_MAX, PROG, "--stream-bytes"));
+            break;
         default: smx_cli_common_or_quiet(&c, &quiet, o, optarg, PROG, KUSAGE, argc, argv);
         }
     }
@@ -274,8 +282,11 @@ static int kernels_run(int argc, char **argv, int copy_only)
     read_cpuinfo(model, sizeof model, &mhz);
     smx_tsv_meta(t, "options", "isa %s, threads %d, nmin %ld, nmax %ld, steps %ld, reps %ld, min-time %g s, clock %s",
                  smx_kernels_isa_name(isa), threads, nmin, nmax, steps, reps, min_time, clock_cpu ? "cpu" : "wall");
-    smx_tsv_meta(t, "streaming", "kernels write outputs of >= %zu bytes with non-temporal stores",
-                 smx_kernels_stream_bytes());
+    if (smx_kernels_stream_bytes() == SMX_KERNELS_STREAM_NEVER)
+        smx_tsv_meta(t, "streaming", "kernels write every output with ordinary stores (non-temporal: --stream-bytes)");
+    else
+        smx_tsv_meta(t, "streaming", "kernels write outputs of >= %zu bytes with non-temporal stores",
+                     smx_kernels_stream_bytes());
     smx_tsv_meta(t, "traffic", "compulsory bytes = 2 n sizeof(T) (read x once, write y once; lse: n sizeof(T))");
     smx_tsv_meta(t, "paper", "Dukhan & Ablavatski 2020: two-pass faster than three-pass out of cache by 18%% (AVX2) "
                              "and 28%% (AVX-512), Skylake-X; issue 10 targets: best float kernel >= 80%% of copy at "

@@ -11,7 +11,6 @@
 
 
 #include <string.h>
-#include <unistd.h>
 
 #include "lse.h"
 #include "sum.h"
@@ -68,25 +67,14 @@ smx_kernels_isa_t smx_kernels_isa_best(void)
 
 
 /* ---- streaming-store threshold (kernels.h) ---- */
-static size_t stream_bytes = 0; /* 0: not yet set */
+static size_t stream_bytes = SMX_KERNELS_STREAM_NEVER;
 
-static size_t stream_default(void)
-{
-    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    if (llc <= 0) llc = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return llc > 0 && (size_t)llc > SMX_KERNELS_STREAM_MIN ? (size_t)llc : SMX_KERNELS_STREAM_MIN;
-}
-
-size_t smx_kernels_stream_bytes(void)
-{
-    if (!stream_bytes) stream_bytes = stream_default();
-    return stream_bytes;
-}
+size_t smx_kernels_stream_bytes(void) { return stream_bytes; }
 
 size_t smx_kernels_set_stream_bytes(size_t bytes)
 {
-    size_t old = smx_kernels_stream_bytes();
-    stream_bytes = bytes ? bytes : stream_default();
+    size_t old = stream_bytes;
+    stream_bytes = bytes ? bytes : SMX_KERNELS_STREAM_NEVER;
     return old;
 }
 

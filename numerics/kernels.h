@@ -61,14 +61,18 @@ typedef enum { SMX_KERNELS_AUTO = 0, SMX_KERNELS_SCALAR, SMX_KERNELS_AVX2, SMX_K
 
 #define SMX_KERNELS_BLOCK 8192
 /* Outputs of at least smx_kernels_stream_bytes() bytes are written with non-temporal stores (AVX2 /
- * AVX-512): they would not stay in the caches anyway, and streaming stores skip the
- * read-for-ownership of y; below it ordinary stores keep y in the cache for its reader. The values
- * are the same (only the store instruction differs). Default: the last-level cache size
- * (sysconf _SC_LEVEL3_CACHE_SIZE, else _SC_LEVEL2_CACHE_SIZE), at least SMX_KERNELS_STREAM_MIN. */
-#define SMX_KERNELS_STREAM_MIN ((size_t)32 << 20)
+ * AVX-512), which skip the read-for-ownership of y; below it, ordinary stores. The values are the
+ * same (only the store instruction differs). Default: never (SIZE_MAX). Measured on the machine
+ * this was tuned on (AMD EPYC, Zen 5, AVX-512; smx-bench kernels --stream-bytes): out of cache,
+ * non-temporal stores make a plain copy no faster (copy 0.22 ns/element either way) and the
+ * softmax output passes 10-20 % slower (float two-pass, n = 2^27: 0.52 -> 0.45 ns/element on one
+ * thread, 0.41 -> 0.33 on two, with ordinary stores), so they are opt-in: set a threshold on a
+ * machine where `smx-bench kernels --stream-bytes` shows they help. */
+#define SMX_KERNELS_STREAM_NEVER ((size_t)-1)
 size_t smx_kernels_stream_bytes(void);
-/* Set the threshold (bytes > 0; 0 restores the default); returns the previous one. Not thread-safe
- * against running kernels: for benchmarks and tests. */
+/* Set the threshold in bytes (SMX_KERNELS_STREAM_NEVER: ordinary stores always; 0 restores the
+ * default); returns the previous one. Not thread-safe against running kernels: for benchmarks and
+ * tests. */
 size_t smx_kernels_set_stream_bytes(size_t bytes);
 #define SMX_KERNELS_TWOPASS_LIM_F32 16384.0
 #define SMX_KERNELS_TWOPASS_LIM_F64 1048576.0
@@ -107,7 +111,7 @@ int smx_kernels_lse_f32(float *lse, const float *x, size_t n, smx_kernels_algo_t
 int smx_kernels_exp_f64(double *y, const double *x, size_t n, smx_kernels_isa_t isa);
 int smx_kernels_exp_f32(float *y, const float *x, size_t n, smx_kernels_isa_t isa);
 /* Streaming copy-and-scale y_i = alpha x_i: the bandwidth limit (one read + one write);
- * nontemporal: non-temporal (streaming) stores as the kernels use beyond SMX_KERNELS_STREAM_BYTES. */
+ * nontemporal: non-temporal (streaming) stores, as the kernels use beyond smx_kernels_stream_bytes(). */
 int smx_kernels_scale_f64(double *y, const double *x, size_t n, double alpha, int nontemporal,
                           smx_kernels_isa_t isa, int threads);
 int smx_kernels_scale_f32(float *y, const float *x, size_t n, float alpha, int nontemporal,

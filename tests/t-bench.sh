@@ -28,6 +28,8 @@ bad_b --n mpfr --n 0
 bad_b --threads kernels --threads -2
 bad_b --clock kernels --clock gpu
 bad_b "--clock cpu" kernels --clock cpu --threads 2
+bad_b --stream-bytes kernels --stream-bytes 0
+bad_b "--stream-bytes applies to 'smx-bench kernels' only" copy --stream-bytes 4096
 bad "option '--out' needs a value" "$B" kernels --nmax 100 --out
 bad_b "unknown or ambiguous option '--bogus'" exp-error --bogus
 bad_b "--algos applies to 'smx-bench kernels' only" copy --algos two-pass
@@ -40,6 +42,12 @@ bad_b "--per-octave" kernels --steps 99
 "$B" kernels --nmin 1000 --nmax 1000 --reps 3 --min-time 0.001 --types float --algos two-pass --clock cpu --quiet --out "$T/kc.tsv" >/dev/null 2>&1
 [ $? = 0 ] && grep -q "clock cpu" "$T/kc.tsv" && awk -F'\t' '!/^#/ && $2 == "softmax" && $7 > 0 { f = 1 } END { exit !f }' "$T/kc.tsv"
 ok $? "kernels --clock cpu: a positive time per element, the clock in the metadata"
+"$B" kernels --nmin 1000 --nmax 1000 --reps 1 --min-time 0 --types float --algos two-pass --quiet --out "$T/ks.tsv" >/dev/null 2>&1
+grep -q "^# streaming: kernels write every output with ordinary stores" "$T/ks.tsv"
+ok $? "kernels: ordinary stores by default, said in the metadata"
+"$B" kernels --nmin 1000 --nmax 1000 --reps 1 --min-time 0 --types float --algos two-pass --stream-bytes 4096 --quiet --out "$T/ks.tsv" >/dev/null 2>&1
+[ $? = 0 ] && grep -q "^# streaming: kernels write outputs of >= 4096 bytes with non-temporal stores" "$T/ks.tsv"
+ok $? "kernels --stream-bytes 4096: non-temporal stores from 4 KiB, said in the metadata"
 "$B" --version | grep -q '^smx-bench (smx) '; ok $? "--version"
 
 # kernels: 2 types x 3 sizes x (4 algos x 2 funcs + copy + exp)

@@ -304,9 +304,11 @@ int main(void)
      *      AVX-512), the head up to the first aligned y through the padded path (y = buffer + 1),
      *      same bytes as scalar ---- */
     {
-        ok(smx_kernels_stream_bytes() >= SMX_KERNELS_STREAM_MIN, "default streaming threshold %zu >= 32 MiB",
+        ok(smx_kernels_stream_bytes() == SMX_KERNELS_STREAM_NEVER, "default: no streaming stores (threshold %zu)",
            smx_kernels_stream_bytes());
         size_t old = smx_kernels_set_stream_bytes((size_t)1 << 20);
+        ok(old == SMX_KERNELS_STREAM_NEVER && smx_kernels_stream_bytes() == (size_t)1 << 20,
+           "set_stream_bytes returns the old threshold and sets the new one");
         size_t n = ((size_t)1 << 20) / sizeof(float) + 3 * SMX_KERNELS_BLOCK + 37;
         float *xs = malloc(n * sizeof(float)), *y0 = malloc((n + 1) * sizeof(float)),
               *y1 = malloc((n + 1) * sizeof(float));
@@ -328,6 +330,8 @@ int main(void)
         free(xs);
         free(y0);
         free(y1);
+        ok(smx_kernels_set_stream_bytes(0) == (size_t)1 << 20 && smx_kernels_stream_bytes() == SMX_KERNELS_STREAM_NEVER,
+           "set_stream_bytes(0) restores the default");
         smx_kernels_set_stream_bytes(old);
     }
 
