@@ -29,8 +29,14 @@
  * of e^r in Horner form. x clamped to [lo, hi] first (NaN kept). */
 #define KT_EXPPAIR_N(cnt, xin, lo, hi, pout, nout)                                  \
     do {                                                                            \
-        V x_[cnt], r_[cnt];                                                         \
-        KT_FOR(cnt) x_[j_] = VMIN(VSET1(hi), VMAX(VSET1(lo), (xin)[j_]));           \
+        V xc_[cnt];                                                                 \
+        KT_FOR(cnt) xc_[j_] = VMIN(VSET1(hi), VMAX(VSET1(lo), (xin)[j_]));          \
+        KT_EXPPAIR_RAW_N(cnt, xc_, pout, nout);                                     \
+    } while (0)
+/* The same for x already in the range (or whose pair the caller discards). */
+#define KT_EXPPAIR_RAW_N(cnt, x_, pout, nout)                                       \
+    do {                                                                            \
+        V r_[cnt];                                                                  \
         KT_FOR(cnt) (nout)[j_] = VSUB(VFMA(x_[j_], VSET1(KC_LOG2E), VSET1(KC_MAGIC)), VSET1(KC_MAGIC)); \
         KT_FOR(cnt) r_[j_] = VFMA((nout)[j_], VSET1(-KC_LN2HI), x_[j_]);            \
         KT_FOR(cnt) r_[j_] = VFMA((nout)[j_], VSET1(-KC_LN2LO), r_[j_]);            \
@@ -159,38 +165,56 @@ KT_TARGET static void KF(online)(T *lm, T *ld, const T *x, size_t n)
 }
 #undef KT_ONLINE_STEP
 
-/* Per-lane two-pass (M, N) (kernels.h): entries below -LIM contribute 0. */
-#define KT_TWOPASS_STEP(cnt, xp, yp)                                                \
+/* Per-lane two-pass (M, N) (kernels.h). The chunks go in groups of KT_PG (the same grouping for
+ * every ISA: full groups, then single chunks, then the padded tail): each lane first takes the
+ * group's largest exponent Nn = max(N, n_1 .. n_g), rescales M once, M 2^{N - Nn}, then adds its
+ * elements in order, M = fma(p_j, 2^{n_j - Nn}, M). Without underflow every product is exact, so
+ * the sums are those of the per-element update M 2^{N - Nn_j} + p_j 2^{n_j - Nn_j} (scaling by
+ * powers of two commutes with rounding), at 7 vector operations per element instead of 12.
+ * x is only clamped below, at -LIM: whenever the pair is used (the driver falls back to
+ * three-pass unless max x is in (-LIM + margin, LIM)), such entries have n_j - Nn < -bias, so
+ * their factor 2^{n_j - Nn} is +0 and they add exactly 0; entries above LIM (or +Inf) only occur
+ * when the driver falls back, so their pair need not be clamped. A NaN x makes M NaN. */
+#define KT_PG 4
+#define KT_TWOPASS_GROUP(cnt, xp)                                                   \
     do {                                                                            \
-        V v_[cnt], p_[cnt], kk_[cnt];                                               \
+        V v_[cnt], p_[cnt], kk_[cnt], Nn_[KT_U];                                    \
         KT_FOR(cnt) v_[j_] = VLOAD((xp) + j_ * VL);                                 \
-        KT_EXPPAIR_N(cnt, v_, -KC_PLIM, KC_PLIM, p_, kk_);                          \
-        KT_FOR(cnt) p_[j_] = VSEL_LT(v_[j_], VSET1(-KC_PLIM), VSET1(0), p_[j_]);    \
+        KT_FOR(cnt) v_[j_] = VMAX(VSET1(-KC_PLIM), v_[j_]);                         \
+        KT_EXPPAIR_RAW_N(cnt, v_, p_, kk_);                                         \
+        for (int u_ = 0; u_ < KT_U; u_++) Nn_[u_] = N[u_];                          \
+        KT_FOR(cnt) Nn_[j_ % KT_U] = VMAX(Nn_[j_ % KT_U], kk_[j_]);                 \
+        for (int u_ = 0; u_ < KT_U; u_++) {                                         \
+            M[u_] = VMUL(M[u_], KT_POW2(VMAX(VSET1(-KC_BIAS), VSUB(N[u_], Nn_[u_])))); \
+            N[u_] = Nn_[u_];                                                        \
+        }                                                                           \
         KT_FOR(cnt) {                                                               \
             const int u_ = j_ % KT_U;                                               \
-            V Nn = VMAX(N[u_], kk_[j_]);                                            \
-            V f1 = KT_POW2(VMAX(VSET1(-KC_BIAS), VSUB(N[u_], Nn)));                 \
-            V f2 = KT_POW2(VMAX(VSET1(-KC_BIAS), VSUB(kk_[j_], Nn)));               \
-            M[u_] = VADD(VMUL(M[u_], f1), VMUL(p_[j_], f2));                        \
-            N[u_] = Nn;                                                             \
+            M[u_] = VFMA(p_[j_], KT_POW2(VMAX(VSET1(-KC_BIAS), VSUB(kk_[j_], N[u_]))), M[u_]); \
         }                                                                           \
-        (void)(yp);                                                                 \
     } while (0)
 KT_TARGET static void KF(twopass)(T *lM, T *lN, const T *x, size_t n)
 {
     V M[KT_U], N[KT_U];
-    T *none = NULL;
     for (int u = 0; u < KT_U; u++) { M[u] = VSET1(0); N[u] = VSET1(-4 * KC_PLIM); }
-    KT_CHUNKS(KT_TWOPASS_STEP, x, n, none);
+    size_t i = 0;
+    for (; i + KT_PG * KC_L <= n; i += KT_PG * KC_L) KT_TWOPASS_GROUP(KT_PG * KT_U, x + i);
+    for (; i + KC_L <= n; i += KC_L) KT_TWOPASS_GROUP(KT_U, x + i);
+    if (i < n) {
+        T buf[KC_L];
+        KT_TAIL_PAD(buf, x, i, n);
+        KT_TWOPASS_GROUP(KT_U, buf);
+    }
     for (int u = 0; u < KT_U; u++) { VSTORE(lM + u * VL, M[u]); VSTORE(lN + u * VL, N[u]); }
 }
-#undef KT_TWOPASS_STEP
+#undef KT_TWOPASS_GROUP
+#undef KT_PG
 
 /* Element-wise output kernels: KT_NV vectors per step (their exps interleaved), then single
  * vectors, partial ones (a head up to the first vector-aligned y when streaming, and the tail)
  * through a zero-padded vector, so every element sees the same operations. BODY(cnt, v, r) maps
- * the cnt vectors v[] to r[]. stream: non-temporal stores (VSTREAM, aligned) for outputs far
- * beyond the caches, then a store fence. */
+ * the cnt vectors v[] to r[]. stream: non-temporal stores (VSTREAM, aligned; kernels.h's
+ * threshold, off by default), then a store fence. */
 #define KT_PARTIAL(i0, cnt, BODY)                                                   \
     do {                                                                            \
         T b_[VL];                                                                   \
@@ -304,6 +328,7 @@ KT_TARGET static void KF(scale)(T *y, const T *x, size_t n, T alpha, int stream)
 #undef KT_CHUNKS
 #undef KT_EXP_N
 #undef KT_EXPPAIR_N
+#undef KT_EXPPAIR_RAW_N
 #undef KT_FOR
 #undef KT_UNROLL
 #undef KT_G

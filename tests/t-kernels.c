@@ -365,6 +365,41 @@ int main(void)
         ok_rel(yf[1], expf(-220.0f) / 1, 1e-6, "float two-pass, max x = -2^14 + 250: e^-220 underflows to 0 (%g)", yf[1]);
     }
 
+    /* ---- two-pass's first pass clamps x only below, at -LIM: entries below -LIM (-LIM - 1.5,
+     *      -2.385e30, -Inf) add exactly 0 once max x is in range, wherever they fall in the groups
+     *      of 4 chunks (before the group's largest exponent, after it, alone in a group): the same
+     *      bytes as with those entries set to -Inf, in every ISA ---- */
+    {
+        enum { NB = 137 };
+        double xd[NB], xdi[NB], yd[NB], ydi[NB];
+        float xf[NB], xfi[NB], yf[NB], yfi[NB];
+        for (size_t i = 0; i < NB; i++) {
+            xd[i] = 2.385 * gsl_ran_ugaussian(r) - 3;
+            if (i % 5 == 1 || (i >= 64 && i < 128)) xd[i] = i % 3 ? -2.385e30 : -SMX_KERNELS_TWOPASS_LIM_F64 - 1.5;
+            xf[i] = (float)xd[i];
+            if (xf[i] == (float)(-SMX_KERNELS_TWOPASS_LIM_F64 - 1.5)) xf[i] = (float)(-SMX_KERNELS_TWOPASS_LIM_F32 - 1.5);
+            xdi[i] = xd[i] < -SMX_KERNELS_TWOPASS_LIM_F64 ? -INFINITY : xd[i];
+            xfi[i] = xf[i] < (float)-SMX_KERNELS_TWOPASS_LIM_F32 ? -INFINITY : xf[i];
+        }
+        for (int isa = SMX_KERNELS_SCALAR; isa <= SMX_KERNELS_AVX512; isa++) {
+            if (!smx_kernels_isa_available(isa)) continue;
+            double ld, ldi;
+            float lf, lfi;
+            int st = smx_kernels_softmax_f64(yd, xd, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_softmax_f64(ydi, xdi, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_softmax_f32(yf, xf, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_softmax_f32(yfi, xfi, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_lse_f64(&ld, xd, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_lse_f64(&ldi, xdi, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_lse_f32(&lf, xf, NB, SMX_KERNELS_TWOPASS, isa, 1) |
+                     smx_kernels_lse_f32(&lfi, xfi, NB, SMX_KERNELS_TWOPASS, isa, 1);
+            ok(st == SMX_OK && !memcmp(yd, ydi, sizeof yd) && !memcmp(yf, yfi, sizeof yf) && ld == ldi && lf == lfi &&
+                   yd[0] > 0 && yd[1] == 0 && yf[0] > 0 && yf[1] == 0,
+               "%s two-pass: entries below -LIM add exactly 0 (same bytes as -Inf; lse %.17g, %.9g)",
+               smx_kernels_isa_name(isa), ld, lf);
+        }
+    }
+
     /* ---- n = 0 and bad arguments ---- */
     {
         double l = 0, yd[2];
