@@ -46,7 +46,9 @@ static const char KUSAGE[] =
     "                 data/bench/bench-copy.tsv)   --quiet (no progress on stderr)\n"
     "Rows: type func algo isa n threads ns_per_elem gbps ratio_copy ratio_exp elem_per_cycle;\n"
     "func copy: algo copy (ordinary stores: the reference of ratio_copy) and copy-nt (non-temporal\n"
-    "stores, as the kernels use with --stream-bytes); func exp: the exp alone.\n"
+    "stores, as the kernels use with --stream-bytes); func exp: the exp alone; func read: the max pass\n"
+    "alone (a read-only stream, traffic n sizeof(T)); func ceiling, algo two-read: the time of read +\n"
+    "copy, the fastest any softmax that reads x twice (two-pass, online) can be out of cache.\n"
     "A one-line summary (largest n) goes to stdout.\n";
 
 static const char *const TYPES[] = {"float", "double", NULL};
@@ -118,7 +120,7 @@ void bench_meta_machine(smx_tsv_t *t)
 }
 
 typedef struct {
-    int is_f32, func, algo; /* func: 0 softmax 1 logsoftmax 2 lse 3 copy 4 exp 5 copy, non-temporal */
+    int is_f32, func, algo; /* func: 0 softmax 1 logsoftmax 2 lse 3 copy 4 exp 5 copy, non-temporal 6 read */
     smx_kernels_isa_t isa;
     int threads;
     void *y, *x;
@@ -135,6 +137,7 @@ static int job_run(const job_t *j)
         case 2: return smx_kernels_lse_f32(&l, x, j->n, j->algo, j->isa, j->threads);
         case 3: return smx_kernels_scale_f32(y, x, j->n, 0.5f, 0, j->isa, j->threads);
         case 5: return smx_kernels_scale_f32(y, x, j->n, 0.5f, 1, j->isa, j->threads);
+        case 6: return smx_kernels_max_f32(&l, x, j->n, j->isa, j->threads);
         default: return smx_kernels_exp_f32(y, x, j->n, j->isa);
         }
     }
@@ -145,6 +148,7 @@ static int job_run(const job_t *j)
     case 2: return smx_kernels_lse_f64(&l, x, j->n, j->algo, j->isa, j->threads);
     case 3: return smx_kernels_scale_f64(y, x, j->n, 0.5, 0, j->isa, j->threads);
     case 5: return smx_kernels_scale_f64(y, x, j->n, 0.5, 1, j->isa, j->threads);
+    case 6: return smx_kernels_max_f64(&l, x, j->n, j->isa, j->threads);
     default: return smx_kernels_exp_f64(y, x, j->n, j->isa);
     }
 }
@@ -298,7 +302,8 @@ static int kernels_run(int argc, char **argv, int copy_only)
     float *xf = xb;
     double sum_best = 0, sum_three = 0, sum_copy = 0;
     const char *best_name = "";
-    static const char *const fnames[] = {"softmax", "logsoftmax", "lse", "copy", "exp", "copy"};
+    static const char *const fnames[] = {"softmax", "logsoftmax", "lse", "copy", "exp", "copy", "read", "ceiling"};
+    double sum_ceil = 0;
     for (int ty = 0; ty < 2; ty++) {
         if (!types[ty]) continue;
         int is_f32 = ty == 0;
@@ -315,20 +320,24 @@ static int kernels_run(int argc, char **argv, int copy_only)
             double tcopy = job_time(&j, (int)reps, min_time);
             j.func = 4;
             double texp = copy_only ? NAN : job_time(&j, (int)reps, min_time);
-            for (int f = copy_only ? 3 : 0; f < 6; f++) {
+            j.func = 6;
+            double tread = copy_only ? NAN : job_time(&j, (int)reps, min_time);
+            for (int f = copy_only ? 3 : 0; f < 8; f++) {
                 if (f < 3 && !funcs[f]) continue;
-                if (f == 4 && copy_only) continue;
+                if ((f == 4 || f >= 6) && copy_only) continue;
                 for (int a = 0; a < (f < 3 ? SMX_KERNELS_NALGOS : 1); a++) {
                     if (f == 5 && (isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa) == SMX_KERNELS_SCALAR)
                         continue; /* scalar: no non-temporal stores */
                     if (f < 3 && !algos[a]) continue;
                     j.func = f;
                     j.algo = a;
-                    double tk = f == 3 ? tcopy : f == 4 ? texp : job_time(&j, (int)reps, min_time);
-                    double traffic = (f == 2 ? 1.0 : 2.0) * (double)n * (double)esz;
+                    double tk = f == 3 ? tcopy : f == 4 ? texp : f == 6 ? tread : f == 7 ? tread + tcopy
+                              : job_time(&j, (int)reps, min_time);
+                    double traffic = (f == 2 || f == 6 ? 1.0 : 2.0) * (double)n * (double)esz;
                     smx_tsv_str(t, TYPES[ty]);
                     smx_tsv_str(t, fnames[f]);
-                    smx_tsv_str(t, f == 3 ? "copy" : f == 4 ? "exp" : f == 5 ? "copy-nt" : smx_kernels_algo_name(a));
+                    smx_tsv_str(t, f == 3 ? "copy" : f == 4 ? "exp" : f == 5 ? "copy-nt" : f == 6 ? "max"
+                                   : f == 7 ? "two-read" : smx_kernels_algo_name(a));
                     smx_tsv_str(t, smx_kernels_isa_name(isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa));
                     smx_tsv_int(t, (long long)n);
                     smx_tsv_int(t, threads);
@@ -344,6 +353,7 @@ static int kernels_run(int argc, char **argv, int copy_only)
                         if (g > sum_best) { sum_best = g; best_name = smx_kernels_algo_name(a); }
                     }
                     if (is_f32 && n == (size_t)nmax && f == 3) sum_copy = traffic / tk * 1e-9;
+                    if (is_f32 && n == (size_t)nmax && f == 7) sum_ceil = traffic / tk * 1e-9;
                 }
             }
             if (!quiet)
@@ -359,9 +369,9 @@ static int kernels_run(int argc, char **argv, int copy_only)
         printf("bench-copy: float n = %ld, %d thread(s): copy-and-scale %.3g GB/s\n", nmax, threads, sum_copy);
     else if (sum_best > 0)
         printf("bench-kernels: float softmax n = %ld, %d thread(s): best %s %.3g GB/s = %.0f%% of copy (%.3g GB/s), "
-               "three-pass %.3g GB/s (best / three-pass = %.2f)\n",
+               "three-pass %.3g GB/s (best / three-pass = %.2f); two-read ceiling %.0f%% of copy\n",
                nmax, threads, best_name, sum_best, 100 * sum_best / sum_copy, sum_copy, sum_three,
-               sum_three > 0 ? sum_best / sum_three : NAN);
+               sum_three > 0 ? sum_best / sum_three : NAN, 100 * sum_ceil / sum_copy);
     return 0;
 }
 

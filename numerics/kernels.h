@@ -110,6 +110,11 @@ int smx_kernels_lse_f32(float *lse, const float *x, size_t n, smx_kernels_algo_t
 /* The kernels' exp alone, y_i = e^{x_i} (y may alias x). */
 int smx_kernels_exp_f64(double *y, const double *x, size_t n, smx_kernels_isa_t isa);
 int smx_kernels_exp_f32(float *y, const float *x, size_t n, smx_kernels_isa_t isa);
+/* The kernels' max pass alone (three-pass's first pass), m = max x_i over x without NaN (-Inf for
+ * n = 0; a NaN entry may or may not be returned): a read-only stream, the bandwidth limit of a
+ * pass that only reads (smx-bench kernels' "read" row). Blocks over threads as the kernels. */
+int smx_kernels_max_f64(double *m, const double *x, size_t n, smx_kernels_isa_t isa, int threads);
+int smx_kernels_max_f32(float *m, const float *x, size_t n, smx_kernels_isa_t isa, int threads);
 /* Streaming copy-and-scale y_i = alpha x_i: the bandwidth limit (one read + one write);
  * nontemporal: non-temporal (streaming) stores, as the kernels use beyond smx_kernels_stream_bytes(). */
 int smx_kernels_scale_f64(double *y, const double *x, size_t n, double alpha, int nontemporal,

@@ -495,6 +495,27 @@ int TS(smx_kernels_exp)(T *y, const T *x, size_t n, smx_kernels_isa_t isa)
     return SMX_OK;
 }
 
+int TS(smx_kernels_max)(T *m, const T *x, size_t n, smx_kernels_isa_t isa, int threads)
+{
+    const kt_tab_t *tab;
+    int st = kt_resolve(&tab, isa);
+    if (st) return st;
+    const size_t B = SMX_KERNELS_BLOCK;
+    const long nb = (long)((n + B - 1) / B);
+    T stack[KT_STACK_BLOCKS], *part = nb <= KT_STACK_BLOCKS ? stack : malloc((size_t)nb * sizeof(T));
+    if (!part) return SMX_ENOMEM;
+    const int nt = kt_threads(threads);
+    KT_BLOCKS(nb, nt, {
+        size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
+        part[b] = tab->max(x + i0, len);
+    });
+    T a = -(T)INFINITY;
+    for (long b = 0; b < nb; b++) a = part[b] > a ? part[b] : a;
+    if (part != stack) free(part);
+    *m = a;
+    return SMX_OK;
+}
+
 int TS(smx_kernels_scale)(T *y, const T *x, size_t n, T alpha, int nontemporal, smx_kernels_isa_t isa,
                          int threads)
 {

@@ -1,7 +1,8 @@
 # bench-kernels: GB/s of compulsory traffic (read x + write y) vs n for every softmax kernel
 # (smx-bench kernels), the peers (bench_peers.py: torch.softmax, scipy.special.softmax, when they
-# were importable) and the copy-and-scale limit of the same run (black line). Left float, right
-# double; one thread unless the data say otherwise (TSV metadata).
+# were importable), the copy-and-scale limit of the same run (black line) and the two-read ceiling
+# (dashed: read-only max pass + copy, the fastest a softmax that reads x twice can be). Left float,
+# right double; one thread unless the data say otherwise (TSV metadata).
 load 'plots/common.gp'
 k = datadir.'/bench-kernels.tsv'
 p = datadir.'/bench-peers.tsv'
@@ -29,6 +30,7 @@ do for [t=1:2] {
     set title ty
     plot for [i=1:4] ser(k, 1, ty, 2, 'softmax', 3, word(algs, i)) using 5:8 with linespoints ls i title word(algs, i), \
          ser(k, 1, ty, 2, 'copy', 3, 'copy') using 5:8 with lines lc rgb 'black' lw 2 title 'copy-and-scale (limit)', \
+         ser(k, 1, ty, 2, 'ceiling', 3, 'two-read') using 5:8 with lines lc rgb 'black' lw 1 dt 2 title 'two-read ceiling (read + copy)', \
          ser(k, 1, ty, 2, 'exp', 3, 'exp') using 5:8 with lines ls 8 title 'exp alone', \
          for [j=1:2] ser(p, 1, word(peers, j), 2, ty, 2, ty) using 3:6 with linespoints ls (4 + j) title word(peers, j)
 }

@@ -50,14 +50,21 @@ ok $? "kernels: ordinary stores by default, said in the metadata"
 ok $? "kernels --stream-bytes 4096: non-temporal stores from 4 KiB, said in the metadata"
 "$B" --version | grep -q '^smx-bench (smx) '; ok $? "--version"
 
-# kernels: 2 types x 3 sizes x (4 algos x 2 funcs + copy + exp)
+# kernels: 2 types x 3 sizes x (4 algos x 2 funcs + copy + copy-nt + exp + read + ceiling)
 "$B" kernels --nmin 100 --nmax 400 --per-octave 1 --reps 1 --min-time 0 --funcs softmax,lse --out "$T/k.tsv" >"$T/k.out" 2>/dev/null
 ok $? "kernels: tiny run exits 0"
 h=$(grep -v '^#' "$T/k.tsv" | head -1)
 [ "$h" = "$(printf 'type\tfunc\talgo\tisa\tn\tthreads\tns_per_elem\tgbps\tratio_copy\tratio_exp\telem_per_cycle')" ]
 ok $? "kernels: header"
 rows=$(grep -v '^#' "$T/k.tsv" | tail -n +2 | wc -l)
-[ "$rows" -eq 66 ]; ok $? "kernels: 66 rows = 2 types x 3 n x 11 series (8 kernels, copy, copy-nt, exp) ($rows)"
+[ "$rows" -eq 78 ]; ok $? "kernels: 78 rows = 2 types x 3 n x 13 series (8 kernels, copy, copy-nt, exp, read, ceiling) ($rows)"
+# the two-read ceiling is the read-only pass plus the copy, in time per element
+awk -F'\t' '/^#/ || $1 == "type" { next } { t[$1 " " $5 " " $3] = $7 }
+     END { for (k in t) if (k ~ / two-read$/) { b = k; sub(/ two-read$/, "", b); c++
+           if (!(t[b " max"] > 0) || (t[k] - t[b " max"] - t[b " copy"]) ^ 2 > 1e-18 * t[k] ^ 2) bad = 1 }
+           exit bad || c != 6 }' "$T/k.tsv"
+ok $? "kernels: ceiling two-read = read + copy per element (6 rows)"
+grep -q '; two-read ceiling [0-9]*% of copy$' "$T/k.out"; ok $? "kernels: the summary line names the two-read ceiling"
 grep -v '^#' "$T/k.tsv" | tail -n +2 | awk -F'\t' '!($7 > 0 && $8 > 0 && $9 > 0 && $7 < 1e9) { bad = 1 } END { exit bad }'
 ok $? "kernels: positive finite timings, GB/s and ratios"
 grep -q '^# cpu: ' "$T/k.tsv" && grep -q '^# caches: L1d' "$T/k.tsv" && grep -q '^# isa: ' "$T/k.tsv"
@@ -65,7 +72,7 @@ ok $? "kernels: machine in the metadata"
 grep -q '^bench-kernels: float softmax n = 400, 1 thread(s): best ' "$T/k.out"; ok $? "kernels: one summary line"
 cut -f5 "$T/k.tsv" | grep -v '^#' | sort -un | tr '\n' ' ' | grep -q '^n 100 200 400 $'; ok $? "kernels: n = 100, 200, 400"
 "$B" kernels --types double --algos two-pass --isa scalar --nmin 1000 --nmax 1000 --reps 1 --min-time 0 --out "$T/k2.tsv" >/dev/null 2>&1
-[ "$(grep -v '^#' "$T/k2.tsv" | tail -n +2 | cut -f1-4 | sort | tr '\t\n' ',;')" = "double,copy,copy,scalar;double,exp,exp,scalar;double,softmax,two-pass,scalar;" ]
+[ "$(grep -v '^#' "$T/k2.tsv" | tail -n +2 | cut -f1-4 | sort | tr '\t\n' ',;')" = "double,ceiling,two-read,scalar;double,copy,copy,scalar;double,exp,exp,scalar;double,read,max,scalar;double,softmax,two-pass,scalar;" ]
 ok $? "kernels: --types/--algos/--isa select the rows"
 "$B" copy --nmin 64 --nmax 64 --reps 1 --min-time 0 --out "$T/c.tsv" >"$T/c.out" 2>/dev/null
 [ "$(grep -v "^#" "$T/c.tsv" | tail -n +2 | cut -f2,3 | sort -u | tr "\t\n" ",;")" = "copy,copy;copy,copy-nt;" ]; ok $? "copy: only the copy and copy-nt rows"

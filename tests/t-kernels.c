@@ -438,6 +438,38 @@ int main(void)
         }
         ok(same, "in place (y == x) for every algorithm");
     }
+
+    /* ---- the max pass alone (smx-bench's read-only stream): every ISA and thread count finds the
+     *      largest entry wherever it lies (a block's tail, a chunk's last lane); -Inf for n = 0 ---- */
+    {
+        const size_t n = 3 * SMX_KERNELS_BLOCK + 21;
+        double *xm = malloc(n * sizeof(double));
+        float *xmf = malloc(n * sizeof(float));
+        size_t where[] = {0, 15, SMX_KERNELS_BLOCK - 1, 2 * SMX_KERNELS_BLOCK + 7, n - 1};
+        int good = 1;
+        for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+            for (size_t i = 0; i < n; i++) xmf[i] = (float)(xm[i] = 2.385 * gsl_ran_ugaussian(r) - 9);
+            xm[where[w]] = 2.385;
+            xmf[where[w]] = 2.385f;
+            for (int isa = SMX_KERNELS_SCALAR; isa <= SMX_KERNELS_AVX512; isa++) {
+                if (!smx_kernels_isa_available(isa)) continue;
+                for (int th = 1; th <= 3; th += 2) {
+                    double m = 0;
+                    float mf = 0;
+                    good &= smx_kernels_max_f64(&m, xm, n, isa, th) == SMX_OK && m == 2.385;
+                    good &= smx_kernels_max_f32(&mf, xmf, n, isa, th) == SMX_OK && mf == 2.385f;
+                }
+            }
+        }
+        double m0 = 0;
+        float mf0 = 0;
+        ok(good && smx_kernels_max_f64(&m0, xm, 0, SMX_KERNELS_AUTO, 1) == SMX_OK && m0 == -INFINITY &&
+               smx_kernels_max_f32(&mf0, xmf, 0, SMX_KERNELS_AUTO, 1) == SMX_OK && mf0 == -INFINITY &&
+               smx_kernels_max_f64(&m0, xm, n, (smx_kernels_isa_t)9, 1) == SMX_EDOM,
+           "max pass alone: the largest entry at 5 places, every ISA, 1 and 3 threads; n = 0: -Inf; bad ISA: SMX_EDOM");
+        free(xm);
+        free(xmf);
+    }
     free(x);
     gsl_rng_free(r);
     return tap_done();
