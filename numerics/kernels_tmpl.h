@@ -286,12 +286,14 @@ KT_TARGET static void KF(out_sub)(T *y, const T *x, size_t n, T a, T l, int stre
 }
 #undef KT_BODY
 
-/* y = (p_i invM) 2^{n_i - N} (two-pass) */
+/* y = (p_i invM) 2^{n_i - N} (two-pass). The driver calls it only with max x in (-LIM + margin,
+ * LIM), so x needs no clamp above, and an x below -LIM, clamped to -LIM, has n_i - N < KC_KMIN:
+ * its output p invM 2^{KC_KMIN} rounds to +0, as counting it 0 requires (kernels.h). */
 #define KT_BODY(cnt, v, r)                                                          \
     do {                                                                            \
-        V p_[cnt], kk_[cnt];                                                        \
-        KT_EXPPAIR_N(cnt, v, -KC_PLIM, KC_PLIM, p_, kk_);                           \
-        KT_FOR(cnt) p_[j_] = VSEL_LT((v)[j_], VSET1(-KC_PLIM), VSET1(0), p_[j_]);   \
+        V p_[cnt], kk_[cnt], xc_[cnt];                                              \
+        KT_FOR(cnt) xc_[j_] = VMAX(VSET1(-KC_PLIM), (v)[j_]);                       \
+        KT_EXPPAIR_RAW_N(cnt, xc_, p_, kk_);                                        \
         KT_FOR(cnt) {                                                               \
             p_[j_] = VMUL(p_[j_], vi);                                              \
             kk_[j_] = VSUB(kk_[j_], vN);                                            \
