@@ -25,8 +25,8 @@
  *
  * Exp: this file's own vectorised exp (not libm, not SLEEF): Cody-Waite reduction
  * x = n ln2 + r, n = nearbyint(x log2 e), |r| <= ln2/2, ln 2 split in two (hi + lo) and both
- * products taken by FMA; e^r by its Taylor polynomial (degree 13 double, 8 float) in Horner form
- * with FMA; e^x = (p 2^{n1}) 2^{n2}, n1 = nearbyint(n/2), n2 = n - n1 (both factors normal, so the
+ * products taken by FMA; e^r by a polynomial in Horner form with FMA (double: Taylor, degree 13;
+ * float: 1 + r + r^2 q(r), q a degree-4 relative minimax, kernels_inst.h); e^x = (p 2^{n1}) 2^{n2}, n1 = nearbyint(n/2), n2 = n - n1 (both factors normal, so the
  * subnormal range is rounded once). Two-pass needs the unscaled (p, n) pair, which no library
  * exposes; SLEEF's exp is measured beside it by smx-bench exp-error. The log (called once per
  * vector) is libm's. Error bound SMX_KERNELS_EXP_ULP_* (ulps, measured by tests/t-vexp.c on a sample

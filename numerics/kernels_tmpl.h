@@ -25,8 +25,8 @@
 #define KT_UNROLL _Pragma("GCC unroll 16")
 #define KT_FOR(cnt) KT_UNROLL for (int j_ = 0; j_ < (cnt); j_++)
 
-/* e^x = p 2^n for the cnt vectors xin[0..cnt-1]: Cody-Waite reduction with FMA, Taylor polynomial
- * of e^r in Horner form. x clamped to [lo, hi] first (NaN kept). */
+/* e^x = p 2^n for the cnt vectors xin[0..cnt-1]: Cody-Waite reduction with FMA, the polynomial
+ * KC_C of e^r (kernels_inst.h) in Horner form. x clamped to [lo, hi] first (NaN kept). */
 #define KT_EXPPAIR_N(cnt, xin, lo, hi, pout, nout)                                  \
     do {                                                                            \
         V xc_[cnt];                                                                 \
