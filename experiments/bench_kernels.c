@@ -5,9 +5,10 @@
  * n sizeof(T)); GB/s = that / time. ratio_copy = the copy-and-scale time (same n, type, ISA,
  * threads: also 2 n sizeof(T) bytes) / the kernel's time; ratio_exp = the exp-alone time (y = e^x,
  * same n) / the kernel's; elem_per_cycle uses the nominal clock of /proc/cpuinfo ("cpu MHz").
- * Time = median over --reps repetitions of a loop that runs the kernel until --min-time has
- * passed (count fixed by a first calibration), so every repetition sees the same state of the
- * caches (in cache for small n, streaming for n beyond the last level). */
+ * Time = median over --reps rounds of a loop that runs the kernel until --min-time has passed
+ * (count fixed by a first calibration), so every repetition sees the same state of the caches (in
+ * cache for small n, streaming for n beyond the last level); each round times every kernel of the
+ * size once (copy, exp and the read-only pass included), so the ratios compare the same seconds. */
 #include "bench_cmds.h"
 #include "cli.h"
 #include "kernels.h"
@@ -34,7 +35,8 @@ static const char KUSAGE[] =
     "  --nmin N       smallest n (default 100)\n"
     "  --nmax N       largest n (default 2^24 quick, 2^27 paper; always measured)\n"
     "  --per-octave S sizes per octave: n = nmin 2^(k/S) (default 1 quick, 2 paper; old name --steps)\n"
-    "  --reps R       repetitions, the median is reported (default 5 quick, 11 paper)\n"
+    "  --reps R       rounds, each timing every kernel once; medians reported (default 5 quick,\n"
+    "                 11 paper)\n"
     "  --min-time T   seconds per repetition (default 0.01 quick, 0.05 paper)\n"
     "  --seed S       inputs: x_i = 4 N(0,1) + 2.385 from this seed (default 1)\n"
     "  --threads T    OpenMP threads of the kernels (default 1: the issue's one-thread targets)\n"
@@ -165,8 +167,8 @@ static double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Median seconds per call. */
-static double job_time(const job_t *j, int reps, double min_time)
+/* The number of calls that lasts at least min_time (after a warm-up call). */
+static long job_calls(const job_t *j, double min_time)
 {
     job_run(j); /* warm-up */
     long calls = 1;
@@ -174,18 +176,33 @@ static double job_time(const job_t *j, int reps, double min_time)
         double t0 = bench_now();
         for (long c = 0; c < calls; c++) job_run(j);
         double dt = bench_now() - t0;
-        if (dt >= min_time || calls > (1L << 30)) break;
+        if (dt >= min_time || calls > (1L << 30)) return calls;
         calls = dt > 0 ? (long)(calls * fmin(1.2 * min_time / dt, 100)) + 1 : calls * 100;
     }
-    double *ts = malloc((size_t)reps * sizeof(double));
-    for (int r = 0; r < reps; r++) {
-        double t0 = bench_now();
-        for (long c = 0; c < calls; c++) job_run(j);
-        ts[r] = (bench_now() - t0) / (double)calls;
-    }
-    double med = smx_time_median(ts, (size_t)reps);
+}
+
+/* Seconds per call over `calls` calls. */
+static double job_once(const job_t *j, long calls)
+{
+    double t0 = bench_now();
+    for (long c = 0; c < calls; c++) job_run(j);
+    return (bench_now() - t0) / (double)calls;
+}
+
+/* Median seconds per call of each of the nj jobs over reps rounds; every round times every job
+ * once, so slow phases of a shared machine fall on all of them alike and the ratios to copy
+ * compare times taken in the same seconds. */
+static void jobs_time(double *med, const job_t *jobs, int nj, int reps, double min_time)
+{
+    long *calls = malloc((size_t)nj * sizeof(long));
+    double *ts = malloc((size_t)nj * (size_t)reps * sizeof(double));
+    if (!calls || !ts) smx_cli_die(SMX_EXIT_NOMEM, "smx-bench kernels", "out of memory");
+    for (int i = 0; i < nj; i++) calls[i] = job_calls(&jobs[i], min_time);
+    for (int r = 0; r < reps; r++)
+        for (int i = 0; i < nj; i++) ts[(size_t)i * (size_t)reps + (size_t)r] = job_once(&jobs[i], calls[i]);
+    for (int i = 0; i < nj; i++) med[i] = smx_time_median(ts + (size_t)i * (size_t)reps, (size_t)reps);
+    free(calls);
     free(ts);
-    return med;
 }
 
 /* kernels, or with copy_only the copy rows alone (smx-bench copy) */
@@ -316,23 +333,31 @@ static int kernels_run(int argc, char **argv, int copy_only)
         }
         for (size_t k = 0; k < nn; k++) {
             size_t n = ns[k];
-            job_t j = {is_f32, 3, 0, isa, threads, yb, xb, n};
-            double tcopy = job_time(&j, (int)reps, min_time);
-            j.func = 4;
-            double texp = copy_only ? NAN : job_time(&j, (int)reps, min_time);
-            j.func = 6;
-            double tread = copy_only ? NAN : job_time(&j, (int)reps, min_time);
-            for (int f = copy_only ? 3 : 0; f < 8; f++) {
+            /* the rows in order: softmax, logsoftmax, lse (x algorithms), copy, exp, copy-nt, read,
+             * ceiling (= read + copy, derived); all timed in the same rounds */
+            job_t jobs[3 * SMX_KERNELS_NALGOS + 5];
+            int row_job[8][SMX_KERNELS_NALGOS], nj = 0;
+            for (int f = copy_only ? 3 : 0; f < 7; f++) {
+                for (int a = 0; a < SMX_KERNELS_NALGOS; a++) row_job[f][a] = -1;
                 if (f < 3 && !funcs[f]) continue;
-                if ((f == 4 || f >= 6) && copy_only) continue;
+                if ((f == 4 || f == 6) && copy_only) continue;
+                if (f == 5 && (isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa) == SMX_KERNELS_SCALAR)
+                    continue; /* scalar: no non-temporal stores */
                 for (int a = 0; a < (f < 3 ? SMX_KERNELS_NALGOS : 1); a++) {
-                    if (f == 5 && (isa == SMX_KERNELS_AUTO ? smx_kernels_isa_best() : isa) == SMX_KERNELS_SCALAR)
-                        continue; /* scalar: no non-temporal stores */
                     if (f < 3 && !algos[a]) continue;
-                    j.func = f;
-                    j.algo = a;
-                    double tk = f == 3 ? tcopy : f == 4 ? texp : f == 6 ? tread : f == 7 ? tread + tcopy
-                              : job_time(&j, (int)reps, min_time);
+                    row_job[f][a] = nj;
+                    jobs[nj++] = (job_t){is_f32, f, a, isa, threads, yb, xb, n};
+                }
+            }
+            double med[3 * SMX_KERNELS_NALGOS + 5];
+            jobs_time(med, jobs, nj, (int)reps, min_time);
+            double tcopy = med[row_job[3][0]], texp = copy_only ? NAN : med[row_job[4][0]],
+                   tread = copy_only ? NAN : med[row_job[6][0]];
+            for (int f = copy_only ? 3 : 0; f < 8; f++) {
+                if (f == 7 && copy_only) continue;
+                for (int a = 0; a < (f < 3 ? SMX_KERNELS_NALGOS : 1); a++) {
+                    if (f < 7 && row_job[f][a] < 0) continue;
+                    double tk = f == 7 ? tread + tcopy : med[row_job[f][a]];
                     double traffic = (f == 2 || f == 6 ? 1.0 : 2.0) * (double)n * (double)esz;
                     smx_tsv_str(t, TYPES[ty]);
                     smx_tsv_str(t, fnames[f]);
