@@ -12,6 +12,7 @@
 #include "tsv.h"
 #include "rng.h"
 #include "progress.h"
+#include "machine.h"
 
 #include <math.h>
 #include <omp.h>
@@ -50,7 +51,7 @@ static const char usage[] =
     "                           stderr); one written with other options or unreadable: exit 2 naming it\n"
     "  --stop-after N           checkpoint after N training steps in all (softmax model's steps, then\n"
     "                           SSMax's) and exit with status 5, writing no data\n"
-    "  --quiet (no estimate line or progress on stderr) --help --version\n";
+    "  --quiet (no estimate line, throughput or progress on stderr) --help --version\n";
 
 enum { O_D = DISPERSION_OPT_FIRST_PRIVATE, O_STEPS, O_BATCH, O_LR, O_WD, O_TRAIN, O_TEST, O_SETS, O_SINIT, O_CKPT,
        O_CKPT_EVERY, O_RESUME, O_STOP_AFTER };
@@ -268,8 +269,16 @@ static int dret_run(const dret_opts_t *o, const char *out, char *msg, size_t msg
     }
     if (!st) {
         dret_estimates_print(o);
+        long done0 = state.phase * o->steps + state.step; /* steps already taken (resumed) */
+        double t0 = smx_time_now();
         st = dret_train(&state, o);
         if (st == SMX_EIO) snprintf(f->failed, sizeof f->failed, "%s", o->ckpt);
+        /* throughput (make bench-dispersion's summary row; stderr, not the data: same bytes) */
+        double dt = smx_time_now() - t0;
+        long steps = 2 * o->steps - done0;
+        if (!st && !o->cmd.quiet && steps > 0 && dt > 0)
+            fprintf(stderr, "%s: training: %ld steps in %.3g s = %.4g steps/s (batch %ld, d %ld, n <= %ld, 1 thread)\n",
+                    prog, steps, dt, (double)steps / dt, o->batch, o->d, o->train_nmax);
     }
     const dret_model_t *ms = &state.m[0], *mss = &state.m[1];
     static const dret_method_t m1[] = {DRET_SOFTMAX, DRET_ADAPTIVE}, m2[] = {DRET_SSMAX};

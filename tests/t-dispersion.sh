@@ -69,7 +69,9 @@ ok $? "retrieval: adaptive temperature acts (scale = beta(H) > 1, entropy below 
 # model's, resumed to the end writes the same bytes as an uninterrupted run (log rows every 50 steps)
 R="retrieval --d 8 --steps 120 --batch 4 --test-log2 5 --test-sets 4 --threads 1 --seed 23"
 same3() { cmp -s "$T/u.tsv" "$T/$1.tsv" && cmp -s "$T/u-train.tsv" "$T/$1-train.tsv" && cmp -s "$T/u-attention.tsv" "$T/$1-attention.tsv"; }
-"$B" $R --out "$T/u.tsv" 2>/dev/null; ok $? "retrieval uninterrupted"
+"$B" $R --out "$T/u.tsv" 2>"$T/u.err"; ok $? "retrieval uninterrupted"
+grep -Eq '^smx-dispersion retrieval: training: 240 steps in [0-9.e+-]+ s = [0-9.e+]+ steps/s \(batch 4, d 8, n <= 16, 1 thread\)$' "$T/u.err"
+ok $? "retrieval: the training throughput line (2 models x 120 steps; make bench-dispersion's row)"
 test -s "$T/u.tsv.ckpt"; ok $? "retrieval writes the checkpoint OUT.ckpt after training"
 "$B" $R --out "$T/k.tsv" --stop-after 77 2>"$T/err"; rc=$?
 test $rc -eq 5 && test -s "$T/k.tsv.ckpt" && ! test -e "$T/k.tsv" && grep -q "stop-after 77" "$T/err"
@@ -77,6 +79,7 @@ ok $? "--stop-after 77: checkpoint written, exit 5, no data"
 "$B" $R --out "$T/k.tsv" --resume --stop-after 170 2>"$T/err"; rc=$?
 test $rc -eq 5 && grep -q "resuming from .*step 77" "$T/err"; ok $? "--resume, --stop-after 170 (in the SSMax model): exit 5"
 "$B" $R --out "$T/k.tsv" --resume 2>"$T/err"; ok $? "--resume to the end"
+grep -q "training: 70 steps in" "$T/err"; ok $? "resumed at step 170: the throughput counts the 70 steps taken"
 same3 k; ok $? "resumed run: same bytes as the uninterrupted one (3 files)"
 "$B" $R --out "$T/g.tsv" --resume --checkpoint "$T/u.tsv.ckpt" 2>"$T/err"
 grep -q "resuming from .*model 2" "$T/err" && same3 g; ok $? "--resume from a run's final checkpoint: no training, same bytes"
