@@ -196,7 +196,7 @@ static void jobs_time(double *med, const job_t *jobs, int nj, int reps, double m
 {
     long *calls = malloc((size_t)nj * sizeof(long));
     double *ts = malloc((size_t)nj * (size_t)reps * sizeof(double));
-    if (!calls || !ts) smx_cli_die(SMX_EXIT_NOMEM, "smx-bench kernels", "out of memory");
+    if (!calls || !ts) smx_cli_die(SMX_EXIT_NOMEM, "smx-bench", "out of memory for the timings");
     for (int i = 0; i < nj; i++) calls[i] = job_calls(&jobs[i], min_time);
     for (int r = 0; r < reps; r++)
         for (int i = 0; i < nj; i++) ts[(size_t)i * (size_t)reps + (size_t)r] = job_once(&jobs[i], calls[i]);

@@ -26,8 +26,8 @@
  * Exp: this file's own vectorised exp (not libm, not SLEEF): Cody-Waite reduction
  * x = n ln2 + r, n = nearbyint(x log2 e), |r| <= ln2/2, ln 2 split in two (hi + lo) and both
  * products taken by FMA; e^r by a polynomial in Horner form with FMA (double: Taylor, degree 13;
- * float: 1 + r + r^2 q(r), q a degree-4 relative minimax, kernels_inst.h); e^x = (p 2^{n1}) 2^{n2}, n1 = nearbyint(n/2), n2 = n - n1 (both factors normal, so the
- * subnormal range is rounded once). Two-pass needs the unscaled (p, n) pair, which no library
+ * float: 1 + r + r^2 q(r), q a degree-4 relative minimax, kernels_inst.h); e^x = (p 2^{n1}) 2^{n2},
+ * n1 = nearbyint(n/2), n2 = n - n1 (both factors normal, so the subnormal range is rounded once). Two-pass needs the unscaled (p, n) pair, which no library
  * exposes; SLEEF's exp is measured beside it by smx-bench exp-error. The log (called once per
  * vector) is libm's. Error bound SMX_KERNELS_EXP_ULP_* (ulps, measured by tests/t-vexp.c on a sample
  * and exhaustively for float by smx-bench exp-error).
@@ -65,9 +65,9 @@ typedef enum { SMX_KERNELS_AUTO = 0, SMX_KERNELS_SCALAR, SMX_KERNELS_AVX2, SMX_K
  * same (only the store instruction differs). Default: never (SIZE_MAX). Measured on the machine
  * this was tuned on (AMD EPYC, Zen 5, AVX-512; smx-bench kernels --stream-bytes): out of cache,
  * non-temporal stores make a plain copy no faster (copy 0.22 ns/element either way) and the
- * softmax output passes 10-20 % slower (float two-pass, n = 2^27: 0.52 -> 0.45 ns/element on one
- * thread, 0.41 -> 0.33 on two, with ordinary stores), so they are opt-in: set a threshold on a
- * machine where `smx-bench kernels --stream-bytes` shows they help. */
+ * softmax output passes 10-20 % slower on one thread (float two-pass, n = 2^27: 0.52 -> 0.45
+ * ns/element with ordinary stores; two threads: 0.41 -> 0.33 in one run, equal in another), so they
+ * are opt-in: set a threshold on a machine where `smx-bench kernels --stream-bytes` shows they help. */
 #define SMX_KERNELS_STREAM_NEVER ((size_t)-1)
 size_t smx_kernels_stream_bytes(void);
 /* Set the threshold in bytes (SMX_KERNELS_STREAM_NEVER: ordinary stores always; 0 restores the
