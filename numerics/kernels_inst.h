@@ -318,6 +318,20 @@ static void kt_tree_twopass(T *lM, T *lN)
         }                                                                           \
     } while (0)
 
+/* max x_i: the max kernel over the blocks (part: nb entries), then the blocks' maxima in order */
+static T kt_max_blocks(T *part, const kt_tab_t *tab, const T *x, size_t n, int nt)
+{
+    const size_t B = SMX_KERNELS_BLOCK;
+    const long nb = (long)((n + B - 1) / B);
+    KT_BLOCKS(nb, nt, {
+        size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
+        part[b] = tab->max(x + i0, len);
+    });
+    T a = -(T)INFINITY;
+    for (long b = 0; b < nb; b++) a = part[b] > a ? part[b] : a;
+    return a;
+}
+
 /* The normaliser: three-pass / reload (a, s), online (a = m, s = d), two-pass (s = M, a = N). */
 typedef struct { T a, s; int pairs; } kt_norm_t;
 
@@ -338,12 +352,7 @@ static int kt_norm(kt_norm_t *nm, const T *x, size_t n, smx_kernels_algo_t algo,
     switch (algo) {
     case SMX_KERNELS_THREEPASS:
     case SMX_KERNELS_RELOAD: {
-        KT_BLOCKS(nb, nt, {
-            size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
-            part[b] = tab->max(x + i0, len);
-        });
-        T a = -(T)INFINITY;
-        for (long b = 0; b < nb; b++) a = part[b] > a ? part[b] : a;
+        const T a = kt_max_blocks(part, tab, x, n, nt);
         KT_BLOCKS(nb, nt, {
             size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
             T lanes[KC_L];
@@ -507,15 +516,8 @@ int TS(smx_kernels_max)(T *m, const T *x, size_t n, smx_kernels_isa_t isa, int t
     const long nb = (long)((n + B - 1) / B);
     T stack[KT_STACK_BLOCKS], *part = nb <= KT_STACK_BLOCKS ? stack : malloc((size_t)nb * sizeof(T));
     if (!part) return SMX_ENOMEM;
-    const int nt = kt_threads(threads);
-    KT_BLOCKS(nb, nt, {
-        size_t i0 = (size_t)b * B, len = n - i0 < B ? n - i0 : B;
-        part[b] = tab->max(x + i0, len);
-    });
-    T a = -(T)INFINITY;
-    for (long b = 0; b < nb; b++) a = part[b] > a ? part[b] : a;
+    *m = kt_max_blocks(part, tab, x, n, kt_threads(threads));
     if (part != stack) free(part);
-    *m = a;
     return SMX_OK;
 }
 

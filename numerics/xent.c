@@ -369,24 +369,21 @@ static void f32_sums_maxfirst(float *S, const float *e, size_t n, const size_t *
     for (size_t j = 0; j < R; j++) S[j] = s[j];
 }
 
-/* the first index k of the largest z_i, the largest and the runner-up (row_argmax on floats:
- * with a NaN in the row its order of comparisons; otherwise the max, its first index and the
- * largest of the others, vectorised, which is what that order finds) */
-static size_t f32_argmax(float *best, float *second, const float *z, size_t n)
+/* row_argmax on a float row: k, *best = z_k and *gap. With a NaN in the row, row_argmax itself on
+ * the row as doubles (tmp, n entries: its order of comparisons); otherwise the max, its first index
+ * and the largest of the others, vectorised, which is what that order finds. */
+static size_t f32_argmax(double *gap, float *best, const float *z, size_t n, double *tmp)
 {
     size_t k = 0;
-    *second = -INFINITY;
     if (f32_max(z, n, best)) {
-        *best = z[0];
-        for (size_t i = 1; i < n; i++) {
-            if (z[i] > *best) { *second = *best; *best = z[i]; k = i; }
-            else if (z[i] > *second) *second = z[i];
-        }
+        for (size_t i = 0; i < n; i++) tmp[i] = z[i];
+        k = row_argmax(gap, tmp, n);
+        *best = z[k];
         return k;
     }
     while (z[k] != *best) k++;
     *best = z[k]; /* -0 or +0 as stored */
-    if (n > 1) *second = f32_max_except(z, n, k);
+    *gap = (double)*best - (double)(n > 1 ? f32_max_except(z, n, k) : -INFINITY);
     return k;
 }
 
@@ -404,9 +401,7 @@ static void xent_f32_block(smx_xent_t *w, smx_xent_row_t *r, float *dz, size_t l
     double *x = w->bx, *v = w->bx + R * n;
     float *e = w->ef;
     for (size_t j = 0; j < R; j++) {
-        float second;
-        k[j] = kmax[j] = f32_argmax(&best[j], &second, z + j * ldz, n);
-        r[j].gap = (double)best[j] - (double)second;
+        k[j] = kmax[j] = f32_argmax(&r[j].gap, &best[j], z + j * ldz, n, w->zin);
         f32_diff(x + j * n, z + j * ldz, best[j], n);
     }
     smx_rr_exp_n(&L, R * n, 0, R * n); /* v = fl(exp(x)): the kernels' exp, pinned (rreg.h) */
@@ -450,12 +445,9 @@ int smx_xent_eval_f32_rows(smx_xent_t *w, smx_xent_row_t *r, float *dz, size_t l
     if (w->brows) return SMX_OK;
     for (size_t j = 0; j < rows; j++) { /* other formats / losses / MPFR: through smx_xent_eval */
         const float *zj = z + j * ldz;
-        size_t km = 0;
-        for (size_t i = 0; i < n; i++) {
-            w->zin[i] = zj[i];
-            if (zj[i] > zj[km]) km = i;
-        }
-        kmax[j] = km;
+        double gap;
+        for (size_t i = 0; i < n; i++) w->zin[i] = zj[i];
+        kmax[j] = row_argmax(&gap, w->zin, n);
         (void)smx_xent_eval(w, r + j, dz ? w->gout : NULL, w->zin, n, y[j]); /* arguments checked above */
         if (dz)
             for (size_t i = 0; i < n; i++) dz[j * ldd + i] = (float)smx_format_round(w->gout[i] * scale, &w->f);

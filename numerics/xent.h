@@ -58,7 +58,8 @@ int smx_xent_eval(smx_xent_t *w, smx_xent_row_t *r, double *grad, const double *
 /* A float model's row: the values of smx_xent_eval on (double) z[0..n), and unless dz is NULL
  * dz[i] = (float) fl(g_i scale) (g_i the gradient smx_xent_eval returns; collapse: scale = 1/rows,
  * the gradient of the mean loss, rounded to f as the reference's loss-format gradient tensor);
- * *kmax = the first index of the largest z_i (NaN is never the largest). For SMX_XENT_SOFTMAX in
+ * *kmax = the first index of the largest z_i as smx_xent_eval finds it (z_i > the largest so far,
+ * from z_0: a NaN never replaces it, a NaN z_0 is never replaced). For SMX_XENT_SOFTMAX in
  * binary32 (fast path) a float path with vectorised loops (AVX-512 / AVX2 / baseline clones):
  * every rounded operation the same IEEE binary32 operation as xent_run's (a binary32 + - * / of
  * floats equals the double operation rounded once), the same pinned exps, the same order of

@@ -84,6 +84,16 @@ int main(void)
     put("proc/self/cgroup", "4:memory:/nowhere\n");
     ok(smx_mem_cgroup_left_at(root) == HUGE_VAL, "v1: a group whose files are absent sets no limit");
 
+    /* smx_time_median: the middle of the sorted times, the upper one for even n, NaN sorted last */
+    {
+        double a[] = {3.385, 1.5, 2.385}, b[] = {4.5, 0.25, 2.385, 1.0}, c[] = {NAN, 2.385, 0.5, 1.5, NAN};
+        ok(smx_time_median(a, 3) == 2.385 && a[0] == 1.5 && a[2] == 3.385, "median of 3: the middle one, sorted in place");
+        ok(smx_time_median(b, 4) == 2.385, "median of 4: the upper middle t[n/2]");
+        ok(smx_time_median(c, 5) == 2.385 && isnan(c[3]) && isnan(c[4]), "NaN times sort last");
+        double d[] = {7.0};
+        ok(smx_time_median(d, 1) == 7.0, "median of 1");
+    }
+
     /* smx_mem_available_at = min(physical memory and rlimits, the cgroup's limit - usage) */
     clean();
     double own = smx_mem_available_at(root); /* no proc/self/cgroup below root: the process's bounds alone */
